@@ -1,0 +1,117 @@
+import { StatusCode, packetTypeName } from './constants.js';
+
+/**
+ * A violation of the wire format: a truncated packet, a length that points past the end, trailing
+ * bytes, an unknown type, an absurd count. Never a raw RangeError.
+ */
+export class SftpProtocolError extends Error {
+  override readonly name = 'SftpProtocolError';
+  readonly code = 'ERR_SFTP_PROTOCOL';
+  constructor(
+    message: string,
+    /** Byte offset within the packet payload where decoding failed, when known. */
+    readonly offset?: number,
+    /** Packet type number being decoded, when known. */
+    readonly packetType?: number,
+  ) {
+    super(
+      message +
+        (packetType !== undefined ? ` (in ${packetTypeName(packetType)})` : '') +
+        (offset !== undefined ? ` at byte ${offset}` : ''),
+    );
+  }
+}
+
+const statusNames = new Map<number, string>(Object.entries(StatusCode).map(([k, v]) => [v, k]));
+export function statusName(status: number): string {
+  return statusNames.get(status) ?? `STATUS_${status}`;
+}
+
+/** Node-style error code for a status, where one fits. */
+const statusToCode: Record<number, string> = {
+  [StatusCode.EOF]: 'EOF',
+  [StatusCode.NO_SUCH_FILE]: 'ENOENT',
+  [StatusCode.PERMISSION_DENIED]: 'EACCES',
+  [StatusCode.FAILURE]: 'EIO',
+  [StatusCode.BAD_MESSAGE]: 'EBADMSG',
+  [StatusCode.NO_CONNECTION]: 'ENOTCONN',
+  [StatusCode.CONNECTION_LOST]: 'ECONNRESET',
+  [StatusCode.OP_UNSUPPORTED]: 'ENOSYS',
+};
+
+/** Errno names a server may put at the start of a FAILURE message ("EEXIST: ...") to be more precise. */
+const KNOWN_ERRNOS = new Set([
+  'EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EXDEV', 'ELOOP', 'EROFS',
+  'ENAMETOOLONG', 'EINVAL', 'EBUSY', 'EMFILE', 'EFBIG', 'ETXTBSY', 'EMLINK', 'EPERM',
+]);
+
+export interface SftpErrorInit {
+  status: number;
+  message?: string;
+  path?: string;
+  op?: string;
+  code?: string;
+  cause?: unknown;
+}
+
+/**
+ * An SFTP request that failed: the STATUS code from the wire (`status`), a Node-style `code`
+ * (ENOENT, EACCES, EEXIST, ... where one fits), the `path` and the `op` that failed.
+ */
+export class SftpError extends Error {
+  override readonly name = 'SftpError';
+  readonly status: number;
+  readonly code: string;
+  readonly path?: string;
+  readonly op?: string;
+  /** The message the server sent, unchanged. */
+  readonly serverMessage: string;
+  constructor(init: SftpErrorInit) {
+    const serverMessage = init.message ?? '';
+    const code = init.code ?? codeForStatus(init.status, serverMessage);
+    const what = [init.op, init.path !== undefined ? JSON.stringify(init.path) : undefined].filter(Boolean).join(' ');
+    super(
+      `${code}: ${serverMessage || statusName(init.status)}${what ? ` (${what})` : ''}`,
+      init.cause !== undefined ? { cause: init.cause } : undefined,
+    );
+    this.status = init.status;
+    this.code = code;
+    this.path = init.path;
+    this.op = init.op;
+    this.serverMessage = serverMessage;
+  }
+}
+
+/** The Node-style code for a status; a FAILURE whose message names an errno takes that errno. */
+export function codeForStatus(status: number, message = ''): string {
+  if (status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED) {
+    const m = /^(E[A-Z]+)\b/.exec(message);
+    if (m && KNOWN_ERRNOS.has(m[1]!)) return m[1]!;
+  }
+  return statusToCode[status] ?? 'ESFTP';
+}
+
+/** The STATUS code a server sends for a Node/libc errno name (after OpenSSH's mapping, refined). */
+export function statusForErrno(code: string | undefined): number {
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'EBADF':
+    case 'ELOOP':
+      return StatusCode.NO_SUCH_FILE;
+    case 'EPERM':
+    case 'EACCES':
+    case 'EFAULT':
+    case 'EROFS':
+      return StatusCode.PERMISSION_DENIED;
+    case 'ENAMETOOLONG':
+    case 'EINVAL':
+      return StatusCode.BAD_MESSAGE;
+    case 'ENOSYS':
+    case 'ENOTSUP':
+    case 'EOPNOTSUPP':
+      return StatusCode.OP_UNSUPPORTED;
+    default:
+      return StatusCode.FAILURE;
+  }
+}

@@ -1,0 +1,144 @@
+import { DEFAULT_MAX_PACKET, LENGTH_PREFIX } from './constants.js';
+import { SftpProtocolError } from './errors.js';
+
+/** A packet whose length field exceeded the maximum: its bytes were skipped, never buffered. */
+export interface OversizedPacket {
+  /** The declared length. */
+  length: number;
+  /** Its type byte, when the packet had one. */
+  type?: number;
+  /** Its request id, when it had one. */
+  id?: number;
+}
+
+export interface FramerHandlers {
+  /** A whole packet payload (type byte first, length prefix removed). */
+  onPacket(payload: Buffer): void;
+  /**
+   * A packet longer than the maximum. Without this handler an oversized packet is an error.
+   * With it the framer skips the packet's bytes (never allocating for them) and reports its head, so a
+   * server can answer that one request and carry on.
+   */
+  onOversized?(info: OversizedPacket): void;
+}
+
+const enum State {
+  Length,
+  Body,
+  Skip,
+}
+
+/**
+ * Splits a byte stream into packets, whatever the split of the chunks it is given. The length field
+ * is checked against `maxPacket` before anything is allocated. A packet contained in one chunk is
+ * passed on as a view of that chunk; one spread over several chunks is copied once into a buffer of
+ * its exact size.
+ */
+export class PacketFramer {
+  private state = State.Length;
+  private readonly lenBuf = Buffer.alloc(LENGTH_PREFIX);
+  private lenHave = 0;
+  private body: Buffer | null = null;
+  private bodyHave = 0;
+  private skipLeft = 0;
+  private skipInfo: OversizedPacket = { length: 0 };
+  private readonly skipHead = Buffer.alloc(5);
+  private skipHeadHave = 0;
+  private failed: SftpProtocolError | null = null;
+  /** Bytes of packets begun but not finished: useful to tell a clean end of stream from a cut one. */
+  get pendingBytes(): number {
+    if (this.state === State.Length) return this.lenHave;
+    if (this.state === State.Body) return LENGTH_PREFIX + this.bodyHave;
+    return 1;
+  }
+
+  constructor(
+    private readonly handlers: FramerHandlers,
+    readonly maxPacket: number = DEFAULT_MAX_PACKET,
+  ) {}
+
+  /** Feed a chunk. Throws SftpProtocolError on a zero length, or on an oversized packet with no handler. */
+  push(chunk: Buffer): void {
+    if (this.failed) throw this.failed;
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.state === State.Length) {
+        // Fast path: a whole packet in what is left of this chunk.
+        if (this.lenHave === 0 && end - pos >= LENGTH_PREFIX) {
+          const len = chunk.readUInt32BE(pos);
+          if (len >= 1 && len <= this.maxPacket && end - pos - LENGTH_PREFIX >= len) {
+            const start = pos + LENGTH_PREFIX;
+            pos = start + len;
+            this.handlers.onPacket(chunk.subarray(start, pos));
+            continue;
+          }
+        }
+        const take = Math.min(LENGTH_PREFIX - this.lenHave, end - pos);
+        chunk.copy(this.lenBuf, this.lenHave, pos, pos + take);
+        this.lenHave += take;
+        pos += take;
+        if (this.lenHave < LENGTH_PREFIX) break;
+        this.lenHave = 0;
+        this.startPacket(this.lenBuf.readUInt32BE(0));
+      } else if (this.state === State.Body) {
+        const body = this.body!;
+        const take = Math.min(body.length - this.bodyHave, end - pos);
+        if (this.bodyHave === 0 && take === body.length) {
+          // whole body available here: hand out a view instead of the copy buffer
+          this.body = null;
+          this.state = State.Length;
+          this.handlers.onPacket(chunk.subarray(pos, pos + take));
+          pos += take;
+          continue;
+        }
+        chunk.copy(body, this.bodyHave, pos, pos + take);
+        this.bodyHave += take;
+        pos += take;
+        if (this.bodyHave === body.length) {
+          this.body = null;
+          this.state = State.Length;
+          this.handlers.onPacket(body);
+        }
+      } else {
+        const take = Math.min(this.skipLeft, end - pos);
+        const headTake = Math.min(this.skipHead.length - this.skipHeadHave, take);
+        chunk.copy(this.skipHead, this.skipHeadHave, pos, pos + headTake);
+        this.skipHeadHave += headTake;
+        this.skipLeft -= take;
+        pos += take;
+        if (this.skipLeft === 0) this.finishSkip();
+      }
+    }
+  }
+
+  private startPacket(len: number): void {
+    if (len === 0) {
+      this.failed = new SftpProtocolError('packet length 0: a packet needs at least a type byte');
+      throw this.failed;
+    }
+    if (len > this.maxPacket) {
+      if (!this.handlers.onOversized) {
+        this.failed = new SftpProtocolError(`packet length ${len} exceeds the maximum of ${this.maxPacket}`);
+        throw this.failed;
+      }
+      this.state = State.Skip;
+      this.skipLeft = len;
+      this.skipInfo = { length: len };
+      this.skipHeadHave = 0;
+      return;
+    }
+    this.state = State.Body;
+    // Allocated only after the length passed the check above.
+    this.body = Buffer.allocUnsafe(len);
+    this.bodyHave = 0;
+  }
+
+  private finishSkip(): void {
+    const info = this.skipInfo;
+    if (this.skipHeadHave >= 1) info.type = this.skipHead[0];
+    if (this.skipHeadHave >= 5 && info.type !== 1 && info.type !== 2) info.id = this.skipHead.readUInt32BE(1);
+    this.state = State.Length;
+    this.handlers.onOversized!(info);
+  }
+}
