@@ -1,0 +1,118 @@
+/**
+ * Line charts as SVG, written as plain strings: axes with ticks, one polyline per series, a legend.
+ * Used for the window x chunk sweep (throughput against requests in flight, one line per chunk size).
+ */
+
+export interface ChartPoint {
+  x: number;
+  y: number;
+}
+
+export interface ChartSeries {
+  name: string;
+  points: ChartPoint[];
+}
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: ChartSeries[];
+  /** 'log2' spaces x values like 1, 2, 4, 8 evenly (all x must be > 0). Default 'linear'. */
+  xScale?: 'linear' | 'log2';
+  width?: number;
+  height?: number;
+  /** A horizontal reference line, e.g. the raw channel limit. */
+  reference?: { y: number; label: string };
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+/** Escape text for SVG/XML content and attribute values. */
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** "Nice" tick values covering [0, max]: steps of 1, 2 or 5 times a power of ten. */
+export function niceTicks(max: number, target = 5): number[] {
+  if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
+  const rough = max / target;
+  const pow = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= rough) ?? 10 * pow;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/\.?0+$/, '');
+}
+
+/** Render a line chart as a complete SVG document. */
+export function renderLineChart(opts: LineChartOptions): string {
+  const width = opts.width ?? 720;
+  const height = opts.height ?? 420;
+  const margin = { left: 70, right: 170, top: 40, bottom: 55 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const log = opts.xScale === 'log2';
+
+  const all = opts.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const xs = [...new Set(all.map((p) => p.x))].sort((a, b) => a - b);
+  if (log && xs.some((x) => x <= 0)) throw new Error('log2 x scale needs x > 0');
+  const tx = (x: number) => (log ? Math.log2(x) : x);
+  const xMin = xs.length ? tx(xs[0]!) : 0;
+  const xMax = xs.length ? tx(xs[xs.length - 1]!) : 1;
+  const xSpan = xMax - xMin || 1;
+  const yMaxData = Math.max(0, ...all.map((p) => p.y), opts.reference?.y ?? 0);
+  const yTicks = niceTicks(yMaxData * 1.05 || 1);
+  const yMax = yTicks[yTicks.length - 1]!;
+
+  const px = (x: number) => margin.left + ((tx(x) - xMin) / xSpan) * plotW;
+  const py = (y: number) => margin.top + plotH - (y / yMax) * plotH;
+
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
+  out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`);
+
+  // Grid and y ticks.
+  for (const t of yTicks) {
+    const y = py(t).toFixed(1);
+    out.push(`<line x1="${margin.left}" y1="${y}" x2="${margin.left + plotW}" y2="${y}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${margin.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`);
+  }
+  // x ticks: the x values that occur in the data.
+  for (const x of xs) {
+    const X = px(x).toFixed(1);
+    out.push(`<line x1="${X}" y1="${margin.top + plotH}" x2="${X}" y2="${margin.top + plotH + 5}" stroke="#333"/>`);
+    out.push(`<text x="${X}" y="${margin.top + plotH + 18}" text-anchor="middle">${fmt(x)}</text>`);
+  }
+  // Axes.
+  out.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  out.push(`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  out.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
+  out.push(`<text x="16" y="${margin.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotH / 2})">${escapeXml(opts.yLabel)}</text>`);
+
+  if (opts.reference && Number.isFinite(opts.reference.y)) {
+    const y = py(opts.reference.y).toFixed(1);
+    out.push(`<line class="reference" x1="${margin.left}" y1="${y}" x2="${margin.left + plotW}" y2="${y}" stroke="#555" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${margin.left + plotW - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#555">${escapeXml(opts.reference.label)}</text>`);
+  }
+
+  opts.series.forEach((s, i) => {
+    const color = PALETTE[i % PALETTE.length]!;
+    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
+    if (pts.length > 0) {
+      const d = pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+      out.push(`<polyline class="series" data-name="${escapeXml(s.name)}" fill="none" stroke="${color}" stroke-width="2" points="${d}"/>`);
+      for (const p of pts) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
+    }
+    const ly = margin.top + 10 + i * 20;
+    const lx = margin.left + plotW + 15;
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    out.push(`<text x="${lx + 28}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
