@@ -152,8 +152,9 @@ function checkFile(name: string, isHandle: boolean): ExtensionDef<CheckFileReque
         const tag = r.string('check-file reply tag');
         if (tag !== 'check-file') r.fail(`check-file reply tag is ${JSON.stringify(tag)}`);
         const algorithm = r.string('hash algorithm');
-        const size = CHECK_FILE_DIGEST_SIZE[algorithm];
-        if (size === undefined) r.fail(`check-file answered with unknown hash ${JSON.stringify(algorithm)}`);
+        // own properties only: a name such as "toString" must not find Object.prototype's member
+        const size = Object.hasOwn(CHECK_FILE_DIGEST_SIZE, algorithm) ? CHECK_FILE_DIGEST_SIZE[algorithm] : undefined;
+        if (size === undefined) return r.fail(`check-file answered with unknown hash ${JSON.stringify(algorithm)}`);
         const all = r.rest();
         if (all.length % size !== 0) r.fail(`check-file hashes: ${all.length} bytes is not a whole number of ${algorithm} digests`);
         const hashes: Buffer[] = [];
