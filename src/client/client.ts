@@ -1,0 +1,482 @@
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type ssh2 from 'ssh2';
+import type { ConnectConfig } from 'ssh2';
+import {
+  Extensions,
+  PacketType as T,
+  SftpError,
+  SftpProtocolError,
+  StatusCode,
+  decodeExtensionReply,
+  encodeExtensionRequest,
+  type Attrs,
+  type CheckFileReply,
+  type ExtensionKey,
+  type ExtensionReply,
+  type ExtensionRequest,
+  type Limits,
+  type NameEntry,
+  type StatVfs,
+  type UsersGroupsReply,
+} from '../protocol/index.js';
+import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
+import { notSupportedError } from './errors.js';
+import { toPflags, type OpenMode } from './flags.js';
+import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
+import { scandir, type ScandirOptions } from './scandir.js';
+import {
+  get,
+  put,
+  readFile,
+  writeFile,
+  type TransferOptions,
+  type TransferResult,
+} from './transfer.js';
+import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+
+export type { RequestOptions } from './session.js';
+
+/** One entry of a directory listing (a NAME entry). */
+export type DirEntry = NameEntry;
+
+export interface ClientOptions extends SessionOptions {
+  /**
+   * Wire order of SYMLINK's two paths. 'auto' (default): OpenSSH's order (target first) when the server
+   * advertises any @openssh.com extension, else the draft's (link path first).
+   */
+  symlinkOrder?: 'auto' | 'openssh' | 'draft';
+  /** Ask limits@openssh.com during connect when advertised (default true). */
+  askLimits?: boolean;
+  /** Default chunk size of transfers (default: from the server's limits, capped at 256 KiB; 32 KiB when unknown). */
+  chunkSize?: number;
+  /** Default requests in flight per transfer (default 32). */
+  requests?: number;
+}
+
+/** The limits used when the server does not advertise limits@openssh.com: the draft's safe sizes. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxPacketLength: 34000,
+  maxReadLength: 32 * 1024,
+  maxWriteLength: 32 * 1024,
+  maxOpenHandles: 0,
+});
+/** The largest chunk a transfer uses by default, whatever the server allows. */
+export const MAX_DEFAULT_CHUNK = 256 * 1024;
+export const DEFAULT_REQUESTS = 32;
+
+/** The reply of a generic EXTENDED request. */
+export type ExtendedReply =
+  | { type: 'status' }
+  | { type: 'data'; data: Buffer }
+  | { type: 'name'; entries: NameEntry[] };
+
+export interface CheckFileOptions extends RequestOptions {
+  /** Hash names in order of preference (default ['sha256', 'sha1', 'md5']). */
+  algorithms?: string[];
+  startOffset?: number;
+  /** 0 (default): to the end of the file. */
+  length?: number;
+  /** 0 (default): one hash over the range; otherwise at least 256. */
+  blockSize?: number;
+}
+
+function handleKey(h: Buffer): string {
+  return h.toString('latin1');
+}
+
+/**
+ * An SFTP version 3 client over any byte stream: one method per request, typed extension helpers,
+ * a streaming directory listing and windowed transfers. Every method returns a promise and rejects
+ * (never throws synchronously) with an SftpError carrying status, code, path and op.
+ */
+export class SftpClient {
+  /** The version the server answered (always 3). */
+  readonly version: number;
+  /** Extensions the server advertised: name -> data. */
+  readonly extensions: Map<string, string>;
+  /** The server's limits (limits@openssh.com), or DEFAULT_LIMITS when not advertised. */
+  limits: Limits;
+  /** True when `limits` came from the server. */
+  limitsFromServer = false;
+  /** True when the server is OpenSSH's (it advertises @openssh.com extensions): SYMLINK's paths are swapped. */
+  readonly isOpenSsh: boolean;
+  private readonly symlinkTargetFirst: boolean;
+  private readonly handlePaths = new Map<string, string>();
+  private onEnd: Array<() => void | Promise<void>> = [];
+
+  private constructor(
+    readonly session: Session,
+    version: number,
+    extensions: Map<string, string>,
+    readonly options: ClientOptions,
+  ) {
+    this.version = version;
+    this.extensions = extensions;
+    this.limits = { ...DEFAULT_LIMITS };
+    this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
+    const order = options.symlinkOrder ?? 'auto';
+    this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && this.isOpenSsh);
+  }
+
+  /** Speak SFTP over any byte stream (e.g. the stdio of a spawned `sftp-server`). */
+  static async fromStream(stream: Duplex, opts: ClientOptions = {}): Promise<SftpClient> {
+    const session = new Session(stream, opts);
+    const hello = await session.init();
+    const ext = new Map(hello.extensions.map((e) => [e.name, e.data.toString('utf8')]));
+    const client = new SftpClient(session, hello.version, ext, opts);
+    if ((opts.askLimits ?? true) && ext.has(Extensions.limits.name)) {
+      client.limits = await client.fetchLimits();
+      client.limitsFromServer = true;
+      if (client.limits.maxPacketLength > 0) session.maxOutgoingPacket = client.limits.maxPacketLength;
+    }
+    return client;
+  }
+
+  /** Open the `sftp` subsystem on an ssh2 connection (as a raw channel; TCP no-delay is set). */
+  static async fromSsh(conn: ssh2.Client, opts: ClientOptions = {}): Promise<SftpClient> {
+    const channel = await openSftpChannel(conn);
+    return SftpClient.fromStream(channel, opts);
+  }
+
+  /** Connect with ssh2, open the `sftp` subsystem; `end()` closes the connection too. */
+  static async connect(opts: ConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
+    const { sftp, ...config } = opts;
+    const conn = await connectSsh(config);
+    try {
+      const client = await SftpClient.fromSsh(conn, sftp);
+      client.onEnd.push(() => void conn.end());
+      void client.session.closed.then(() => conn.end());
+      return client;
+    } catch (err) {
+      conn.end();
+      throw err;
+    }
+  }
+
+  /** Wait for requests in flight, then close the channel (and the connection made by connect()). */
+  async end(): Promise<void> {
+    await this.session.end();
+    for (const f of this.onEnd.splice(0)) await f();
+  }
+
+  /** The default chunk size for reads (from the limits, capped at 256 KiB). */
+  get readChunkSize(): number {
+    return this.options.chunkSize ?? Math.min(this.limits.maxReadLength || DEFAULT_LIMITS.maxReadLength, MAX_DEFAULT_CHUNK);
+  }
+  get writeChunkSize(): number {
+    return this.options.chunkSize ?? Math.min(this.limits.maxWriteLength || DEFAULT_LIMITS.maxWriteLength, MAX_DEFAULT_CHUNK);
+  }
+  get defaultRequests(): number {
+    return this.options.requests ?? DEFAULT_REQUESTS;
+  }
+  /** The path a handle was opened for (for error messages), when known. */
+  pathOf(handle: Buffer): string | undefined {
+    return this.handlePaths.get(handleKey(handle));
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private send(body: RequestBody, op: string, path: string | undefined, opts?: RequestOptions): Promise<ReplyPacket> {
+    return this.session.request(body, op, opts);
+  }
+  private static statusError(p: Extract<ReplyPacket, { type: typeof T.STATUS }>, op: string, path: string | undefined): SftpError {
+    return new SftpError({ status: p.code, message: p.message, op, path });
+  }
+  /** A request whose only good answer is STATUS OK. */
+  private async simple(body: RequestBody, op: string, path: string | undefined, opts?: RequestOptions): Promise<void> {
+    const p = await this.send(body, op, path, opts);
+    if (p.type === T.STATUS && p.code === StatusCode.OK) return;
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, op, path);
+    throw new SftpProtocolError(`unexpected reply to ${op}`);
+  }
+  private async expect<K extends ReplyPacket['type']>(
+    type: K,
+    body: RequestBody,
+    op: string,
+    path: string | undefined,
+    opts?: RequestOptions,
+  ): Promise<Extract<ReplyPacket, { type: K }>> {
+    const p = await this.send(body, op, path, opts);
+    if (p.type === type) return p as Extract<ReplyPacket, { type: K }>;
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, op, path);
+    throw new SftpProtocolError(`unexpected reply to ${op}`);
+  }
+  /** A NAME that must carry exactly one entry (REALPATH, READLINK, expand-path, home-directory). */
+  private oneName(p: { entries: NameEntry[] }, op: string): string {
+    if (p.entries.length !== 1) {
+      const err = new SftpProtocolError(`${op} answered with a NAME of ${p.entries.length} entries, not 1`, undefined, T.NAME);
+      this.session.fail(err);
+      throw err;
+    }
+    return p.entries[0]!.filename;
+  }
+
+  // ---- one method per SFTP v3 request ----------------------------------------------------------
+
+  /** OPEN. `flags`: 'r', 'r+', 'w', 'wx', 'w+', 'wx+', 'a', 'ax', 'a+', 'ax+' (as Node's fs) or a pflags number. */
+  async open(path: string, flags: OpenMode = 'r', attrs: Attrs = {}, opts?: RequestOptions): Promise<Buffer> {
+    const pflags = toPflags(flags);
+    const p = await this.expect(T.HANDLE, { type: T.OPEN, path, pflags, attrs }, 'open', path, opts);
+    const handle = Buffer.from(p.handle); // own copy: the packet is a view of a network chunk
+    this.handlePaths.set(handleKey(handle), path);
+    return handle;
+  }
+
+  /** CLOSE a file or directory handle. */
+  async close(handle: Buffer, opts?: RequestOptions): Promise<void> {
+    const path = this.pathOf(handle);
+    try {
+      await this.simple({ type: T.CLOSE, handle }, 'close', path, opts);
+    } finally {
+      this.handlePaths.delete(handleKey(handle));
+    }
+  }
+
+  /**
+   * READ up to `length` bytes at `offset`. Resolves with the bytes read: an EMPTY buffer means end of
+   * file (STATUS EOF); a buffer shorter than `length` is a short read, not the end — ask again for
+   * the rest. The buffer is a view of received data; copy it if you keep it long.
+   */
+  async read(handle: Buffer, offset: number, length: number, opts?: RequestOptions): Promise<Buffer> {
+    const path = this.pathOf(handle);
+    const p = await this.send({ type: T.READ, handle, offset, length }, 'read', path, opts);
+    if (p.type === T.DATA) return p.data;
+    if (p.type === T.STATUS && p.code === StatusCode.EOF) return Buffer.alloc(0);
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, 'read', path);
+    throw new SftpProtocolError('unexpected reply to read');
+  }
+
+  /** WRITE `data` at `offset` (the buffer is sent as is, not copied: do not change it until this resolves). */
+  async write(handle: Buffer, offset: number, data: Buffer, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.WRITE, handle, offset, data }, 'write', this.pathOf(handle), opts);
+  }
+
+  async fstat(handle: Buffer, opts?: RequestOptions): Promise<Attrs> {
+    return (await this.expect(T.ATTRS, { type: T.FSTAT, handle }, 'fstat', this.pathOf(handle), opts)).attrs;
+  }
+  async fsetstat(handle: Buffer, attrs: Attrs, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.FSETSTAT, handle, attrs }, 'fsetstat', this.pathOf(handle), opts);
+  }
+  /** STAT (follows symlinks). */
+  async stat(path: string, opts?: RequestOptions): Promise<Attrs> {
+    return (await this.expect(T.ATTRS, { type: T.STAT, path }, 'stat', path, opts)).attrs;
+  }
+  /** LSTAT (does not follow a final symlink). */
+  async lstat(path: string, opts?: RequestOptions): Promise<Attrs> {
+    return (await this.expect(T.ATTRS, { type: T.LSTAT, path }, 'lstat', path, opts)).attrs;
+  }
+  async setstat(path: string, attrs: Attrs, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.SETSTAT, path, attrs }, 'setstat', path, opts);
+  }
+  async opendir(path: string, opts?: RequestOptions): Promise<Buffer> {
+    const p = await this.expect(T.HANDLE, { type: T.OPENDIR, path }, 'opendir', path, opts);
+    const handle = Buffer.from(p.handle);
+    this.handlePaths.set(handleKey(handle), path);
+    return handle;
+  }
+  /** READDIR: the next batch of entries, or null at the end of the directory (STATUS EOF). */
+  async readdir(handle: Buffer, opts?: RequestOptions): Promise<DirEntry[] | null> {
+    const path = this.pathOf(handle);
+    const p = await this.send({ type: T.READDIR, handle }, 'readdir', path, opts);
+    if (p.type === T.NAME) return p.entries;
+    if (p.type === T.STATUS && p.code === StatusCode.EOF) return null;
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, 'readdir', path);
+    throw new SftpProtocolError('unexpected reply to readdir');
+  }
+  async remove(path: string, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts);
+  }
+  async mkdir(path: string, attrs: Attrs = {}, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts);
+  }
+  async rmdir(path: string, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.RMDIR, path }, 'rmdir', path, opts);
+  }
+  /** REALPATH: the canonical absolute path. */
+  async realpath(path: string, opts?: RequestOptions): Promise<string> {
+    return this.oneName(await this.expect(T.NAME, { type: T.REALPATH, path }, 'realpath', path, opts), 'realpath');
+  }
+  /** RENAME (v3: fails when newPath exists on most servers; see posixRename). */
+  async rename(oldPath: string, newPath: string, opts?: RequestOptions): Promise<void> {
+    await this.simple({ type: T.RENAME, oldPath, newPath }, 'rename', oldPath, opts);
+  }
+  async readlink(path: string, opts?: RequestOptions): Promise<string> {
+    return this.oneName(await this.expect(T.NAME, { type: T.READLINK, path }, 'readlink', path, opts), 'readlink');
+  }
+  /** SYMLINK in Node's fs order: create `linkPath` pointing at `target` (wire order chosen for the server). */
+  async symlink(target: string, linkPath: string, opts?: RequestOptions): Promise<void> {
+    const body = this.symlinkTargetFirst
+      ? { type: T.SYMLINK, first: target, second: linkPath }
+      : { type: T.SYMLINK, first: linkPath, second: target };
+    await this.simple(body as RequestBody, 'symlink', linkPath, opts);
+  }
+  /** A raw EXTENDED request: `data` is everything after the request name. */
+  async extended(name: string, data: Buffer = Buffer.alloc(0), opts?: RequestOptions): Promise<ExtendedReply> {
+    const p = await this.send({ type: T.EXTENDED, request: name, data }, name, undefined, opts);
+    if (p.type === T.EXTENDED_REPLY) return { type: 'data', data: p.data };
+    if (p.type === T.NAME) return { type: 'name', entries: p.entries };
+    if (p.type === T.STATUS && p.code === StatusCode.OK) return { type: 'status' };
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, name, undefined);
+    throw new SftpProtocolError(`unexpected reply to ${name}`);
+  }
+
+  // ---- typed extension helpers -----------------------------------------------------------------
+
+  /** True when the server advertised the extension (by key, e.g. 'posixRename', or by wire name). */
+  supports(ext: ExtensionKey | string): boolean {
+    const def = (Extensions as Record<string, { name: string }>)[ext];
+    return this.extensions.has(def ? def.name : ext);
+  }
+
+  private async ext<K extends ExtensionKey>(
+    key: K,
+    req: ExtensionRequest<K>,
+    op: string,
+    path: string | undefined,
+    opts?: RequestOptions,
+  ): Promise<{ reply: ExtendedReply; value?: ExtensionReply<K> }> {
+    const def = Extensions[key];
+    if (!this.extensions.has(def.name)) throw notSupportedError(def.name, op, path);
+    const data = encodeExtensionRequest(key, req);
+    const p = await this.send({ type: T.EXTENDED, request: def.name, data }, op, path, opts);
+    if (p.type === T.STATUS) {
+      if (p.code !== StatusCode.OK) throw SftpClient.statusError(p, op, path);
+      if (def.reply.kind !== 'status') throw new SftpProtocolError(`${def.name} answered STATUS OK instead of a reply`);
+      return { reply: { type: 'status' } };
+    }
+    if (p.type === T.NAME) {
+      if (def.reply.kind !== 'name') throw new SftpProtocolError(`${def.name} answered with a NAME`);
+      return { reply: { type: 'name', entries: p.entries } };
+    }
+    if (p.type === T.EXTENDED_REPLY) {
+      if (def.reply.kind !== 'extended') throw new SftpProtocolError(`${def.name} answered with an EXTENDED_REPLY`);
+      // A reply body that does not decode rejects this call only; the session carries on.
+      return { reply: { type: 'data', data: p.data }, value: decodeExtensionReply(key, p.data) };
+    }
+    throw new SftpProtocolError(`unexpected reply to ${def.name}`);
+  }
+
+  /** posix-rename@openssh.com: rename, replacing newPath atomically if it exists. */
+  async posixRename(oldPath: string, newPath: string, opts?: RequestOptions): Promise<void> {
+    await this.ext('posixRename', { oldPath, newPath }, 'posixRename', oldPath, opts);
+  }
+  /** statvfs@openssh.com. */
+  async statvfs(path: string, opts?: RequestOptions): Promise<StatVfs> {
+    return (await this.ext('statvfs', { path }, 'statvfs', path, opts)).value!;
+  }
+  /** fstatvfs@openssh.com. */
+  async fstatvfs(handle: Buffer, opts?: RequestOptions): Promise<StatVfs> {
+    return (await this.ext('fstatvfs', { handle }, 'fstatvfs', this.pathOf(handle), opts)).value!;
+  }
+  /** hardlink@openssh.com: create `newPath` as a hard link to the existing `oldPath`. */
+  async hardlink(oldPath: string, newPath: string, opts?: RequestOptions): Promise<void> {
+    await this.ext('hardlink', { oldPath, newPath }, 'hardlink', newPath, opts);
+  }
+  /** fsync@openssh.com on an open file handle. */
+  async fsync(handle: Buffer, opts?: RequestOptions): Promise<void> {
+    await this.ext('fsync', { handle }, 'fsync', this.pathOf(handle), opts);
+  }
+  /** lsetstat@openssh.com: setstat without following a final symlink. */
+  async lsetstat(path: string, attrs: Attrs, opts?: RequestOptions): Promise<void> {
+    await this.ext('lsetstat', { path, attrs }, 'lsetstat', path, opts);
+  }
+  /** limits@openssh.com, asked now (connect already asked once: see `client.limits`). */
+  async fetchLimits(opts?: RequestOptions): Promise<Limits> {
+    return (await this.ext('limits', {}, 'limits', undefined, opts)).value!;
+  }
+  /** expand-path@openssh.com: expand `~` and `~user` and make the path absolute. */
+  async expandPath(path: string, opts?: RequestOptions): Promise<string> {
+    const { reply } = await this.ext('expandPath', { path }, 'expandPath', path, opts);
+    return this.oneName(reply as { entries: NameEntry[] }, 'expandPath');
+  }
+  /**
+   * copy-data: server-side copy of `length` bytes (0: to the end) from `readHandle` at `readOffset`
+   * into `writeHandle` at `writeOffset`.
+   */
+  async copyData(
+    readHandle: Buffer,
+    readOffset: number,
+    length: number,
+    writeHandle: Buffer,
+    writeOffset: number,
+    opts?: RequestOptions,
+  ): Promise<void> {
+    await this.ext('copyData', { readHandle, readOffset, readLength: length, writeHandle, writeOffset }, 'copyData', this.pathOf(writeHandle), opts);
+  }
+  /** home-directory: the home directory of `username` (OpenSSH's server answers FAILURE for ''). */
+  async homeDirectory(username = '', opts?: RequestOptions): Promise<string> {
+    const { reply } = await this.ext('homeDirectory', { username }, 'homeDirectory', undefined, opts);
+    return this.oneName(reply as { entries: NameEntry[] }, 'homeDirectory');
+  }
+  /** users-groups-by-id@openssh.com: names for uids and gids ('' where unknown). */
+  async usersGroupsById(uids: number[], gids: number[], opts?: RequestOptions): Promise<UsersGroupsReply> {
+    const value = (await this.ext('usersGroupsById', { uids, gids }, 'usersGroupsById', undefined, opts)).value!;
+    if (value.users.length !== uids.length || value.groups.length !== gids.length) {
+      throw new SftpProtocolError(`users-groups-by-id answered ${value.users.length}/${value.groups.length} names for ${uids.length}/${gids.length} ids`);
+    }
+    return value;
+  }
+  /** check-file-name (path) or check-file-handle (handle): server-side hashes of a range. */
+  async checkFile(target: string | Buffer, opts: CheckFileOptions = {}): Promise<CheckFileReply> {
+    const key = typeof target === 'string' ? 'checkFileName' : 'checkFileHandle';
+    const path = typeof target === 'string' ? target : this.pathOf(target);
+    return (
+      await this.ext(
+        key,
+        {
+          target,
+          algorithms: opts.algorithms ?? ['sha256', 'sha1', 'md5'],
+          startOffset: opts.startOffset ?? 0,
+          length: opts.length ?? 0,
+          blockSize: opts.blockSize ?? 0,
+        },
+        'checkFile',
+        path,
+        opts,
+      )
+    ).value!;
+  }
+
+  // ---- listings --------------------------------------------------------------------------------
+
+  /**
+   * Entries of a directory as READDIR replies arrive (a few READDIRs in flight ahead). Includes '.'
+   * and '..' as the server sends them. Breaking out of the loop (or an error) closes the handle.
+   */
+  scandir(path: string, opts?: ScandirOptions): AsyncIterable<DirEntry> {
+    return scandir(this, path, opts);
+  }
+  /** All entries of a directory, without '.' and '..'. */
+  async list(path: string, opts?: ScandirOptions): Promise<DirEntry[]> {
+    const out: DirEntry[] = [];
+    for await (const e of this.scandir(path, opts)) if (e.filename !== '.' && e.filename !== '..') out.push(e);
+    return out;
+  }
+
+  // ---- transfers -------------------------------------------------------------------------------
+
+  /** Download a remote file to a local path, many READs in flight. */
+  get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult> {
+    return get(this, remotePath, localPath, opts);
+  }
+  /** Upload a local file to a remote path, many WRITEs in flight (sent in ascending offset order). */
+  put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult> {
+    return put(this, localPath, remotePath, opts);
+  }
+  /** A whole remote file as a Buffer. */
+  readFile(remotePath: string, opts?: TransferOptions): Promise<Buffer> {
+    return readFile(this, remotePath, opts);
+  }
+  /** Write a Buffer as a remote file (created or truncated). */
+  writeFile(remotePath: string, data: Buffer | string, opts?: TransferOptions): Promise<TransferResult> {
+    return writeFile(this, remotePath, typeof data === 'string' ? Buffer.from(data) : data, opts);
+  }
+  /** A Readable of a remote file, with the transfer window (many READs in flight). */
+  createReadStream(path: string, opts?: ReadStreamOptions): Readable {
+    return createReadStream(this, path, opts);
+  }
+  /** A Writable to a remote file, with the transfer window (many WRITEs in flight). */
+  createWriteStream(path: string, opts?: WriteStreamOptions): Writable {
+    return createWriteStream(this, path, opts);
+  }
+}

@@ -1,0 +1,167 @@
+import { Readable, Writable } from 'node:stream';
+import type { Attrs } from '../protocol/index.js';
+import type { SftpClient } from './client.js';
+import type { OpenMode } from './flags.js';
+import { readChunks } from './transfer-read.js';
+
+export interface ReadStreamOptions {
+  /** Open flags (default 'r'). */
+  flags?: OpenMode;
+  /** First byte to read (default 0). */
+  start?: number;
+  /** Last byte to read, INCLUSIVE (as in fs.createReadStream); default: to the end of the file. */
+  end?: number;
+  /** Use an open handle instead of opening `path`. */
+  handle?: Buffer;
+  /** Close the handle at the end or on destroy (default true; a given handle is closed only if true is passed). */
+  autoClose?: boolean;
+  chunkSize?: number;
+  /** READs in flight (default: the client's `requests`). */
+  requests?: number;
+  signal?: AbortSignal;
+  highWaterMark?: number;
+}
+
+/** A Readable of a remote file: READs kept in flight by the transfer engine, bytes pushed in order. */
+export function createReadStream(client: SftpClient, path: string, opts: ReadStreamOptions = {}): Readable {
+  const chunkSize = Math.min(opts.chunkSize ?? client.readChunkSize, client.limits.maxReadLength || Infinity);
+  const requests = opts.requests ?? client.defaultRequests;
+  const start = opts.start ?? 0;
+  const length = opts.end !== undefined ? Math.max(0, opts.end - start + 1) : undefined;
+  const autoClose = opts.autoClose ?? opts.handle === undefined;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    const handle = opts.handle ?? (await client.open(path, opts.flags ?? 'r', {}, { signal: opts.signal }));
+    let ok = false;
+    try {
+      yield* readChunks(client, handle, { start, length, chunkSize, requests, signal: opts.signal, path });
+      ok = true;
+    } finally {
+      if (autoClose) {
+        if (ok) await client.close(handle);
+        else await client.close(handle).catch(() => {});
+      }
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false, highWaterMark: opts.highWaterMark ?? chunkSize });
+}
+
+export interface WriteStreamOptions {
+  /** Open flags (default 'w': create or truncate). */
+  flags?: OpenMode;
+  /** Offset of the first byte written (default 0). */
+  start?: number;
+  /** Permissions for a file the OPEN creates. */
+  mode?: number;
+  /** Use an open handle instead of opening `path`. */
+  handle?: Buffer;
+  /** Close the handle at the end or on destroy (default true; a given handle is closed only if true is passed). */
+  autoClose?: boolean;
+  chunkSize?: number;
+  /** WRITEs in flight (default: the client's `requests`). */
+  requests?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A Writable to a remote file. Bytes are gathered into chunks (copied: the caller may reuse its
+ * buffers) and sent as WRITEs in ascending order, up to `requests` in flight; `write()` callbacks
+ * return as soon as the chunk is sent, and wait only when the window is full. 'finish' comes after
+ * every WRITE is acknowledged and the handle is closed.
+ */
+export function createWriteStream(client: SftpClient, path: string, opts: WriteStreamOptions = {}): Writable {
+  const chunkSize = Math.min(opts.chunkSize ?? client.writeChunkSize, client.limits.maxWriteLength || Infinity);
+  const requests = Math.max(1, opts.requests ?? client.defaultRequests);
+  const autoClose = opts.autoClose ?? opts.handle === undefined;
+  const reqOpts = { signal: opts.signal };
+  let handle: Buffer | undefined = opts.handle;
+  let offset = opts.start ?? 0;
+  let buf: Buffer | null = null;
+  let fill = 0;
+  let inflight = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signalWake = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const send = (data: Buffer) => {
+    const at = offset;
+    offset += data.length;
+    inflight++;
+    client.write(handle!, at, data, reqOpts).then(
+      () => {
+        inflight--;
+        signalWake();
+      },
+      (err: unknown) => {
+        inflight--;
+        if (failure === undefined) failure = err;
+        signalWake();
+      },
+    );
+  };
+  const waitBelow = async (n: number) => {
+    while (inflight > n && failure === undefined) await new Promise<void>((r) => (wake = r));
+    while (inflight > n) await new Promise<void>((r) => (wake = r)); // after a failure, let the rest settle
+    if (failure !== undefined) throw failure;
+  };
+  const closeHandle = async () => {
+    const h = handle;
+    handle = undefined;
+    if (h && autoClose) await client.close(h);
+  };
+
+  return new Writable({
+    highWaterMark: chunkSize,
+    construct(cb) {
+      if (handle) return cb();
+      const attrs: Attrs = opts.mode !== undefined ? { permissions: opts.mode } : {};
+      client.open(path, opts.flags ?? 'w', attrs, reqOpts).then(
+        (h) => {
+          handle = h;
+          cb();
+        },
+        (err: Error) => cb(err),
+      );
+    },
+    write(chunk: Buffer, _enc, cb) {
+      (async () => {
+        let pos = 0;
+        while (pos < chunk.length) {
+          if (failure !== undefined) throw failure;
+          if (!buf) {
+            buf = Buffer.allocUnsafe(chunkSize);
+            fill = 0;
+          }
+          const n = Math.min(chunkSize - fill, chunk.length - pos);
+          chunk.copy(buf, fill, pos, pos + n);
+          fill += n;
+          pos += n;
+          if (fill === chunkSize) {
+            await waitBelow(requests - 1);
+            send(buf);
+            buf = null;
+          }
+        }
+      })().then(() => cb(), (err: Error) => cb(err));
+    },
+    final(cb) {
+      (async () => {
+        if (buf && fill > 0) {
+          await waitBelow(requests - 1);
+          send(buf.subarray(0, fill));
+          buf = null;
+        }
+        await waitBelow(0);
+        await closeHandle();
+      })().then(() => cb(), (err: Error) => cb(err));
+    },
+    destroy(err, cb) {
+      const h = handle;
+      handle = undefined;
+      if (h && autoClose) client.close(h).then(() => cb(err), () => cb(err));
+      else cb(err);
+    },
+  });
+}

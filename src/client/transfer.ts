@@ -1,0 +1,325 @@
+import { open as openLocal, type FileHandle } from 'node:fs/promises';
+import { SftpError, StatusCode, type Attrs } from '../protocol/index.js';
+import type { SftpClient } from './client.js';
+import { readChunks } from './transfer-read.js';
+import { BufferSource, FileSource, writeChunks, type ChunkSource } from './transfer-write.js';
+
+export interface TransferProgress {
+  /** Bytes transferred so far (acknowledged by the server for uploads, written locally for downloads). */
+  bytes: number;
+  /** The source's size, when known. */
+  total?: number;
+}
+
+export interface TransferOptions {
+  /** Bytes per READ/WRITE (default: from the server's limits, at most 256 KiB; 32 KiB when unknown). */
+  chunkSize?: number;
+  /** Requests in flight (default: the client's `requests` option, 32). */
+  requests?: number;
+  signal?: AbortSignal;
+  onProgress?(p: TransferProgress): void;
+  /** Copy the permission bits and times of the source onto the destination. */
+  preserve?: boolean;
+  /** Flush the destination to disk before closing (uploads: fsync@openssh.com when advertised). */
+  fsync?: boolean;
+  /** Upload to a temporary name and rename on success (not built yet: rejects). */
+  atomic?: boolean;
+  /** Continue an interrupted transfer (not built yet: rejects). */
+  resume?: boolean;
+  /** Verify after the transfer (not built yet: rejects). */
+  verify?: 'size' | 'tail' | 'hash' | false;
+}
+
+export interface TransferResult {
+  /** Bytes transferred by this call. */
+  bytes: number;
+  /** Size of the destination after the transfer (start offset + bytes). */
+  size: number;
+  chunkSize: number;
+  requests: number;
+  /** True when the destination was flushed (fsync asked and, for uploads, advertised by the server). */
+  fsynced: boolean;
+  /** True when mode and times were copied. */
+  preserved: boolean;
+}
+
+export interface ResolvedTransfer {
+  chunkSize: number;
+  requests: number;
+  signal?: AbortSignal;
+}
+
+function unsupported(opts: TransferOptions): void {
+  for (const k of ['atomic', 'resume', 'verify'] as const) {
+    if (opts[k]) {
+      throw new SftpError({ status: StatusCode.OP_UNSUPPORTED, code: 'ERR_NOT_SUPPORTED', message: `the ${k} option is not supported yet`, op: 'transfer' });
+    }
+  }
+}
+
+export function resolveDownload(client: SftpClient, opts: TransferOptions): ResolvedTransfer {
+  return {
+    chunkSize: Math.min(opts.chunkSize ?? client.readChunkSize, client.limits.maxReadLength || Infinity),
+    requests: opts.requests ?? client.defaultRequests,
+    signal: opts.signal,
+  };
+}
+export function resolveUpload(client: SftpClient, opts: TransferOptions): ResolvedTransfer {
+  return {
+    chunkSize: Math.min(opts.chunkSize ?? client.writeChunkSize, client.limits.maxWriteLength || Infinity),
+    requests: opts.requests ?? client.defaultRequests,
+    signal: opts.signal,
+  };
+}
+
+/** Mode bits and times to set on a destination from the source's attributes. */
+export function preservedAttrs(a: Attrs): Attrs {
+  const out: Attrs = {};
+  if (a.permissions !== undefined) out.permissions = a.permissions & 0o7777;
+  if (a.atime !== undefined && a.mtime !== undefined) {
+    out.atime = a.atime;
+    out.mtime = a.mtime;
+  }
+  return out;
+}
+
+// ---- downloads ---------------------------------------------------------------------------------
+
+/** Where downloaded bytes go, in order from `start`. */
+export interface DownloadSink {
+  write(offset: number, data: Buffer): Promise<void>;
+}
+
+export interface DownloadHandleOptions extends ResolvedTransfer {
+  start?: number;
+  /** The source size (FSTAT/STAT); checked: a change is a SourceChangedError. */
+  expectSize?: number;
+  onProgress?(p: TransferProgress): void;
+  path?: string;
+}
+
+/** The download engine on an open remote handle: bytes in order into `sink`. Returns bytes copied. */
+export async function downloadHandle(client: SftpClient, handle: Buffer, sink: DownloadSink, opts: DownloadHandleOptions): Promise<number> {
+  const start = opts.start ?? 0;
+  let pos = start;
+  for await (const buf of readChunks(client, handle, {
+    start,
+    expectSize: opts.expectSize,
+    chunkSize: opts.chunkSize,
+    requests: opts.requests,
+    signal: opts.signal,
+    path: opts.path,
+  })) {
+    await sink.write(pos, buf);
+    pos += buf.length;
+    opts.onProgress?.({ bytes: pos - start, total: opts.expectSize !== undefined ? opts.expectSize - start : undefined });
+  }
+  return pos - start;
+}
+
+/** A local file as a DownloadSink (positional writes). */
+export function fileSink(fh: FileHandle): DownloadSink {
+  return {
+    async write(offset, data) {
+      let done = 0;
+      while (done < data.length) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+    },
+  };
+}
+
+/** Open a remote file for reading and STAT it in the same round trip. */
+export async function openForRead(client: SftpClient, remotePath: string, signal?: AbortSignal): Promise<{ handle: Buffer; attrs: Attrs }> {
+  const opening = client.open(remotePath, 'r', {}, { signal });
+  const stat = client.stat(remotePath, { signal }).then(
+    (a) => ({ ok: true as const, a }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
+  const handle = await opening; // if this rejects, the stat settles on its own (already caught)
+  const s = await stat;
+  if (s.ok) return { handle, attrs: s.a };
+  // STAT failed but OPEN worked (a race, or a server quirk): ask the handle.
+  try {
+    return { handle, attrs: await client.fstat(handle, { signal }) };
+  } catch (err) {
+    await client.close(handle).catch(() => {});
+    throw err;
+  }
+}
+
+/** get(remotePath, localPath): download with many READs in flight. */
+export async function get(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  unsupported(opts);
+  const t = resolveDownload(client, opts);
+  const { handle, attrs } = await openForRead(client, remotePath, t.signal);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
+    const bytes = await downloadHandle(client, handle, fileSink(fh), {
+      ...t,
+      expectSize: attrs.size,
+      onProgress: opts.onProgress,
+      path: remotePath,
+    });
+    let preserved = false;
+    if (opts.preserve) {
+      if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fh.utimes(attrs.atime, attrs.mtime);
+      preserved = true;
+    }
+    if (opts.fsync) await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await client.close(handle);
+    return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved };
+  } finally {
+    if (fh) await fh.close().catch(() => {});
+    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+  }
+}
+
+/** The whole remote file as one Buffer. */
+export async function readFile(client: SftpClient, remotePath: string, opts: TransferOptions = {}): Promise<Buffer> {
+  unsupported(opts);
+  const t = resolveDownload(client, opts);
+  const { handle, attrs } = await openForRead(client, remotePath, t.signal);
+  try {
+    const parts: Buffer[] = [];
+    let total = 0;
+    await downloadHandle(
+      client,
+      handle,
+      {
+        async write(_offset, data) {
+          parts.push(data);
+          total += data.length;
+        },
+      },
+      { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath },
+    );
+    await client.close(handle);
+    return Buffer.concat(parts, total);
+  } finally {
+    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+  }
+}
+
+// ---- uploads -----------------------------------------------------------------------------------
+
+/** Where an upload writes: an open remote handle and the offset to start at. */
+export interface UploadTarget {
+  handle: Buffer;
+  /** Offset to start at, in source and destination alike (0 for a fresh upload; resume sets it). */
+  startOffset: number;
+}
+
+/**
+ * The steps of an upload that atomic and resume modes replace: how the destination is opened, and what
+ * happens after the bytes are written and the handle is closed (e.g. a rename into place), or when
+ * it failed (e.g. removing a temporary file).
+ */
+export interface UploadHooks {
+  openTarget(remotePath: string, attrs: Attrs, signal?: AbortSignal): Promise<UploadTarget>;
+  /** After the last WRITE was acknowledged, before fsync/preserve/CLOSE. */
+  beforeClose?(target: UploadTarget): Promise<void>;
+  /** After a successful CLOSE. */
+  commit?(target: UploadTarget): Promise<void>;
+  /** After any failure (the handle is already closed, best effort). */
+  abort?(target: UploadTarget | undefined, err: unknown): Promise<void>;
+}
+
+/** The default: open the destination itself with CREAT|TRUNC. */
+export function plainUploadHooks(client: SftpClient): UploadHooks {
+  return {
+    async openTarget(remotePath, attrs, signal) {
+      return { handle: await client.open(remotePath, 'w', attrs, { signal }), startOffset: 0 };
+    },
+  };
+}
+
+export interface UploadSourceInfo {
+  source: ChunkSource;
+  /** The source's size at the start. */
+  size: number;
+  /** Mode and times of the source, for `preserve`. */
+  attrs: Attrs;
+}
+
+/**
+ * The upload engine: open the target through the hooks, write from `startOffset` with many WRITEs in
+ * flight, optionally fsync and preserve mode/times, CLOSE (a CLOSE error is a failure), then commit.
+ */
+export async function uploadWith(
+  client: SftpClient,
+  src: UploadSourceInfo,
+  remotePath: string,
+  opts: TransferOptions,
+  hooks: UploadHooks = plainUploadHooks(client),
+): Promise<TransferResult> {
+  const t = resolveUpload(client, opts);
+  const createAttrs: Attrs = src.attrs.permissions !== undefined ? { permissions: src.attrs.permissions & 0o777 } : {};
+  let target: UploadTarget | undefined;
+  let open = false;
+  try {
+    target = await hooks.openTarget(remotePath, createAttrs, t.signal);
+    open = true;
+    const start = target.startOffset;
+    const bytes = await writeChunks(client, target.handle, src.source, {
+      start,
+      expectSize: src.size,
+      chunkSize: t.chunkSize,
+      requests: t.requests,
+      signal: t.signal,
+      path: remotePath,
+      onProgress: opts.onProgress ? (b) => opts.onProgress!({ bytes: b, total: src.size - start }) : undefined,
+    });
+    await hooks.beforeClose?.(target);
+    let fsynced = false;
+    if (opts.fsync && client.supports('fsync')) {
+      await client.fsync(target.handle, { signal: t.signal });
+      fsynced = true;
+    }
+    let preserved = false;
+    if (opts.preserve) {
+      const a = preservedAttrs(src.attrs);
+      if (Object.keys(a).length > 0) await client.fsetstat(target.handle, a, { signal: t.signal });
+      preserved = true;
+    }
+    open = false;
+    await client.close(target.handle);
+    await hooks.commit?.(target);
+    return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved };
+  } catch (err) {
+    if (open && target) await client.close(target.handle).catch(() => {});
+    if (hooks.abort) await hooks.abort(target, err).catch(() => {});
+    throw err;
+  }
+}
+
+/** put(localPath, remotePath): upload with many WRITEs in flight. */
+export async function put(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  unsupported(opts);
+  const fh = await openLocal(localPath, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${localPath} is not a regular file`), { code: 'EISDIR', path: localPath });
+    const chunk = resolveUpload(client, opts).chunkSize;
+    return await uploadWith(
+      client,
+      {
+        source: new FileSource(fh, chunk),
+        size: st.size,
+        attrs: { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) },
+      },
+      remotePath,
+      opts,
+    );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Write a Buffer as a remote file (created or truncated). */
+export async function writeFile(client: SftpClient, remotePath: string, data: Buffer, opts: TransferOptions = {}): Promise<TransferResult> {
+  unsupported(opts);
+  return uploadWith(client, { source: new BufferSource(data), size: data.length, attrs: {} }, remotePath, opts);
+}
