@@ -1,0 +1,133 @@
+/** SftpError, SftpProtocolError, codeForStatus and statusForErrno. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { StatusCode, PacketType as T } from '../../src/protocol/constants.js';
+import { SftpError, SftpProtocolError, codeForStatus, statusForErrno, statusName } from '../../src/protocol/errors.js';
+
+describe('SftpError', () => {
+  it('is an Error with status, code, path, op and the server message', () => {
+    const e = new SftpError({ status: StatusCode.NO_SUCH_FILE, message: 'No such file', path: '/x', op: 'stat' });
+    assert.ok(e instanceof Error);
+    assert.ok(e instanceof SftpError);
+    assert.equal(e.name, 'SftpError');
+    assert.equal(e.status, 2);
+    assert.equal(e.code, 'ENOENT');
+    assert.equal(e.path, '/x');
+    assert.equal(e.op, 'stat');
+    assert.equal(e.serverMessage, 'No such file');
+    assert.equal(e.message, 'ENOENT: No such file (stat "/x")');
+    assert.equal(String(e), 'SftpError: ENOENT: No such file (stat "/x")');
+    assert.match(e.stack ?? '', /^SftpError: ENOENT: No such file/);
+  });
+  it('message shape without a server message, path or op', () => {
+    assert.equal(new SftpError({ status: StatusCode.PERMISSION_DENIED }).message, 'EACCES: PERMISSION_DENIED');
+    assert.equal(new SftpError({ status: StatusCode.FAILURE, op: 'mkdir' }).message, 'EIO: FAILURE (mkdir)');
+    assert.equal(new SftpError({ status: StatusCode.FAILURE, path: 'a b' }).message, 'EIO: FAILURE ("a b")');
+    assert.equal(new SftpError({ status: 99 }).message, 'ESFTP: STATUS_99');
+  });
+  it('takes an errno from a FAILURE message, an explicit code, and a cause', () => {
+    const cause = new Error('root');
+    const e = new SftpError({ status: StatusCode.FAILURE, message: 'EEXIST: file exists', path: '/a', op: 'rename', cause });
+    assert.equal(e.code, 'EEXIST');
+    assert.equal(e.message, 'EEXIST: EEXIST: file exists (rename "/a")');
+    assert.equal(e.cause, cause);
+    assert.equal(new SftpError({ status: StatusCode.FAILURE, code: 'EXDEV' }).code, 'EXDEV');
+  });
+  it('for every status and message: code is E-something and the message starts with it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.string({ maxLength: 30 }), (status, message) => {
+        const e = new SftpError({ status, message });
+        assert.match(e.code, /^E[A-Z]+$/);
+        assert.ok(e.message.startsWith(`${e.code}: `));
+        assert.equal(e.serverMessage, message);
+        assert.equal(e.code, codeForStatus(status, message));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('SftpProtocolError', () => {
+  it('is an Error with a stable code, the offset and the packet type in its message', () => {
+    const e = new SftpProtocolError('truncated handle', 9, T.READ);
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'SftpProtocolError');
+    assert.equal(e.code, 'ERR_SFTP_PROTOCOL');
+    assert.equal(e.offset, 9);
+    assert.equal(e.packetType, T.READ);
+    assert.equal(e.message, 'truncated handle (in READ) at byte 9');
+    assert.equal(new SftpProtocolError('x').message, 'x');
+    assert.equal(new SftpProtocolError('x', undefined, 250).message, 'x (in UNKNOWN(250))');
+  });
+});
+
+describe('codeForStatus', () => {
+  it('maps each version 3 status to a Node-style code', () => {
+    const expected: [number, string][] = [
+      [StatusCode.OK, 'ESFTP'],
+      [StatusCode.EOF, 'EOF'],
+      [StatusCode.NO_SUCH_FILE, 'ENOENT'],
+      [StatusCode.PERMISSION_DENIED, 'EACCES'],
+      [StatusCode.FAILURE, 'EIO'],
+      [StatusCode.BAD_MESSAGE, 'EBADMSG'],
+      [StatusCode.NO_CONNECTION, 'ENOTCONN'],
+      [StatusCode.CONNECTION_LOST, 'ECONNRESET'],
+      [StatusCode.OP_UNSUPPORTED, 'ENOSYS'],
+      [9, 'ESFTP'],
+      [0xffffffff, 'ESFTP'],
+    ];
+    for (const [status, code] of expected) assert.equal(codeForStatus(status), code, statusName(status));
+  });
+  it('a FAILURE or PERMISSION_DENIED message that starts with a known errno name yields that errno', () => {
+    assert.equal(codeForStatus(StatusCode.FAILURE, 'EEXIST: file exists'), 'EEXIST');
+    assert.equal(codeForStatus(StatusCode.FAILURE, 'ENOTEMPTY'), 'ENOTEMPTY');
+    assert.equal(codeForStatus(StatusCode.PERMISSION_DENIED, 'EROFS: read-only file system'), 'EROFS');
+    assert.equal(codeForStatus(StatusCode.PERMISSION_DENIED, 'EPERM: operation not permitted'), 'EPERM');
+  });
+  it('ignores unknown errno names, errno names not at the start, and other statuses', () => {
+    assert.equal(codeForStatus(StatusCode.FAILURE, 'EFOO: what'), 'EIO');
+    assert.equal(codeForStatus(StatusCode.FAILURE, 'EEXISTS: no such errno'), 'EIO');
+    assert.equal(codeForStatus(StatusCode.FAILURE, 'failed: EEXIST'), 'EIO');
+    assert.equal(codeForStatus(StatusCode.NO_SUCH_FILE, 'EEXIST: odd'), 'ENOENT');
+    assert.equal(codeForStatus(StatusCode.EOF, 'ENOSPC: odd'), 'EOF');
+  });
+});
+
+describe('statusForErrno', () => {
+  it('follows OpenSSH\'s errno_to_portable, refined', () => {
+    const expected: [string | undefined, number][] = [
+      ['ENOENT', StatusCode.NO_SUCH_FILE],
+      ['ENOTDIR', StatusCode.NO_SUCH_FILE],
+      ['EBADF', StatusCode.NO_SUCH_FILE],
+      ['ELOOP', StatusCode.NO_SUCH_FILE],
+      ['EPERM', StatusCode.PERMISSION_DENIED],
+      ['EACCES', StatusCode.PERMISSION_DENIED],
+      ['EFAULT', StatusCode.PERMISSION_DENIED],
+      ['EROFS', StatusCode.PERMISSION_DENIED],
+      ['ENAMETOOLONG', StatusCode.BAD_MESSAGE],
+      ['EINVAL', StatusCode.BAD_MESSAGE],
+      ['ENOSYS', StatusCode.OP_UNSUPPORTED],
+      ['ENOTSUP', StatusCode.OP_UNSUPPORTED],
+      ['EOPNOTSUPP', StatusCode.OP_UNSUPPORTED],
+      ['EEXIST', StatusCode.FAILURE],
+      ['ENOSPC', StatusCode.FAILURE],
+      [undefined, StatusCode.FAILURE],
+      ['', StatusCode.FAILURE],
+    ];
+    for (const [errno, status] of expected) assert.equal(statusForErrno(errno), status, String(errno));
+  });
+  it('a server that sends "<ERRNO>: ..." as FAILURE or PERMISSION_DENIED lets the client recover the errno', () => {
+    const errnos = ['EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOSPC', 'EDQUOT', 'EXDEV', 'EROFS', 'EBUSY', 'EMFILE', 'EFBIG', 'ETXTBSY', 'EMLINK', 'EPERM'];
+    for (const errno of errnos) {
+      const status = statusForErrno(errno);
+      assert.ok(status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED, errno);
+      assert.equal(codeForStatus(status, `${errno}: detail`), errno);
+    }
+  });
+  it('the statuses a file system error can produce map back to their own code', () => {
+    for (const status of [StatusCode.NO_SUCH_FILE, StatusCode.PERMISSION_DENIED, StatusCode.FAILURE, StatusCode.OP_UNSUPPORTED]) {
+      assert.equal(statusForErrno(codeForStatus(status)), status, statusName(status));
+    }
+  });
+});
