@@ -1,5 +1,108 @@
-// Placeholder until the serve command lands; replaced by its own module.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('sftp-wire: this command is not built yet\n');
+import { parseArgs } from 'node:util';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SftpServer } from '../server/sftp-server.js';
+import type { AtomicUploadMode } from '../server/options.js';
+import { stdioDuplex } from '../transport/stdio.js';
+
+const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 2222] [--host-key FILE]
+                       [--user NAME --password PW | --authorized-keys FILE]
+                       [--atomic-uploads off|atomic|atomic-resume] [--read-only] [--idle-timeout SECONDS]
+       sftp-wire serve --stdio [--root DIR] [--atomic-uploads MODE] [--read-only]
+
+Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
+stdin/stdout, for \`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sftp\` line.
+Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
+(default FILE: ~/.config/sftp-wire/host_key); with no credentials given, a user and a random
+password are printed at start.
+`;
+
+const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
+
+function fail(message: string): number {
+  process.stderr.write(`sftp-wire serve: ${message}\n`);
   return 2;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        root: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '2222' },
+        'host-key': { type: 'string' },
+        user: { type: 'string' },
+        password: { type: 'string' },
+        'authorized-keys': { type: 'string' },
+        'atomic-uploads': { type: 'string', default: 'off' },
+        'read-only': { type: 'boolean', default: false },
+        'idle-timeout': { type: 'string' },
+        stdio: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    return fail(`${(err as Error).message}\n\n${HELP}`);
+  }
+  const o = parsed.values;
+  if (o.help) {
+    // help goes to stderr: in --stdio mode stdout belongs to the protocol
+    process.stderr.write(HELP);
+    return 0;
+  }
+  const mode = o['atomic-uploads']!;
+  if (!MODES.includes(mode)) return fail(`--atomic-uploads must be one of ${MODES.join(', ')}`);
+  const root = path.resolve(o.root ?? process.cwd());
+  if (!existsSync(root)) return fail(`root ${root} does not exist`);
+  const log = (m: string): void => void process.stderr.write(`sftp-wire serve: ${m}\n`);
+  const server = new SftpServer({ root, atomicUploads: mode as AtomicUploadMode, readOnly: o['read-only'], log });
+
+  if (o.stdio) {
+    await server.serve(stdioDuplex());
+    return 0;
+  }
+
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`bad --port ${o.port}`);
+  const idle = o['idle-timeout'] !== undefined ? Number(o['idle-timeout']) : undefined;
+  if (idle !== undefined && !(idle > 0)) return fail(`bad --idle-timeout ${o['idle-timeout']}`);
+  if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined) {
+    return fail('--user and --password go together');
+  }
+  const { startSftpSshServer, loadOrCreateHostKey } = await import('../transport/ssh-server.js');
+  const hostKeyFile = o['host-key'] ?? path.join(process.env.HOME ?? process.cwd(), '.config', 'sftp-wire', 'host_key');
+  mkdirSync(path.dirname(hostKeyFile), { recursive: true });
+  const hostKey = loadOrCreateHostKey(hostKeyFile);
+  let user = o.user;
+  let password = o.password;
+  if (user === undefined && password === undefined && o['authorized-keys'] === undefined) {
+    const { randomBytes } = await import('node:crypto');
+    user = 'sftp';
+    password = randomBytes(9).toString('base64url');
+  }
+  const running = await startSftpSshServer({
+    server,
+    hostKeys: [hostKey],
+    host: o.host!,
+    port,
+    users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
+    authorizedKeysFile: o['authorized-keys'],
+    idleTimeoutMs: idle !== undefined ? idle * 1000 : undefined,
+    log,
+  });
+  process.stdout.write(`sftp-wire serving ${root} on sftp://${running.host}:${running.port}/ (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`);
+  if (o.password === undefined && password !== undefined) process.stdout.write(`user: ${user}  password: ${password}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      void running.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
 }

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+
+/** Suffix of a temporary file an upload writes into before CLOSE renames it into place. */
+export const UPLOAD_SUFFIX = '.sftp-wire-upload';
+/** Suffix of a kept partial upload (atomic-resume): one deterministic name per final path. */
+export const PARTIAL_SUFFIX = '.sftp-wire-partial';
+const NAME_MAX = 255;
+
+/** The base name as it appears inside a hidden name: itself, or a digest when it would not fit. */
+function stem(base: string, extra: number): string {
+  if (Buffer.byteLength(base) + extra <= NAME_MAX) return base;
+  return 'h' + createHash('sha256').update(base).digest('hex').slice(0, 40);
+}
+
+/** `.<base>.<tag>.sftp-wire-upload`, unique per session and upload. */
+export function uploadName(base: string, tag: string): string {
+  return `.${stem(base, 2 + tag.length + UPLOAD_SUFFIX.length)}.${tag}${UPLOAD_SUFFIX}`;
+}
+
+/** `.<base>.sftp-wire-partial`, the same for every session. */
+export function partialName(base: string): string {
+  return `.${stem(base, 1 + PARTIAL_SUFFIX.length)}${PARTIAL_SUFFIX}`;
+}
+
+/** Names READDIR hides while server-side atomic uploads are on. */
+export function isHiddenUploadName(name: string): boolean {
+  return name.startsWith('.') && (name.endsWith(UPLOAD_SUFFIX) || name.endsWith(PARTIAL_SUFFIX));
+}
+export function isPartialName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX);
+}

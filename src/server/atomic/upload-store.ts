@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import type { FileStats, FileSystem, FsFile, OpenOptions } from '../fs/file-system.js';
+import { isRegMode } from '../fs/file-system.js';
+import { errnoOf } from '../fs/fs-error.js';
+import { joinVirtual, normalizeVirtual, virtualBasename, virtualDirname } from '../fs/vpath.js';
+import type { AtomicUploadMode } from '../options.js';
+import { ContiguousTracker } from './contiguous.js';
+import { isPartialName, partialName, uploadName } from './hidden-names.js';
+
+/** An upload that writes into a hidden file and appears under its final name only at CLOSE. */
+export interface Upload {
+  finalPath: string;
+  tempPath: string;
+  file: FsFile;
+  /** The OPEN had EXCL: the commit must not replace a name that appeared meanwhile. */
+  exclusive: boolean;
+  append: boolean;
+  tracker: ContiguousTracker;
+  /** A WRITE failed: the upload can no longer commit. */
+  failed: boolean;
+  /** Continued from a kept partial. */
+  resumed: boolean;
+}
+
+/**
+ * Server-side atomic uploads (DESIGN, "Server, atomicUploads"). One per session: its tag makes the
+ * session's temporary names unique. Kept partials (atomic-resume) are shared by all sessions under a
+ * deterministic name per final path.
+ */
+export class UploadStore {
+  private readonly tag = randomBytes(4).toString('hex');
+  private counter = 0;
+  constructor(
+    private readonly fs: FileSystem,
+    readonly mode: AtomicUploadMode,
+    private readonly partialMaxAgeMs: number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
+
+  private partialOf(finalPath: string): string {
+    return joinVirtual(virtualDirname(finalPath), partialName(virtualBasename(finalPath)));
+  }
+
+  private isStale(st: FileStats): boolean {
+    return Date.now() - st.mtime * 1000 > this.partialMaxAgeMs;
+  }
+
+  /** The kept partial for a final path, when one exists and is fresh (a stale one is removed). */
+  private async freshPartial(finalPath: string): Promise<{ path: string; stats: FileStats } | undefined> {
+    const p = this.partialOf(finalPath);
+    let stats: FileStats;
+    try {
+      stats = await this.fs.lstat(p);
+    } catch {
+      return undefined;
+    }
+    if (!isRegMode(stats.mode)) return undefined;
+    if (this.isStale(stats)) {
+      await this.fs.remove(p).catch(() => undefined);
+      return undefined;
+    }
+    return { path: p, stats };
+  }
+
+  /**
+   * STAT/LSTAT of a path with no file: in atomic-resume mode a kept partial answers with its size,
+   * so that clients which resume from the destination's size (OpenSSH `reput`) continue it.
+   */
+  async statWhenMissing(path: string): Promise<FileStats | undefined> {
+    if (this.mode !== 'atomic-resume') return undefined;
+    return (await this.freshPartial(normalizeVirtual(path)))?.stats;
+  }
+
+  /** Remove stale partials seen while listing a directory. */
+  expireIfStale(dirPath: string, name: string, stats: FileStats | undefined): void {
+    if (this.mode !== 'atomic-resume' || !stats || !isPartialName(name) || !this.isStale(stats)) return;
+    void this.fs.remove(joinVirtual(dirPath, name)).catch(() => undefined);
+  }
+
+  /**
+   * Decide at OPEN whether this open becomes an atomic upload, and if so open its hidden file.
+   * Returns undefined for opens that go to the file itself: reads, edits of an existing file
+   * without TRUNC, directories, symlinks and other non-regular files.
+   */
+  async begin(path: string, opts: OpenOptions): Promise<Upload | undefined> {
+    if (this.mode === 'off' || !opts.write) return undefined;
+    const finalPath = normalizeVirtual(path);
+    if (finalPath === '/') return undefined;
+    let current: FileStats | undefined;
+    try {
+      current = await this.fs.lstat(finalPath);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code !== 'ENOENT') return undefined; // let the plain open report it
+    }
+    if (current && !isRegMode(current.mode)) return undefined;
+    if (current && opts.create && opts.exclusive) return undefined; // EEXIST from the plain open
+
+    if (!opts.truncate) {
+      if (current) return undefined; // an in-place edit of an existing file
+      if (this.mode === 'atomic-resume') {
+        const resumed = await this.continuePartial(finalPath, opts);
+        if (resumed) return resumed;
+      }
+      if (!opts.create) return undefined; // ENOENT from the plain open
+    }
+    if (!current && !opts.create) return undefined;
+
+    // A fresh upload into a new hidden file. A replaced file keeps its permission bits.
+    const tempPath = this.newTempPath(finalPath);
+    const mode = current ? current.mode & 0o7777 : opts.mode;
+    const file = await this.fs.open(tempPath, { ...opts, create: true, exclusive: true, truncate: false, mode });
+    if (current) await file.setstat({ mode: current.mode & 0o7777 }).catch(() => undefined);
+    return {
+      finalPath,
+      tempPath,
+      file,
+      exclusive: opts.create && opts.exclusive,
+      append: opts.append,
+      tracker: new ContiguousTracker(0),
+      failed: false,
+      resumed: false,
+    };
+  }
+
+  private newTempPath(finalPath: string): string {
+    const tag = `${this.tag}${(this.counter++).toString(36)}`;
+    return joinVirtual(virtualDirname(finalPath), uploadName(virtualBasename(finalPath), tag));
+  }
+
+  /** Claim the kept partial (a rename, so two sessions never continue the same one) and reopen it. */
+  private async continuePartial(finalPath: string, opts: OpenOptions): Promise<Upload | undefined> {
+    const partial = await this.freshPartial(finalPath);
+    if (!partial) return undefined;
+    const tempPath = this.newTempPath(finalPath);
+    try {
+      await this.fs.rename(partial.path, tempPath, { overwrite: true });
+    } catch {
+      return undefined; // another session took it
+    }
+    const file = await this.fs.open(tempPath, { ...opts, create: false, exclusive: false, truncate: false });
+    const size = (await file.stat()).size;
+    return {
+      finalPath,
+      tempPath,
+      file,
+      exclusive: false,
+      append: opts.append,
+      tracker: new ContiguousTracker(size),
+      failed: false,
+      resumed: true,
+    };
+  }
+
+  /** CLOSE without error: rename the hidden file into place. Throws when the commit fails. */
+  async commit(u: Upload): Promise<void> {
+    await this.fs.rename(u.tempPath, u.finalPath, { overwrite: !u.exclusive });
+    if (this.mode === 'atomic-resume' && !u.resumed) {
+      // an older partial of this path is now obsolete
+      await this.fs.remove(this.partialOf(u.finalPath)).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The upload ended without a commit (a failed write, a failed commit, or the session ended before
+   * CLOSE). atomic: the hidden file is removed. atomic-resume: it is cut to its contiguous prefix and
+   * kept as the path's partial, replacing an older one. The file must be closed already.
+   */
+  async abandon(u: Upload): Promise<void> {
+    if (this.mode === 'atomic-resume') {
+      try {
+        const st = await this.fs.lstat(u.tempPath);
+        const keep = u.append ? st.size : Math.min(st.size, u.tracker.end);
+        if (keep < st.size) await this.fs.setstat(u.tempPath, { size: keep }, { follow: false });
+        await this.fs.rename(u.tempPath, this.partialOf(u.finalPath), { overwrite: true });
+        return;
+      } catch {
+        // fall through: never leave an unknown temporary file behind
+      }
+    }
+    await this.fs.remove(u.tempPath).catch(() => undefined);
+  }
+
+}

@@ -1,0 +1,56 @@
+import type { FileSystem, FileStats } from './fs/file-system.js';
+import type { HandleTable } from './handle-table.js';
+import type { UploadStore } from './atomic/upload-store.js';
+import type { ResolvedLimits } from './options.js';
+import type { Attrs } from '../protocol/attrs.js';
+import type { Packet, PacketOf } from '../protocol/packets.js';
+import { PacketType as T, StatusCode } from '../protocol/constants.js';
+import { readOnlyError } from './status-error.js';
+import { normalizeVirtual } from './fs/vpath.js';
+
+/** What a request handler can reach: the session's storage, handles, limits and upload store. */
+export class SessionContext {
+  constructor(
+    readonly fs: FileSystem,
+    readonly limits: ResolvedLimits,
+    readonly readOnly: boolean,
+    readonly handles: HandleTable,
+    readonly uploads: UploadStore,
+  ) {}
+
+  /** Every request that changes anything calls this first. */
+  assertWritable(): void {
+    if (this.readOnly) throw readOnlyError();
+  }
+
+  /** A wire path as the FileSystem takes it. */
+  path(p: string): string {
+    return normalizeVirtual(p);
+  }
+}
+
+/** The packet types a client sends that carry a request id. */
+export type RequestType =
+  | typeof T.OPEN | typeof T.CLOSE | typeof T.READ | typeof T.WRITE | typeof T.LSTAT | typeof T.FSTAT
+  | typeof T.SETSTAT | typeof T.FSETSTAT | typeof T.OPENDIR | typeof T.READDIR | typeof T.REMOVE
+  | typeof T.MKDIR | typeof T.RMDIR | typeof T.REALPATH | typeof T.STAT | typeof T.RENAME
+  | typeof T.READLINK | typeof T.SYMLINK | typeof T.EXTENDED;
+export type RequestPacket = PacketOf<RequestType>;
+export type Handler<K extends RequestType> = (req: PacketOf<K>, ctx: SessionContext) => Promise<Packet>;
+export type HandlerTable = { [K in RequestType]: Handler<K> };
+
+const U32_MAX = 0xffffffff;
+const u32 = (v: number): number => Math.min(U32_MAX, Math.max(0, Math.floor(v)));
+
+export function attrsFromStats(st: FileStats): Attrs {
+  return { size: st.size, uid: st.uid, gid: st.gid, permissions: st.mode >>> 0, atime: u32(st.atime), mtime: u32(st.mtime) };
+}
+
+export const okStatus = (id: number): Packet => ({ type: T.STATUS, id, code: StatusCode.OK, message: 'Success', lang: '' });
+export const statusReply = (id: number, code: number, message: string): Packet => ({ type: T.STATUS, id, code, message, lang: '' });
+export const attrsReply = (id: number, attrs: Attrs): Packet => ({ type: T.ATTRS, id, attrs });
+export const oneName = (id: number, name: string): Packet => ({
+  type: T.NAME,
+  id,
+  entries: [{ filename: name, longname: name, attrs: {} }],
+});

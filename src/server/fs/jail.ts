@@ -1,0 +1,104 @@
+import fsp from 'node:fs/promises';
+import { constants as C, existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fsError, errnoOf } from './fs-error.js';
+import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
+
+/** Linux's O_PATH: an fd that names a file without opening it for I/O. */
+export const O_PATH = 0o10000000;
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * Confinement of virtual paths to a real directory. Every operation works on one name inside a
+ * parent directory that was resolved with realpath, pinned with an O_PATH descriptor and checked —
+ * through /proc/self/fd — to be inside the root. The operation then goes through
+ * /proc/self/fd/N/name, which the kernel resolves to exactly that directory (like the *at() calls),
+ * so a directory swapped for a symlink between the check and the use cannot lead outside.
+ * Without /proc (not Linux) the same checks run on the realpath strings, which is weaker against races.
+ */
+export class Jail {
+  readonly realRoot: string;
+  /** True when /proc/self/fd pinning is used. */
+  readonly pinned: boolean;
+
+  constructor(root: string) {
+    this.realRoot = realpathSync(root);
+    this.pinned = process.platform === 'linux' && existsSync('/proc/self/fd');
+  }
+
+  /** Is a real absolute path the root or below it? */
+  inside(real: string): boolean {
+    return real === this.realRoot || real.startsWith(this.realRoot === '/' ? '/' : this.realRoot + '/');
+  }
+
+  /** The virtual path of a real path inside the root, else undefined. */
+  toVirtual(real: string): string | undefined {
+    const r = path.resolve(real);
+    if (!this.inside(r)) return undefined;
+    return normalizeVirtual(r.slice(this.realRoot === '/' ? 0 : this.realRoot.length));
+  }
+
+  /** The real path a virtual path names lexically (no symlinks resolved; for messages and realpath). */
+  lexicalReal(vpath: string): string {
+    const v = normalizeVirtual(vpath);
+    return v === '/' ? this.realRoot : path.join(this.realRoot, v);
+  }
+
+  /** Fail unless a real path is inside the root. */
+  private check(real: string): void {
+    if (!this.inside(real)) throw fsError('EACCES', 'path leads outside the served root');
+  }
+
+  /**
+   * Run `fn` with a path for the last component of `vpath` inside its checked, pinned parent.
+   * The final component itself is never resolved here: `fn` must not follow it (use lstat,
+   * O_NOFOLLOW...), or call resolveFollow first. For "/" the name is ".".
+   */
+  async at<T>(vpath: string, fn: (p: string, realDir: string) => Promise<T>): Promise<T> {
+    const v = normalizeVirtual(vpath);
+    const base = virtualBasename(v) || '.';
+    const realDir = await fsp.realpath(this.lexicalReal(virtualDirname(v)));
+    this.check(realDir);
+    if (!this.pinned) return fn(path.join(realDir, base), realDir);
+    const dir = await fsp.open(realDir, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+    try {
+      const actual = await fsp.readlink(`/proc/self/fd/${dir.fd}`);
+      this.check(actual);
+      return await fn(`/proc/self/fd/${dir.fd}/${base}`, actual);
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /**
+   * Follow symlinks at the end of `vpath` until it names something that is not a symlink (or does
+   * not exist). A link whose target lies outside the root is EACCES.
+   */
+  async resolveFollow(vpath: string): Promise<string> {
+    let cur = normalizeVirtual(vpath);
+    for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
+      const next = await this.at(cur, async (p, realDir) => {
+        let st;
+        try {
+          st = await fsp.lstat(p);
+        } catch (err) {
+          if (errnoOf(err) === 'ENOENT') return null;
+          throw err;
+        }
+        if (!st.isSymbolicLink()) return null;
+        const target = await fsp.readlink(p);
+        const v = this.toVirtual(path.resolve(realDir, target));
+        if (v === undefined) throw fsError('EACCES', 'symbolic link points outside the served root');
+        return v;
+      });
+      if (next === null) return cur;
+      cur = next;
+    }
+    throw fsError('ELOOP');
+  }
+
+  /** A path through which the object behind an open fd is reached again (the fd's own magic link). */
+  fdPath(fd: number): string {
+    return `/proc/self/fd/${fd}`;
+  }
+}

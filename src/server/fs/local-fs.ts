@@ -1,0 +1,274 @@
+import fsp, { type FileHandle } from 'node:fs/promises';
+import { constants as C, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { FileStats, FileSystem, FsDir, FsDirEntry, FsFile, FsStatVfs, OpenOptions, SetStats } from './file-system.js';
+import { fsError, errnoOf } from './fs-error.js';
+import { Jail, O_PATH } from './jail.js';
+import { normalizeVirtual, virtualBasename, virtualDirname, joinVirtual } from './vpath.js';
+import { systemNames } from '../users.js';
+
+export function statsFromNode(st: Stats): FileStats {
+  return {
+    mode: st.mode,
+    size: st.size,
+    uid: st.uid,
+    gid: st.gid,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+    nlink: st.nlink,
+  };
+}
+
+function openFlags(o: OpenOptions): number {
+  let f = o.read && o.write ? C.O_RDWR : o.write ? C.O_WRONLY : C.O_RDONLY;
+  if (o.append) f |= C.O_APPEND;
+  if (o.create) f |= C.O_CREAT;
+  if (o.truncate) f |= C.O_TRUNC;
+  if (o.create && o.exclusive) f |= C.O_EXCL;
+  return f | C.O_NOFOLLOW;
+}
+
+async function applyToHandle(fh: FileHandle, a: SetStats): Promise<void> {
+  if (a.size !== undefined) await fh.truncate(a.size);
+  if (a.mode !== undefined) await fh.chmod(a.mode & 0o7777);
+  if (a.uid !== undefined && a.gid !== undefined) await fh.chown(a.uid, a.gid);
+  if (a.atime !== undefined && a.mtime !== undefined) await fh.utimes(a.atime, a.mtime);
+}
+
+class LocalFile implements FsFile {
+  constructor(private readonly fh: FileHandle) {}
+  async read(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+  async write(position: number, data: Buffer): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+  async stat(): Promise<FileStats> {
+    return statsFromNode(await this.fh.stat());
+  }
+  setstat(attrs: SetStats): Promise<void> {
+    return applyToHandle(this.fh, attrs);
+  }
+  sync(): Promise<void> {
+    return this.fh.sync();
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+class LocalDir implements FsDir {
+  private dir: Awaited<ReturnType<typeof fsp.opendir>> | null = null;
+  constructor(
+    /** A path that reaches the directory itself (pinned /proc path, or its real path). */
+    private readonly dirPath: string,
+    private readonly pin: FileHandle | null,
+  ) {}
+  async read(max: number): Promise<FsDirEntry[] | null> {
+    this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: Math.min(Math.max(max, 1), 256) });
+    const names: string[] = [];
+    while (names.length < max) {
+      const ent = await this.dir.read();
+      if (!ent) break;
+      names.push(ent.name);
+    }
+    if (names.length === 0) return null;
+    return Promise.all(
+      names.map(async (name): Promise<FsDirEntry> => {
+        try {
+          return { name, stats: statsFromNode(await fsp.lstat(path.join(this.dirPath, name))) };
+        } catch {
+          return { name };
+        }
+      }),
+    );
+  }
+  async close(): Promise<void> {
+    try {
+      await this.dir?.close();
+    } finally {
+      await this.pin?.close();
+    }
+  }
+}
+
+/**
+ * The local file system under one root directory. `..`, absolute paths and symlinks never reach
+ * outside the root: every name is resolved inside a checked parent directory (see Jail).
+ */
+export class LocalFs implements FileSystem {
+  readonly jail: Jail;
+  constructor(root: string) {
+    this.jail = new Jail(root);
+  }
+  get root(): string {
+    return this.jail.realRoot;
+  }
+
+  async open(vpath: string, opts: OpenOptions): Promise<FsFile> {
+    // O_EXCL must not follow a final symlink; everything else opens what the links lead to.
+    const target = opts.create && opts.exclusive ? normalizeVirtual(vpath) : await this.jail.resolveFollow(vpath);
+    const fh = await this.jail.at(target, (p) => fsp.open(p, openFlags(opts), opts.mode ?? 0o666));
+    return new LocalFile(fh);
+  }
+
+  async opendir(vpath: string): Promise<FsDir> {
+    const target = await this.jail.resolveFollow(vpath);
+    if (!this.jail.pinned) {
+      return this.jail.at(target, async (p) => {
+        const st = await fsp.lstat(p);
+        if (!st.isDirectory()) throw fsError('ENOTDIR');
+        return new LocalDir(p, null);
+      });
+    }
+    const pin = await this.jail.at(target, (p) => fsp.open(p, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
+    return new LocalDir(this.jail.fdPath(pin.fd), pin);
+  }
+
+  async stat(vpath: string): Promise<FileStats> {
+    return this.lstat(await this.jail.resolveFollow(vpath));
+  }
+
+  async lstat(vpath: string): Promise<FileStats> {
+    return this.jail.at(vpath, async (p) => statsFromNode(await fsp.lstat(p)));
+  }
+
+  async setstat(vpath: string, attrs: SetStats, opts: { follow: boolean }): Promise<void> {
+    const target = opts.follow ? await this.jail.resolveFollow(vpath) : normalizeVirtual(vpath);
+    await this.jail.at(target, async (p) => {
+      if (attrs.size !== undefined) {
+        const fh = await fsp.open(p, C.O_WRONLY | C.O_NOFOLLOW);
+        try {
+          await fh.truncate(attrs.size);
+        } finally {
+          await fh.close();
+        }
+      }
+      if (attrs.mode !== undefined) await this.chmodNoFollow(p, attrs.mode & 0o7777);
+      if (attrs.uid !== undefined && attrs.gid !== undefined) await fsp.lchown(p, attrs.uid, attrs.gid);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fsp.lutimes(p, attrs.atime, attrs.mtime);
+    });
+  }
+
+  /** chmod that never follows a symlink in the last component (Linux has no lchmod). */
+  private async chmodNoFollow(p: string, mode: number): Promise<void> {
+    if (!this.jail.pinned) {
+      const st = await fsp.lstat(p);
+      if (st.isSymbolicLink()) throw fsError('EOPNOTSUPP', 'cannot change the mode of a symbolic link');
+      await fsp.chmod(p, mode);
+      return;
+    }
+    const pin = await fsp.open(p, O_PATH | C.O_NOFOLLOW);
+    try {
+      const st = await pin.stat();
+      if (st.isSymbolicLink()) throw fsError('EOPNOTSUPP', 'cannot change the mode of a symbolic link');
+      await fsp.chmod(this.jail.fdPath(pin.fd), mode);
+    } finally {
+      await pin.close();
+    }
+  }
+
+  mkdir(vpath: string, mode = 0o777): Promise<void> {
+    return this.jail.at(vpath, (p) => fsp.mkdir(p, mode & 0o7777));
+  }
+
+  rmdir(vpath: string): Promise<void> {
+    if (normalizeVirtual(vpath) === '/') return Promise.reject(fsError('EBUSY', 'cannot remove the root'));
+    return this.jail.at(vpath, (p) => fsp.rmdir(p));
+  }
+
+  remove(vpath: string): Promise<void> {
+    return this.jail.at(vpath, (p) => fsp.unlink(p));
+  }
+
+  rename(oldPath: string, newPath: string, opts: { overwrite: boolean }): Promise<void> {
+    if (normalizeVirtual(oldPath) === '/' || normalizeVirtual(newPath) === '/') {
+      return Promise.reject(fsError('EBUSY', 'cannot rename the root'));
+    }
+    return this.jail.at(oldPath, (po) =>
+      this.jail.at(newPath, async (pn) => {
+        if (opts.overwrite) return fsp.rename(po, pn);
+        // Like OpenSSH: link + unlink never replaces an existing name; for what cannot be hard
+        // linked (directories, some file systems) check then rename.
+        try {
+          await fsp.link(po, pn);
+        } catch (err) {
+          const code = errnoOf(err);
+          if (code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') throw err;
+          const exists = await fsp.lstat(pn).then(() => true, () => false);
+          if (exists) throw fsError('EEXIST');
+          return fsp.rename(po, pn);
+        }
+        await fsp.unlink(po);
+      }),
+    );
+  }
+
+  link(existingPath: string, newPath: string): Promise<void> {
+    return this.jail.at(existingPath, (pe) => this.jail.at(newPath, (pn) => fsp.link(pe, pn)));
+  }
+
+  symlink(target: string, linkPath: string): Promise<void> {
+    if (target.includes('\0')) return Promise.reject(fsError('EINVAL'));
+    return this.jail.at(linkPath, (p) => fsp.symlink(target, p));
+  }
+
+  async readlink(vpath: string): Promise<string> {
+    const target = await this.jail.at(vpath, (p) => fsp.readlink(p));
+    // An absolute target inside the root is shown as its virtual path; the real root stays hidden.
+    if (path.isAbsolute(target)) return this.jail.toVirtual(target) ?? target;
+    return target;
+  }
+
+  async realpath(vpath: string): Promise<string> {
+    const v = normalizeVirtual(vpath);
+    let real: string;
+    try {
+      real = await fsp.realpath(this.jail.lexicalReal(v));
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT' || v === '/') throw err;
+      // The last component may not exist yet (a name about to be created).
+      const dir = await this.realpath(virtualDirname(v));
+      return joinVirtual(dir, virtualBasename(v));
+    }
+    const out = this.jail.toVirtual(real);
+    if (out === undefined) throw fsError('EACCES', 'path leads outside the served root');
+    return out;
+  }
+
+  async statvfs(vpath: string): Promise<FsStatVfs> {
+    await this.stat(vpath);
+    const s = await fsp.statfs(this.jail.realRoot);
+    return {
+      bsize: s.bsize,
+      frsize: s.bsize,
+      blocks: s.blocks,
+      bfree: s.bfree,
+      bavail: s.bavail,
+      files: s.files,
+      ffree: s.ffree,
+      favail: s.ffree,
+      fsid: 0,
+      namemax: 255,
+      readOnly: false,
+    };
+  }
+
+  userName(uid: number): string | undefined {
+    return systemNames().users.get(uid);
+  }
+  groupName(gid: number): string | undefined {
+    return systemNames().groups.get(gid);
+  }
+}

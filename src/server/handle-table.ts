@@ -1,0 +1,84 @@
+import type { FsDir, FsFile } from './fs/file-system.js';
+import type { Upload } from './atomic/upload-store.js';
+import { StatusCode } from '../protocol/constants.js';
+import { StatusError, badHandle } from './status-error.js';
+
+export interface FileHandleEntry {
+  kind: 'file';
+  path: string;
+  file: FsFile;
+  readable: boolean;
+  writable: boolean;
+  /** Set when this open is a server-side atomic upload. */
+  upload?: Upload;
+}
+export interface DirHandleEntry {
+  kind: 'dir';
+  path: string;
+  dir: FsDir;
+  /** "." and ".." were sent. */
+  dotsSent: boolean;
+}
+export type HandleEntry = FileHandleEntry | DirHandleEntry;
+
+/** The open handles of one session: opaque 4-byte handles, a bound on how many are open. */
+export class HandleTable {
+  private readonly entries = new Map<string, HandleEntry>();
+  private next = 1;
+  constructor(readonly max: number) {}
+
+  /** Fail before opening anything when the table is full. */
+  assertRoom(): void {
+    if (this.entries.size >= this.max) {
+      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open handles (limit ${this.max})`);
+    }
+  }
+
+  add(entry: HandleEntry): Buffer {
+    this.assertRoom();
+    let key: string;
+    do {
+      const b = Buffer.allocUnsafe(4);
+      b.writeUInt32BE(this.next, 0);
+      this.next = this.next >= 0xffffffff ? 1 : this.next + 1;
+      key = b.toString('hex');
+    } while (this.entries.has(key));
+    this.entries.set(key, entry);
+    return Buffer.from(key, 'hex');
+  }
+
+  get(handle: Buffer): HandleEntry | undefined {
+    return handle.length === 4 ? this.entries.get(handle.toString('hex')) : undefined;
+  }
+
+  file(handle: Buffer): FileHandleEntry {
+    const e = this.get(handle);
+    if (!e || e.kind !== 'file') throw badHandle();
+    return e;
+  }
+
+  dir(handle: Buffer): DirHandleEntry {
+    const e = this.get(handle);
+    if (!e || e.kind !== 'dir') throw badHandle();
+    return e;
+  }
+
+  /** Remove and return an entry (the handle is invalid from now on). */
+  take(handle: Buffer): HandleEntry | undefined {
+    const e = this.get(handle);
+    if (e) this.entries.delete(handle.toString('hex'));
+    return e;
+  }
+
+  /** Remove and return every entry (session end). */
+  drain(): HandleEntry[] {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    return all;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+

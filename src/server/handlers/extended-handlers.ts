@@ -1,0 +1,181 @@
+import { PacketType as T, StatusCode } from '../../protocol/constants.js';
+import type { Packet, PacketOf } from '../../protocol/packets.js';
+import {
+  Extensions,
+  decodeExtensionRequest,
+  encodeExtensionReply,
+  extensionKeyByName,
+  StatVfsFlag,
+  type ExtensionKey,
+  type ExtensionRequest,
+  type StatVfs,
+} from '../../protocol/extensions.js';
+import type { FsStatVfs } from '../fs/file-system.js';
+import { StatusError } from '../status-error.js';
+import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
+import { checkFile } from '../check-file.js';
+import { normalizeVirtual } from '../fs/vpath.js';
+import { openOptions } from './file-handlers.js';
+import { OpenFlags } from '../../protocol/constants.js';
+
+type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
+type ExtTable = { [K in ExtensionKey]: ExtHandler<K> };
+
+const reply = <K extends ExtensionKey>(id: number, key: K, rep: Parameters<typeof encodeExtensionReply<K>>[1]): Packet => ({
+  type: T.EXTENDED_REPLY,
+  id,
+  data: encodeExtensionReply(key, rep),
+});
+
+function statvfsOf(s: FsStatVfs, readOnly: boolean): StatVfs {
+  const b = (n: number): bigint => BigInt(Math.max(0, Math.floor(n)));
+  return {
+    bsize: b(s.bsize),
+    frsize: b(s.frsize),
+    blocks: b(s.blocks),
+    bfree: b(s.bfree),
+    bavail: b(s.bavail),
+    files: b(s.files),
+    ffree: b(s.ffree),
+    favail: b(s.favail),
+    fsid: b(s.fsid),
+    flag: (s.readOnly || readOnly ? StatVfsFlag.RDONLY : 0n) | StatVfsFlag.NOSUID,
+    namemax: b(s.namemax),
+  };
+}
+
+async function statvfs(ctx: SessionContext, path: string, id: number): Promise<Packet> {
+  if (!ctx.fs.statvfs) throw new StatusError(StatusCode.OP_UNSUPPORTED, 'ENOSYS: statvfs is not supported by this storage');
+  return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs(path), ctx.readOnly));
+}
+
+/** "~" and "~/x" (and "~user/x") are the home, which is the root. */
+export function expandTilde(p: string): string {
+  if (p === '~') return '/';
+  const m = /^~[^/]*\/(.*)$/.exec(p);
+  return m ? '/' + m[1] : p;
+}
+
+const COPY_CHUNK = 64 * 1024;
+
+const handlers: ExtTable = {
+  posixRename: async (q, id, ctx) => {
+    ctx.assertWritable();
+    await ctx.fs.rename(ctx.path(q.oldPath), ctx.path(q.newPath), { overwrite: true });
+    return okStatus(id);
+  },
+  statvfs: async (q, id, ctx) => statvfs(ctx, ctx.path(q.path), id),
+  fstatvfs: async (q, id, ctx) => {
+    const e = ctx.handles.get(q.handle);
+    if (!e) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+    return statvfs(ctx, e.path, id);
+  },
+  hardlink: async (q, id, ctx) => {
+    ctx.assertWritable();
+    await ctx.fs.link(ctx.path(q.oldPath), ctx.path(q.newPath));
+    return okStatus(id);
+  },
+  fsync: async (q, id, ctx) => {
+    await ctx.handles.file(q.handle).file.sync();
+    return okStatus(id);
+  },
+  lsetstat: async (q, id, ctx) => {
+    ctx.assertWritable();
+    const a = q.attrs;
+    await ctx.fs.setstat(ctx.path(q.path), { size: a.size, mode: a.permissions, uid: a.uid, gid: a.gid, atime: a.atime, mtime: a.mtime }, { follow: false });
+    return okStatus(id);
+  },
+  limits: async (_q, id, ctx) =>
+    reply(id, 'limits', {
+      maxPacketLength: ctx.limits.maxPacket,
+      maxReadLength: ctx.limits.maxRead,
+      maxWriteLength: ctx.limits.maxWrite,
+      maxOpenHandles: ctx.limits.maxHandles,
+    }),
+  expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(normalizeVirtual(expandTilde(q.path)))),
+  copyData: async (q, id, ctx) => {
+    ctx.assertWritable();
+    const src = ctx.handles.file(q.readHandle);
+    const dst = ctx.handles.file(q.writeHandle);
+    if (!src.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: read handle not open for reading');
+    if (!dst.writable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: write handle not open for writing');
+    const total = q.readLength === 0 ? Infinity : q.readLength;
+    if (src === dst && q.readOffset < q.writeOffset + total && q.writeOffset < q.readOffset + total) {
+      throw new StatusError(StatusCode.FAILURE, 'EINVAL: source and destination ranges overlap');
+    }
+    let done = 0;
+    while (done < total) {
+      const data = await src.file.read(q.readOffset + done, Math.min(COPY_CHUNK, total - done));
+      if (data.length === 0) break;
+      try {
+        await dst.file.write(q.writeOffset + done, data);
+      } catch (err) {
+        if (dst.upload) dst.upload.failed = true;
+        throw err;
+      }
+      dst.upload?.tracker.record(q.writeOffset + done, data.length);
+      done += data.length;
+    }
+    return okStatus(id);
+  },
+  homeDirectory: async (_q, id) => oneName(id, '/'),
+  usersGroupsById: async (q, id, ctx) =>
+    reply(id, 'usersGroupsById', {
+      users: q.uids.map((u) => ctx.fs.userName?.(u) ?? ''),
+      groups: q.gids.map((g) => ctx.fs.groupName?.(g) ?? ''),
+    }),
+  checkFileName: async (q, id, ctx) => {
+    const file = await ctx.fs.open(ctx.path(q.target as string), openOptions(OpenFlags.READ, {}));
+    try {
+      return reply(id, 'checkFileName', await checkFile(file, q, ctx.limits.maxPacket - 1024));
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  },
+  checkFileHandle: async (q, id, ctx) => {
+    const e = ctx.handles.file(q.target as Buffer);
+    if (!e.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+    return reply(id, 'checkFileHandle', await checkFile(e.file, q, ctx.limits.maxPacket - 1024));
+  },
+};
+
+/** The extensions this server answers, as advertised in VERSION. */
+export const SERVER_EXTENSIONS: readonly ExtensionKey[] = Object.keys(handlers) as ExtensionKey[];
+
+export function advertisedExtensions(): { name: string; data: Buffer }[] {
+  return SERVER_EXTENSIONS.map((k) => ({ name: Extensions[k].name, data: Buffer.from(Extensions[k].version) }));
+}
+
+/** Handles an EXTENDED request refers to, so it runs in order with the other requests on them. */
+export function extensionHandles(req: PacketOf<typeof T.EXTENDED>): Buffer[] {
+  const key = extensionKeyByName(req.request);
+  try {
+    switch (key) {
+      case 'fstatvfs':
+      case 'fsync':
+        return [decodeExtensionRequest(key, req.data).handle];
+      case 'checkFileHandle':
+        return [decodeExtensionRequest(key, req.data).target as Buffer];
+      case 'copyData': {
+        const q = decodeExtensionRequest(key, req.data);
+        return [q.readHandle, q.writeHandle];
+      }
+      default:
+        return [];
+    }
+  } catch {
+    return [];
+  }
+}
+
+export const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
+  const key = extensionKeyByName(req.request);
+  if (!key) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`);
+  let q: ExtensionRequest<typeof key>;
+  try {
+    q = decodeExtensionRequest(key, req.data);
+  } catch (err) {
+    throw new StatusError(StatusCode.BAD_MESSAGE, `EBADMSG: malformed ${req.request} request: ${(err as Error).message}`);
+  }
+  return (handlers[key] as ExtHandler<typeof key>)(q, req.id, ctx);
+};

@@ -1,0 +1,125 @@
+import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants.js';
+import type { Attrs } from '../../protocol/attrs.js';
+import type { OpenOptions, SetStats } from '../fs/file-system.js';
+import type { FileHandleEntry } from '../handle-table.js';
+import { StatusError } from '../status-error.js';
+import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
+
+export function openOptions(pflags: number, attrs: Attrs): OpenOptions {
+  const write = (pflags & OpenFlags.WRITE) !== 0;
+  const read = (pflags & OpenFlags.READ) !== 0 || !write;
+  return {
+    read,
+    write,
+    append: (pflags & OpenFlags.APPEND) !== 0,
+    create: (pflags & OpenFlags.CREAT) !== 0,
+    truncate: (pflags & OpenFlags.TRUNC) !== 0,
+    exclusive: (pflags & OpenFlags.EXCL) !== 0,
+    mode: attrs.permissions !== undefined ? attrs.permissions & 0o7777 : undefined,
+  };
+}
+
+export function setStatsFromAttrs(a: Attrs): SetStats {
+  return { size: a.size, mode: a.permissions, uid: a.uid, gid: a.gid, atime: a.atime, mtime: a.mtime };
+}
+
+const CHANGING = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC | OpenFlags.APPEND;
+
+export const open: Handler<typeof T.OPEN> = async (req, ctx) => {
+  if (req.pflags & CHANGING) ctx.assertWritable();
+  ctx.handles.assertRoom();
+  const path = ctx.path(req.path);
+  const opts = openOptions(req.pflags, req.attrs);
+  // CREAT without WRITE makes no sense to open(2) either; treat it as a write open, like OpenSSH.
+  if ((opts.create || opts.truncate || opts.append) && !opts.write) opts.write = true;
+  const upload = await ctx.uploads.begin(path, opts);
+  const file = upload ? upload.file : await ctx.fs.open(path, opts);
+  const entry: FileHandleEntry = { kind: 'file', path, file, readable: opts.read, writable: opts.write, upload };
+  try {
+    return { type: T.HANDLE, id: req.id, handle: ctx.handles.add(entry) };
+  } catch (err) {
+    await closeFileEntry(entry, ctx, false).catch(() => undefined);
+    throw err;
+  }
+};
+
+/**
+ * Close a file handle; an atomic upload commits when `commit` is true and nothing failed,
+ * otherwise it is abandoned (removed, or kept as a partial in atomic-resume mode).
+ */
+export async function closeFileEntry(entry: FileHandleEntry, ctx: SessionContext, commit: boolean): Promise<void> {
+  const u = entry.upload;
+  if (!u) return entry.file.close();
+  let closeError: unknown;
+  try {
+    await entry.file.close();
+  } catch (err) {
+    closeError = err;
+  }
+  if (commit && !u.failed && closeError === undefined) {
+    try {
+      await ctx.uploads.commit(u);
+      return;
+    } catch (err) {
+      await ctx.uploads.abandon(u);
+      throw err;
+    }
+  }
+  await ctx.uploads.abandon(u);
+  if (closeError !== undefined) throw closeError;
+  if (commit && u.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: a write to this file failed; the upload was not committed');
+}
+
+export const close: Handler<typeof T.CLOSE> = async (req, ctx) => {
+  const entry = ctx.handles.take(req.handle);
+  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  if (entry.kind === 'dir') await entry.dir.close();
+  else await closeFileEntry(entry, ctx, true);
+  return okStatus(req.id);
+};
+
+export const read: Handler<typeof T.READ> = async (req, ctx) => {
+  const entry = ctx.handles.file(req.handle);
+  if (!entry.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+  const length = Math.min(req.length, ctx.limits.maxRead);
+  const data = length === 0 ? Buffer.alloc(0) : await entry.file.read(req.offset, length);
+  if (data.length === 0 && length > 0) return statusReply(req.id, StatusCode.EOF, 'End of file');
+  return { type: T.DATA, id: req.id, data };
+};
+
+export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
+  ctx.assertWritable();
+  const entry = ctx.handles.file(req.handle);
+  if (!entry.writable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for writing');
+  const u = entry.upload;
+  if (u?.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: an earlier write to this file failed');
+  try {
+    await entry.file.write(req.offset, req.data);
+  } catch (err) {
+    if (u) u.failed = true;
+    throw err;
+  }
+  u?.tracker.record(req.offset, req.data.length);
+  return okStatus(req.id);
+};
+
+export const fstat: Handler<typeof T.FSTAT> = async (req, ctx) => {
+  const entry = ctx.handles.get(req.handle);
+  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  const st = entry.kind === 'file' ? await entry.file.stat() : await ctx.fs.stat(entry.path);
+  return attrsReply(req.id, attrsFromStats(st));
+};
+
+export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
+  ctx.assertWritable();
+  const entry = ctx.handles.get(req.handle);
+  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  const set = setStatsFromAttrs(req.attrs);
+  if (entry.kind === 'file') await entry.file.setstat(set);
+  else await ctx.fs.setstat(entry.path, set, { follow: true });
+  if (entry.kind === 'file' && entry.upload && set.size !== undefined) {
+    // a truncation changes what is known to be contiguous
+    entry.upload.tracker.truncate(set.size);
+  }
+  return okStatus(req.id);
+};

@@ -1,0 +1,66 @@
+import { PacketType as T } from '../../protocol/constants.js';
+import type { FileStats } from '../fs/file-system.js';
+import { errnoOf } from '../fs/fs-error.js';
+import { attrsFromStats, attrsReply, okStatus, oneName, type Handler, type SessionContext } from '../context.js';
+import { setStatsFromAttrs } from './file-handlers.js';
+
+/** stat/lstat, where a missing path with a kept partial upload reports the partial (atomic-resume). */
+export async function statPath(ctx: SessionContext, path: string, follow: boolean): Promise<FileStats> {
+  try {
+    return follow ? await ctx.fs.stat(path) : await ctx.fs.lstat(path);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') {
+      const partial = await ctx.uploads.statWhenMissing(path);
+      if (partial) return partial;
+    }
+    throw err;
+  }
+}
+
+export const stat: Handler<typeof T.STAT> = async (req, ctx) =>
+  attrsReply(req.id, attrsFromStats(await statPath(ctx, ctx.path(req.path), true)));
+
+export const lstat: Handler<typeof T.LSTAT> = async (req, ctx) =>
+  attrsReply(req.id, attrsFromStats(await statPath(ctx, ctx.path(req.path), false)));
+
+export const setstat: Handler<typeof T.SETSTAT> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.setstat(ctx.path(req.path), setStatsFromAttrs(req.attrs), { follow: true });
+  return okStatus(req.id);
+};
+
+export const remove: Handler<typeof T.REMOVE> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.remove(ctx.path(req.path));
+  return okStatus(req.id);
+};
+
+export const mkdir: Handler<typeof T.MKDIR> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.mkdir(ctx.path(req.path), req.attrs.permissions !== undefined ? req.attrs.permissions & 0o7777 : 0o777);
+  return okStatus(req.id);
+};
+
+export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.rmdir(ctx.path(req.path));
+  return okStatus(req.id);
+};
+
+export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => oneName(req.id, await ctx.fs.realpath(ctx.path(req.path)));
+
+/** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
+export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.rename(ctx.path(req.oldPath), ctx.path(req.newPath), { overwrite: false });
+  return okStatus(req.id);
+};
+
+export const readlink: Handler<typeof T.READLINK> = async (req, ctx) => oneName(req.id, await ctx.fs.readlink(ctx.path(req.path)));
+
+/** OpenSSH's order: the first string is the link's target, the second the path of the new link. */
+export const symlink: Handler<typeof T.SYMLINK> = async (req, ctx) => {
+  ctx.assertWritable();
+  await ctx.fs.symlink(req.first, ctx.path(req.second));
+  return okStatus(req.id);
+};

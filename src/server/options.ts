@@ -1,0 +1,64 @@
+import { DEFAULT_MAX_PACKET } from '../protocol/constants.js';
+import type { FileSystem } from './fs/file-system.js';
+
+export type AtomicUploadMode = 'off' | 'atomic' | 'atomic-resume';
+
+export interface ServerLimits {
+  /** Largest packet accepted (default 256 KiB + 1024); longer ones are answered with BAD_MESSAGE. */
+  maxPacket?: number;
+  /** Largest READ answered (longer READs return fewer bytes). Default 261120, OpenSSH's figure. */
+  maxRead?: number;
+  /** Largest WRITE payload advertised in limits@openssh.com. Default 261120. */
+  maxWrite?: number;
+  /** Open file and directory handles per session (default 1024). */
+  maxHandles?: number;
+  /** Requests received and not yet answered, per session, before the server stops reading (default 64). */
+  maxInFlight?: number;
+  /** Bytes of replies queued on the stream before the server stops reading (default 16 MiB). */
+  maxOutputBuffer?: number;
+}
+
+export interface SftpServerOptions {
+  /** The storage to serve; default a LocalFs on `root`. */
+  fs?: FileSystem;
+  /** Root directory for the default LocalFs (default: the current directory). */
+  root?: string;
+  atomicUploads?: AtomicUploadMode;
+  readOnly?: boolean;
+  limits?: ServerLimits;
+  /** Kept partial uploads (atomic-resume) older than this are discarded (default 24 hours). */
+  partialMaxAgeMs?: number;
+  /** Diagnostics (internal errors); default: none. Never receives file data. */
+  log?: (message: string) => void;
+}
+
+export interface ResolvedLimits {
+  maxPacket: number;
+  maxRead: number;
+  maxWrite: number;
+  maxHandles: number;
+  maxInFlight: number;
+  maxOutputBuffer: number;
+}
+
+const OPENSSH_MAX_RW = 256 * 1024 - 1024;
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`limits.${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export function resolveLimits(l: ServerLimits = {}): ResolvedLimits {
+  const maxPacket = positive('maxPacket', l.maxPacket, DEFAULT_MAX_PACKET);
+  if (maxPacket < 1024) throw new RangeError('limits.maxPacket must be at least 1024');
+  const room = maxPacket - 512;
+  return {
+    maxPacket,
+    maxRead: Math.min(positive('maxRead', l.maxRead, OPENSSH_MAX_RW), room),
+    maxWrite: Math.min(positive('maxWrite', l.maxWrite, OPENSSH_MAX_RW), room),
+    maxHandles: positive('maxHandles', l.maxHandles, 1024),
+    maxInFlight: positive('maxInFlight', l.maxInFlight, 64),
+    maxOutputBuffer: positive('maxOutputBuffer', l.maxOutputBuffer, 16 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,186 @@
+import type { Duplex } from 'node:stream';
+import { PacketType as T, StatusCode, SFTP_VERSION, packetTypeName } from '../protocol/constants.js';
+import { decodePacket, encodePacket, isKnownPacketType, peekHeader, type Packet } from '../protocol/packets.js';
+import { PacketFramer, type OversizedPacket } from '../protocol/framing.js';
+import type { RequestPacket, SessionContext } from './context.js';
+import { statusReply } from './context.js';
+import { handlers, isRequestType, orderingKeys } from './handlers/index.js';
+import { advertisedExtensions } from './handlers/extended-handlers.js';
+import { closeFileEntry } from './handlers/file-handlers.js';
+import { OrderedQueues } from './ordered-queues.js';
+import { statusFor } from './status-error.js';
+
+/**
+ * One SFTP session on a byte stream: framing, INIT/VERSION, dispatch, per-handle ordering and flow
+ * control. Input is paused while `maxInFlight` requests are unanswered or while more than
+ * `maxOutputBuffer` bytes of replies wait on the stream, and resumed as they drain, so memory stays
+ * bounded whatever the client sends. Replies are written as soon as they are ready; the stream
+ * buffers them, so a client that writes a whole window of requests before reading never deadlocks.
+ */
+export class Session {
+  private readonly framer: PacketFramer;
+  private readonly queues = new OrderedQueues();
+  private readonly tasks = new Set<Promise<void>>();
+  private initialized = false;
+  private inFlight = 0;
+  private paused = false;
+  private ending = false;
+  private finished!: Promise<void>;
+  private resolveFinished!: () => void;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly ctx: SessionContext,
+    private readonly log: (message: string) => void,
+  ) {
+    this.framer = new PacketFramer(
+      { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info) },
+      ctx.limits.maxPacket,
+    );
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  /** Serve until the peer ends the stream or the session fails; never rejects. */
+  run(): Promise<void> {
+    const s = this.stream;
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('end', () => void this.shutdown(true));
+    s.on('close', () => void this.shutdown(false));
+    s.on('error', () => void this.shutdown(false));
+    s.on('drain', () => this.updateFlow());
+    return this.finished;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ending) return;
+    try {
+      this.framer.push(chunk);
+    } catch (err) {
+      // a zero-length packet (or a broken framer): nothing to answer, close cleanly
+      this.log(`sftp session: ${(err as Error).message}; closing`);
+      void this.shutdown(true);
+    }
+  }
+
+  private send(p: Packet): void {
+    if (this.stream.destroyed || this.stream.writableEnded) return;
+    const parts = encodePacket(p);
+    if (parts.length === 1) this.stream.write(parts[0]);
+    else {
+      this.stream.cork();
+      for (const part of parts) this.stream.write(part);
+      this.stream.uncork();
+    }
+  }
+
+  private onOversized(info: OversizedPacket): void {
+    if (info.id === undefined || info.type === T.INIT) {
+      this.log(`sftp session: oversized packet of ${info.length} bytes without a request id; closing`);
+      void this.shutdown(true);
+      return;
+    }
+    this.send(
+      statusReply(info.id, StatusCode.BAD_MESSAGE, `EMSGSIZE: packet of ${info.length} bytes exceeds the limit of ${this.ctx.limits.maxPacket}`),
+    );
+  }
+
+  private onPacket(payload: Buffer): void {
+    if (this.ending) return;
+    if (!this.initialized) return this.onInit(payload);
+    let req: Packet;
+    try {
+      req = decodePacket(payload);
+    } catch (err) {
+      const { type, id } = peekHeader(payload);
+      if (id === undefined) {
+        this.log(`sftp session: undecodable packet without an id; closing`);
+        void this.shutdown(true);
+        return;
+      }
+      const code = isKnownPacketType(type) ? StatusCode.BAD_MESSAGE : StatusCode.OP_UNSUPPORTED;
+      this.send(statusReply(id, code, code === StatusCode.BAD_MESSAGE ? `EBADMSG: ${(err as Error).message}` : `ENOSYS: unsupported packet type ${type}`));
+      return;
+    }
+    if (!isRequestType(req.type)) {
+      if ('id' in req) this.send(statusReply(req.id, StatusCode.BAD_MESSAGE, `EBADMSG: packet type ${req.type} is not a request`));
+      return; // a second INIT (or VERSION) is ignored
+    }
+    this.dispatch(req as RequestPacket);
+  }
+
+  private onInit(payload: Buffer): void {
+    let req: Packet | undefined;
+    try {
+      req = decodePacket(payload);
+    } catch {
+      req = undefined;
+    }
+    if (req?.type !== T.INIT) {
+      this.log('sftp session: the first packet is not INIT; closing');
+      void this.shutdown(true);
+      return;
+    }
+    this.initialized = true;
+    this.send({ type: T.VERSION, version: SFTP_VERSION, extensions: advertisedExtensions() });
+  }
+
+  private dispatch(req: RequestPacket): void {
+    const handler = handlers[req.type] as (r: RequestPacket, c: SessionContext) => Promise<Packet>;
+    this.inFlight++;
+    this.updateFlow();
+    const task = this.queues.run(orderingKeys(req), async () => {
+      let reply: Packet;
+      try {
+        reply = await handler(req, this.ctx);
+      } catch (err) {
+        const s = statusFor(err);
+        if (s.internal) this.log(`sftp session: ${packetTypeName(req.type)} failed: ${(err as Error)?.stack ?? err}`);
+        reply = statusReply(req.id, s.code, s.message);
+      }
+      this.send(reply);
+    });
+    this.tasks.add(task);
+    void task.then(() => {
+      this.tasks.delete(task);
+      this.inFlight--;
+      this.updateFlow();
+    });
+  }
+
+  /** Pause input at the in-flight bound or while replies pile up unread; resume when both clear. */
+  private updateFlow(): void {
+    if (this.ending) return;
+    const full = this.inFlight >= this.ctx.limits.maxInFlight || this.stream.writableLength >= this.ctx.limits.maxOutputBuffer;
+    if (full && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    } else if (!full && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
+  }
+
+  /**
+   * End the session: stop reading, let requests already running finish (answering them when the
+   * stream can still carry replies), close every handle — uploads not closed by the client are
+   * abandoned — then end our side of the stream.
+   */
+  private async shutdown(graceful: boolean): Promise<void> {
+    if (this.ending) return this.finished;
+    this.ending = true;
+    try {
+      while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+      for (const entry of this.ctx.handles.drain()) {
+        try {
+          if (entry.kind === 'dir') await entry.dir.close();
+          else await closeFileEntry(entry, this.ctx, false);
+        } catch (err) {
+          this.log(`sftp session: closing a handle at session end failed: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      if (graceful && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      this.resolveFinished();
+    }
+  }
+}
