@@ -1,0 +1,47 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
+import { SftpClient, type ClientOptions } from '../../src/client/index.js';
+
+export interface OpenSshFixture {
+  dir: string;
+  server: SpawnedSftpServer;
+  client: SftpClient;
+  /** Open file descriptors of the sftp-server process (to see handles closed). */
+  openFds(): number;
+  close(): Promise<void>;
+}
+
+/** A temporary directory, OpenSSH's sftp-server on stdio working in it, and our client connected. */
+export async function openSsh(opts: { args?: string[]; client?: ClientOptions; dir?: string } = {}): Promise<OpenSshFixture> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sftp-wire-client-'));
+  const server = spawnSftpServer({ cwd: dir, args: opts.args });
+  const client = await SftpClient.fromStream(server.stream, opts.client);
+  return {
+    dir,
+    server,
+    client,
+    openFds: () => readdirSync(`/proc/${server.child.pid}/fd`).length,
+    async close() {
+      await client.end().catch(() => {});
+      await server.close();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function tempDir(prefix = 'sftp-wire-client-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Rejection of a promise, as a value (fails when it resolves). */
+export async function rejectionOf(p: Promise<unknown>): Promise<Error & { code?: string; status?: number; path?: string; op?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a rejection, got a result');
+}
