@@ -94,6 +94,11 @@ describe('PacketFramer yields the same packets under every split', () => {
     const over = { type: T.DATA, id: 1, data: Buffer.alloc(max - 8) } as const;
     assert.throws(() => run([encodePacketToBuffer(over)], max), SftpProtocolError);
   });
+  it('an exception thrown by onPacket propagates out of push unchanged (the sessions rely on it to fail)', () => {
+    const boom = new Error('handler failed');
+    const framer = new PacketFramer({ onPacket: () => { throw boom; } });
+    assert.throws(() => framer.push(encodePacketToBuffer({ type: T.CLOSE, id: 1, handle: Buffer.from([1]) })), (e) => e === boom);
+  });
   it('uses DEFAULT_MAX_PACKET (256 KiB + 1024) by default', () => {
     const framer = new PacketFramer({ onPacket: () => {} });
     assert.equal(framer.maxPacket, DEFAULT_MAX_PACKET);
@@ -132,11 +137,14 @@ describe('PacketFramer rejects bad lengths before allocating', () => {
   it('length 0 is a typed error, whether the length arrives whole or split; the framer stays failed', () => {
     for (const pieces of [[Buffer.alloc(4)], [Buffer.alloc(2), Buffer.alloc(2)], bytewise(Buffer.alloc(4))]) {
       const framer = new PacketFramer({ onPacket: () => assert.fail('no packet') });
-      assert.throws(() => pieces.forEach((p) => framer.push(p)), (e: unknown) => {
-        assert.ok(e instanceof SftpProtocolError);
-        assert.match(e.message, /length 0/);
-        return true;
+      const sizes = allocations(() => {
+        assert.throws(() => pieces.forEach((p) => framer.push(p)), (e: unknown) => {
+          assert.ok(e instanceof SftpProtocolError);
+          assert.match(e.message, /length 0/);
+          return true;
+        });
       });
+      assert.deepEqual(sizes, []);
       assert.throws(() => framer.push(encodePacketToBuffer({ type: T.INIT, version: 3, extensions: [] })), SftpProtocolError);
     }
   });
