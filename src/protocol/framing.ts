@@ -60,6 +60,16 @@ export class PacketFramer {
   /** Feed a chunk. Throws SftpProtocolError on a zero length, or on an oversized packet with no handler. */
   push(chunk: Buffer): void {
     if (this.failed) throw this.failed;
+    try {
+      this.consume(chunk);
+    } catch (err) {
+      // A throwing handler would otherwise lose the rest of this chunk silently: stay failed instead.
+      this.failed ??= err instanceof SftpProtocolError ? err : new SftpProtocolError(`packet handler failed: ${String((err as Error)?.message ?? err)}`);
+      throw err;
+    }
+  }
+
+  private consume(chunk: Buffer): void {
     let pos = 0;
     const end = chunk.length;
     while (pos < end) {
