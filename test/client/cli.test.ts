@@ -1,0 +1,67 @@
+// The put/get/ls commands end to end: a child process running the CLI against a real sshd.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSshd, type Sshd } from '../support/openssh.js';
+import { tempDir } from './helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('sftp-wire put/get/ls against sshd', () => {
+  let sshd: Sshd;
+  let tmp: ReturnType<typeof tempDir>;
+  let base: string;
+  before(async () => {
+    sshd = await startSshd();
+    tmp = tempDir();
+    base = `sftp://${sshd.username}@${sshd.host}:${sshd.port}`;
+  });
+  after(async () => {
+    await sshd?.stop();
+    tmp?.cleanup();
+  });
+
+  test('put then get round-trips a file; -R and -B are honoured; ls lists it', async () => {
+    const data = randomBytes(700_000);
+    const src = join(tmp.dir, 'src.bin');
+    writeFileSync(src, data);
+    mkdirSync(join(tmp.dir, 'remote'));
+    const up = await cli(['put', '-i', sshd.privateKeyPath, '-R', '4', '-B', '64k', src, `${base}${tmp.dir}/remote/`]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /700000 bytes/);
+    assert.ok(readFileSync(join(tmp.dir, 'remote', 'src.bin')).equals(data));
+    const down = await cli(['get', '-q', '-i', sshd.privateKeyPath, `${base}${tmp.dir}/remote/src.bin`, join(tmp.dir, 'back.bin')]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(down.stderr, '');
+    assert.ok(readFileSync(join(tmp.dir, 'back.bin')).equals(data));
+    const ls = await cli(['ls', '-i', sshd.privateKeyPath, `${base}${tmp.dir}/remote`]);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.equal(ls.stdout, 'src.bin\n');
+    const lsl = await cli(['ls', '-l', '-a', '-i', sshd.privateKeyPath, `${base}${tmp.dir}/remote`]);
+    assert.match(lsl.stdout, /^-rw.* src\.bin$/m);
+    assert.match(lsl.stdout, / \.\.$/m);
+  });
+
+  test('errors: a missing remote file exits 1 with the reason; bad usage exits 2', async () => {
+    const miss = await cli(['get', '-i', sshd.privateKeyPath, `${base}${tmp.dir}/nope`, join(tmp.dir, 'x')]);
+    assert.equal(miss.code, 1);
+    assert.match(miss.stderr, /ENOENT/);
+    assert.equal((await cli(['put', 'only-one-arg'])).code, 2);
+    const unsupported = await cli(['put', '--atomic', 'a', `${base}/b`]);
+    assert.equal(unsupported.code, 2);
+    assert.match(unsupported.stderr, /not supported yet/);
+    assert.equal((await cli(['get', '/local', '/local2'])).code, 2);
+  });
+});
