@@ -2,7 +2,9 @@ import { open as openLocal, type FileHandle } from 'node:fs/promises';
 import { SftpError, StatusCode, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import { readChunks } from './transfer-read.js';
-import { BufferSource, FileSource, writeChunks, type ChunkSource } from './transfer-write.js';
+import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from './transfer-write.js';
+import { atomicGet } from './atomic-get.js';
+import { atomicPut, atomicWriteFile } from './atomic-put.js';
 
 export interface TransferProgress {
   /** Bytes transferred so far (acknowledged by the server for uploads, written locally for downloads). */
@@ -22,13 +24,31 @@ export interface TransferOptions {
   preserve?: boolean;
   /** Flush the destination to disk before closing (uploads: fsync@openssh.com when advertised). */
   fsync?: boolean;
-  /** Upload to a temporary name and rename on success (not built yet: rejects). */
+  /**
+   * Write to a temporary name in the destination's directory and rename it into place only when whole
+   * (see src/client/atomic-transfer.ts). The destination never holds a partial file.
+   */
   atomic?: boolean;
-  /** Continue an interrupted transfer (not built yet: rejects). */
+  /**
+   * Continue an interrupted transfer from a partial kept under a name derived from the destination and
+   * the source's identity; the bytes before the resume point are verified first. Implies writing to a
+   * partial and renaming it into place.
+   */
   resume?: boolean;
-  /** Verify after the transfer (not built yet: rejects). */
-  verify?: 'size' | 'tail' | 'hash' | false;
+  /** Check the result before it is committed: 'size', 'tail' (last window read back) or 'hash' (whole file). */
+  verify?: VerifyMode | false;
+  /**
+   * atomic: when the server has no posix-rename@openssh.com and RENAME fails because the destination
+   * exists, REMOVE it and RENAME (not atomic: `result.replaced` says 'non-atomic'). Default false: fail.
+   */
+  allowNonAtomicReplace?: boolean;
+  /** resume: bytes before the partial's end read back when no checkpoint is found (default max(1 MiB, chunk x requests)). */
+  tailWindow?: number;
+  /** resume: folder of upload checkpoints and orphan records (default os.tmpdir()/sftp-wire-resume). */
+  stateDir?: string;
 }
+
+export type VerifyMode = 'size' | 'tail' | 'hash';
 
 export interface TransferResult {
   /** Bytes transferred by this call. */
@@ -41,6 +61,14 @@ export interface TransferResult {
   fsynced: boolean;
   /** True when mode and times were copied. */
   preserved: boolean;
+  /** True when the destination appeared whole in one step (temporary file renamed into place). */
+  atomic: boolean;
+  /** How an existing destination was replaced: 'atomic' (posix-rename), 'non-atomic' (REMOVE+RENAME), false (nothing replaced or plain overwrite). */
+  replaced: 'atomic' | 'non-atomic' | false;
+  /** Offset this call continued from (0 unless resumed). */
+  resumedFrom: number;
+  /** The verification done before the commit, or false. */
+  verified: VerifyMode | false;
 }
 
 export interface ResolvedTransfer {
@@ -49,8 +77,8 @@ export interface ResolvedTransfer {
   signal?: AbortSignal;
 }
 
-function unsupported(opts: TransferOptions): void {
-  for (const k of ['atomic', 'resume', 'verify'] as const) {
+function unsupported(opts: TransferOptions, keys: ReadonlyArray<'atomic' | 'resume' | 'verify'> = ['atomic', 'resume', 'verify']): void {
+  for (const k of keys) {
     if (opts[k]) {
       throw new SftpError({ status: StatusCode.OP_UNSUPPORTED, code: 'ERR_NOT_SUPPORTED', message: `the ${k} option is not supported yet`, op: 'transfer' });
     }
@@ -148,7 +176,7 @@ export async function openForRead(client: SftpClient, remotePath: string, signal
 
 /** get(remotePath, localPath): download with many READs in flight. */
 export async function get(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  unsupported(opts);
+  if (opts.atomic || opts.resume || opts.verify) return atomicGet(client, remotePath, localPath, opts);
   const t = resolveDownload(client, opts);
   const { handle, attrs } = await openForRead(client, remotePath, t.signal);
   let fh: FileHandle | undefined;
@@ -170,7 +198,7 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
     await fh.close();
     fh = undefined;
     await client.close(handle);
-    return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved };
+    return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
   } finally {
     if (fh) await fh.close().catch(() => {});
     if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
@@ -225,7 +253,11 @@ export interface UploadHooks {
   commit?(target: UploadTarget): Promise<void>;
   /** After any failure (the handle is already closed, best effort). */
   abort?(target: UploadTarget | undefined, err: unknown): Promise<void>;
+  /** Each acknowledged WRITE (in any order), e.g. to keep a resume checkpoint. */
+  onWritten?(offset: number, length: number): void;
 }
+
+const PLAIN = { atomic: false, replaced: false, resumedFrom: 0, verified: false } as const;
 
 /** The default: open the destination itself with CREAT|TRUNC. */
 export function plainUploadHooks(client: SftpClient): UploadHooks {
@@ -263,7 +295,11 @@ export async function uploadWith(
     target = await hooks.openTarget(remotePath, createAttrs, t.signal);
     open = true;
     const start = target.startOffset;
-    const bytes = await writeChunks(client, target.handle, src.source, {
+    const onWritten = hooks.onWritten?.bind(hooks);
+    const writer: ChunkWriter = onWritten
+      ? { write: (h, off, data, o) => client.write(h, off, data, o).then(() => onWritten(off, data.length)) }
+      : client;
+    const bytes = await writeChunks(writer, target.handle, src.source, {
       start,
       expectSize: src.size,
       chunkSize: t.chunkSize,
@@ -287,7 +323,7 @@ export async function uploadWith(
     open = false;
     await client.close(target.handle);
     await hooks.commit?.(target);
-    return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved };
+    return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved, ...PLAIN, resumedFrom: start };
   } catch (err) {
     if (open && target) await client.close(target.handle).catch(() => {});
     if (hooks.abort) await hooks.abort(target, err).catch(() => {});
@@ -297,7 +333,7 @@ export async function uploadWith(
 
 /** put(localPath, remotePath): upload with many WRITEs in flight. */
 export async function put(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  unsupported(opts);
+  if (opts.atomic || opts.resume || opts.verify) return atomicPut(client, localPath, remotePath, opts);
   const fh = await openLocal(localPath, 'r');
   try {
     const st = await fh.stat();
@@ -320,6 +356,7 @@ export async function put(client: SftpClient, localPath: string, remotePath: str
 
 /** Write a Buffer as a remote file (created or truncated). */
 export async function writeFile(client: SftpClient, remotePath: string, data: Buffer, opts: TransferOptions = {}): Promise<TransferResult> {
-  unsupported(opts);
+  unsupported(opts, ['resume']); // a Buffer has no identity (path, mtime) to resume against
+  if (opts.atomic || opts.verify) return atomicWriteFile(client, remotePath, data, opts);
   return uploadWith(client, { source: new BufferSource(data), size: data.length, attrs: {} }, remotePath, opts);
 }
