@@ -1,0 +1,190 @@
+import { constants as fsc } from 'node:fs';
+import { open as openLocal, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SftpClient } from './client.js';
+import { DEFAULT_TAIL_WINDOW } from './atomic-put.js';
+import { resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
+import { sizeMismatch, verifyCopy } from './atomic-verify.js';
+import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
+import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
+import { planResume } from './resume-plan.js';
+import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
+import {
+  downloadHandle,
+  fileSink,
+  openForRead,
+  resolveDownload,
+  type DownloadSink,
+  type TransferOptions,
+  type TransferResult,
+} from './transfer.js';
+
+const SAMPLE = 64 * 1024;
+
+/**
+ * Downloads with `atomic`, `resume` and/or `verify`:
+ * - atomic: into `.NAME.TAG.part` (exclusive create) in the local destination's folder, renamed onto
+ *   the destination when whole; removed on failure.
+ * - resume: into `.NAME.HASH.resume` (HASH from destination and the remote file's path, size and mtime)
+ *   with a sidecar checkpoint `<partial>.ckpt`; both kept on failure. The next attempt verifies the
+ *   bytes before the resume point against the remote file (check-file-handle where offered, else a
+ *   tail window read back) and continues from the verified offset.
+ * - verify alone: the destination is written in place and checked before it is closed.
+ */
+export async function atomicGet(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions): Promise<TransferResult> {
+  const mode: 'resume' | 'atomic' | 'direct' = opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
+  const t = resolveDownload(client, opts);
+  const signal = t.signal;
+  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
+  const sample = Math.min(SAMPLE, window);
+  const { handle, attrs } = await openForRead(client, remotePath, signal);
+  let fh: FileHandle | undefined;
+  let writePath: string | undefined;
+  let checkpointer: Checkpointer | undefined;
+  let committed = false;
+  let target: ResolvedTarget | undefined;
+  try {
+    const S = attrs.size;
+    if (mode === 'resume' && S === undefined) {
+      throw Object.assign(new Error(`cannot resume ${JSON.stringify(remotePath)}: the server does not report its size`), { code: 'ERR_SFTP_NO_SIZE' });
+    }
+    target = await resolveLocalTarget(localPath);
+    const createMode = attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666;
+    let R = 0;
+    if (mode === 'direct') {
+      fh = await openLocal(target.path, 'w+', createMode);
+      writePath = target.path;
+    } else if (mode === 'atomic') {
+      const temp = join(target.dir, atomicTempName(target.base));
+      fh = await openLocal(temp, 'wx+', createMode);
+      writePath = temp;
+    } else {
+      const identity = { path: remotePath, size: S!, mtime: attrs.mtime ?? 0 };
+      const name = resumePartialName(target.base, target.path, identity);
+      const partial = join(target.dir, name);
+      await removeStaleLocalPartials(target, name);
+      fh = await openLocal(partial, fsc.O_RDWR | fsc.O_CREAT, createMode);
+      writePath = partial;
+      const key: CheckpointKey = { partial, destination: target.path, source: identity };
+      const sidecar = downloadCheckpointPath(partial);
+      const P = (await fh.stat()).size;
+      const plan = planResume({ sourceSize: S!, partialSize: P, checkpoint: await readCheckpoint(sidecar, key), window, sample });
+      if (plan.kind === 'verify') {
+        const remote = remoteReader(client, handle, signal);
+        const local = localReader(fh);
+        R = await verifiedPrefix({
+          client,
+          handle,
+          remote,
+          local,
+          source: remote,
+          partial: local,
+          from: plan.verifyFrom,
+          to: plan.verifyTo,
+          chunk: t.chunkSize,
+          sample,
+          signal,
+        });
+      }
+      if (P > R) await fh.truncate(R);
+      checkpointer = new Checkpointer(sidecar, key, R, Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)));
+    }
+    const file = fileSink(fh);
+    const ck = checkpointer;
+    const sink: DownloadSink = ck
+      ? {
+          async write(offset, data) {
+            await file.write(offset, data);
+            ck.update(offset + data.length); // the sink receives bytes in order: this is contiguous
+          },
+        }
+      : file;
+    const bytes = await downloadHandle(client, handle, sink, { ...t, start: R, expectSize: S, onProgress: opts.onProgress, path: remotePath });
+    const expected = S ?? R + bytes;
+    const size = (await fh.stat()).size;
+    if (size !== expected) throw sizeMismatch(writePath, expected, size);
+    if (mode !== 'direct' && !opts.preserve && target.existing?.permissions !== undefined) {
+      await fh.chmod(target.existing.permissions & 0o7777); // the rename replaces the file: keep its mode
+    }
+    if (opts.verify) {
+      await verifyCopy({
+        mode: opts.verify,
+        client,
+        handle,
+        remote: remoteReader(client, handle, signal),
+        local: localReader(fh),
+        size: expected,
+        window,
+        chunk: t.chunkSize,
+        path: writePath,
+        signal,
+      });
+    }
+    let preserved = false;
+    if (opts.preserve) {
+      if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fh.utimes(attrs.atime, attrs.mtime);
+      preserved = true;
+    }
+    if (opts.fsync) await fh.sync();
+    await fh.close();
+    fh = undefined;
+    if (mode !== 'direct') {
+      await rename(writePath, target.path);
+      committed = true;
+      if (opts.fsync) await syncDir(target.dir);
+      await checkpointer?.remove();
+    }
+    await client.close(handle);
+    return {
+      bytes,
+      size: expected,
+      chunkSize: t.chunkSize,
+      requests: t.requests,
+      fsynced: !!opts.fsync,
+      preserved,
+      atomic: mode !== 'direct',
+      replaced: mode !== 'direct' && target.existing !== undefined ? 'atomic' : false,
+      resumedFrom: R,
+      verified: opts.verify || false,
+    };
+  } catch (err) {
+    if (fh) await fh.close().catch(() => {});
+    if (mode === 'atomic' && writePath && !committed) await rm(writePath, { force: true }).catch(() => {});
+    if (mode === 'resume') await checkpointer?.flush();
+    throw err;
+  } finally {
+    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+  }
+}
+
+/** Make a rename durable: fsync the folder (best effort: not every platform allows it). */
+async function syncDir(dir: string): Promise<void> {
+  let d: FileHandle | undefined;
+  try {
+    d = await openLocal(dir, 'r');
+    await d.sync();
+  } catch {
+    // ignored
+  } finally {
+    await d?.close().catch(() => {});
+  }
+}
+
+/** Remove local resume partials (and sidecars) of the same destination made for another source identity. */
+async function removeStaleLocalPartials(target: ResolvedTarget, keep: string): Promise<void> {
+  const matcher = resumePartialMatcher(target.base);
+  if (!matcher) return;
+  let names: string[];
+  try {
+    names = await readdir(target.dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n === keep || !matcher.test(n)) continue;
+    const p = join(target.dir, n);
+    await rm(p, { force: true }).catch(() => {});
+    await rm(downloadCheckpointPath(p), { force: true }).catch(() => {});
+  }
+}

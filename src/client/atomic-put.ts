@@ -1,0 +1,285 @@
+import { open as openLocal, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
+import type { SftpClient } from './client.js';
+import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
+import { sizeMismatch, verifyCopy } from './atomic-verify.js';
+import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
+import { recordOrphan, forgetOrphan, sweepOrphans } from './partial-orphans.js';
+import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
+import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
+import { localReader, bufferReader, remoteReader, verifiedPrefix } from './resume-verify.js';
+import {
+  resolveUpload,
+  uploadWith,
+  type TransferOptions,
+  type TransferResult,
+  type UploadHooks,
+  type UploadSourceInfo,
+  type UploadTarget,
+} from './transfer.js';
+import { BufferSource, FileSource } from './transfer-write.js';
+
+/**
+ * Uploads with `atomic`, `resume` and/or `verify` (DESIGN "Semantics of atomic and resume"):
+ *
+ * - atomic: write `.NAME.TAG.part` (CREAT|EXCL) next to the destination, check its size (FSTAT),
+ *   verify if asked, fsync/preserve if asked, CLOSE (checked), then rename it onto the destination
+ *   (posix-rename@openssh.com when advertised; else RENAME, which fails when the destination exists
+ *   unless `allowNonAtomicReplace`). On failure the temporary file is removed; when the connection is
+ *   gone, it is recorded locally and removed by the next atomic upload to the same destination.
+ * - resume: the same, but into `.NAME.HASH.resume` (HASH from destination and source identity), kept
+ *   on failure; the next attempt verifies its bytes and continues from the last verified offset.
+ * - verify alone: the destination is written in place (opened READ|WRITE) and checked before CLOSE.
+ */
+
+export const DEFAULT_TAIL_WINDOW = 1024 * 1024;
+const SAMPLE = 64 * 1024;
+
+/** What an upload reads from. */
+export interface AtomicSource {
+  info: UploadSourceInfo;
+  /** Range reads of the source, for verification. */
+  reader: RangeReader;
+  /** Needed for resume. */
+  identity?: SourceIdentity;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { code?: string }).code === 'ENOENT' || (err as { status?: number }).status === StatusCode.NO_SUCH_FILE;
+}
+
+/**
+ * Rename `from` onto `to`. Returns whether it was done atomically. With posix-rename the replace is
+ * atomic; with plain RENAME a failure where `to` exists is reported clearly (EEXIST), or, when
+ * `allowNonAtomic`, done as REMOVE + RENAME.
+ */
+export async function commitRename(
+  client: SftpClient,
+  from: string,
+  to: string,
+  allowNonAtomic: boolean,
+  signal?: AbortSignal,
+): Promise<'atomic' | 'non-atomic'> {
+  if (client.supports('posixRename')) {
+    await client.posixRename(from, to, { signal });
+    return 'atomic';
+  }
+  try {
+    await client.rename(from, to, { signal });
+    return 'atomic';
+  } catch (err) {
+    let exists: boolean;
+    try {
+      await client.lstat(to, { signal });
+      exists = true;
+    } catch (e) {
+      if (!isNotFound(e)) throw err;
+      exists = false;
+    }
+    if (!exists) throw err;
+    if (!allowNonAtomic) {
+      throw new SftpError({
+        status: StatusCode.FAILURE,
+        code: 'EEXIST',
+        message:
+          'EEXIST: the destination exists and the server cannot replace it atomically (no posix-rename@openssh.com); ' +
+          'set allowNonAtomicReplace to REMOVE it and RENAME',
+        op: 'rename',
+        path: to,
+        cause: err,
+      });
+    }
+    await client.remove(to, { signal });
+    await client.rename(from, to, { signal });
+    return 'non-atomic';
+  }
+}
+
+/** Upload `src` to `remotePath` with the atomic/resume/verify options. */
+export async function uploadAtomic(client: SftpClient, src: AtomicSource, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+  const mode: 'resume' | 'atomic' | 'direct' = opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
+  if (mode === 'resume' && !src.identity) {
+    throw new TypeError('resume needs a source with an identity (a local file): not available for this upload');
+  }
+  const t = resolveUpload(client, opts);
+  const stateDir = opts.stateDir ?? defaultStateDir();
+  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
+  const sample = Math.min(SAMPLE, window);
+  const S = src.info.size;
+  const signal = t.signal;
+
+  let resolved = undefined as ResolvedTarget | undefined; // (cast: assigned in a hook)
+  let writePath: string | undefined; // the file the handle writes (temporary, partial or destination)
+  let handle: Buffer | undefined;
+  let checkpointer: Checkpointer | undefined;
+  let tracker: ContiguousTracker | undefined;
+  let resumedFrom = 0;
+  let replaced = false as 'atomic' | 'non-atomic' | false; // (cast: assigned in a hook)
+  let committed = false;
+
+  const openResumePartial = async (target: ResolvedTarget, createAttrs: Attrs): Promise<UploadTarget> => {
+    const identity = src.identity!;
+    const name = resumePartialName(target.base, target.path, identity);
+    const partial = posix.join(target.dir, name);
+    writePath = partial;
+    await removeStalePartials(client, target, name, stateDir, signal);
+    handle = await client.open(partial, F.READ | F.WRITE | F.CREAT, createAttrs, { signal });
+    const key: CheckpointKey = { partial, destination: target.path, source: identity };
+    const file = uploadCheckpointPath(stateDir, key);
+    const P = (await client.fstat(handle, { signal })).size ?? 0;
+    const C = await readCheckpoint(file, key);
+    const plan = planResume({ sourceSize: S, partialSize: P, checkpoint: C, window, sample });
+    let R = 0;
+    if (plan.kind === 'verify') {
+      R = await verifiedPrefix({
+        client,
+        handle,
+        remote: remoteReader(client, handle, signal),
+        local: src.reader,
+        source: src.reader,
+        partial: remoteReader(client, handle, signal),
+        from: plan.verifyFrom,
+        to: plan.verifyTo,
+        chunk: t.chunkSize,
+        sample,
+        signal,
+      });
+    }
+    if (P > R) await client.fsetstat(handle, { size: R }, { signal });
+    resumedFrom = R;
+    tracker = new ContiguousTracker(R);
+    checkpointer = new Checkpointer(file, key, R, Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)));
+    return { handle, startOffset: R };
+  };
+
+  const hooks: UploadHooks = {
+    async openTarget(path, createAttrs) {
+      resolved = await resolveRemoteTarget(client, path, signal);
+      const target = resolved;
+      if (mode === 'direct') {
+        writePath = target.path;
+        handle = await client.open(target.path, 'w+', createAttrs, { signal });
+        return { handle, startOffset: 0 };
+      }
+      await sweepOrphans(stateDir, target.path, (p) => client.remove(p, { signal })).catch(() => 0);
+      try {
+        if (mode === 'resume') return await openResumePartial(target, createAttrs);
+        const temp = posix.join(target.dir, atomicTempName(target.base));
+        handle = await client.open(temp, 'wx+', createAttrs, { signal });
+        writePath = temp; // only now is it ours to remove
+        return { handle, startOffset: 0 };
+      } catch (err) {
+        // uploadWith closes only what openTarget returned: close what was opened here.
+        if (handle) await client.close(handle).catch(() => {});
+        handle = undefined;
+        throw err;
+      }
+    },
+    onWritten(offset, length) {
+      if (tracker && checkpointer) checkpointer.update(tracker.ack(offset, length));
+    },
+    async beforeClose(target) {
+      const size = (await client.fstat(target.handle, { signal })).size;
+      if (size !== S) throw sizeMismatch(writePath, S, size);
+      if (mode !== 'direct' && !opts.preserve && resolved?.existing?.permissions !== undefined) {
+        // The rename replaces the file: keep the mode the destination had (as an in-place overwrite would).
+        await client.fsetstat(target.handle, { permissions: resolved.existing.permissions & 0o7777 }, { signal });
+      }
+      if (opts.verify) {
+        await verifyCopy({
+          mode: opts.verify,
+          client,
+          handle: target.handle,
+          remote: remoteReader(client, target.handle, signal),
+          local: src.reader,
+          size: S,
+          window,
+          chunk: t.chunkSize,
+          path: writePath,
+          signal,
+        });
+      }
+    },
+    async commit() {
+      if (mode === 'direct') return;
+      replaced = await commitRename(client, writePath!, resolved!.path, !!opts.allowNonAtomicReplace || !opts.atomic, signal);
+      committed = true;
+      await checkpointer?.remove();
+    },
+    async abort() {
+      if (mode === 'resume') {
+        await checkpointer?.flush();
+        return;
+      }
+      if (mode !== 'atomic' || !writePath || committed) return;
+      try {
+        await client.remove(writePath);
+      } catch (err) {
+        if (!isNotFound(err)) await recordOrphan(stateDir, resolved!.path, writePath).catch(() => {});
+        return;
+      }
+      await forgetOrphan(stateDir, resolved!.path, writePath).catch(() => {});
+    },
+  };
+
+  const r = await uploadWith(client, src.info, remotePath, opts, hooks);
+  const existed = resolved?.existing !== undefined;
+  return {
+    ...r,
+    atomic: mode !== 'direct' && replaced === 'atomic',
+    replaced: existed && mode !== 'direct' ? replaced : false,
+    resumedFrom,
+    verified: opts.verify || false,
+  };
+}
+
+/** Remove resume partials of the same destination made for another source identity (and their checkpoints). */
+async function removeStalePartials(client: SftpClient, target: ResolvedTarget, keep: string, stateDir: string, signal?: AbortSignal): Promise<void> {
+  const matcher = resumePartialMatcher(target.base);
+  if (!matcher) return;
+  const stale: string[] = [];
+  try {
+    for await (const e of client.scandir(target.dir, { signal })) {
+      if (e.filename !== keep && matcher.test(e.filename)) stale.push(posix.join(target.dir, e.filename));
+    }
+  } catch (err) {
+    if ((err as { name?: string }).name === 'AbortError') throw err;
+    return; // an unreadable directory: nothing to clean
+  }
+  for (const p of stale) {
+    await client.remove(p, { signal }).catch(() => {});
+    await rm(uploadCheckpointPath(stateDir, { destination: target.path, partial: p }), { force: true }).catch(() => {});
+  }
+}
+
+/** put(localPath, remotePath, { atomic / resume / verify }). */
+export async function atomicPut(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+  const fh: FileHandle = await openLocal(localPath, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${localPath} is not a regular file`), { code: 'EISDIR', path: localPath });
+    const chunk = resolveUpload(client, opts).chunkSize;
+    return await uploadAtomic(
+      client,
+      {
+        info: {
+          source: new FileSource(fh, chunk),
+          size: st.size,
+          attrs: { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) },
+        },
+        reader: localReader(fh),
+        identity: { path: await realpath(localPath), size: st.size, mtime: Math.floor(st.mtimeMs) },
+      },
+      remotePath,
+      opts,
+    );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** writeFile(remotePath, data, { atomic / verify }) (resume needs a source identity: not for Buffers). */
+export async function atomicWriteFile(client: SftpClient, remotePath: string, data: Buffer, opts: TransferOptions): Promise<TransferResult> {
+  return uploadAtomic(client, { info: { source: new BufferSource(data), size: data.length, attrs: {} }, reader: bufferReader(data) }, remotePath, opts);
+}
