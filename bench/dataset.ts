@@ -1,0 +1,188 @@
+/**
+ * The bench's data: SMALL (many small files in a few directories), LARGE (one big file) and LIST (one
+ * directory of many empty entries), generated from a fixed seed into a work folder, with the digests
+ * every transfer is checked against.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Prng, seedFrom } from './prng.js';
+
+export interface SmallSpec { files: number; dirs: number; size: number }
+export interface DatasetSpec {
+  seed: number;
+  small: SmallSpec;
+  largeSize: number;
+  listEntries: number;
+}
+
+/** Where the generated data lives, relative to the work folder. */
+export const LAYOUT = {
+  small: 'src/small',
+  large: 'src/large.bin',
+  list: 'src/list',
+} as const;
+
+export interface SmallFile { rel: string; sha256: string; size: number }
+
+export interface Dataset {
+  spec: DatasetSpec;
+  workDir: string;
+  /** Every small file in upload order (directory by directory), with its digest. */
+  smallFiles: SmallFile[];
+  largeSha256: string;
+  /** Names in the LIST directory. */
+  listNames: Set<string>;
+}
+
+const GEN_BLOCK = 4 * 1024 * 1024;
+
+/** The relative path of small file `i` (e.g. d07/f00123) for a spec. */
+export function smallFileRel(i: number, spec: SmallSpec): string {
+  const dir = i % spec.dirs;
+  return `d${String(dir).padStart(2, '0')}/f${String(i).padStart(5, '0')}`;
+}
+
+/** The first `count` small files of the spec, grouped by directory (as a tree walk would find them). */
+export function smallFileList(spec: SmallSpec, count = spec.files): string[] {
+  const rels = Array.from({ length: Math.min(count, spec.files) }, (_, i) => smallFileRel(i, spec));
+  return rels.sort();
+}
+
+/** Bytes of small file `rel`. */
+export function smallFileBytes(seed: number, rel: string, size: number): Buffer {
+  return new Prng(seedFrom(seed, rel)).bytes(size);
+}
+
+function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Write `size` bytes of the seeded stream to `path`; returns its sha256. The first n bytes of a longer
+ * file are the same as a file of size n (so sweep files are prefixes of LARGE).
+ */
+export function writeSeededFile(path: string, seed: number, size: number): string {
+  const prng = new Prng(seed);
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafeSlow(Math.min(GEN_BLOCK, Math.max(size, 1)));
+  const fd = openSync(path, 'w');
+  try {
+    let left = size;
+    while (left > 0) {
+      const n = Math.min(left, block.length);
+      const view = block.subarray(0, n);
+      prng.fill(view);
+      hash.update(view);
+      let off = 0;
+      while (off < n) off += writeSync(fd, view, off, n - off);
+      left -= n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Write the first `count` small files of the spec under `root`; returns them with their digests. */
+export function generateSmallTree(root: string, seed: number, spec: SmallSpec, count = spec.files): SmallFile[] {
+  const out: SmallFile[] = [];
+  const rels = smallFileList(spec, count);
+  for (const d of new Set(rels.map((r) => r.slice(0, r.indexOf('/'))))) mkdirSync(join(root, d), { recursive: true });
+  for (const rel of rels) {
+    const data = smallFileBytes(seed, rel, spec.size);
+    writeFileSync(join(root, rel), data);
+    out.push({ rel, sha256: sha256(data), size: data.length });
+  }
+  return out;
+}
+
+/** Create `entries` empty files in `dir`; returns their names. */
+export function generateListDir(dir: string, entries: number): Set<string> {
+  mkdirSync(dir, { recursive: true });
+  const names = new Set<string>();
+  const empty = Buffer.alloc(0);
+  for (let i = 0; i < entries; i++) {
+    const name = `entry-${String(i).padStart(6, '0')}`;
+    writeFileSync(join(dir, name), empty);
+    names.add(name);
+  }
+  return names;
+}
+
+/** Generate everything under `workDir` (which must exist). */
+export function generateDataset(workDir: string, spec: DatasetSpec): Dataset {
+  const smallFiles = generateSmallTree(join(workDir, LAYOUT.small), spec.seed, spec.small);
+  mkdirSync(join(workDir, 'src'), { recursive: true });
+  const largeSha256 = writeSeededFile(join(workDir, LAYOUT.large), spec.seed, spec.largeSize);
+  const listNames = generateListDir(join(workDir, LAYOUT.list), spec.listEntries);
+  return { spec, workDir, smallFiles, largeSha256, listNames };
+}
+
+/** sha256 of a file, streamed. */
+export function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 1024 * 1024 })
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** Throws unless `path` holds exactly `size` bytes with digest `sha256`. */
+export async function verifyFile(path: string, sha256Hex: string, size: number): Promise<void> {
+  let st;
+  try { st = statSync(path); } catch { throw new Error(`verify: ${path} is missing`); }
+  if (st.size !== size) throw new Error(`verify: ${path} has ${st.size} bytes, expected ${size}`);
+  const got = await hashFile(path);
+  if (got !== sha256Hex) throw new Error(`verify: ${path} differs from the source (sha256 ${got.slice(0, 12)} != ${sha256Hex.slice(0, 12)})`);
+}
+
+/**
+ * Throws unless `dir` holds exactly the given small files (no more, no fewer) with their bytes.
+ * Returns the count of files checked.
+ */
+export function verifyTree(dir: string, files: readonly SmallFile[]): number {
+  const expected = new Map(files.map((f) => [f.rel, f]));
+  const found: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else found.push(r);
+    }
+  };
+  try { walk(''); } catch (err) { throw new Error(`verify: cannot read ${dir}: ${(err as Error).message}`); }
+  for (const rel of found) {
+    const f = expected.get(rel);
+    if (!f) throw new Error(`verify: unexpected file ${rel} in ${dir}`);
+  }
+  if (found.length !== expected.size) throw new Error(`verify: ${dir} has ${found.length} files, expected ${expected.size}`);
+  // Read and compare each file (small files: synchronous reads are quickest).
+  for (const f of files) {
+    const data = readFileSync(join(dir, f.rel));
+    if (data.length !== f.size || sha256(data) !== f.sha256) throw new Error(`verify: ${f.rel} in ${dir} differs from the source`);
+  }
+  return files.length;
+}
+
+/** Throws unless `names` is exactly the LIST directory's entries. */
+export function verifyListing(names: Iterable<string>, expected: Set<string>): number {
+  let count = 0;
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (n === '.' || n === '..') continue;
+    if (!expected.has(n)) throw new Error(`verify: listing has an unexpected entry ${JSON.stringify(n)}`);
+    if (seen.has(n)) throw new Error(`verify: listing repeats ${JSON.stringify(n)}`);
+    seen.add(n);
+    count++;
+  }
+  if (count !== expected.size) throw new Error(`verify: listing has ${count} entries, expected ${expected.size}`);
+  return count;
+}
+
+/** Remove a destination so the next run starts from nothing. */
+export function clearPath(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}

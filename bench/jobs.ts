@@ -1,0 +1,69 @@
+/** The shapes passed between the bench orchestrator and its worker processes (JSON over IPC). */
+
+export type Workload = 'large' | 'small' | 'list';
+export type Direction = 'up' | 'down';
+
+/** Cipher used by every contender (ssh2 client and server, OpenSSH client and sshd). */
+export const CIPHER = 'aes128-gcm@openssh.com';
+
+/** An SSH server to reach: our embedded one, or OpenSSH's sshd. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+}
+
+/** Kinds of job the Node worker runs (OpenSSH programs run from the orchestrator instead). */
+export type NodeJobKind =
+  | 'sftp-wire'       // our client
+  | 'ssh2-fast'       // ssh2's SFTP: fastPut/fastGet
+  | 'ssh2-serial'     // ssh2's SFTP: one file at a time (fastPut/fastGet in a loop)
+  | 'ssh2-parallel'   // ssh2's SFTP: N files in flight
+  | 'raw'             // a plain SSH channel: `cat > /dev/null` up, `head -c N /dev/zero` down
+  | 'idle';           // nothing: the worker's baseline peak RSS
+
+export interface NodeJob {
+  kind: NodeJobKind;
+  workload: Workload;
+  direction: Direction;
+  endpoint: Endpoint;
+  /** Client-side path: the source (up) or the destination (down). */
+  localPath: string;
+  /** Server-side path as the server names it: the destination (up) or the source (down). */
+  remotePath: string;
+  /** Bytes to move (LARGE and raw). */
+  bytes?: number;
+  /** Requests in flight per file and chunk size (sftp-wire and ssh2 fast*). */
+  requests?: number;
+  chunkSize?: number;
+  /** Files in flight (SMALL). */
+  concurrency?: number;
+}
+
+export interface NodeJobResult {
+  /** Wall time of the transfer itself (connection set-up excluded). */
+  seconds: number;
+  /** LIST: time until the first entry arrived. */
+  firstEntrySeconds?: number;
+  /** LIST: the names listed (checked by the orchestrator). */
+  names?: string[];
+  /** Peak resident set of the worker process so far (kernel maxRSS), bytes. */
+  maxRssBytes: number;
+}
+
+export type WorkerRequest = { type: 'job'; id: number; job: NodeJob };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: NodeJobResult }
+  | { type: 'error'; id: number; message: string };
+
+/** Shell commands of the raw-channel limit; the embedded server understands exactly these. */
+export const RAW_SINK_COMMAND = 'echo ready; exec cat > /dev/null';
+export function rawSourceCommand(bytes: number): string {
+  return `head -c ${Math.floor(bytes)} /dev/zero`;
+}
+export function parseRawSource(command: string): number | null {
+  const m = /^head -c (\d+) \/dev\/zero$/.exec(command);
+  return m ? Number(m[1]) : null;
+}

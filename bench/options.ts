@@ -1,0 +1,198 @@
+/** Command-line options of the bench suite, its two profiles (default and --quick), and --help. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseSize, formatBytes } from './stats.js';
+import type { Direction, Workload } from './jobs.js';
+
+export interface BenchOptions {
+  profile: 'default' | 'quick';
+  out: string;
+  seed: number;
+  reps: number;
+  rtts: number[];
+  workloads: Workload[];
+  directions: Direction[];
+  /** Contender ids to run (empty: all). */
+  contenders: string[];
+  smallFiles: number;
+  smallDirs: number;
+  smallSize: number;
+  largeSize: number;
+  listEntries: number;
+  /** At RTT > 0: LARGE size, LIST size, and SMALL count for slow contenders. */
+  rttLargeSize: number;
+  rttListEntries: number;
+  slowFiles: number;
+  /** sftp-wire tuning for the main runs (undefined: the client's defaults). */
+  requests?: number;
+  chunkSize?: number;
+  concurrency?: number;
+  sweep: boolean;
+  sweepRtts: number[];
+  sweepWorkloads: ('large' | 'small')[];
+  sweepRequests: number[];
+  sweepChunks: number[];
+  sweepConcurrency: number[];
+  /** Most bytes per LARGE sweep point. */
+  sweepMaxSize: number;
+  /** Seconds each sweep point aims to take (sizes are picked from the expected rate). */
+  sweepSeconds: number;
+  /** Keep the work folder (data and sshd config) instead of removing it. */
+  keep: boolean;
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchOptions {
+  const quick = profile === 'quick';
+  return {
+    profile,
+    out: defaultOutDir(),
+    seed: 20240601,
+    reps: quick ? 2 : 3,
+    rtts: [0, 20],
+    workloads: ['large', 'small', 'list'],
+    directions: ['up', 'down'],
+    contenders: [],
+    smallFiles: quick ? 200 : 2000,
+    smallDirs: 20,
+    smallSize: 4 * KiB,
+    largeSize: quick ? 32 * MiB : 256 * MiB,
+    listEntries: quick ? 10_000 : 100_000,
+    rttLargeSize: quick ? 16 * MiB : 64 * MiB,
+    rttListEntries: quick ? 2_000 : 10_000,
+    slowFiles: quick ? 20 : 60,
+    sweep: true,
+    sweepRtts: [20],
+    sweepWorkloads: ['large', 'small'],
+    sweepRequests: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
+    sweepChunks: quick ? [32 * KiB, 256 * KiB] : [32 * KiB, 64 * KiB, 128 * KiB, 256 * KiB],
+    sweepConcurrency: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
+    sweepMaxSize: quick ? 16 * MiB : 64 * MiB,
+    sweepSeconds: quick ? 0.25 : 0.5,
+    keep: false,
+  };
+}
+
+/** bench/results under the current folder when it is a checkout, else ./sftp-wire-bench-results. */
+export function defaultOutDir(): string {
+  return existsSync(join(process.cwd(), 'bench')) ? resolve('bench/results') : resolve('sftp-wire-bench-results');
+}
+
+export const HELP = `usage: npm run bench -- [options]      (or: sftp-wire bench [options])
+
+Runs every contender on the same data in one run, interleaved, and verifies every transfer
+byte for byte. Prints a table; writes results.json, table.md and SVG charts to --out.
+
+profiles
+  --quick                 a fast look: 200 small files, 32 MiB, 10,000 entries, 2 reps, small sweep
+
+what to run
+  --rtt LIST              round-trip times in ms through the latency proxy (default 0,20; 0 = direct)
+  --workloads LIST        large,small,list (default all)
+  --directions LIST       up,down (default both)
+  --contenders LIST       contender ids (default all; see the table's id column)
+  --reps N                repetitions, interleaved round-robin (default 3; --quick 2)
+  --no-sweep              skip the requests-in-flight x chunk-size sweep
+
+sizes
+  --small-files N         SMALL file count (default 2000)   --small-dirs N (default 20)
+  --small-size SIZE       SMALL file size (default 4k)
+  --large-size SIZE       LARGE size (default 256m)
+  --list-entries N        LIST entries (default 100000)
+  --rtt-large-size SIZE   LARGE size when RTT > 0 (default 64m)
+  --rtt-list-entries N    LIST entries when RTT > 0 (default 10000)
+  --slow-files N          SMALL count for slow contenders when RTT > 0 (default 60;
+                          compare them in files/s)
+
+sftp-wire tuning (main runs; default: the client's own defaults)
+  -R, --requests N        requests in flight per file
+  -B, --chunk SIZE        chunk size
+  --concurrency N         files in flight (SMALL)
+
+sweep
+  --sweep-rtt LIST        RTTs of the sweep (default 20)
+  --sweep-workloads LIST  large,small (default both)
+  --sweep-requests LIST   requests in flight (default 1,2,4,8,16,32,64)
+  --sweep-chunks LIST     chunk sizes (default 32k,64k,128k,256k)
+  --sweep-concurrency LIST  SMALL files in flight (default 1,2,4,8,16,32,64)
+  --sweep-max-size SIZE   most bytes per LARGE point (default 64m)
+
+other
+  --out DIR               output folder (default bench/results)
+  --seed N                data seed (default 20240601)
+  --keep                  keep the work folder
+  -h, --help              this text
+`;
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function int(text: string, name: string, min = 0): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function oneOf<T extends string>(values: string[], allowed: readonly T[], name: string): T[] {
+  for (const v of values) if (!allowed.includes(v as T)) throw new Error(`${name}: unknown value ${JSON.stringify(v)} (allowed: ${allowed.join(', ')})`);
+  return values as T[];
+}
+
+/** Parse argv; returns null for --help. Throws with a clear message on a bad flag. */
+export function parseOptions(argv: string[]): BenchOptions | null {
+  if (argv.includes('-h') || argv.includes('--help')) return null;
+  const o = defaultOptions(argv.includes('--quick') ? 'quick' : 'default');
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--quick') continue;
+    if (flag === '--no-sweep') { o.sweep = false; continue; }
+    if (flag === '--keep') { o.keep = true; continue; }
+    const eq = flag.indexOf('=');
+    const name = eq > 0 ? flag.slice(0, eq) : flag;
+    const value = (): string => {
+      if (eq > 0) return flag.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--out': o.out = resolve(value()); break;
+      case '--seed': o.seed = int(value(), name); break;
+      case '--reps': o.reps = int(value(), name, 1); break;
+      case '--rtt': o.rtts = list(value()).map((v) => int(v, name)); break;
+      case '--workloads': o.workloads = oneOf(list(value()), ['large', 'small', 'list'] as const, name); break;
+      case '--directions': o.directions = oneOf(list(value()), ['up', 'down'] as const, name); break;
+      case '--contenders': o.contenders = list(value()); break;
+      case '--small-files': o.smallFiles = int(value(), name, 1); break;
+      case '--small-dirs': o.smallDirs = int(value(), name, 1); break;
+      case '--small-size': o.smallSize = parseSize(value()); break;
+      case '--large-size': o.largeSize = parseSize(value()); break;
+      case '--list-entries': o.listEntries = int(value(), name, 1); break;
+      case '--rtt-large-size': o.rttLargeSize = parseSize(value()); break;
+      case '--rtt-list-entries': o.rttListEntries = int(value(), name, 1); break;
+      case '--slow-files': o.slowFiles = int(value(), name, 1); break;
+      case '-R': case '--requests': o.requests = int(value(), name, 1); break;
+      case '-B': case '--chunk': o.chunkSize = parseSize(value()); break;
+      case '--concurrency': o.concurrency = int(value(), name, 1); break;
+      case '--sweep-rtt': o.sweepRtts = list(value()).map((v) => int(v, name)); break;
+      case '--sweep-workloads': o.sweepWorkloads = oneOf(list(value()), ['large', 'small'] as const, name); break;
+      case '--sweep-requests': o.sweepRequests = list(value()).map((v) => int(v, name, 1)); break;
+      case '--sweep-chunks': o.sweepChunks = list(value()).map(parseSize); break;
+      case '--sweep-concurrency': o.sweepConcurrency = list(value()).map((v) => int(v, name, 1)); break;
+      case '--sweep-max-size': o.sweepMaxSize = parseSize(value()); break;
+      default: throw new Error(`unknown option ${JSON.stringify(flag)} (see --help)`);
+    }
+  }
+  if (o.smallDirs > o.smallFiles) o.smallDirs = o.smallFiles;
+  return o;
+}
+
+/** One line describing the sizes in use, for the report header. */
+export function describeSizes(o: BenchOptions): string {
+  return `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs; LARGE ${formatBytes(o.largeSize)}` +
+    ` (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0);` +
+    ` slow contenders at RTT > 0: ${o.slowFiles} SMALL files`;
+}

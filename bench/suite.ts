@@ -1,0 +1,269 @@
+/**
+ * Runs the bench: starts the servers, generates the data, then for each RTT and each case (workload and
+ * direction) runs every contender round-robin over the repetitions, verifying every result byte for
+ * byte and removing it before the next run. Returns every sample; report.ts turns them into tables.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONTENDERS, skipReason, type ContenderDef, type TargetId } from './contenders.js';
+import { DataStore } from './data-store.js';
+import { clearPath, verifyFile, verifyListing, verifyTree } from './dataset.js';
+import type { Direction, NodeJob, Workload } from './jobs.js';
+import { measureScpSetup, runOpenSshSftp, runScp, startControlMaster, type ControlMaster, type OpenSshJob } from './openssh-jobs.js';
+import type { BenchOptions } from './options.js';
+import { formatDuration, formatNumber, mibPerSecond, perSecond } from './stats.js';
+import { atRtt, startEmbeddedTargets, startOpenSshTarget, type RunningTarget, type TargetAtRtt } from './targets.js';
+import { Worker } from './worker-pool.js';
+
+export interface Sample {
+  contender: string;
+  workload: Workload;
+  direction: Direction;
+  rttMs: number;
+  rep: number;
+  /** Transfer time, connection set-up excluded. NaN when the run failed. */
+  seconds: number;
+  firstEntrySeconds?: number;
+  bytes: number;
+  files: number;
+  entries?: number;
+  maxRssBytes?: number;
+  error?: string;
+}
+
+export interface Skipped {
+  contender: string;
+  label: string;
+  reason: string;
+}
+
+export interface SuiteResult {
+  startedAt: string;
+  wallSeconds: number;
+  samples: Sample[];
+  skipped: Skipped[];
+  targets: Record<string, string>;
+  /** scp's subtracted set-up time per RTT (seconds). */
+  scpSetupSeconds: Record<string, number>;
+  /** Work folder (removed unless --keep). */
+  workDir: string;
+  /** Peak RSS of a worker that only started (Node + tsx baseline included in every Node row). */
+  idleWorkerRssBytes?: number;
+}
+
+export type Log = (line: string) => void;
+
+/** The cases of a run in order: each workload, up and down (LIST only "down": reading a listing). */
+export function casesOf(opts: BenchOptions): { workload: Workload; direction: Direction }[] {
+  const out: { workload: Workload; direction: Direction }[] = [];
+  for (const workload of opts.workloads) {
+    if (workload === 'list') out.push({ workload, direction: 'down' });
+    else for (const direction of opts.directions) out.push({ workload, direction });
+  }
+  return out;
+}
+
+/** The contenders selected by --contenders (all by default); unknown ids are an error. */
+export function selectContenders(opts: BenchOptions): ContenderDef[] {
+  if (opts.contenders.length === 0) return [...CONTENDERS];
+  const known = new Set(CONTENDERS.map((c) => c.id));
+  for (const id of opts.contenders) if (!known.has(id)) throw new Error(`unknown contender ${JSON.stringify(id)} (known: ${[...known].join(', ')})`);
+  return CONTENDERS.filter((c) => opts.contenders.includes(c.id));
+}
+
+/** The SMALL file count a contender runs at an RTT. */
+export function smallCountFor(c: ContenderDef, rttMs: number, opts: BenchOptions): number {
+  if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.slowFiles * (c.slowScale ?? 1));
+  return opts.smallFiles;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResult> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const workDir = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-'));
+  const samples: Sample[] = [];
+  const skipped: Skipped[] = [];
+  const targetsInfo: Record<string, string> = {};
+  const scpSetupSeconds: Record<string, number> = {};
+  const running: Partial<Record<TargetId, RunningTarget>> = {};
+  const contenders = selectContenders(opts);
+  let idleWorkerRssBytes: number | undefined;
+
+  try {
+    log(`work folder ${workDir}`);
+    // Servers first: what fails to start makes its contenders "skipped", with the reason.
+    const problems: { embedded?: string; openssh?: string; client?: string } = {};
+    const needs = new Set(contenders.map((c) => c.target));
+    if (needs.has('openssh')) {
+      try { running.openssh = await startOpenSshTarget(workDir); targetsInfo.openssh = running.openssh.description; }
+      catch (err) { problems.openssh = `sshd did not start: ${(err as Error).message}`; }
+    }
+    if (needs.has('embedded') || needs.has('embedded-raw')) {
+      try {
+        const both = await startEmbeddedTargets(workDir);
+        running.embedded = both.sftp;
+        running['embedded-raw'] = both.raw;
+        targetsInfo.embedded = both.sftp.description;
+        targetsInfo['embedded-raw'] = both.raw.description;
+      }
+      catch (err) { problems.embedded = `embedded server did not start: ${(err as Error).message}`; }
+    }
+    const active: ContenderDef[] = [];
+    for (const c of contenders) {
+      const why = skipReason(c, problems);
+      if (why) { skipped.push({ contender: c.id, label: c.label, reason: why }); log(`skipped: ${c.label}: ${why}`); }
+      else active.push(c);
+    }
+
+    const idle = new Worker('idle');
+    try {
+      idleWorkerRssBytes = (await idle.run({ kind: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' })).maxRssBytes;
+    } finally {
+      await idle.stop();
+    }
+
+    log('generating data (seeded)');
+    const data = new DataStore(workDir, opts.seed, { files: opts.smallFiles, dirs: opts.smallDirs, size: opts.smallSize });
+    mkdirSync(join(workDir, 'dst'), { recursive: true });
+    mkdirSync(join(workDir, 'dl'), { recursive: true });
+
+    const cases = casesOf(opts);
+    const plan = opts.rtts.flatMap((rtt) => cases.map((cs) => ({ rtt, ...cs, who: active.filter((c) => c.workloads.includes(cs.workload)) })));
+    const totalRuns = plan.reduce((a, p) => a + p.who.length * opts.reps, 0);
+    let done = 0;
+
+    for (const rtt of opts.rtts) {
+      const views: Partial<Record<TargetId, TargetAtRtt>> = {};
+      for (const id of ['openssh', 'embedded', 'embedded-raw'] as const) if (running[id]) views[id] = await atRtt(running[id]!, rtt);
+      let master: ControlMaster | null = null;
+      try {
+        if (active.some((c) => c.runner.type === 'scp') && views.openssh) {
+          const v = views.openssh;
+          master = await startControlMaster(v.sshTarget);
+          v.sshTarget = { ...v.sshTarget, controlPath: master.controlPath };
+          scpSetupSeconds[String(rtt)] = await measureScpSetup(v.sshTarget, join(workDir, 'src', 'empty'), `${v.target.remoteBase}/dst/scp-setup-empty`);
+          log(`RTT ${rtt} ms: scp set-up (subtracted from scp times) ${formatDuration(scpSetupSeconds[String(rtt)]!)}`);
+        }
+        for (const cs of plan.filter((p) => p.rtt === rtt)) {
+          if (cs.who.length === 0) continue;
+          const workers = new Map<string, Worker>();
+          for (const c of cs.who) if (c.runner.type === 'node') workers.set(c.id, new Worker(c.id));
+          await Promise.all([...workers.values()].map((w) => w.ready()));
+          try {
+            for (let rep = 0; rep < opts.reps; rep++) {
+              for (const c of rotate(cs.who, rep)) {
+                done++;
+                const sample = await runOne({ c, rtt, rep, workload: cs.workload, direction: cs.direction, view: views[c.target]!, data, opts, worker: workers.get(c.id), scpSetup: scpSetupSeconds[String(rtt)] ?? 0 });
+                samples.push(sample);
+                log(`[${String(done).padStart(String(totalRuns).length)}/${totalRuns}] RTT ${rtt} ms ${cs.workload.toUpperCase()} ${cs.workload === 'list' ? '' : cs.direction + ' '}rep ${rep + 1}/${opts.reps} ${c.label}: ${describeSample(sample)}`);
+              }
+            }
+          } finally {
+            await Promise.all([...workers.values()].map((w) => w.stop()));
+          }
+        }
+      } finally {
+        await master?.stop();
+        for (const v of Object.values(views)) await v?.proxy?.close();
+      }
+    }
+  } finally {
+    for (const t of Object.values(running)) await t?.stop().catch(() => undefined);
+    if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+  return { startedAt, wallSeconds: (Date.now() - t0) / 1000, samples, skipped, targets: targetsInfo, scpSetupSeconds, workDir, idleWorkerRssBytes };
+}
+
+function describeSample(s: Sample): string {
+  if (s.error) return `FAILED: ${s.error}`;
+  if (s.workload === 'list') return `${formatNumber(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
+  const rate = `${formatNumber(mibPerSecond(s.bytes, s.seconds))} MiB/s`;
+  if (s.workload === 'small') return `${s.files} files in ${formatDuration(s.seconds)} = ${formatNumber(perSecond(s.files, s.seconds))} files/s, ${rate}`;
+  return `${rate} (${formatDuration(s.seconds)})`;
+}
+
+interface RunArgs {
+  c: ContenderDef;
+  rtt: number;
+  rep: number;
+  workload: Workload;
+  direction: Direction;
+  view: TargetAtRtt;
+  data: DataStore;
+  opts: BenchOptions;
+  worker?: Worker;
+  scpSetup: number;
+}
+
+function remoteName(view: TargetAtRtt, rel: string): string {
+  return view.target.remoteBase ? `${view.target.remoteBase}/${rel}` : `/${rel}`;
+}
+
+/** One timed run of one contender, verified and cleaned up. Never throws: failures are in `error`. */
+async function runOne(a: RunArgs): Promise<Sample> {
+  const { c, rtt, rep, workload, direction, view, data, opts } = a;
+  const tag = `${c.id}-rtt${rtt}-${workload}-${rep}`;
+  const base: Sample = { contender: c.id, workload, direction, rttMs: rtt, rep, seconds: NaN, bytes: 0, files: 0 };
+  let localPath = '';
+  let remoteRel = '';
+  let destLocal = '';
+  let verify: () => Promise<void> = async () => undefined;
+
+  if (workload === 'large') {
+    const src = data.large(rtt > 0 ? opts.rttLargeSize : opts.largeSize);
+    base.bytes = src.size;
+    base.files = 1;
+    if (direction === 'up') { localPath = data.local(src.rel); remoteRel = `dst/${tag}.bin`; destLocal = data.local(remoteRel); }
+    else { remoteRel = src.rel; localPath = data.local(`dl/${tag}.bin`); destLocal = localPath; }
+    verify = () => verifyFile(destLocal, src.sha256, src.size);
+  } else if (workload === 'small') {
+    const tree = data.smallTree(smallCountFor(c, rtt, opts));
+    base.bytes = tree.bytes;
+    base.files = tree.files.length;
+    if (direction === 'up') { localPath = data.local(tree.rel); remoteRel = `dst/${tag}`; destLocal = data.local(remoteRel); }
+    else { remoteRel = tree.rel; localPath = data.local(`dl/${tag}`); destLocal = localPath; }
+    verify = async () => { verifyTree(destLocal, tree.files); };
+  } else {
+    const list = data.listDir(rtt > 0 ? opts.rttListEntries : opts.listEntries);
+    remoteRel = list.rel;
+    base.entries = list.names.size;
+  }
+  const remotePath = remoteName(view, remoteRel);
+
+  try {
+    let seconds: number;
+    let firstEntrySeconds: number | undefined;
+    let names: string[] | undefined;
+    let maxRssBytes: number | undefined;
+    if (c.runner.type === 'node') {
+      const job: NodeJob = {
+        kind: c.runner.kind, workload, direction, endpoint: view.endpoint, localPath, remotePath,
+        bytes: base.bytes,
+        ...(c.runner.kind === 'sftp-wire' ? { requests: opts.requests, chunkSize: opts.chunkSize, concurrency: opts.concurrency } : {}),
+        ...(c.runner.concurrency ? { concurrency: c.runner.concurrency } : {}),
+      };
+      const r = await a.worker!.run(job);
+      ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
+    } else {
+      const job: OpenSshJob = { workload, direction, target: view.sshTarget, localPath, remotePath };
+      const r = c.runner.type === 'sftp' ? await runOpenSshSftp(job) : await runScp(job, a.scpSetup);
+      ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
+    }
+    if (c.runner.type !== 'node' || c.runner.kind !== 'raw') {
+      if (workload === 'list') verifyListing(names ?? [], data.listDir(base.entries!).names);
+      else await verify();
+    }
+    return { ...base, seconds, firstEntrySeconds, maxRssBytes };
+  } catch (err) {
+    return { ...base, error: (err as Error).message };
+  } finally {
+    if (destLocal) clearPath(destLocal);
+  }
+}

@@ -1,0 +1,63 @@
+/** The orchestrator's side of worker processes: fork, send a job, await its result, stop. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { siblingScript } from './child-script.js';
+import type { NodeJob, NodeJobResult, WorkerReply } from './jobs.js';
+
+const WORKER = siblingScript('worker');
+
+export class Worker {
+  private child: ChildProcess;
+  private nextId = 1;
+  private pending = new Map<number, { resolve(r: NodeJobResult): void; reject(e: Error): void }>();
+  private readyPromise: Promise<void>;
+  private exited = false;
+
+  constructor(readonly name: string) {
+    this.child = fork(WORKER.path, [], {
+      execArgv: WORKER.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.on('message', (msg: WorkerReply) => {
+        if (msg.type === 'ready') return resolve();
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.type === 'result') p.resolve(msg.result);
+        else p.reject(new Error(msg.message));
+      });
+    });
+    this.child.once('exit', (code, signal) => {
+      this.exited = true;
+      const err = new Error(`worker ${name} exited (${signal ?? code})`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  async run(job: NodeJob): Promise<NodeJobResult> {
+    await this.readyPromise;
+    if (this.exited) throw new Error(`worker ${this.name} is gone`);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ type: 'job', id, job });
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+      this.child.once('exit', () => { clearTimeout(t); resolve(); });
+      if (this.child.connected) this.child.disconnect();
+      else this.child.kill('SIGTERM');
+    });
+  }
+}
