@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { SftpClient } from './client.js';
 import { DEFAULT_TAIL_WINDOW } from './atomic-put.js';
 import { resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
-import { sizeMismatch, verifyCopy } from './atomic-verify.js';
+import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
 import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
 import { planResume } from './resume-plan.js';
@@ -151,7 +151,13 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
   } catch (err) {
     if (fh) await fh.close().catch(() => {});
     if (mode === 'atomic' && writePath && !committed) await rm(writePath, { force: true }).catch(() => {});
-    if (mode === 'resume') await checkpointer?.flush();
+    if (mode === 'resume') {
+      if (err instanceof VerifyError && writePath) {
+        // The partial is not what the source is, though it looked so: never continue it again.
+        await rm(writePath, { force: true }).catch(() => {});
+        await checkpointer?.remove();
+      } else await checkpointer?.flush();
+    }
     throw err;
   } finally {
     if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});

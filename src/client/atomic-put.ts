@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
-import { sizeMismatch, verifyCopy } from './atomic-verify.js';
+import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
 import { recordOrphan, forgetOrphan, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
@@ -207,9 +207,13 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       committed = true;
       await checkpointer?.remove();
     },
-    async abort() {
+    async abort(_target, err) {
       if (mode === 'resume') {
-        await checkpointer?.flush();
+        if (err instanceof VerifyError && writePath) {
+          // The partial is not what the source is, though it looked so: never continue it again.
+          await client.remove(writePath).catch(() => {});
+          await checkpointer?.remove();
+        } else await checkpointer?.flush();
         return;
       }
       if (mode !== 'atomic' || !writePath || committed) return;
