@@ -24,7 +24,10 @@ export class Session {
   private initialized = false;
   private inFlight = 0;
   private paused = false;
+  /** No more input is taken. */
   private ending = false;
+  /** The stream broke: queued requests are dropped, not answered. */
+  private dropped = false;
   private finished!: Promise<void>;
   private resolveFinished!: () => void;
 
@@ -47,7 +50,10 @@ export class Session {
     s.on('end', () => void this.shutdown(true));
     s.on('close', () => void this.shutdown(false));
     s.on('error', () => void this.shutdown(false));
-    s.on('drain', () => this.updateFlow());
+    s.on('drain', () => {
+      this.drainBacklog();
+      this.updateFlow();
+    });
     return this.finished;
   }
 
@@ -84,8 +90,32 @@ export class Session {
     );
   }
 
+  /** Packets received while at a bound: handled in arrival order as room frees up. */
+  private readonly backlog: Buffer[] = [];
+
+  private atBound(): boolean {
+    return this.inFlight >= this.ctx.limits.maxInFlight || this.stream.writableLength >= this.ctx.limits.maxOutputBuffer;
+  }
+
+  /**
+   * One chunk may hold thousands of small requests; beyond the bound they wait here (as views of
+   * the chunk, so no more memory than the chunk itself) while the stream is paused.
+   */
   private onPacket(payload: Buffer): void {
     if (this.ending) return;
+    if (this.backlog.length > 0 || this.atBound()) {
+      this.backlog.push(payload);
+      this.updateFlow();
+      return;
+    }
+    this.handlePacket(payload);
+  }
+
+  private drainBacklog(): void {
+    while (this.backlog.length > 0 && !this.dropped && !this.atBound()) this.handlePacket(this.backlog.shift()!);
+  }
+
+  private handlePacket(payload: Buffer): void {
     if (!this.initialized) return this.onInit(payload);
     let req: Packet;
     try {
@@ -143,14 +173,29 @@ export class Session {
     void task.then(() => {
       this.tasks.delete(task);
       this.inFlight--;
+      this.drainBacklog();
       this.updateFlow();
+    });
+  }
+
+  /** Resolves when the stream drains or closes. */
+  private outputRoom(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      if (this.stream.destroyed) return resolve();
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
     });
   }
 
   /** Pause input at the in-flight bound or while replies pile up unread; resume when both clear. */
   private updateFlow(): void {
     if (this.ending) return;
-    const full = this.inFlight >= this.ctx.limits.maxInFlight || this.stream.writableLength >= this.ctx.limits.maxOutputBuffer;
+    const full = this.backlog.length > 0 || this.atBound();
     if (full && !this.paused) {
       this.paused = true;
       this.stream.pause();
@@ -166,10 +211,20 @@ export class Session {
    * abandoned — then end our side of the stream.
    */
   private async shutdown(graceful: boolean): Promise<void> {
+    if (!graceful || this.stream.destroyed) this.dropped = true;
     if (this.ending) return this.finished;
     this.ending = true;
     try {
-      while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+      // answer what was received before the end: running requests and the backlog
+      while (this.tasks.size > 0 || (!this.dropped && this.backlog.length > 0)) {
+        this.drainBacklog();
+        if (this.tasks.size > 0) await Promise.race([...this.tasks]);
+        else if (this.backlog.length > 0 && !this.dropped) {
+          await this.outputRoom();
+          if (this.stream.destroyed) this.dropped = true;
+        }
+      }
+      this.backlog.length = 0;
       for (const entry of this.ctx.handles.drain()) {
         try {
           if (entry.kind === 'dir') await entry.dir.close();

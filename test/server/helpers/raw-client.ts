@@ -37,6 +37,8 @@ export class RawClient {
   private nextId = 1;
   private readonly waiting = new Map<number, (p: Packet) => void>();
   private versionWaiter?: (p: Packet) => void;
+  /** Replies to ids this client did not send through request()/expect() (hand-made packets). */
+  readonly unsolicited: Packet[] = [];
   /** Every reply in arrival order (ids). */
   readonly arrivals: number[] = [];
   ended = false;
@@ -65,7 +67,10 @@ export class RawClient {
     if (!('id' in p)) throw new Error(`unexpected packet ${p.type}`);
     this.arrivals.push(p.id);
     const w = this.waiting.get(p.id);
-    if (!w) throw new Error(`reply for unknown id ${p.id}`);
+    if (!w) {
+      this.unsolicited.push(p);
+      return;
+    }
     this.waiting.delete(p.id);
     w(p);
   }
