@@ -1,0 +1,372 @@
+import { constants as fsConstants } from 'node:fs';
+import { chmod, lstat, mkdir, open, stat, symlink, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../protocol/index.js';
+import type { DirEntry, SftpClient } from './client.js';
+import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './transfer.js';
+import { DirQueue, TreeDir } from './tree-dirs.js';
+import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
+import { Pending, TreeRun } from './tree-run.js';
+import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
+
+interface GetContext {
+  run: TreeRun;
+  client: SftpClient;
+  chunkSize: number;
+  symlinks: SymlinkMode;
+  preserve: boolean;
+  fsync: boolean;
+  perFile: { atomic?: boolean; resume?: boolean } | undefined;
+  follow: boolean;
+}
+
+/** Create a local file for writing without following a link already at that name. */
+const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW;
+
+type Kind = 'file' | 'dir' | 'link' | 'other';
+
+export function attrsKind(a: Attrs): Kind {
+  switch ((a.permissions ?? 0) & FileType.MASK) {
+    case FileType.REGULAR:
+      return 'file';
+    case FileType.DIRECTORY:
+      return 'dir';
+    case FileType.SYMLINK:
+      return 'link';
+    default:
+      return 'other';
+  }
+}
+
+async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+}
+
+/**
+ * getTree(client, remoteDir, localDir): copy the contents of a remote directory into `localDir`
+ * (created, with its parents, when missing; files already there are replaced).
+ *
+ * The remote tree is discovered with scandir, a few directories listed at once (`listers`), and each
+ * entry is acted on as it arrives: a file's download starts while its directory is still being
+ * listed. Downloads share one window of requests and bytes: OPEN, then as soon as the handle arrives
+ * every READ of a small file and its CLOSE go out back to back (the size comes from the listing; the
+ * last READ asks one byte past it, so a file that changed since is noticed and fetched again the
+ * careful way). Errors are collected per entry unless `stopOnError`; an aborted `signal` stops
+ * sending, closes every open handle and rejects with an AbortError.
+ */
+export async function getTree(client: SftpClient, remoteDir: string, localDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+  const run = new TreeRun(client, opts, 'getTree', true);
+  const symlinks = opts.symlinks ?? 'copy';
+  if (symlinks !== 'copy' && symlinks !== 'follow' && symlinks !== 'skip') throw new TypeError(`symlinks must be 'copy', 'follow' or 'skip', got ${String(symlinks)}`);
+  const ctx: GetContext = {
+    run,
+    client,
+    chunkSize: resolveDownload(client, { chunkSize: opts.chunkSize }).chunkSize,
+    symlinks,
+    preserve: opts.preserve ?? false,
+    fsync: opts.fsync ?? false,
+    perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
+    follow: symlinks === 'follow',
+  };
+  const rootAttrs = await client.stat(remoteDir);
+  if (!isDirectory(rootAttrs)) {
+    throw new SftpError({ status: StatusCode.FAILURE, code: 'ENOTDIR', message: 'not a directory', op: 'getTree', path: remoteDir });
+  }
+  await mkdir(localDir, { recursive: true });
+  if (!(await stat(localDir)).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory (${JSON.stringify(localDir)})`), { code: 'ENOTDIR', path: localDir });
+  if (run.stopped) return run.finish();
+  const identity = ctx.follow ? await client.realpath(remoteDir) : undefined;
+  const root = new TreeDir(undefined, '', remoteDir, localDir, rootAttrs, (d) => completeDir(ctx, d), identity);
+  root.readyState = true;
+  run.result.directories++;
+  const queue = new DirQueue();
+  queue.push(root);
+  run.onStop(() => queue.close());
+  for (let i = 0; i < run.listers; i++) run.spawn(() => lister(ctx, queue));
+  return run.finish();
+}
+
+async function lister(ctx: GetContext, queue: DirQueue): Promise<void> {
+  const { run, client } = ctx;
+  for (;;) {
+    const dir = await queue.next();
+    if (!dir) return;
+    try {
+      if (!(await dir.ready)) continue;
+      for await (const e of client.scandir(dir.src)) {
+        if (run.stopped) break;
+        if (e.filename === '.' || e.filename === '..') continue;
+        await visit(ctx, dir, e, queue);
+      }
+    } catch (err) {
+      run.fail(dir.rel, err);
+    } finally {
+      dir.release();
+      queue.done();
+    }
+  }
+}
+
+async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue): Promise<void> {
+  const { run, client } = ctx;
+  const name = e.filename;
+  const rel = childRel(dir.rel, name);
+  if (!isPlainName(name)) {
+    run.fail(rel, badNameError(dir.src, name));
+    return;
+  }
+  const src = remoteJoin(dir.src, name);
+  const dst = join(dir.dst, name);
+  let attrs = e.attrs;
+  let identity: string | undefined;
+  let kind: Kind;
+  try {
+    if (attrs.permissions === undefined) attrs = await run.send(0, () => client.lstat(src));
+    kind = attrsKind(attrs);
+    if (kind === 'link') {
+      if (ctx.symlinks === 'skip') {
+        run.result.skipped++;
+        return;
+      }
+      if (ctx.symlinks === 'copy') {
+        await startTask(ctx, dir, () => copyLink(ctx, dir, rel, src, dst));
+        return;
+      }
+      attrs = await run.send(0, () => client.stat(src));
+      kind = attrsKind(attrs);
+      if (kind === 'dir') {
+        identity = await run.send(0, () => client.realpath(src));
+        if (dir.isLoop(identity)) {
+          throw new SftpError({ status: StatusCode.FAILURE, code: 'ELOOP', message: 'symbolic link loops back to a directory being copied', op: 'getTree', path: src });
+        }
+      }
+    } else if (kind === 'dir' && dir.identity !== undefined) identity = remoteJoin(dir.identity, name);
+  } catch (err) {
+    run.fail(rel, err);
+    return;
+  }
+  if (kind === 'file') {
+    run.noteFile(attrs.size);
+    const a = attrs;
+    await startTask(ctx, dir, () => (ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a)));
+  } else if (kind === 'dir') {
+    const child = new TreeDir(dir, rel, src, dst, attrs, (d) => completeDir(ctx, d), identity);
+    dir.hold();
+    child.setReady(makeLocalDir(ctx, child));
+    queue.push(child);
+  } else run.result.skipped++;
+}
+
+/** Wait for a task slot (this is what keeps the listing from running ahead), then start the task. */
+async function startTask(ctx: GetContext, dir: TreeDir, task: () => Promise<void>): Promise<void> {
+  const { run } = ctx;
+  const w = run.handles.acquire();
+  if (w) await w;
+  dir.hold();
+  run.spawn(async () => {
+    try {
+      await task();
+    } finally {
+      run.handles.release();
+      dir.release();
+    }
+  });
+}
+
+/** mkdir, writable by its owner until its contents are in; an existing directory (not a link) is fine. */
+async function makeLocalDir(ctx: GetContext, dir: TreeDir): Promise<boolean> {
+  const { run } = ctx;
+  if (dir.parent && !(await dir.parent.ready)) return false;
+  try {
+    await mkdir(dir.dst, { mode: ((dir.attrs.permissions ?? 0o755) & 0o777) | 0o700 });
+    (dir as { created?: boolean }).created = true;
+    run.result.directories++;
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EEXIST') {
+      const st = await lstat(dir.dst).catch(() => undefined);
+      if (st?.isDirectory()) {
+        run.result.directories++;
+        return true;
+      }
+    }
+    run.fail(dir.rel, err);
+    return false;
+  }
+}
+
+/** A directory whose contents are all done: its mode (and times, with preserve) are set last. */
+function completeDir(ctx: GetContext, dir: TreeDir): void {
+  const { run } = ctx;
+  run.spawn(async () => {
+    try {
+      if (run.stopped || dir.readyState !== true) return;
+      const perm = dir.attrs.permissions;
+      const created = (dir as { created?: boolean }).created === true;
+      if (ctx.preserve) {
+        if (perm !== undefined) await chmod(dir.dst, perm & 0o7777);
+        if (dir.attrs.atime !== undefined && dir.attrs.mtime !== undefined) await utimes(dir.dst, dir.attrs.atime, dir.attrs.mtime);
+      } else if (created && perm !== undefined && (perm & 0o700) !== 0o700) await chmod(dir.dst, perm & 0o777);
+    } catch (err) {
+      run.fail(dir.rel, err);
+    } finally {
+      dir.parent?.release();
+    }
+  });
+}
+
+/**
+ * One file, pipelined: OPEN; then every READ (the last one a byte past the listed size) and the CLOSE
+ * go out as the window allows, without waiting for replies. Bytes are written locally as they come,
+ * in any order; a window slot is given back only once its bytes are on disk.
+ */
+async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string, attrs: Attrs): Promise<void> {
+  const { run, client, chunkSize } = ctx;
+  let handle: Buffer | undefined;
+  let local: Promise<FileHandle> | undefined;
+  const pending = new Pending();
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    handle = await run.send(0, () => client.open(src, 'r'));
+    const h = handle;
+    const opening = open(dst, WRITE_FLAGS, (attrs.permissions ?? 0o666) & 0o777);
+    local = opening;
+    opening.catch(() => {});
+    const size = attrs.size;
+    let mismatch = size === undefined;
+    let counted = 0;
+    if (size !== undefined) {
+      for (let off = 0; off <= size && !pending.failed && !mismatch; off += chunkSize) {
+        const len = Math.min(chunkSize, size + 1 - off);
+        const expect = Math.min(len, size - off);
+        const w = run.acquire(len);
+        if (w) await w;
+        const o = off;
+        const release = () => run.window.release(len);
+        pending.add(
+          client
+            .read(h, o, len)
+            .then(async (buf) => {
+              if (buf.length !== expect) {
+                mismatch = true; // changed since the listing, or a short read: fetch it again below
+                return;
+              }
+              if (buf.length === 0) return;
+              await writeAll(await opening, buf, o);
+              counted += buf.length;
+              run.addBytes(buf.length);
+            })
+            .finally(release),
+        );
+      }
+    }
+    handle = undefined;
+    const closing = run.closeHandle(h);
+    closing.catch(() => {});
+    await pending.all();
+    await closing;
+    const fh = await opening;
+    let final = attrs;
+    if (mismatch) {
+      run.result.bytes -= counted;
+      final = await refetch(ctx, src, fh);
+    }
+    if (ctx.preserve) {
+      if (final.permissions !== undefined) await fh.chmod(final.permissions & 0o7777);
+      if (final.atime !== undefined && final.mtime !== undefined) await fh.utimes(final.atime, final.mtime);
+    }
+    if (ctx.fsync) await fh.sync();
+    run.result.files++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  } finally {
+    await pending.all().catch(() => {});
+    if (handle) await client.close(handle).catch(() => {});
+    if (local) await (await local.catch(() => undefined))?.close().catch(() => {});
+  }
+}
+
+/** The careful way, for a file that changed since it was listed: OPEN, FSTAT, read to the end. */
+async function refetch(ctx: GetContext, src: string, fh: FileHandle): Promise<Attrs> {
+  const { run, client } = ctx;
+  run.checkStopped();
+  const { handle, attrs } = await openForRead(client, src);
+  let open = true;
+  try {
+    let last = 0;
+    const n = await downloadHandle(client, handle, fileSink(fh), {
+      chunkSize: ctx.chunkSize,
+      requests: 8,
+      expectSize: attrs.size,
+      path: src,
+      onProgress: (p) => {
+        run.addBytes(p.bytes - last);
+        last = p.bytes;
+      },
+    });
+    await fh.truncate(n);
+    open = false;
+    await client.close(handle);
+    return attrs;
+  } finally {
+    if (open) await client.close(handle).catch(() => {});
+  }
+}
+
+/** One file through the client's own get() (atomic / resume). */
+async function getOneFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  const { run } = ctx;
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    const ac = new AbortController();
+    const forget = run.onStop(() => ac.abort());
+    try {
+      let got = 0;
+      await get(ctx.client, src, dst, {
+        ...ctx.perFile,
+        preserve: ctx.preserve,
+        fsync: ctx.fsync,
+        chunkSize: ctx.chunkSize,
+        requests: Math.max(1, Math.min(32, Math.floor(run.window.maxCount / run.handles.maxCount))),
+        signal: ac.signal,
+        onProgress: (p) => {
+          run.addBytes(p.bytes - got);
+          got = p.bytes;
+        },
+      });
+    } finally {
+      forget();
+    }
+    run.result.files++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  }
+}
+
+/** A remote symbolic link recreated locally as a link; an existing link of that name is replaced. */
+async function copyLink(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  const { run, client } = ctx;
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    const target = await run.send(0, () => client.readlink(src));
+    try {
+      await symlink(target, dst);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+      const st = await lstat(dst);
+      if (!st.isSymbolicLink()) throw err;
+      await unlink(dst);
+      await symlink(target, dst);
+    }
+    run.result.symlinks++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  }
+}

@@ -1,0 +1,371 @@
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, open, opendir, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../protocol/index.js';
+import type { SftpClient } from './client.js';
+import { SourceChangedError } from './errors.js';
+import { preservedAttrs, put, resolveUpload } from './transfer.js';
+import { TreeDir } from './tree-dirs.js';
+import { childRel, remoteJoin } from './tree-names.js';
+import { isSessionFailure, Pending, TreeRun, TreeStopped } from './tree-run.js';
+import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
+
+interface PutContext {
+  run: TreeRun;
+  client: SftpClient;
+  chunkSize: number;
+  symlinks: SymlinkMode;
+  preserve: boolean;
+  fsync: boolean;
+  /** Per-file atomic/resume: each file goes through the client's own put(). */
+  perFile: { atomic?: boolean; resume?: boolean } | undefined;
+  follow: boolean;
+}
+
+function statAttrs(st: Stats): Attrs {
+  return { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+}
+
+function localError(code: string, message: string, path: string): Error {
+  return Object.assign(new Error(`${code}: ${message} (${JSON.stringify(path)})`), { code, path });
+}
+
+/**
+ * Read `length` bytes at `position`. With `atEnd` (the chunk should end the file) one byte more is
+ * asked: getting it means the file grew since it was opened. Fewer bytes than asked means it shrank.
+ */
+async function readAt(fh: FileHandle, path: string, size: number, position: number, length: number, atEnd: boolean): Promise<Buffer> {
+  const want = atEnd ? length + 1 : length;
+  const buf = Buffer.allocUnsafe(want);
+  let got = 0;
+  while (got < want) {
+    const { bytesRead } = await fh.read(buf, got, want - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  if (got < length) throw new SourceChangedError(path, size, position + got);
+  if (got > length) throw new SourceChangedError(path, size, position + got);
+  return buf.subarray(0, length);
+}
+
+/**
+ * putTree(client, localDir, remoteDir): copy the contents of a local directory into `remoteDir`
+ * (created when missing; an existing directory is fine and files in it are replaced).
+ *
+ * The local tree is walked as a stream (fs.opendir), one directory at a time; every directory's
+ * MKDIR goes out as soon as the walk meets it, pipelined with everything else. Many files are open
+ * at once (up to `maxOpenFiles`), all sharing one window of requests and bytes: while earlier files'
+ * WRITEs and CLOSEs are in flight, later files' OPENs already go out, and a small file's WRITE(s)
+ * and CLOSE are sent back to back as soon as its handle arrives (CLOSE does not wait for the WRITE
+ * replies; a failed WRITE still makes that file an error).
+ *
+ * Errors are collected per entry (`result.errors`) and the copy goes on, unless `stopOnError`. An
+ * aborted `signal` stops sending, closes every open handle, and rejects with an AbortError.
+ */
+export async function putTree(client: SftpClient, localDir: string, remoteDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+  const run = new TreeRun(client, opts, 'putTree', false);
+  const symlinks = opts.symlinks ?? 'copy';
+  if (symlinks !== 'copy' && symlinks !== 'follow' && symlinks !== 'skip') throw new TypeError(`symlinks must be 'copy', 'follow' or 'skip', got ${String(symlinks)}`);
+  const ctx: PutContext = {
+    run,
+    client,
+    chunkSize: resolveUpload(client, { chunkSize: opts.chunkSize }).chunkSize,
+    symlinks,
+    preserve: opts.preserve ?? false,
+    fsync: opts.fsync ?? false,
+    perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
+    follow: symlinks === 'follow',
+  };
+  const rootSt = await stat(localDir);
+  if (!rootSt.isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
+  if (run.stopped) return run.finish();
+  const root = new TreeDir(undefined, '', localDir, remoteDir, statAttrs(rootSt), (d) => completeDir(ctx, d), ctx.follow ? `${rootSt.dev}:${rootSt.ino}` : undefined);
+  const rootError: { error?: unknown } = {};
+  root.setReady(makeRemoteDir(ctx, root, rootError));
+  if (!(await root.ready)) {
+    if (run.stopped) return run.finish();
+    throw rootError.error;
+  }
+  run.spawn(() => walk(ctx, root));
+  return run.finish();
+}
+
+/**
+ * MKDIR `dir` (as soon as it is met: its parent's MKDIR may still be in flight). A server that runs
+ * requests out of order may answer "no such file" when the parent was not there yet: then it is asked
+ * again once the parent exists. An existing directory is fine.
+ */
+async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?: unknown }): Promise<boolean> {
+  const { run, client } = ctx;
+  const mode = ((dir.attrs.permissions ?? 0o755) & 0o777) | 0o700;
+  const parentKnown = dir.parent === undefined || dir.parent.readyState === true;
+  const mkdir = () =>
+    run.send(0, () => client.mkdir(dir.dst, { permissions: mode })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+  const first = mkdir();
+  if (dir.parent && !(await dir.parent.ready)) return false; // the parent's error is the one reported
+  let err = await first;
+  if (err !== undefined && !parentKnown && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE) err = await mkdir();
+  if (err === undefined) {
+    (dir as { created?: boolean }).created = true;
+    run.result.directories++;
+    return true;
+  }
+  if (!(err instanceof TreeStopped) && !isSessionFailure(err)) {
+    // Already there? (OpenSSH answers a plain FAILURE for EEXIST.)
+    const attrs = await run.send(0, () => client.stat(dir.dst)).catch(() => undefined);
+    if (attrs && isDirectory(attrs)) {
+      run.result.directories++;
+      return true;
+    }
+  }
+  if (rootError) rootError.error = err;
+  else run.fail(dir.rel, err);
+  return false;
+}
+
+/** A directory whose contents are all done: its mode (and times, with preserve) are set last. */
+function completeDir(ctx: PutContext, dir: TreeDir): void {
+  const { run, client } = ctx;
+  run.spawn(async () => {
+    try {
+      if (run.stopped || dir.readyState !== true) return;
+      const created = (dir as { created?: boolean }).created === true;
+      let attrs: Attrs = {};
+      if (ctx.preserve) attrs = preservedAttrs(dir.attrs);
+      else if (created && dir.attrs.permissions !== undefined && (dir.attrs.permissions & 0o700) !== 0o700) {
+        attrs = { permissions: dir.attrs.permissions & 0o777 }; // it was created writable for its contents
+      }
+      if (Object.keys(attrs).length > 0) await run.send(0, () => client.setstat(dir.dst, attrs));
+    } catch (err) {
+      run.fail(dir.rel, err);
+    } finally {
+      dir.parent?.release();
+    }
+  });
+}
+
+type Kind = 'file' | 'dir' | 'link' | 'other';
+
+function direntKind(e: Dirent): Kind | undefined {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'dir';
+  if (e.isSymbolicLink()) return 'link';
+  if (e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice()) return 'other';
+  return undefined; // the file system did not say: lstat
+}
+
+function statKind(st: Stats): Kind {
+  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other';
+}
+
+/** Walk the local tree depth first, one directory listing open at a time, streaming its entries. */
+async function walk(ctx: PutContext, root: TreeDir): Promise<void> {
+  const { run } = ctx;
+  const stack: TreeDir[] = [root];
+  while (stack.length > 0 && !run.stopped) {
+    const dir = stack.pop()!;
+    try {
+      if (dir.readyState === false) continue; // its MKDIR failed: nothing below it can be copied
+      const d = await opendir(dir.src, { bufferSize: 256 });
+      for await (const ent of d) {
+        if (run.stopped) break;
+        await visit(ctx, dir, ent, stack);
+      }
+    } catch (err) {
+      run.fail(dir.rel, err);
+    } finally {
+      dir.release();
+    }
+  }
+  run.walkEnded();
+}
+
+async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[]): Promise<void> {
+  const { run } = ctx;
+  const name = ent.name;
+  const src = join(dir.src, name);
+  const rel = childRel(dir.rel, name);
+  const dst = remoteJoin(dir.dst, name);
+  let kind = direntKind(ent);
+  let st: Stats | undefined;
+  try {
+    if (kind === undefined) {
+      st = await lstat(src);
+      kind = statKind(st);
+    }
+    if (kind === 'link') {
+      if (ctx.symlinks === 'skip') {
+        run.result.skipped++;
+        return;
+      }
+      if (ctx.symlinks === 'copy') {
+        await startTask(ctx, dir, () => copyLink(ctx, dir, rel, src, dst));
+        return;
+      }
+      st = await stat(src); // follow (a dangling link is this entry's error)
+      kind = statKind(st);
+      if (kind === 'dir' && dir.isLoop(`${st.dev}:${st.ino}`)) throw localError('ELOOP', 'symbolic link loops back to a directory being copied', src);
+    }
+  } catch (err) {
+    run.fail(rel, err);
+    return;
+  }
+  if (kind === 'file') {
+    run.noteFile();
+    await startTask(ctx, dir, () => (ctx.perFile ? putOneFile(ctx, dir, rel, src, dst) : uploadFile(ctx, dir, rel, src, dst)));
+  } else if (kind === 'dir') {
+    try {
+      st ??= ctx.follow ? await stat(src) : await lstat(src);
+    } catch (err) {
+      run.fail(rel, err);
+      return;
+    }
+    const child = new TreeDir(dir, rel, src, dst, statAttrs(st), (d) => completeDir(ctx, d), ctx.follow ? `${st.dev}:${st.ino}` : undefined);
+    dir.hold();
+    child.setReady(makeRemoteDir(ctx, child));
+    stack.push(child);
+  } else run.result.skipped++;
+}
+
+/** Wait for a task slot (this is what keeps the walk from running ahead), then start the task. */
+async function startTask(ctx: PutContext, dir: TreeDir, task: () => Promise<void>): Promise<void> {
+  const { run } = ctx;
+  const w = run.handles.acquire();
+  if (w) await w;
+  dir.hold();
+  run.spawn(async () => {
+    try {
+      await task();
+    } finally {
+      run.handles.release();
+      dir.release();
+    }
+  });
+}
+
+/** One file, pipelined: OPEN; WRITE(s), FSETSTAT, CLOSE sent as the window allows, without waiting for replies. */
+async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  const { run, client, chunkSize } = ctx;
+  let fh: FileHandle | undefined;
+  let handle: Buffer | undefined;
+  const pending = new Pending();
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    fh = await open(src, 'r');
+    const st = await fh.stat();
+    if (!st.isFile()) throw localError('EINVAL', 'not a regular file', src);
+    const size = st.size;
+    run.noteSize(size);
+    const file = fh;
+    // The first chunk is read while the OPEN is in flight.
+    const firstLen = Math.min(size, chunkSize);
+    const first = readAt(file, src, size, 0, firstLen, firstLen === size);
+    first.catch(() => {});
+    handle = await run.send(0, () => client.open(dst, 'w', { permissions: st.mode & 0o777 }));
+    const h = handle;
+    const data0 = await first;
+    if (firstLen > 0) {
+      const w = run.acquire(firstLen);
+      if (w) await w;
+      pending.add(run.issued(firstLen, client.write(h, 0, data0)).then(() => run.addBytes(firstLen)));
+    }
+    for (let pos = firstLen; pos < size && !pending.failed; ) {
+      // Larger files: the slot is taken before the chunk is read, so memory stays within the window.
+      const len = Math.min(chunkSize, size - pos);
+      const w = run.acquire(len);
+      if (w) await w;
+      let data: Buffer;
+      try {
+        data = await readAt(file, src, size, pos, len, pos + len === size);
+        run.checkStopped();
+      } catch (err) {
+        run.window.release(len);
+        throw err;
+      }
+      const offset = pos;
+      pending.add(run.issued(len, client.write(h, offset, data)).then(() => run.addBytes(len)));
+      pos += len;
+    }
+    if (ctx.preserve) {
+      const a = preservedAttrs(statAttrs(st));
+      if (Object.keys(a).length > 0) pending.add(run.send(0, () => client.fsetstat(h, a)));
+    }
+    if (ctx.fsync && client.supports('fsync')) pending.add(run.send(0, () => client.fsync(h)));
+    handle = undefined;
+    const closing = run.closeHandle(h);
+    closing.catch(() => {});
+    await pending.all();
+    await closing;
+    run.result.files++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  } finally {
+    if (handle) {
+      // Not closed yet (a local read failed, or the run stopped): requests already sent go first.
+      await pending.all().catch(() => {});
+      await client.close(handle).catch(() => {});
+    } else await pending.all().catch(() => {});
+    await fh?.close().catch(() => {});
+  }
+}
+
+/** One file through the client's own put() (atomic / resume): the per-file protocol of those modes. */
+async function putOneFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  const { run } = ctx;
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    const ac = new AbortController();
+    const forget = run.onStop(() => ac.abort());
+    try {
+      let sent = 0;
+      const r = await put(ctx.client, src, dst, {
+        ...ctx.perFile,
+        preserve: ctx.preserve,
+        fsync: ctx.fsync,
+        chunkSize: ctx.chunkSize,
+        requests: Math.max(1, Math.min(32, Math.floor(run.window.maxCount / run.handles.maxCount))),
+        signal: ac.signal,
+        onProgress: (p) => {
+          run.addBytes(p.bytes - sent);
+          sent = p.bytes;
+        },
+      });
+      run.noteSize(r.size);
+    } finally {
+      forget();
+    }
+    run.result.files++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  }
+}
+
+/** A symbolic link recreated as a link (its target unchanged). An existing link of that name is replaced. */
+async function copyLink(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  const { run, client } = ctx;
+  try {
+    if (!(await dir.ready)) return;
+    run.checkStopped();
+    const target = await readlink(src);
+    try {
+      await run.send(0, () => client.symlink(target, dst));
+    } catch (err) {
+      if (err instanceof TreeStopped || isSessionFailure(err)) throw err;
+      const existing = await run.send(0, () => client.lstat(dst)).catch(() => undefined);
+      if (!existing || !isSymlink(existing)) throw err;
+      await run.send(0, () => client.remove(dst));
+      await run.send(0, () => client.symlink(target, dst));
+    }
+    run.result.symlinks++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  }
+}
