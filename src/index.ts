@@ -1,4 +1,50 @@
-// The public entry of sftp-wire.
+// The public entry of sftp-wire: the client, the server, the transports at the edge, and the
+// protocol's errors and constants. The whole codec is at 'sftp-wire/protocol'.
+export {
+  SftpClient,
+  AbortError,
+  SourceChangedError,
+  DEFAULT_LIMITS,
+  parseSftpUrl,
+  formatSftpUrl,
+  Session,
+} from './client/index.js';
+export type {
+  ClientOptions,
+  DirEntry,
+  RequestOptions,
+  ExtendedReply,
+  CheckFileOptions,
+  OpenMode,
+  ScandirOptions,
+  TransferOptions,
+  TransferResult,
+  TransferProgress,
+  ReadStreamOptions,
+  WriteStreamOptions,
+  SftpUrl,
+} from './client/index.js';
+
+export { SftpServer, LocalFs, MemoryFs, FsError } from './server/index.js';
+export type {
+  SftpServerOptions,
+  ServerLimits,
+  AtomicUploadMode,
+  FileSystem,
+  FileStats,
+  SetStats,
+  OpenOptions,
+  FsFile,
+  FsDir,
+  FsDirEntry,
+  FsStatVfs,
+} from './server/index.js';
+
+export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
+export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
+export { connectSsh, openSftpChannel } from './transport/ssh-client.js';
+export { stdioDuplex } from './transport/stdio.js';
+
 export * from './protocol/errors.js';
 export { PacketType, OpenFlags, AttrFlags, StatusCode, FileType } from './protocol/constants.js';
 export type { Attrs } from './protocol/attrs.js';
