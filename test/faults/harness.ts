@@ -1,0 +1,79 @@
+import { readFileSync, statSync } from 'node:fs';
+import { SftpClient } from '../../src/client/index.js';
+import { startServer, type PeerKind } from '../atomic/fixture.js';
+import { CutProxy, type CutProxyOptions } from './cut-proxy.js';
+
+export interface Attempt<T> {
+  result?: T;
+  error?: unknown;
+  proxy: CutProxy;
+}
+
+/**
+ * One connection to a fresh server (OpenSSH's sftp-server or ours) in `dir` through a CutProxy; runs
+ * `fn` with the client, then ends everything and waits until the server has exited, so the next
+ * attempt sees what this one left on disk.
+ */
+export async function attempt<T>(kind: PeerKind, dir: string, proxyOpts: CutProxyOptions, fn: (c: SftpClient) => Promise<T>): Promise<Attempt<T>> {
+  const server = startServer(kind, dir);
+  const proxy = new CutProxy(server.stream, proxyOpts);
+  const out: Attempt<T> = { proxy };
+  let client: SftpClient | undefined;
+  try {
+    client = await SftpClient.fromStream(proxy.clientStream);
+    out.result = await fn(client);
+  } catch (err) {
+    out.error = err;
+  }
+  if (client) await client.end().catch(() => {});
+  proxy.cut();
+  await server.close();
+  return out;
+}
+
+/**
+ * Watches a file while a transfer runs: every look at it (as often as the event loop allows) must find
+ * it absent or holding exactly one of `allowed`. Reads the contents only when its stat changed.
+ */
+export function watchFile(path: string, allowed: Buffer[]) {
+  let stopped = false;
+  let looks = 0;
+  let reads = 0;
+  const bad: string[] = [];
+  let last = '';
+  const look = () => {
+    looks++;
+    let key: string;
+    try {
+      const st = statSync(path, { bigint: true });
+      key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      last = '';
+      return;
+    }
+    if (key === last) return;
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch {
+      return; // renamed away between stat and read
+    }
+    reads++;
+    if (!allowed.some((a) => a.equals(data))) bad.push(`${data.length} bytes matching none of the allowed contents`);
+    last = key;
+  };
+  const done = (async () => {
+    while (!stopped) {
+      look();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    look();
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done;
+      return { looks, reads, bad };
+    },
+  };
+}
