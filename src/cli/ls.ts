@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { isSftpUrl, parseSftpUrl } from '../client/url.js';
-import { connectUrl } from './transfer.js';
+import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
+import type { SftpClient } from '../client/client.js';
 
 const USAGE = `usage: sftp-wire ls [-l] [-a] [-i FILE] sftp://[user@]host[:port]/path
 
 Entries are printed as they arrive (the listing is streamed, not collected first).
-  -l    long format (the server's ls -l line)
-  -a    include . and ..
-  -i    private key (default: ssh-agent, then ~/.ssh/id_*)
-`;
+  -l               long format (the server's ls -l line)
+  -a               include . and ..
+${CONNECT_USAGE}`;
 
 /** `sftp-wire ls URL`. Returns the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -20,7 +20,7 @@ export async function run(args: string[]): Promise<number> {
       options: {
         long: { type: 'boolean', short: 'l' },
         all: { type: 'boolean', short: 'a' },
-        identity: { type: 'string', short: 'i' },
+        ...CONNECT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -38,13 +38,21 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   let url;
+  let hostKeyCheck: HostKeyCheck;
   try {
     url = parseSftpUrl(positionals[0]!);
+    hostKeyCheck = parseHostKeyCheck(v['host-key-check']);
   } catch (err) {
     process.stderr.write(`sftp-wire ls: ${(err as Error).message}\n`);
     return 2;
   }
-  const client = await connectUrl(url, { identity: v.identity });
+  let client: SftpClient;
+  try {
+    client = await connectUrl(url, { identity: v.identity, knownHosts: v['known-hosts'], hostKeyCheck });
+  } catch (err) {
+    process.stderr.write(`sftp-wire ls: ${(err as Error).message}\n`);
+    return 1;
+  }
   try {
     for await (const e of client.scandir(url.path)) {
       if (!v.all && (e.filename === '.' || e.filename === '..')) continue;

@@ -1,40 +1,14 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SftpClient } from '../client/client.js';
+import type { SftpClient } from '../client/client.js';
 import { isSftpUrl, parseSftpUrl, type SftpUrl } from '../client/url.js';
 import type { TransferOptions } from '../client/transfer.js';
+import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
+import { ProgressDisplay, rateSummary } from './progress.js';
+import { runTree } from './transfer-tree.js';
 
-export interface ConnectFlags {
-  identity?: string;
-  requests?: number;
-  chunkSize?: number;
-}
-
-/**
- * Connect to the host of an sftp:// URL. Authentication: the key given with -i, else the ssh-agent at
- * SSH_AUTH_SOCK, else ~/.ssh/id_ed25519|id_ecdsa|id_rsa; a password from SFTP_WIRE_PASSWORD if set.
- * The server's host key is NOT checked against known_hosts.
- */
-export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promise<SftpClient> {
-  let privateKey: Buffer | undefined;
-  if (flags.identity) privateKey = readFileSync(flags.identity);
-  else if (!process.env.SSH_AUTH_SOCK) {
-    const found = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).find((p) => existsSync(p));
-    if (found) privateKey = readFileSync(found);
-  }
-  return SftpClient.connect({
-    host: url.host,
-    port: url.port,
-    username: url.user ?? process.env.USER ?? userInfo().username,
-    privateKey,
-    agent: flags.identity ? undefined : process.env.SSH_AUTH_SOCK,
-    password: process.env.SFTP_WIRE_PASSWORD,
-    readyTimeout: 20_000,
-    sftp: { requests: flags.requests, chunkSize: flags.chunkSize },
-  });
-}
+export { connectUrl, type ConnectFlags } from './connect.js';
 
 /** A byte count like 262144, 256k, 1M. */
 export function parseBytes(s: string): number {
@@ -55,17 +29,19 @@ const USAGE = `usage: sftp-wire put [options] LOCAL sftp://[user@]host[:port]/pa
        sftp-wire get [options] sftp://[user@]host[:port]/path LOCAL
 
 options:
-  -i FILE          private key (default: ssh-agent, then ~/.ssh/id_*)
-  -R N             requests in flight (default 32)
+  -r, --recursive  copy a directory tree (many files in flight at once)
+  -R N             requests in flight (default 32; 256 over a whole tree with -r)
   -B BYTES         bytes per request (default: the server's limit, at most 256k; e.g. 64k)
   -p, --preserve   copy mode and times
   --fsync          flush the destination before closing
-  -q, --quiet      no summary line
-  -r, --atomic, --resume, --verify MODE   (not supported yet)
-
-A remote path ending in '/' (or a local directory) receives the source's base name.
+  -q, --quiet      no progress and no summary line
+  --atomic, --resume, --verify MODE   (not supported yet)
+${CONNECT_USAGE}
+A destination ending in '/', or an existing directory, receives the source under its base name
+(with -r as cp -r does; otherwise the directory is created as the copy).
 sftp://host/path is absolute; sftp://host/~/path is relative to the login directory.
-Host keys are not checked against known_hosts.
+On a terminal a progress line (bytes, percent, MiB/s, ETA) is redrawn in place; failed entries of
+a tree are listed on stderr and the exit code is 1.
 `;
 
 /** `sftp-wire put|get ...`: args[0] is 'put' or 'get'. Returns the exit code. */
@@ -81,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       options: {
-        identity: { type: 'string', short: 'i' },
+        ...CONNECT_OPTIONS,
         requests: { type: 'string', short: 'R' },
         buffer: { type: 'string', short: 'B' },
         preserve: { type: 'boolean', short: 'p' },
@@ -103,9 +79,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  for (const k of ['recursive', 'atomic', 'resume', 'verify'] as const) {
+  for (const k of ['atomic', 'resume', 'verify'] as const) {
     if (v[k]) {
-      process.stderr.write(`sftp-wire ${verb}: --${k === 'recursive' ? 'r' : k} is not supported yet\n`);
+      process.stderr.write(`sftp-wire ${verb}: --${k} is not supported yet\n`);
       return 2;
     }
   }
@@ -123,18 +99,52 @@ export async function run(args: string[]): Promise<number> {
   let url: SftpUrl;
   let requests: number | undefined;
   let chunkSize: number | undefined;
+  let hostKeyCheck: HostKeyCheck;
   try {
     url = parseSftpUrl(remoteArg);
     requests = positiveInt(v.requests, '-R');
     chunkSize = v.buffer !== undefined ? parseBytes(v.buffer) : undefined;
+    hostKeyCheck = parseHostKeyCheck(v['host-key-check']);
   } catch (err) {
     process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
     return 2;
   }
-  const client = await connectUrl(url, { identity: v.identity, requests, chunkSize });
+  let client: SftpClient;
   try {
-    const opts: TransferOptions = { preserve: v.preserve, fsync: v.fsync, requests, chunkSize };
-    const started = process.hrtime.bigint();
+    client = await connectUrl(url, {
+      identity: v.identity,
+      requests,
+      chunkSize,
+      knownHosts: v['known-hosts'],
+      hostKeyCheck,
+      notice: v.quiet ? () => {} : undefined,
+    });
+  } catch (err) {
+    process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (v.recursive) {
+    try {
+      return await runTree(client, {
+        verb,
+        src: verb === 'put' ? localArg : url.path,
+        dst: verb === 'put' ? url.path : localArg,
+        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize },
+        quiet: v.quiet,
+      });
+    } finally {
+      await client.end();
+    }
+  }
+  const progress = new ProgressDisplay({ label: verb === 'put' ? basename(localArg) : basename(url.path), quiet: v.quiet });
+  try {
+    const opts: TransferOptions = {
+      preserve: v.preserve,
+      fsync: v.fsync,
+      requests,
+      chunkSize,
+      onProgress: (p) => progress.update(p),
+    };
     let result;
     let from: string;
     let to: string;
@@ -153,13 +163,10 @@ export async function run(args: string[]): Promise<number> {
       [from, to] = [url.path, local];
       result = await client.get(url.path, local, opts);
     }
-    if (!v.quiet) {
-      const secs = Number(process.hrtime.bigint() - started) / 1e9;
-      const mib = result.bytes / 1024 / 1024;
-      process.stderr.write(`${verb} ${from} -> ${to}: ${result.bytes} bytes in ${secs.toFixed(2)} s (${(mib / Math.max(secs, 1e-9)).toFixed(1)} MiB/s)\n`);
-    }
+    progress.finish(`${verb} ${from} -> ${to}: ${rateSummary(result.bytes, progress.elapsed)}`);
     return 0;
   } catch (err) {
+    progress.finish();
     process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
     return 1;
   } finally {

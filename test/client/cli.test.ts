@@ -11,9 +11,13 @@ import { tempDir } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
+/** HOME of the CLI's child processes: a temporary one, so accept-new records host keys there and not in the user's ~/.ssh. */
+let home = '';
+
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  assert.ok(home, 'the temporary HOME is set up');
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: home } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -26,6 +30,8 @@ describe('sftp-wire put/get/ls against sshd', () => {
   before(async () => {
     sshd = await startSshd();
     tmp = tempDir();
+    home = join(tmp.dir, 'home');
+    mkdirSync(home);
     base = `sftp://${sshd.username}@${sshd.host}:${sshd.port}`;
   });
   after(async () => {

@@ -1,0 +1,233 @@
+/**
+ * The CLI's connection to the host of an sftp:// URL: authentication (key, agent, password from the
+ * environment) and verification of the server's host key against OpenSSH known_hosts files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectConfig } from 'ssh2';
+import { SftpClient } from '../client/client.js';
+import type { SftpUrl } from '../client/url.js';
+import {
+  appendKnownHost,
+  checkHostKey,
+  fingerprint,
+  keyTypeOf,
+  knownHostLine,
+  knownHostName,
+  knownKeyTypes,
+  loadKnownHosts,
+  type KnownHostEntry,
+} from './known-hosts.js';
+
+/** What to do with the server's host key: like OpenSSH's StrictHostKeyChecking yes / accept-new / no-check. */
+export type HostKeyCheck = 'strict' | 'accept-new' | 'off';
+
+export const HOST_KEY_CHECKS: readonly HostKeyCheck[] = ['strict', 'accept-new', 'off'];
+
+export interface ConnectFlags {
+  /** Private key file (-i). */
+  identity?: string;
+  requests?: number;
+  chunkSize?: number;
+  /** The user's known_hosts file: read, and where accept-new records keys (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Files only read (default /etc/ssh/ssh_known_hosts). */
+  globalKnownHosts?: string[];
+  /** Default 'accept-new'. */
+  hostKeyCheck?: HostKeyCheck;
+  /** Where notices go (a recorded new host key); default stderr. */
+  notice?: (message: string) => void;
+}
+
+/** parseArgs option definitions shared by put, get and ls. */
+export const CONNECT_OPTIONS = {
+  identity: { type: 'string', short: 'i' },
+  'known-hosts': { type: 'string' },
+  'host-key-check': { type: 'string' },
+} as const;
+
+export const CONNECT_USAGE = `  -i FILE          private key (default: ssh-agent, then ~/.ssh/id_*)
+  --known-hosts FILE            known_hosts file (default ~/.ssh/known_hosts;
+                                /etc/ssh/ssh_known_hosts is read too)
+  --host-key-check strict|accept-new|off
+                   strict: refuse hosts not on file; accept-new (default): record an
+                   unknown host's key, refuse a changed one; off: no check at all
+`;
+
+/** The host-key-check flag's value, checked. */
+export function parseHostKeyCheck(s: string | undefined): HostKeyCheck {
+  if (s === undefined) return 'accept-new';
+  if ((HOST_KEY_CHECKS as readonly string[]).includes(s)) return s as HostKeyCheck;
+  throw new TypeError(`--host-key-check must be strict, accept-new or off, got ${JSON.stringify(s)}`);
+}
+
+export type HostKeyErrorCode = 'ERR_HOST_KEY_CHANGED' | 'ERR_HOST_KEY_UNKNOWN' | 'ERR_HOST_KEY_REVOKED';
+
+/** The connection was refused because of the server's host key. */
+export class HostKeyError extends Error {
+  override readonly name = 'HostKeyError';
+  constructor(
+    readonly code: HostKeyErrorCode,
+    message: string,
+    readonly entry?: KnownHostEntry,
+  ) {
+    super(message);
+  }
+}
+
+export function defaultKnownHostsFile(): string {
+  return join(homedir(), '.ssh', 'known_hosts');
+}
+
+const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts'];
+
+/** ssh2's host key algorithms in its default order (those it supports by default). */
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/**
+ * Host key algorithms to offer, with those of the keys on file first (as OpenSSH does), so that a host
+ * known by its ECDSA key is asked for that key and not a newer Ed25519 one. Undefined: ssh2's default.
+ */
+export function preferredHostKeyAlgorithms(knownTypes: string[]): string[] | undefined {
+  const first: string[] = [];
+  for (const t of knownTypes) {
+    const algs = t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t];
+    for (const a of algs) if (HOST_KEY_ALGORITHMS.includes(a) && !first.includes(a)) first.push(a);
+  }
+  if (first.length === 0) return undefined;
+  return [...first, ...HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+}
+
+function describeKey(key: Buffer): string {
+  return `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
+}
+
+export interface HostKeyDecision {
+  accept: boolean;
+  error?: HostKeyError;
+  /** accept-new on an unknown host: the line to append to the user's known_hosts file once connected. */
+  record?: { line: string; key: Buffer };
+}
+
+/**
+ * The policy: known keys pass; a revoked or changed key is always refused (whatever the policy but
+ * 'off'); an unknown host is refused by 'strict' and recorded by 'accept-new'.
+ */
+export function decideHostKey(
+  entries: KnownHostEntry[],
+  target: { host: string; port: number },
+  key: Buffer,
+  policy: Exclude<HostKeyCheck, 'off'>,
+  userFile: string,
+): HostKeyDecision {
+  const name = knownHostName(target.host, target.port);
+  const verdict = checkHostKey(entries, target.host, target.port, key);
+  switch (verdict.status) {
+    case 'known':
+      return { accept: true };
+    case 'revoked': {
+      const e = verdict.entry;
+      return {
+        accept: false,
+        error: new HostKeyError(
+          'ERR_HOST_KEY_REVOKED',
+          `the host key of ${name} (${describeKey(key)}) is marked @revoked in ${e.file} line ${e.line}; refusing to connect`,
+          e,
+        ),
+      };
+    }
+    case 'changed': {
+      const e = verdict.entry;
+      const remove = `ssh-keygen -R '${name}' -f '${e.file}'`;
+      return {
+        accept: false,
+        error: new HostKeyError(
+          'ERR_HOST_KEY_CHANGED',
+          `HOST KEY CHANGED for ${name}: the server offered ${describeKey(key)}, but ${e.file} line ${e.line} ` +
+            `holds ${describeKey(e.key)} for this host. Someone may be intercepting the connection ` +
+            `(man-in-the-middle), or the host key was replaced. Refusing to connect. If the change is ` +
+            `expected, remove the old key (${remove}) and connect again.`,
+          e,
+        ),
+      };
+    }
+    case 'unknown':
+      if (policy === 'strict') {
+        return {
+          accept: false,
+          error: new HostKeyError(
+            'ERR_HOST_KEY_UNKNOWN',
+            `no host key for ${name} in ${userFile} (the server offered ${describeKey(key)}); ` +
+              `--host-key-check strict refuses unknown hosts. Add its key to the file ` +
+              `(after checking the fingerprint) or use --host-key-check accept-new.`,
+          ),
+        };
+      }
+      return { accept: true, record: { line: knownHostLine(target.host, target.port, key), key } };
+  }
+}
+
+/**
+ * Connect to the host of an sftp:// URL. Authentication: the key given with -i, else the ssh-agent at
+ * SSH_AUTH_SOCK, else ~/.ssh/id_ed25519|id_ecdsa|id_rsa; a password from SFTP_WIRE_PASSWORD if set.
+ * The server's host key is checked against known_hosts (see decideHostKey); a key accepted as new is
+ * recorded only once the connection is up (key exchange signed and authentication done).
+ * Rejects with a HostKeyError when the key is refused.
+ */
+export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promise<SftpClient> {
+  let privateKey: Buffer | undefined;
+  if (flags.identity) privateKey = readFileSync(flags.identity);
+  else if (!process.env.SSH_AUTH_SOCK) {
+    const found = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).find((p) => existsSync(p));
+    if (found) privateKey = readFileSync(found);
+  }
+  const policy = flags.hostKeyCheck ?? 'accept-new';
+  const userFile = flags.knownHosts ?? defaultKnownHostsFile();
+  const config: ConnectConfig = {
+    host: url.host,
+    port: url.port,
+    username: url.user ?? process.env.USER ?? userInfo().username,
+    privateKey,
+    agent: flags.identity ? undefined : process.env.SSH_AUTH_SOCK,
+    password: process.env.SFTP_WIRE_PASSWORD,
+    readyTimeout: 20_000,
+  };
+  let decision: HostKeyDecision | undefined;
+  if (policy !== 'off') {
+    const entries = loadKnownHosts([userFile, ...(flags.globalKnownHosts ?? GLOBAL_KNOWN_HOSTS)]);
+    const serverHostKey = preferredHostKeyAlgorithms(knownKeyTypes(entries, url.host, url.port));
+    if (serverHostKey) config.algorithms = { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+    config.hostVerifier = (key: Buffer): boolean => {
+      decision = decideHostKey(entries, url, key, policy, userFile);
+      return decision.accept;
+    };
+  }
+  let client: SftpClient;
+  try {
+    client = await SftpClient.connect({ ...config, sftp: { requests: flags.requests, chunkSize: flags.chunkSize } });
+  } catch (err) {
+    if (decision?.error) throw decision.error;
+    throw err;
+  }
+  if (decision?.record) {
+    const notice = flags.notice ?? ((m: string) => void process.stderr.write(`${m}\n`));
+    const name = knownHostName(url.host, url.port);
+    try {
+      const line = appendKnownHost(userFile, decision.record.line);
+      notice(`sftp-wire: added the host key of ${name} (${describeKey(decision.record.key)}) to ${userFile} line ${line}`);
+    } catch (err) {
+      // Like OpenSSH: the key was accepted for this connection; say it could not be kept.
+      notice(`sftp-wire: warning: could not add the host key of ${name} to ${userFile}: ${(err as Error).message}`);
+    }
+  }
+  return client;
+}
