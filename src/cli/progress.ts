@@ -135,7 +135,7 @@ export class ProgressDisplay {
     while (this.samples.length > 2 && t - this.samples[1]!.t >= RATE_WINDOW_MS) this.samples.shift();
     const first = this.samples[0]!;
     const rate = t > first.t ? ((p.bytes - first.bytes) * 1000) / (t - first.t) : undefined;
-    const line = renderProgress({ label: this.opts.label, ...p, rate }, this.stream.columns ?? 80);
+    const line = renderProgress({ label: this.opts.label, ...p, rate }, this.stream.columns || 80); // a pty may report 0 columns
     this.stream.write(`\r${line}\x1b[K`);
     this.drawn = true;
     this.draws++;

@@ -89,6 +89,13 @@ describe('ProgressDisplay', () => {
     assert.deepEqual(tty.writes, []);
   });
 
+  test('a terminal that reports 0 columns (a fresh pty) gets an 80-column line, not a truncated one', () => {
+    const s = fakeStream(true, 0);
+    const p = new ProgressDisplay({ label: 'big', stream: s, now: () => 0 });
+    p.update({ bytes: 1024, total: 2048 });
+    assert.match(s.writes[0]!, /^\rbig  50%  1\.00 KiB \/ 2\.00 KiB/);
+  });
+
   test('finish without a summary only erases a drawn line', () => {
     const s = fakeStream(true);
     const p = new ProgressDisplay({ label: 'f', stream: s, now: () => 0 });
