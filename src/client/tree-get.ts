@@ -241,7 +241,7 @@ async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: str
       for (let off = 0; off <= size && !pending.failed && !mismatch; off += chunkSize) {
         const len = Math.min(chunkSize, size + 1 - off);
         const expect = Math.min(len, size - off);
-        const w = run.acquire(len);
+        const w = run.acquire(len, true);
         if (w) await w;
         const o = off;
         const release = () => run.window.release(len);

@@ -100,7 +100,7 @@ async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?
   const mode = ((dir.attrs.permissions ?? 0o755) & 0o777) | 0o700;
   const parentKnown = dir.parent === undefined || dir.parent.readyState === true;
   const mkdir = () =>
-    run.send(0, () => client.mkdir(dir.dst, { permissions: mode })).then(
+    run.send(0, () => client.mkdir(dir.dst, { permissions: mode }), true).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -269,14 +269,14 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
     const h = handle;
     const data0 = await first;
     if (firstLen > 0) {
-      const w = run.acquire(firstLen);
+      const w = run.acquire(firstLen, true);
       if (w) await w;
       pending.add(run.issued(firstLen, client.write(h, 0, data0)).then(() => run.addBytes(firstLen)));
     }
     for (let pos = firstLen; pos < size && !pending.failed; ) {
       // Larger files: the slot is taken before the chunk is read, so memory stays within the window.
       const len = Math.min(chunkSize, size - pos);
-      const w = run.acquire(len);
+      const w = run.acquire(len, true);
       if (w) await w;
       let data: Buffer;
       try {
@@ -292,9 +292,9 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
     }
     if (ctx.preserve) {
       const a = preservedAttrs(statAttrs(st));
-      if (Object.keys(a).length > 0) pending.add(run.send(0, () => client.fsetstat(h, a)));
+      if (Object.keys(a).length > 0) pending.add(run.send(0, () => client.fsetstat(h, a), true));
     }
-    if (ctx.fsync && client.supports('fsync')) pending.add(run.send(0, () => client.fsync(h)));
+    if (ctx.fsync && client.supports('fsync')) pending.add(run.send(0, () => client.fsync(h), true));
     handle = undefined;
     const closing = run.closeHandle(h);
     closing.catch(() => {});

@@ -114,10 +114,13 @@ export class TreeRun {
     if (this.stopReason) throw new TreeStopped(this.op);
   }
 
-  /** Take a request slot of `cost` bytes, waiting in FIFO order. Rejects with TreeStopped once stopped. */
-  acquire(cost = 0): Promise<void> | undefined {
+  /**
+   * Take a request slot of `cost` bytes, waiting in FIFO order; `urgent` for requests on a handle
+   * already open (they go before new OPENs). Rejects with TreeStopped once stopped.
+   */
+  acquire(cost = 0, urgent = false): Promise<void> | undefined {
     if (this.stopReason) return Promise.reject(new TreeStopped(this.op));
-    return this.window.acquire(cost);
+    return this.window.acquire(cost, urgent);
   }
 
   /** Hand back the slot when `p` settles; returns `p`. */
@@ -128,8 +131,8 @@ export class TreeRun {
   }
 
   /** Take a slot, then send: `make` is called (synchronously after the slot is taken) to send the request. */
-  async send<T>(cost: number, make: () => Promise<T>): Promise<T> {
-    const w = this.acquire(cost);
+  async send<T>(cost: number, make: () => Promise<T>, urgent = false): Promise<T> {
+    const w = this.acquire(cost, urgent);
     if (w) await w;
     if (this.stopReason) {
       this.window.release(cost);
@@ -188,10 +191,14 @@ export class TreeRun {
   async closeHandle(handle: Buffer): Promise<void> {
     let sent = false;
     try {
-      await this.send(0, () => {
-        sent = true;
-        return this.client.close(handle);
-      });
+      await this.send(
+        0,
+        () => {
+          sent = true;
+          return this.client.close(handle);
+        },
+        true,
+      );
     } catch (err) {
       if (sent) throw err;
       await this.client.close(handle);

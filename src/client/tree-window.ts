@@ -1,13 +1,15 @@
 /**
  * A window in requests and bytes, shared by every file of a tree operation. Takers wait in FIFO
- * order, so the requests of one task go out in the order it asked for them. One taker is always let
- * through when nothing is held, whatever its byte cost (a chunk larger than the byte cap still moves).
+ * order, so the requests of one task go out in the order it asked for them. Urgent takers (requests
+ * on a handle already open: WRITE, READ, CLOSE) go before ordinary ones (a new file's OPEN), so open
+ * handles turn over first. One taker is always let through when nothing is held, whatever its byte
+ * cost (a chunk larger than the byte cap still moves).
  */
 export class TreeWindow {
   private count = 0;
   private held = 0;
-  private readonly waiters: Array<{ cost: number; resolve(): void; reject(e: unknown): void }> = [];
-  private head = 0;
+  private readonly waiters = new Fifo<Waiter>();
+  private readonly urgent = new Fifo<Waiter>();
   private failure: { error: unknown } | undefined;
   /** The most slots held at once (for tests and reports). */
   peakCount = 0;
@@ -30,20 +32,20 @@ export class TreeWindow {
   }
   /** Takers waiting. */
   get waiting(): number {
-    return this.waiters.length - this.head;
+    return this.waiters.size + this.urgent.size;
   }
 
   /**
    * Take one slot of `cost` bytes. Returns undefined when taken at once, else a promise that resolves
    * when taken (in FIFO order) or rejects once the window has failed.
    */
-  acquire(cost = 0): Promise<void> | undefined {
+  acquire(cost = 0, urgent = false): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure.error);
-    if (this.waiting === 0 && this.fits(cost)) {
+    if (this.urgent.size === 0 && (urgent || this.waiters.size === 0) && this.fits(cost)) {
       this.take(cost);
       return undefined;
     }
-    return new Promise<void>((resolve, reject) => this.waiters.push({ cost, resolve, reject }));
+    return new Promise<void>((resolve, reject) => (urgent ? this.urgent : this.waiters).push({ cost, resolve, reject }));
   }
 
   /** Give back a slot taken with `cost` bytes. */
@@ -57,9 +59,7 @@ export class TreeWindow {
   fail(error: unknown): void {
     if (this.failure) return;
     this.failure = { error };
-    for (let i = this.head; i < this.waiters.length; i++) this.waiters[i]!.reject(error);
-    this.waiters.length = 0;
-    this.head = 0;
+    for (const q of [this.urgent, this.waiters]) for (let w = q.shift(); w; w = q.shift()) w.reject(error);
   }
 
   private fits(cost: number): boolean {
@@ -73,19 +73,46 @@ export class TreeWindow {
   }
 
   private drain(): void {
-    while (this.head < this.waiters.length) {
-      const w = this.waiters[this.head]!;
-      if (!this.fits(w.cost)) break;
-      this.head++;
+    for (;;) {
+      const q = this.urgent.size > 0 ? this.urgent : this.waiters;
+      const w = q.peek();
+      if (!w || !this.fits(w.cost)) return;
+      q.shift();
       this.take(w.cost);
       w.resolve();
     }
-    if (this.head === this.waiters.length) {
-      this.waiters.length = 0;
+  }
+}
+
+interface Waiter {
+  cost: number;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+/** A FIFO queue with O(1) shift that compacts itself. */
+class Fifo<X> {
+  private items: X[] = [];
+  private head = 0;
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  push(x: X): void {
+    this.items.push(x);
+  }
+  peek(): X | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+  shift(): X | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head++]!;
+    if (this.head === this.items.length) {
+      this.items = [];
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-      this.waiters.splice(0, this.head);
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
       this.head = 0;
     }
+    return x;
   }
 }

@@ -1,6 +1,7 @@
 import { realpathSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, lstatSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { basename, dirname, join, relative } from 'node:path';
 import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
@@ -60,6 +61,17 @@ export function describeTree(dir: string): Map<string, string> {
   return out;
 }
 
+/** The bytes of the regular files in a local tree (links not followed). */
+export function treeBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += treeBytes(p);
+    else if (e.isFile()) n += lstatSync(p).size;
+  }
+  return n;
+}
+
 /** The differences between two trees, as readable lines (empty when identical). */
 export function treeDiff(a: string, b: string): string[] {
   const da = describeTree(a);
@@ -84,9 +96,15 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-export async function openSshPeer(opts: { client?: ClientOptions } = {}): Promise<Peer> {
+export interface PeerOptions {
+  client?: ClientOptions;
+  /** Put something between the client and the server's stream (e.g. a WireTap). */
+  wrap?: (stream: Duplex) => Duplex;
+}
+
+export async function openSshPeer(opts: PeerOptions = {}): Promise<Peer> {
   const server: SpawnedSftpServer = spawnSftpServer({ cwd: tmpdir() });
-  const client = await SftpClient.fromStream(server.stream, opts.client);
+  const client = await SftpClient.fromStream(opts.wrap ? opts.wrap(server.stream) : server.stream, opts.client);
   const baseline = readdirSync(`/proc/${server.child.pid}/fd`).length;
   return {
     name: 'openssh',
@@ -101,7 +119,7 @@ export async function openSshPeer(opts: { client?: ClientOptions } = {}): Promis
 }
 
 /** Our SftpServer (LocalFs jailed to the temp folder) over a loopback TCP connection. */
-export async function ourPeer(opts: { client?: ClientOptions } = {}): Promise<Peer> {
+export async function ourPeer(opts: PeerOptions = {}): Promise<Peer> {
   const root = realpathSync(tmpdir());
   const sftp = new SftpServer({ root });
   const served: Array<Promise<void>> = [];
@@ -117,7 +135,7 @@ export async function ourPeer(opts: { client?: ClientOptions } = {}): Promise<Pe
     sock.once('connect', () => r());
     sock.once('error', j);
   });
-  const client = await SftpClient.fromStream(sock, opts.client);
+  const client = await SftpClient.fromStream(opts.wrap ? opts.wrap(sock) : sock, opts.client);
   return {
     name: 'sftp-wire',
     client,
@@ -136,7 +154,7 @@ export async function ourPeer(opts: { client?: ClientOptions } = {}): Promise<Pe
   };
 }
 
-export const peers: Array<{ name: string; open: (opts?: { client?: ClientOptions }) => Promise<Peer> }> = [
+export const peers: Array<{ name: string; open: (opts?: PeerOptions) => Promise<Peer> }> = [
   { name: 'OpenSSH sftp-server', open: openSshPeer },
   { name: 'our SftpServer', open: ourPeer },
 ];
