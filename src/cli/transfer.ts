@@ -129,7 +129,8 @@ export async function run(args: string[]): Promise<number> {
         verb,
         src: verb === 'put' ? localArg : url.path,
         dst: verb === 'put' ? url.path : localArg,
-        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize },
+        // atomic/resume apply to every file of the tree (TreeOptions), once the flags are accepted above.
+        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume },
         quiet: v.quiet,
       });
     } finally {
