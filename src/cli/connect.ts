@@ -176,6 +176,60 @@ export function decideHostKey(
   }
 }
 
+export interface KnownHostsCheck {
+  /** Spread into ssh2's ConnectConfig: hostVerifier, and host key algorithms with the known types first. */
+  config: Pick<ConnectConfig, 'hostVerifier' | 'algorithms'>;
+  /** After a failed connect: the HostKeyError when the host key was the reason. */
+  refusal(): HostKeyError | undefined;
+  /**
+   * After a successful connect: record a key accepted as new (accept-new) in the user's known_hosts
+   * file. Returns the notice to show (a line added, or a warning that it could not be), if any.
+   */
+  commit(): string | undefined;
+}
+
+/**
+ * Host key checking for one ssh2 connection, usable with SftpClient.connect or a plain ssh2 Client:
+ * `const c = knownHostsCheck({ host, port }, { hostKeyCheck: 'strict' })`, connect with
+ * `{ ...config, ...c.config }`, on failure throw `c.refusal() ?? err`, on success call `c.commit()`.
+ * The known_hosts files are read once, here. Policy 'off' gives an empty config (ssh2 accepts any key).
+ */
+export function knownHostsCheck(
+  target: { host: string; port: number },
+  opts: Pick<ConnectFlags, 'knownHosts' | 'globalKnownHosts' | 'hostKeyCheck'> = {},
+): KnownHostsCheck {
+  const policy = opts.hostKeyCheck ?? 'accept-new';
+  const userFile = opts.knownHosts ?? defaultKnownHostsFile();
+  let decision: HostKeyDecision | undefined;
+  const config: KnownHostsCheck['config'] = {};
+  if (policy !== 'off') {
+    const entries = loadKnownHosts([userFile, ...(opts.globalKnownHosts ?? GLOBAL_KNOWN_HOSTS)]);
+    const serverHostKey = preferredHostKeyAlgorithms(knownKeyTypes(entries, target.host, target.port));
+    if (serverHostKey) config.algorithms = { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+    config.hostVerifier = (key: Buffer): boolean => {
+      decision = decideHostKey(entries, target, key, policy, userFile);
+      return decision.accept;
+    };
+  }
+  return {
+    config,
+    refusal: () => decision?.error,
+    commit() {
+      const record = decision?.record;
+      if (!record) return undefined;
+      decision = { accept: true }; // once
+      const name = knownHostName(target.host, target.port);
+      try {
+        const line = appendKnownHost(userFile, record.line);
+        return `sftp-wire: added the host key of ${name} (${describeKey(record.key)}) to ${userFile} line ${line}`;
+      } catch (err) {
+        // Like OpenSSH: the key was accepted for this connection; say it could not be kept.
+        return `sftp-wire: warning: could not add the host key of ${name} to ${userFile}: ${(err as Error).message}`;
+      }
+    },
+  };
+}
+
 /**
  * Connect to the host of an sftp:// URL. Authentication: the key given with -i, else the ssh-agent at
  * SSH_AUTH_SOCK, else ~/.ssh/id_ed25519|id_ecdsa|id_rsa; a password from SFTP_WIRE_PASSWORD if set.
@@ -190,8 +244,7 @@ export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promis
     const found = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).find((p) => existsSync(p));
     if (found) privateKey = readFileSync(found);
   }
-  const policy = flags.hostKeyCheck ?? 'accept-new';
-  const userFile = flags.knownHosts ?? defaultKnownHostsFile();
+  const check = knownHostsCheck(url, flags);
   const config: ConnectConfig = {
     host: url.host,
     port: url.port,
@@ -200,34 +253,15 @@ export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promis
     agent: flags.identity ? undefined : process.env.SSH_AUTH_SOCK,
     password: process.env.SFTP_WIRE_PASSWORD,
     readyTimeout: 20_000,
+    ...check.config,
   };
-  let decision: HostKeyDecision | undefined;
-  if (policy !== 'off') {
-    const entries = loadKnownHosts([userFile, ...(flags.globalKnownHosts ?? GLOBAL_KNOWN_HOSTS)]);
-    const serverHostKey = preferredHostKeyAlgorithms(knownKeyTypes(entries, url.host, url.port));
-    if (serverHostKey) config.algorithms = { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
-    config.hostVerifier = (key: Buffer): boolean => {
-      decision = decideHostKey(entries, url, key, policy, userFile);
-      return decision.accept;
-    };
-  }
   let client: SftpClient;
   try {
     client = await SftpClient.connect({ ...config, sftp: { requests: flags.requests, chunkSize: flags.chunkSize } });
   } catch (err) {
-    if (decision?.error) throw decision.error;
-    throw err;
+    throw check.refusal() ?? err;
   }
-  if (decision?.record) {
-    const notice = flags.notice ?? ((m: string) => void process.stderr.write(`${m}\n`));
-    const name = knownHostName(url.host, url.port);
-    try {
-      const line = appendKnownHost(userFile, decision.record.line);
-      notice(`sftp-wire: added the host key of ${name} (${describeKey(decision.record.key)}) to ${userFile} line ${line}`);
-    } catch (err) {
-      // Like OpenSSH: the key was accepted for this connection; say it could not be kept.
-      notice(`sftp-wire: warning: could not add the host key of ${name} to ${userFile}: ${(err as Error).message}`);
-    }
-  }
+  const notice = check.commit();
+  if (notice) (flags.notice ?? ((m: string) => void process.stderr.write(`${m}\n`)))(notice);
   return client;
 }

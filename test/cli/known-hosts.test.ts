@@ -19,7 +19,8 @@ import {
   parseKnownHosts,
   wildcardMatch,
 } from '../../src/cli/known-hosts.js';
-import { connectUrl, decideHostKey, HostKeyError, parseHostKeyCheck, preferredHostKeyAlgorithms } from '../../src/cli/connect.js';
+import { connectUrl, decideHostKey, HostKeyError, knownHostsCheck, parseHostKeyCheck, preferredHostKeyAlgorithms } from '../../src/cli/connect.js';
+import { SftpClient } from '../../src/client/client.js';
 import { generateKey, startSshd, type Sshd } from '../support/openssh.js';
 
 interface Key {
@@ -336,6 +337,19 @@ describe('host key verification end to end (sshd with an Ed25519 and an RSA host
     }
     assert.equal(readFileSync(file, 'utf8'), content);
     await connect(file, 'off');
+  });
+
+  test('knownHostsCheck with SftpClient.connect directly: records once on commit; off configures nothing', async () => {
+    assert.deepEqual(knownHostsCheck({ host: 'h', port: 22 }, { hostKeyCheck: 'off' }).config, {});
+    const file = join(work, 'library');
+    const check = knownHostsCheck({ host: sshd.host, port: sshd.port }, { knownHosts: file, globalKnownHosts: [] });
+    assert.equal(check.commit(), undefined); // nothing decided yet
+    const client = await SftpClient.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, ...check.config });
+    await client.end();
+    assert.equal(check.refusal(), undefined);
+    assert.match(check.commit()!, /added the host key/);
+    assert.equal(check.commit(), undefined);
+    assert.equal(readFileSync(file, 'utf8'), `${name()} ${hostEd.pub}\n`);
   });
 
   test('a hashed entry is honoured; a host known only by its RSA key is asked for that key; @revoked refuses', async () => {
