@@ -6,7 +6,7 @@ import type { DirEntry, SftpClient } from './client.js';
 import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './transfer.js';
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
-import { Pending, TreeRun } from './tree-run.js';
+import { Pending, spawnListers, TreeRun } from './tree-run.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
 interface GetContext {
@@ -83,7 +83,7 @@ export async function getTree(client: SftpClient, remoteDir: string, localDir: s
   const queue = new DirQueue();
   queue.push(root);
   run.onStop(() => queue.close());
-  for (let i = 0; i < run.listers; i++) run.spawn(() => lister(ctx, queue));
+  spawnListers(run, () => lister(ctx, queue));
   return run.finish();
 }
 

@@ -2,7 +2,7 @@ import { isDirectory, isSymlink } from '../protocol/index.js';
 import type { DirEntry, SftpClient } from './client.js';
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
-import { TreeRun } from './tree-run.js';
+import { spawnListers, TreeRun } from './tree-run.js';
 import { TreeError, type RmtreeOptions, type TreeResult } from './tree-types.js';
 
 /**
@@ -32,7 +32,7 @@ export async function rmtree(client: SftpClient, remotePath: string, opts: Rmtre
   const queue = new DirQueue();
   queue.push(root);
   run.onStop(() => queue.close());
-  for (let i = 0; i < run.listers; i++) run.spawn(() => lister(run, queue));
+  spawnListers(run, () => lister(run, queue));
   const result = await run.finish();
   if (result.errors.length > 0) {
     const n = result.errors.length;
@@ -97,6 +97,7 @@ async function visit(run: TreeRun, dir: TreeDir, e: DirEntry, queue: DirQueue): 
   const w = run.acquire(0);
   if (w) await w;
   const link = isSymlink(attrs);
+  if (!link) run.noteFile(0);
   dir.hold();
   run.spawn(async () => {
     try {

@@ -294,3 +294,17 @@ export class Pending {
     if (this.failure) throw this.failure.error;
   }
 }
+
+/** Start `run.listers` listers; when the last one is done, the walk has ended (totals become known). */
+export function spawnListers(run: TreeRun, lister: () => Promise<void>): void {
+  let left = run.listers;
+  for (let i = 0; i < run.listers; i++) {
+    run.spawn(async () => {
+      try {
+        await lister();
+      } finally {
+        if (--left === 0) run.walkEnded();
+      }
+    });
+  }
+}
