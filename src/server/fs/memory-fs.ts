@@ -46,7 +46,7 @@ export interface MemoryFsOptions {
   /** Names shown in longnames and by users-groups-by-id. */
   users?: Record<number, string>;
   groups?: Record<number, string>;
-  /** Reported by statvfs as the capacity, in bytes (default 1 GiB). */
+  /** Reported by statvfs as the capacity, in bytes (default 1 GiB); also the largest file accepted (ENOSPC beyond). */
   capacity?: number;
 }
 
@@ -62,13 +62,15 @@ function statsOf(n: MemNode): FileStats {
   };
 }
 
-function truncateFile(f: MemFile, size: number): void {
-  if (size > f.size) ensureRoom(f, size).fill(0, f.size, size);
+function truncateFile(f: MemFile, size: number, maxSize: number): void {
+  if (size > f.size) ensureRoom(f, size, maxSize).fill(0, f.size, size);
   f.size = size;
   f.mtime = now();
 }
 
-function ensureRoom(f: MemFile, size: number): Buffer {
+/** Grow a file's buffer for `size` bytes; a size beyond the capacity is ENOSPC, never an allocation. */
+function ensureRoom(f: MemFile, size: number, maxSize: number): Buffer {
+  if (size > maxSize) throw fsError('ENOSPC', `a file of ${size} bytes exceeds the capacity of ${maxSize}`);
   if (size > f.data.length) {
     let cap = Math.max(f.data.length * 2, 4096);
     while (cap < size) cap *= 2;
@@ -79,11 +81,11 @@ function ensureRoom(f: MemFile, size: number): Buffer {
   return f.data;
 }
 
-function applyStats(n: MemNode, a: SetStats): void {
+function applyStats(n: MemNode, a: SetStats, maxSize: number): void {
   if (a.size !== undefined) {
     if (n.kind === 'dir') throw fsError('EISDIR');
     if (n.kind !== 'file') throw fsError('EINVAL');
-    truncateFile(n, a.size);
+    truncateFile(n, a.size, maxSize);
   }
   if (a.mode !== undefined) {
     if (n.kind === 'link') throw fsError('EOPNOTSUPP', 'cannot change the mode of a symbolic link');
@@ -104,6 +106,7 @@ class MemOpenFile implements FsFile {
   constructor(
     private readonly f: MemFile,
     private readonly opts: OpenOptions,
+    private readonly maxSize: number,
   ) {}
   private live(): MemFile {
     if (this.closed) throw fsError('EBADF');
@@ -119,9 +122,10 @@ class MemOpenFile implements FsFile {
   async write(position: number, data: Buffer): Promise<void> {
     const f = this.live();
     if (!this.opts.write) throw fsError('EBADF', 'handle not open for writing');
+    if (data.length === 0) return; // like pwrite(2): nothing written, the size stays
     const at = this.opts.append ? f.size : position;
     const end = at + data.length;
-    const buf = ensureRoom(f, end);
+    const buf = ensureRoom(f, end, this.maxSize);
     if (at > f.size) buf.fill(0, f.size, at);
     data.copy(buf, at);
     if (end > f.size) f.size = end;
@@ -131,7 +135,7 @@ class MemOpenFile implements FsFile {
     return statsOf(this.live());
   }
   async setstat(attrs: SetStats): Promise<void> {
-    applyStats(this.live(), attrs);
+    applyStats(this.live(), attrs, this.maxSize);
   }
   async sync(): Promise<void> {
     this.live();
@@ -163,6 +167,11 @@ export class MemoryFs implements FileSystem {
     this.uid = options.uid ?? process.getuid?.() ?? 0;
     this.gid = options.gid ?? process.getgid?.() ?? 0;
     this.root = this.newDir(0o755);
+  }
+
+  /** The capacity (statvfs), also the largest file: a WRITE or SETSTAT beyond it is ENOSPC, not an allocation. */
+  private get capacity(): number {
+    return this.options.capacity ?? 1 << 30;
   }
 
   private base(mode: number): NodeBase {
@@ -225,8 +234,8 @@ export class MemoryFs implements FileSystem {
       throw fsError('EISDIR');
     }
     if (node.kind !== 'file') throw fsError('ELOOP');
-    if (opts.truncate && opts.write) truncateFile(node, 0);
-    return new MemOpenFile(node, { ...opts, read: opts.read || !opts.write });
+    if (opts.truncate && opts.write) truncateFile(node, 0, this.capacity);
+    return new MemOpenFile(node, { ...opts, read: opts.read || !opts.write }, this.capacity);
   }
 
   async opendir(p: string): Promise<FsDir> {
@@ -242,7 +251,7 @@ export class MemoryFs implements FileSystem {
     return statsOf(this.existing(p, false));
   }
   async setstat(p: string, attrs: SetStats, opts: { follow: boolean }): Promise<void> {
-    applyStats(this.existing(p, opts.follow), attrs);
+    applyStats(this.existing(p, opts.follow), attrs, this.capacity);
   }
 
   async mkdir(p: string, mode = 0o777): Promise<void> {
