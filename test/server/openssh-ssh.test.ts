@@ -97,6 +97,23 @@ describe('startSftpSshServer: authentication and refusals', () => {
   });
 });
 
+describe('startSftpSshServer: idle timeout', () => {
+  it('closes a connection that stays idle', async () => {
+    const running = await startSftpSshServer({
+      server: new SftpServer({ fs: new MemoryFs() }),
+      hostKeys: [hostKey],
+      port: 0,
+      users: [{ username: 'bob', password: 'pw' }],
+      idleTimeoutMs: 150,
+    });
+    const { client, conn } = await rawOverSsh(running.port, { username: 'bob', password: 'pw' });
+    assert.equal(await client.realpath('x'), '/x');
+    await new Promise<void>((resolve) => conn.once('close', () => resolve()));
+    assert.equal(client.ended, true);
+    await running.close();
+  });
+});
+
 describe('sftp-wire serve (TCP)', () => {
   it('generates a host key on first use and keeps it; prints credentials; serves them', async () => {
     const t = tempDir('sftp-wire-cli-serve-');
