@@ -129,13 +129,14 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     if (opts.fsync) await fh.sync();
     await fh.close();
     fh = undefined;
+    // Close the remote handle before the commit: a get that rejects never changed the destination.
+    await client.close(handle);
     if (mode !== 'direct') {
       await rename(writePath, target.path);
       committed = true;
       if (opts.fsync) await syncDir(target.dir);
       await checkpointer?.remove();
     }
-    await client.close(handle);
     return {
       bytes,
       size: expected,

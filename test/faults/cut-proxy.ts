@@ -26,7 +26,7 @@ export interface CutProxyOptions {
    * Decide for each whole client packet whether it is forwarded (true) or withheld forever (false).
    * When given, client bytes are forwarded packet by packet.
    */
-  forward?(payload: Buffer, index: number): boolean;
+  forward?(payload: Buffer, index: number, proxy: CutProxy): boolean;
 }
 
 export class CutProxy {
@@ -61,7 +61,7 @@ export class CutProxy {
         {
           onPacket: (p) => {
             if (this.cutDone) return;
-            if (!opts.forward!(p, this.packetIndex++)) return;
+            if (!opts.forward!(p, this.packetIndex++, this)) return;
             const head = Buffer.alloc(4);
             head.writeUInt32BE(p.length);
             this.sendUp(Buffer.concat([head, p]));

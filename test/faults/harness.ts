@@ -62,17 +62,17 @@ export function watchFile(path: string, allowed: Buffer[]) {
     if (!allowed.some((a) => a.equals(data))) bad.push(`${data.length} bytes matching none of the allowed contents`);
     last = key;
   };
-  const done = (async () => {
-    while (!stopped) {
-      look();
-      await new Promise<void>((r) => setImmediate(r));
-    }
+  // Unref'd: a watcher left running (a failed assertion before stop) never keeps the process alive.
+  const tick = () => {
+    if (stopped) return;
     look();
-  })();
+    setImmediate(tick).unref();
+  };
+  tick();
   return {
     async stop() {
       stopped = true;
-      await done;
+      look();
       return { looks, reads, bad };
     },
   };
