@@ -37,16 +37,24 @@ export interface Dataset {
 
 const GEN_BLOCK = 4 * 1024 * 1024;
 
-/** The relative path of small file `i` (e.g. d07/f00123) for a spec. */
-export function smallFileRel(i: number, spec: SmallSpec): string {
-  const dir = i % spec.dirs;
-  return `d${String(dir).padStart(2, '0')}/f${String(i).padStart(5, '0')}`;
+/** Directories a tree of `count` files gets: the full tree's files-per-directory ratio, at least one. */
+export function smallDirCount(spec: SmallSpec, count: number): number {
+  return Math.max(1, Math.min(count, Math.round((count * spec.dirs) / spec.files)));
 }
 
-/** The first `count` small files of the spec, grouped by directory (as a tree walk would find them). */
+/** The relative path of file `i` (e.g. d07/f00123) in a tree of `dirs` directories. */
+export function smallFileRel(i: number, dirs: number): string {
+  return `d${String(i % dirs).padStart(2, '0')}/f${String(i).padStart(5, '0')}`;
+}
+
+/**
+ * The files of a SMALL tree of `count` files (default: the full tree), sorted as a tree walk finds
+ * them. A reduced tree keeps the full tree's files per directory, so per-directory costs weigh alike.
+ */
 export function smallFileList(spec: SmallSpec, count = spec.files): string[] {
-  const rels = Array.from({ length: Math.min(count, spec.files) }, (_, i) => smallFileRel(i, spec));
-  return rels.sort();
+  const n = Math.min(count, spec.files);
+  const dirs = smallDirCount(spec, n);
+  return Array.from({ length: n }, (_, i) => smallFileRel(i, dirs)).sort();
 }
 
 /** Bytes of small file `rel`. */
@@ -101,10 +109,9 @@ export function generateSmallTree(root: string, seed: number, spec: SmallSpec, c
 export function generateListDir(dir: string, entries: number): Set<string> {
   mkdirSync(dir, { recursive: true });
   const names = new Set<string>();
-  const empty = Buffer.alloc(0);
   for (let i = 0; i < entries; i++) {
     const name = `entry-${String(i).padStart(6, '0')}`;
-    writeFileSync(join(dir, name), empty);
+    closeSync(openSync(join(dir, name), 'w'));
     names.add(name);
   }
   return names;

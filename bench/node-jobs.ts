@@ -35,18 +35,59 @@ export function connectEndpoint(ep: Endpoint): Promise<ssh2.Client> {
   });
 }
 
-/** Run one job on a fresh connection; the connection is closed afterwards. */
+/**
+ * One SSH connection per endpoint, kept between jobs (set-up is never timed, and reconnecting for every
+ * run only makes the suite slower), with the SFTP session of whichever client uses it. A job that
+ * fails drops its connection, so the next one starts clean.
+ */
+interface Connection {
+  conn: ssh2.Client;
+  closed: boolean;
+  sftpWire?: SftpClient;
+  ssh2Sftp?: SFTPWrapper;
+}
+const connections = new Map<string, Connection>();
+
+async function connectionFor(ep: Endpoint): Promise<Connection> {
+  const key = `${ep.host}:${ep.port}:${ep.username}`;
+  const have = connections.get(key);
+  if (have && !have.closed) return have;
+  const conn = await connectEndpoint(ep);
+  const c: Connection = { conn, closed: false };
+  conn.on('close', () => { c.closed = true; connections.delete(key); });
+  conn.on('error', () => { c.closed = true; });
+  connections.set(key, c);
+  return c;
+}
+
+function drop(c: Connection): void {
+  c.closed = true;
+  for (const [k, v] of connections) if (v === c) connections.delete(k);
+  c.conn.end();
+}
+
+/** Close every kept connection (the worker is about to exit). */
+export async function closeConnections(): Promise<void> {
+  for (const c of [...connections.values()]) {
+    await c.sftpWire?.end().catch(() => undefined);
+    c.ssh2Sftp?.end();
+    drop(c);
+  }
+}
+
+/** Run one job on the endpoint's kept connection. */
 export async function runNodeJob(job: NodeJob): Promise<Timed> {
   if (job.kind === 'idle') return { seconds: 0 };
-  const conn = await connectEndpoint(job.endpoint);
+  const c = await connectionFor(job.endpoint);
   try {
     switch (job.kind) {
-      case 'raw': return await runRaw(conn, job);
-      case 'sftp-wire': return await runSftpWire(conn, job);
-      default: return await runSsh2Sftp(conn, job);
+      case 'raw': return await runRaw(c.conn, job);
+      case 'sftp-wire': return await runSftpWire(c, job);
+      default: return await runSsh2Sftp(c, job);
     }
-  } finally {
-    conn.end();
+  } catch (err) {
+    drop(c);
+    throw err;
   }
 }
 
@@ -126,40 +167,37 @@ export function walkLocal(root: string): { dirs: string[]; files: string[] } {
 
 // ---------------------------------------------------------------- sftp-wire
 
-async function runSftpWire(conn: ssh2.Client, job: NodeJob): Promise<Timed> {
-  const client = await SftpClient.fromSsh(conn);
+async function runSftpWire(c: Connection, job: NodeJob): Promise<Timed> {
+  c.sftpWire ??= await SftpClient.fromSsh(c.conn);
+  const client = c.sftpWire;
   const trees = client as unknown as TreeOps;
   const xfer = { ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}), ...(job.requests ? { requests: job.requests } : {}) };
-  try {
-    const t0 = performance.now();
-    if (job.workload === 'list') {
-      const names: string[] = [];
-      let first = NaN;
-      for await (const e of client.scandir(job.remotePath)) {
-        if (names.length === 0) first = performance.now();
-        names.push(e.filename);
-      }
-      const t1 = performance.now();
-      return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (first - t0) / 1000, names };
+  const t0 = performance.now();
+  if (job.workload === 'list') {
+    const names: string[] = [];
+    let first = NaN;
+    for await (const e of client.scandir(job.remotePath)) {
+      if (names.length === 0) first = performance.now();
+      names.push(e.filename);
     }
-    if (job.workload === 'large') {
-      if (job.direction === 'up') await client.put(job.localPath, job.remotePath, xfer);
-      else await client.get(job.remotePath, job.localPath, xfer);
-    } else {
-      // Tree options: files in flight are bounded by open handles; requests are tree-wide.
-      const tree = { ...xfer, ...(job.concurrency ? { maxOpenFiles: job.concurrency } : {}) };
-      if (job.direction === 'up') {
-        if (trees.putTree) await trees.putTree(job.localPath, job.remotePath, tree);
-        else await sftpWireTreeUp(client, job, xfer);
-      } else {
-        if (trees.getTree) await trees.getTree(job.remotePath, job.localPath, tree);
-        else await sftpWireTreeDown(client, job, xfer);
-      }
-    }
-    return { seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    await client.end().catch(() => undefined);
+    const t1 = performance.now();
+    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (first - t0) / 1000, names };
   }
+  if (job.workload === 'large') {
+    if (job.direction === 'up') await client.put(job.localPath, job.remotePath, xfer);
+    else await client.get(job.remotePath, job.localPath, xfer);
+  } else {
+    // Tree options: files in flight are bounded by open handles; requests are tree-wide.
+    const tree = { ...xfer, ...(job.concurrency ? { maxOpenFiles: job.concurrency } : {}) };
+    if (job.direction === 'up') {
+      if (trees.putTree) await trees.putTree(job.localPath, job.remotePath, tree);
+      else await sftpWireTreeUp(client, job, xfer);
+    } else {
+      if (trees.getTree) await trees.getTree(job.remotePath, job.localPath, tree);
+      else await sftpWireTreeDown(client, job, xfer);
+    }
+  }
+  return { seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Until putTree lands: mkdir the directories, then many files in flight with put(). */
@@ -167,7 +205,7 @@ async function sftpWireTreeUp(client: SftpClient, job: NodeJob, xfer: object): P
   const { dirs, files } = walkLocal(job.localPath);
   await client.mkdir(job.remotePath);
   await Promise.all(dirs.map((d) => client.mkdir(`${job.remotePath}/${d}`)));
-  await pool(files, job.concurrency ?? 32, (f) => client.put(join(job.localPath, f), `${job.remotePath}/${f}`, xfer));
+  await pool(files, job.concurrency ?? 64, (f) => client.put(join(job.localPath, f), `${job.remotePath}/${f}`, xfer));
 }
 
 async function sftpWireTreeDown(client: SftpClient, job: NodeJob, xfer: object): Promise<void> {
@@ -180,7 +218,7 @@ async function sftpWireTreeDown(client: SftpClient, job: NodeJob, xfer: object):
     mkdirSync(join(job.localPath, d), { recursive: true });
     for await (const e of client.scandir(`${job.remotePath}/${d}`)) if (e.filename !== '.' && e.filename !== '..') files.push(`${d}/${e.filename}`);
   }));
-  await pool(files, job.concurrency ?? 32, (f) => client.get(`${job.remotePath}/${f}`, join(job.localPath, f), xfer));
+  await pool(files, job.concurrency ?? 64, (f) => client.get(`${job.remotePath}/${f}`, join(job.localPath, f), xfer));
 }
 
 // ---------------------------------------------------------------- ssh2's own SFTP (bench-only contender)
@@ -193,44 +231,41 @@ function cb<T = void>(fn: (done: (err: Error | null | undefined, value?: T) => v
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
-async function runSsh2Sftp(conn: ssh2.Client, job: NodeJob): Promise<Timed> {
-  const sftp = await openSsh2Sftp(conn);
+async function runSsh2Sftp(c: Connection, job: NodeJob): Promise<Timed> {
+  c.ssh2Sftp ??= await openSsh2Sftp(c.conn);
+  const sftp = c.ssh2Sftp;
   const fastOpts = { ...(job.requests ? { concurrency: job.requests } : {}), ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}) };
-  try {
-    const t0 = performance.now();
-    if (job.workload === 'list') {
-      // As users write it: readdir(path) hands back the whole listing at once.
-      const list = await cb<{ filename: string }[]>((done) => sftp.readdir(job.remotePath, done));
-      const t1 = performance.now();
-      return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (t1 - t0) / 1000, names: list.map((e) => e.filename) };
-    }
-    if (job.workload === 'large') {
-      if (job.direction === 'up') await cb((done) => sftp.fastPut(job.localPath, job.remotePath, fastOpts, done));
-      else await cb((done) => sftp.fastGet(job.remotePath, job.localPath, fastOpts, done));
-      return { seconds: (performance.now() - t0) / 1000 };
-    }
-    const inFlight = job.kind === 'ssh2-serial' ? 1 : job.concurrency ?? 16;
-    if (job.direction === 'up') {
-      const { dirs, files } = walkLocal(job.localPath);
-      await cb((done) => sftp.mkdir(job.remotePath, done));
-      for (const d of dirs) await cb((done) => sftp.mkdir(`${job.remotePath}/${d}`, done));
-      await pool(files, inFlight, (f) => cb((done) => sftp.fastPut(join(job.localPath, f), `${job.remotePath}/${f}`, fastOpts, done)));
-    } else {
-      const files: string[] = [];
-      const walk = async (rel: string): Promise<void> => {
-        const entries = await cb<{ filename: string; attrs: { mode: number } }[]>((done) => sftp.readdir(rel ? `${job.remotePath}/${rel}` : job.remotePath, done));
-        mkdirSync(join(job.localPath, rel), { recursive: true });
-        for (const e of entries.sort((a, b) => (a.filename < b.filename ? -1 : 1))) {
-          const r = rel ? `${rel}/${e.filename}` : e.filename;
-          if ((e.attrs.mode & 0o170000) === 0o040000) await walk(r);
-          else files.push(r);
-        }
-      };
-      await walk('');
-      await pool(files, inFlight, (f) => cb((done) => sftp.fastGet(`${job.remotePath}/${f}`, join(job.localPath, f), fastOpts, done)));
-    }
-    return { seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    sftp.end();
+  const t0 = performance.now();
+  if (job.workload === 'list') {
+    // As users write it: readdir(path) hands back the whole listing at once.
+    const list = await cb<{ filename: string }[]>((done) => sftp.readdir(job.remotePath, done));
+    const t1 = performance.now();
+    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (t1 - t0) / 1000, names: list.map((e) => e.filename) };
   }
+  if (job.workload === 'large') {
+    if (job.direction === 'up') await cb((done) => sftp.fastPut(job.localPath, job.remotePath, fastOpts, done));
+    else await cb((done) => sftp.fastGet(job.remotePath, job.localPath, fastOpts, done));
+    return { seconds: (performance.now() - t0) / 1000 };
+  }
+  const inFlight = job.kind === 'ssh2-serial' ? 1 : job.concurrency ?? 16;
+  if (job.direction === 'up') {
+    const { dirs, files } = walkLocal(job.localPath);
+    await cb((done) => sftp.mkdir(job.remotePath, done));
+    for (const d of dirs) await cb((done) => sftp.mkdir(`${job.remotePath}/${d}`, done));
+    await pool(files, inFlight, (f) => cb((done) => sftp.fastPut(join(job.localPath, f), `${job.remotePath}/${f}`, fastOpts, done)));
+  } else {
+    const files: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await cb<{ filename: string; attrs: { mode: number } }[]>((done) => sftp.readdir(rel ? `${job.remotePath}/${rel}` : job.remotePath, done));
+      mkdirSync(join(job.localPath, rel), { recursive: true });
+      for (const e of entries.sort((a, b) => (a.filename < b.filename ? -1 : 1))) {
+        const r = rel ? `${rel}/${e.filename}` : e.filename;
+        if ((e.attrs.mode & 0o170000) === 0o040000) await walk(r);
+        else files.push(r);
+      }
+    };
+    await walk('');
+    await pool(files, inFlight, (f) => cb((done) => sftp.fastGet(`${job.remotePath}/${f}`, join(job.localPath, f), fastOpts, done)));
+  }
+  return { seconds: (performance.now() - t0) / 1000 };
 }

@@ -19,9 +19,10 @@ export interface BenchOptions {
   smallSize: number;
   largeSize: number;
   listEntries: number;
-  /** At RTT > 0: LARGE size, LIST size, and SMALL count for slow contenders. */
+  /** At RTT > 0: LARGE size, LIST size, SMALL count, and SMALL count for slow contenders. */
   rttLargeSize: number;
   rttListEntries: number;
+  rttSmallFiles: number;
   slowFiles: number;
   /** sftp-wire tuning for the main runs (undefined: the client's defaults). */
   requests?: number;
@@ -50,7 +51,7 @@ export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchO
     profile,
     out: defaultOutDir(),
     seed: 20240601,
-    reps: quick ? 2 : 3,
+    reps: quick ? 1 : 3,
     rtts: [0, 20],
     workloads: ['large', 'small', 'list'],
     directions: ['up', 'down'],
@@ -60,17 +61,18 @@ export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchO
     smallSize: 4 * KiB,
     largeSize: quick ? 32 * MiB : 256 * MiB,
     listEntries: quick ? 10_000 : 100_000,
-    rttLargeSize: quick ? 16 * MiB : 64 * MiB,
-    rttListEntries: quick ? 2_000 : 10_000,
-    slowFiles: quick ? 20 : 60,
+    rttLargeSize: quick ? 16 * MiB : 32 * MiB,
+    rttListEntries: quick ? 2_000 : 5_000,
+    rttSmallFiles: quick ? 100 : 500,
+    slowFiles: 10,
     sweep: true,
     sweepRtts: [20],
     sweepWorkloads: ['large', 'small'],
     sweepRequests: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
-    sweepChunks: quick ? [32 * KiB, 256 * KiB] : [32 * KiB, 64 * KiB, 128 * KiB, 256 * KiB],
-    sweepConcurrency: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
+    sweepChunks: [32 * KiB, 256 * KiB],
+    sweepConcurrency: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64, 128],
     sweepMaxSize: quick ? 16 * MiB : 64 * MiB,
-    sweepSeconds: quick ? 0.25 : 0.5,
+    sweepSeconds: quick ? 0.2 : 0.3,
     keep: false,
   };
 }
@@ -86,14 +88,14 @@ Runs every contender on the same data in one run, interleaved, and verifies ever
 byte for byte. Prints a table; writes results.json, table.md and SVG charts to --out.
 
 profiles
-  --quick                 a fast look: 200 small files, 32 MiB, 10,000 entries, 2 reps, small sweep
+  --quick                 a fast look: 200 small files, 32 MiB, 10,000 entries, 1 rep, small sweep
 
 what to run
   --rtt LIST              round-trip times in ms through the latency proxy (default 0,20; 0 = direct)
   --workloads LIST        large,small,list (default all)
   --directions LIST       up,down (default both)
   --contenders LIST       contender ids (default all; see the table's id column)
-  --reps N                repetitions, interleaved round-robin (default 3; --quick 2)
+  --reps N                repetitions, interleaved round-robin (default 3; --quick 1)
   --no-sweep              skip the requests-in-flight x chunk-size sweep
 
 sizes
@@ -101,10 +103,11 @@ sizes
   --small-size SIZE       SMALL file size (default 4k)
   --large-size SIZE       LARGE size (default 256m)
   --list-entries N        LIST entries (default 100000)
-  --rtt-large-size SIZE   LARGE size when RTT > 0 (default 64m)
-  --rtt-list-entries N    LIST entries when RTT > 0 (default 10000)
-  --slow-files N          SMALL count for slow contenders when RTT > 0 (default 60;
-                          compare them in files/s)
+  --rtt-large-size SIZE   LARGE size when RTT > 0 (default 32m)
+  --rtt-list-entries N    LIST entries when RTT > 0 (default 5000)
+  --rtt-small-files N     SMALL count when RTT > 0 (default 500)
+  --slow-files N          SMALL count for slow contenders when RTT > 0 (default 10; ssh2 with 16
+                          files in flight runs 8x that; compare them in files/s)
 
 sftp-wire tuning (main runs; default: the client's own defaults)
   -R, --requests N        requests in flight per file
@@ -115,8 +118,8 @@ sweep
   --sweep-rtt LIST        RTTs of the sweep (default 20)
   --sweep-workloads LIST  large,small (default both)
   --sweep-requests LIST   requests in flight (default 1,2,4,8,16,32,64)
-  --sweep-chunks LIST     chunk sizes (default 32k,64k,128k,256k)
-  --sweep-concurrency LIST  SMALL files in flight (default 1,2,4,8,16,32,64)
+  --sweep-chunks LIST     chunk sizes (default 32k,256k)
+  --sweep-concurrency LIST  SMALL files in flight (default 1,2,4,8,16,32,64,128)
   --sweep-max-size SIZE   most bytes per LARGE point (default 64m)
 
 other
@@ -173,6 +176,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       case '--list-entries': o.listEntries = int(value(), name, 1); break;
       case '--rtt-large-size': o.rttLargeSize = parseSize(value()); break;
       case '--rtt-list-entries': o.rttListEntries = int(value(), name, 1); break;
+      case '--rtt-small-files': o.rttSmallFiles = int(value(), name, 1); break;
       case '--slow-files': o.slowFiles = int(value(), name, 1); break;
       case '-R': case '--requests': o.requests = int(value(), name, 1); break;
       case '-B': case '--chunk': o.chunkSize = parseSize(value()); break;
@@ -192,7 +196,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
 
 /** One line describing the sizes in use, for the report header. */
 export function describeSizes(o: BenchOptions): string {
-  return `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs; LARGE ${formatBytes(o.largeSize)}` +
-    ` (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0);` +
-    ` slow contenders at RTT > 0: ${o.slowFiles} SMALL files`;
+  return `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs (at RTT > 0: ${Math.min(o.rttSmallFiles, o.smallFiles)}, slow contenders ${o.slowFiles});` +
+    ` LARGE ${formatBytes(o.largeSize)} (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0)`;
 }

@@ -45,8 +45,8 @@ export async function runBench(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const started = Date.now();
+  const log = (line: string) => process.stderr.write(`bench +${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s ${line}\n`);
   log(`profile ${opts.profile}; ${describeSizes(opts)}; ${opts.reps} reps; RTT ${opts.rtts.join(', ')} ms; cipher ${CIPHER}`);
 
   const suite = await runSuite(opts, log);

@@ -74,7 +74,8 @@ export function selectContenders(opts: BenchOptions): ContenderDef[] {
 
 /** The SMALL file count a contender runs at an RTT. */
 export function smallCountFor(c: ContenderDef, rttMs: number, opts: BenchOptions): number {
-  if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.slowFiles * (c.slowScale ?? 1));
+  if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
+  if (rttMs > 0) return Math.min(opts.smallFiles, opts.rttSmallFiles);
   return opts.smallFiles;
 }
 

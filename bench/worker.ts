@@ -3,7 +3,7 @@
  * timing and the process's peak RSS. One worker serves one contender for one workload, so its peak
  * RSS is that contender's.
  */
-import { runNodeJob } from './node-jobs.js';
+import { closeConnections, runNodeJob } from './node-jobs.js';
 import type { WorkerReply, WorkerRequest } from './jobs.js';
 
 function send(msg: WorkerReply): void {
@@ -17,5 +17,8 @@ process.on('message', (msg: WorkerRequest) => {
     (err: unknown) => send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
   );
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  closeConnections().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+});
 send({ type: 'ready' });
