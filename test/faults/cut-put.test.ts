@@ -16,7 +16,7 @@ const S = 256 * 1024;
 const CHUNK = 4096;
 const REQUESTS = 8;
 const W = CHUNK * REQUESTS;
-const RUNS = Number(process.env.FAULT_RUNS ?? 15);
+const RUNS = Number(process.env.FAULT_RUNS ?? 20);
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
   describe(`put cut at any byte, against ${kind}`, () => {

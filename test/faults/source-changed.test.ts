@@ -1,5 +1,5 @@
 /** The source changed between a cut attempt and the retry: the old partial is never continued. */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,6 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
       mkdirSync(join(d, 'local'));
       return { remote: join(d, 'remote'), local: join(d, 'local'), state: join(d, 'state') };
     };
-    before(() => {});
     after(() => t.cleanup());
 
     it('put: the retry starts from 0 with the new version and removes the stale partial', async () => {
