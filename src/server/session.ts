@@ -80,8 +80,9 @@ export class Session {
   }
 
   private onOversized(info: OversizedPacket): void {
-    if (info.id === undefined || info.type === T.INIT) {
-      this.log(`sftp session: oversized packet of ${info.length} bytes without a request id; closing`);
+    if (!this.initialized || info.id === undefined || info.type === T.INIT) {
+      // before INIT nothing is answered: the first packet must be INIT
+      this.log(`sftp session: oversized packet of ${info.length} bytes ${this.initialized ? 'without a request id' : 'before INIT'}; closing`);
       void this.shutdown(true);
       return;
     }
