@@ -68,7 +68,8 @@ function spawnTimed(bin: string, args: string[]): Promise<Spawned> {
   const argv = useTime ? ['-f', '%M', '-o', rssFile, bin, ...args] : args;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // sftp's `!command` runs $SHELL -c: a plain sh keeps rc files out of the time stamps.
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -144,11 +145,15 @@ export async function runScp(job: OpenSshJob, setupSeconds: number): Promise<Ope
   const [src, dst] = job.direction === 'up' ? [job.localPath, remote(job.remotePath)] : [remote(job.remotePath), job.localPath];
   const r = await spawnTimed(SCP_BIN, [...args, src, dst]);
   if (r.code !== 0) throw new Error(`scp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return { seconds: Math.max(1e-6, r.wallSeconds - setupSeconds), wallSeconds: r.wallSeconds, maxRssBytes: r.maxRssBytes };
+  const seconds = r.wallSeconds - setupSeconds;
+  if (seconds < r.wallSeconds * 0.1) {
+    throw new Error(`scp took ${(r.wallSeconds * 1000).toFixed(0)} ms with a set-up of ${(setupSeconds * 1000).toFixed(0)} ms: too short to time (use a larger size)`);
+  }
+  return { seconds, wallSeconds: r.wallSeconds, maxRssBytes: r.maxRssBytes };
 }
 
 /** Median wall time of `scp` copying one empty file: what runScp subtracts. */
-export async function measureScpSetup(target: SshTarget, emptyLocal: string, remoteDst: string, runs = 3): Promise<number> {
+export async function measureScpSetup(target: SshTarget, emptyLocal: string, remoteDst: string, runs = 5): Promise<number> {
   writeFileSync(emptyLocal, '');
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -70,7 +70,7 @@ export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchO
     sweepWorkloads: ['large', 'small'],
     sweepRequests: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
     sweepChunks: [32 * KiB, 256 * KiB],
-    sweepConcurrency: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64, 128],
+    sweepConcurrency: quick ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64, 128],
     sweepMaxSize: quick ? 16 * MiB : 64 * MiB,
     sweepSeconds: quick ? 0.2 : 0.3,
     keep: false,

@@ -27,7 +27,9 @@ export interface RunningTarget {
 }
 
 export async function startOpenSshTarget(workDir: string): Promise<RunningTarget> {
-  const sshd: Sshd = await startSshd({ extraConfig: [`Ciphers ${CIPHER}`, 'Compression no'] });
+  // SHLVL=1 keeps the login shell that starts each session from reading ~/.bashrc (bash does for
+  // sessions run by sshd at shell level 1): a heavy rc file would add its time to every session.
+  const sshd: Sshd = await startSshd({ extraConfig: [`Ciphers ${CIPHER}`, 'Compression no', 'SetEnv SHLVL=1'] });
   return {
     id: 'openssh',
     endpoint: { host: sshd.host, port: sshd.port, username: sshd.username, privateKeyPath: sshd.privateKeyPath },
