@@ -52,6 +52,7 @@ export async function* scandir(client: DirReader, path: string, opts: ScandirOpt
   } finally {
     // Requests still in flight after an early exit settle on their own (their results are caught above).
     if (completed) await client.close(handle, reqOpts);
-    else await client.close(handle).catch(() => {});
+    else if (opts.signal?.aborted) void client.close(handle).catch(() => {}); // sent, but not awaited past the caller's cancellation
+    else await client.close(handle, reqOpts).catch(() => {});
   }
 }
