@@ -35,7 +35,9 @@ options:
   -p, --preserve   copy mode and times
   --fsync          flush the destination before closing
   -q, --quiet      no progress and no summary line
-  --atomic, --resume, --verify MODE   (not supported yet)
+  --atomic         write a temporary file next to the destination, rename it into place when whole
+  --resume         continue an interrupted transfer (the partial's bytes are verified first)
+  --verify MODE    check the copy before committing it: size, tail or hash
 ${CONNECT_USAGE}
 A destination ending in '/', or an existing directory, receives the source under its base name
 (with -r as cp -r does; otherwise the directory is created as the copy).
@@ -79,11 +81,14 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  for (const k of ['atomic', 'resume', 'verify'] as const) {
-    if (v[k]) {
-      process.stderr.write(`sftp-wire ${verb}: --${k} is not supported yet\n`);
-      return 2;
-    }
+  const verify = v.verify;
+  if (verify !== undefined && verify !== 'size' && verify !== 'tail' && verify !== 'hash') {
+    process.stderr.write(`sftp-wire ${verb}: --verify must be size, tail or hash\n`);
+    return 2;
+  }
+  if (verify !== undefined && v.recursive) {
+    process.stderr.write(`sftp-wire ${verb}: --verify is for single files (not with -r)\n`);
+    return 2;
   }
   if (positionals.length !== 2) {
     process.stderr.write(`sftp-wire ${verb}: expected SRC and DST\n\n${USAGE}`);
@@ -144,6 +149,9 @@ export async function run(args: string[]): Promise<number> {
       fsync: v.fsync,
       requests,
       chunkSize,
+      atomic: v.atomic,
+      resume: v.resume,
+      verify,
       onProgress: (p) => progress.update(p),
     };
     let result;
@@ -164,7 +172,12 @@ export async function run(args: string[]): Promise<number> {
       [from, to] = [url.path, local];
       result = await client.get(url.path, local, opts);
     }
-    progress.finish(`${verb} ${from} -> ${to}: ${rateSummary(result.bytes, progress.elapsed)}`);
+    const notes = [
+      result.resumedFrom > 0 ? `resumed at byte ${result.resumedFrom}` : '',
+      result.verified ? `verified (${result.verified})` : '',
+      result.replaced === 'non-atomic' ? 'replaced NON-atomically (REMOVE+RENAME)' : '',
+    ].filter(Boolean);
+    progress.finish(`${verb} ${from} -> ${to}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
     return 0;
   } catch (err) {
     progress.finish();

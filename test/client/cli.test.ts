@@ -65,9 +65,28 @@ describe('sftp-wire put/get/ls against sshd', () => {
     assert.equal(miss.code, 1);
     assert.match(miss.stderr, /ENOENT/);
     assert.equal((await cli(['put', 'only-one-arg'])).code, 2);
-    const unsupported = await cli(['put', '--atomic', 'a', `${base}/b`]);
-    assert.equal(unsupported.code, 2);
-    assert.match(unsupported.stderr, /not supported yet/);
+    const badVerify = await cli(['put', '--verify', 'crc', 'a', `${base}/b`]);
+    assert.equal(badVerify.code, 2);
+    assert.match(badVerify.stderr, /--verify must be size, tail or hash/);
     assert.equal((await cli(['get', '/local', '/local2'])).code, 2);
   });
+
+  test('--atomic --verify hash replaces a file whole; --resume continues a partial and says where', async () => {
+    mkdirSync(join(tmp.dir, 'atomic'));
+    const dst = join(tmp.dir, 'atomic', 'f.bin');
+    writeFileSync(dst, 'old contents');
+    const data = randomBytes(300_000);
+    const src = join(tmp.dir, 'atomic-src.bin');
+    writeFileSync(src, data);
+    const up = await cli(['put', '--atomic', '--verify', 'hash', '-i', sshd.privateKeyPath, src, `${base}${dst}`]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /verified \(hash\)/);
+    assert.ok(readFileSync(dst).equals(data));
+    // a resumable download with no partial yet starts fresh and ends whole
+    const back = join(tmp.dir, 'atomic', 'back.bin');
+    const first = await cli(['get', '--resume', '-i', sshd.privateKeyPath, `${base}${dst}`, back]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(readFileSync(back).equals(data));
+  });
 });
+
