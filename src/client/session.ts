@@ -76,7 +76,6 @@ interface Req {
   resolve(p: ReplyPacket): void;
   reject(e: unknown): void;
   signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 /** Header and payload go out as one write below this payload size (one SSH packet instead of two). */
@@ -195,10 +194,7 @@ export class Session {
         reject,
         signal,
       };
-      if (signal) {
-        req.onAbort = () => this.abort(req);
-        signal.addEventListener('abort', req.onAbort, { once: true });
-      }
+      if (signal) this.watchSignal(signal, req);
       this.queue.push(req);
       this.pump();
     });
@@ -276,7 +272,33 @@ export class Session {
 
   private settle(req: Req): void {
     req.state = 'done';
-    if (req.signal && req.onAbort) req.signal.removeEventListener('abort', req.onAbort);
+    if (req.signal) this.unwatchSignal(req.signal, req);
+  }
+
+  /**
+   * One 'abort' listener per signal, however many requests share it: a transfer passes its signal to
+   * every READ/WRITE, and a listener each would pile up (and trip Node's MaxListeners warning).
+   */
+  private readonly watched = new Map<AbortSignal, { reqs: Set<Req>; listener: () => void }>();
+  private watchSignal(signal: AbortSignal, req: Req): void {
+    let w = this.watched.get(signal);
+    if (!w) {
+      const reqs = new Set<Req>();
+      const listener = () => {
+        this.watched.delete(signal);
+        for (const r of reqs) this.abort(r);
+      };
+      w = { reqs, listener };
+      this.watched.set(signal, w);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    w.reqs.add(req);
+  }
+  private unwatchSignal(signal: AbortSignal, req: Req): void {
+    const w = this.watched.get(signal);
+    if (!w || !w.reqs.delete(req) || w.reqs.size > 0) return;
+    this.watched.delete(signal);
+    signal.removeEventListener('abort', w.listener);
   }
 
   private allocId(): number {
