@@ -23,7 +23,7 @@ test('client fuzz: 200 sessions against servers that lie, stall, cut and flood',
       t.rejected += o.rejected;
       t.torndown += o.torndown;
     }),
-    { numRuns: 200, endOnFailure: true },
+    { numRuns: 200, endOnFailure: true, includeErrorInReport: true },
   );
   console.log(
     `client fuzz: ${t.cases} sessions, ${t.requests} requests answered by a hostile server, ${t.faults} faults injected; ` +

@@ -27,7 +27,7 @@ async function fuzz(fz: FuzzServer, numRuns: number, seed?: number): Promise<{ c
       totals.faults += out.faults;
       totals.replies += out.replies;
     }),
-    { numRuns, seed, endOnFailure: true },
+    { numRuns, seed, endOnFailure: true, includeErrorInReport: true },
   );
   return totals;
 }
