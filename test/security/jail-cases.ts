@@ -229,7 +229,7 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
   await peer.init();
   let id = 1;
   let attempts = 0;
-  const ask = async (req: Packet & { id: number }): Promise<Reply | undefined> => {
+  const ask = async (req: Extract<Packet, { id: number }>): Promise<Reply | undefined> => {
     attempts++;
     const r = await within(peer.request(req), 10_000, `request ${req.type}`);
     if (r) world.assertReplyClean(r, JSON.stringify(c.ops).slice(0, 400), req.type === T.READLINK);
@@ -241,7 +241,7 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
     await then(r.handle);
     await ask({ type: T.CLOSE, id: id++, handle: r.handle });
   };
-  const ext = (key: 'posixRename' | 'hardlink' | 'statvfs' | 'lsetstat' | 'checkFileName' | 'expandPath', data: Buffer): Packet & { id: number } => ({
+  const ext = (key: 'posixRename' | 'hardlink' | 'statvfs' | 'lsetstat' | 'checkFileName' | 'expandPath', data: Buffer): Extract<Packet, { id: number }> => ({
     type: T.EXTENDED,
     id: id++,
     request: Extensions[key].name,
