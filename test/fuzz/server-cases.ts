@@ -366,10 +366,11 @@ export async function runServerCase(fz: FuzzServer, c: ServerCase): Promise<Case
     for (const [id, n] of counts) assert.ok(n <= (enc.answerable.get(id) ?? 0), `id ${id} answered ${n} times, asked ${enc.answerable.get(id) ?? 0}`);
   }
   if (c.finish === 'end' || c.finish === 'cut') {
-    for (const id of enc.mustAnswer) assert.equal(counts.get(id), 1, `valid request ${id} (before any hostile packet) answered once`);
+    // at least once: a mutated packet later in the case may carry the same id (a flipped id byte)
+    for (const id of enc.mustAnswer) assert.ok((counts.get(id) ?? 0) >= 1, `valid request ${id} (before any hostile packet) was not answered`);
     for (const id of enc.mustBeBadMessage) {
       const r = peer.repliesTo(id);
-      assert.equal(r.length, 1, `truncated request ${id} answered`);
+      assert.ok(r.length >= 1, `truncated request ${id} answered`);
       assert.equal(r[0]!.type === T.STATUS && r[0]!.code, StatusCode.BAD_MESSAGE, `truncated request ${id} gets BAD_MESSAGE`);
     }
   }
