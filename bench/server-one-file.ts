@@ -3,20 +3,26 @@
 // OpenSSH's `sftp -D` and by our own SftpClient. Every contender runs once per round, interleaved;
 // the table shows the median and best of the rounds.
 //   node --import tsx bench/server-one-file.ts [--size-mib 256] [--runs 5] [--only REGEX] [--json FILE]
+//                                              [--baseline GIT-REF]
+// --baseline adds rows for the server as of GIT-REF (its src/ compiled the same way), interleaved with
+// the working tree's, so that a change is measured against what it replaces in the same conditions.
 // The `sftp -D` rows time the whole sftp process (server start included); the `startup` column is
 // the median time of a session that only runs `pwd`, and `net` is the throughput with it taken off.
+// `cpu` is the server process's user+system CPU seconds per run (median, from /usr/bin/time): on a
+// shared, busy machine it is steadier than wall-clock throughput.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SftpClient } from '../src/client/client.js';
-import { spawnSftpServer, joinStreams } from '../test/support/openssh.js';
+import { joinStreams } from '../test/support/openssh.js';
 
 const SFTP = '/usr/bin/sftp';
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+const TIME = '/usr/bin/time';
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 const { values } = parseArgs({
@@ -25,6 +31,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     only: { type: 'string' },
     json: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const SIZE = Math.round(Number(values['size-mib']) * 1024 * 1024);
@@ -33,7 +40,6 @@ const only = values.only ? new RegExp(values.only) : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-server-'));
 const root = join(work, 'root');
-const build = join(work, 'build');
 const SRC = 'src.bin';
 
 function makeSource(path: string): void {
@@ -66,27 +72,39 @@ function sameBytes(a: string, b: string): boolean {
   }
 }
 
-/** Compile the server side once, so that `sftp -D` does not pay tsx's start-up on every session. */
-function compileServer(): string[] {
+/**
+ * Compile the server side of `srcDir` (a checkout's src/) once, so that `sftp -D` does not pay tsx's
+ * start-up on every session. Returns the `serve --stdio` command.
+ */
+function compileServer(srcDir: string, outDir: string): string[] {
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(REPO, 'src/cli/main.ts'), '--outDir', build, '--rootDir', join(REPO, 'src'), '--target', 'ES2022',
+  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
   try {
     execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
   } catch {
     // type errors elsewhere still emit JavaScript; a missing output below is the real failure
   }
-  // the compiled files import ssh2 etc. from the repository's node_modules
-  writeFileSync(join(build, 'package.json'), '{"type":"module"}\n');
-  execFileSync('ln', ['-sfn', join(REPO, 'node_modules'), join(work, 'node_modules')]);
-  const main = join(build, 'cli/main.js');
+  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  const main = join(outDir, 'cli/main.js');
   statSync(main);
   return [process.execPath, main, 'serve', '--stdio', '--root', root];
 }
 
-function sftpBatch(server: string, commands: string[]): Promise<void> {
+/** The src/ of a git revision, extracted into the work directory. */
+function checkoutSrc(ref: string): string {
+  const dir = join(work, `src-${ref.replace(/[^\w.-]/g, '_')}`);
+  execFileSync('mkdir', ['-p', dir]);
+  const tar = execFileSync('git', ['archive', ref, 'src'], { cwd: REPO, maxBuffer: 256 << 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  // ESM, like the repository (NodeNext decides the output's module kind from package.json)
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  return join(dir, 'src');
+}
+
+function sftpBatch(server: string[], commands: string[]): Promise<void> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(SFTP, ['-q', '-D', server, '-b', '-'], { cwd: work, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(SFTP, ['-q', '-D', server.join(' '), '-b', '-'], { cwd: work, stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.stdin!.end(commands.join('\n') + '\n');
@@ -95,22 +113,45 @@ function sftpBatch(server: string, commands: string[]): Promise<void> {
   });
 }
 
+/** A server command wrapped in /usr/bin/time, writing its CPU seconds to a fresh file. */
+let timeFiles = 0;
+function withCpuTime(cmd: string[]): { cmd: string[]; cpu(): number } {
+  const file = join(work, `cpu-${timeFiles++}.txt`);
+  return {
+    cmd: [TIME, '-f', '%U,%S', '-o', file, ...cmd],
+    cpu() {
+      const [u, sys] = readFileSync(file, 'utf8').trim().split('\n').at(-1)!.split(',').map(Number);
+      rmSync(file, { force: true });
+      return u! + sys!;
+    },
+  };
+}
+
+interface Sample {
+  secs: number;
+  cpu: number;
+}
+
 interface Contender {
   name: string;
-  /** Runs once; returns seconds. */
-  run(): Promise<number>;
+  /** Runs once. */
+  run(): Promise<Sample>;
   /** The file that must equal the source afterwards. */
   output: string;
+  /** The server command (for the start-up measure of sftp -D rows). */
+  server: string[];
+  direct: boolean;
   /** Start-up seconds to take off (sftp -D rows). */
   startup?: number;
 }
 
-function timed(fn: () => Promise<unknown>): Promise<number> {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
-  return fn().then(() => Number(process.hrtime.bigint() - t0) / 1e9);
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-async function startupOf(server: string): Promise<number> {
+async function startupOf(server: string[]): Promise<number> {
   const t: number[] = [];
   for (let i = 0; i < 5; i++) t.push(await timed(() => sftpBatch(server, ['pwd'])));
   return median(t);
@@ -121,77 +162,90 @@ function median(v: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
-/** One client session per run, against a freshly spawned server child; only the transfer is timed. */
-function clientRun(spawnServer: () => { stream: import('node:stream').Duplex; close(): Promise<void> }, op: 'put' | 'get'): () => Promise<number> {
+function direct(server: string[], command: string): () => Promise<Sample> {
   return async () => {
-    const srv = spawnServer();
-    const client = await SftpClient.fromStream(srv.stream);
-    try {
-      return await timed(() =>
-        op === 'put' ? client.put(join(root, SRC), 'up-client.bin') : client.get(SRC, join(work, 'down-client.bin')),
-      );
-    } finally {
-      await client.end();
-      await srv.close();
-    }
+    const t = withCpuTime(server);
+    const secs = await timed(() => sftpBatch(t.cmd, [command]));
+    return { secs, cpu: t.cpu() };
   };
 }
 
-function spawnOurs(cmd: string[]): { stream: import('node:stream').Duplex; close(): Promise<void> } {
-  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    stream: joinStreams(child.stdin!, child.stdout!),
-    async close() {
+/** One client session per run, against a freshly spawned server child; only the transfer is timed. */
+function viaClient(server: string[], op: 'put' | 'get', outName: string): () => Promise<Sample> {
+  return async () => {
+    const t = withCpuTime(server);
+    const child = spawn(t.cmd[0]!, t.cmd.slice(1), { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const client = await SftpClient.fromStream(joinStreams(child.stdin!, child.stdout!));
+    let secs: number;
+    try {
+      secs = await timed(() => (op === 'put' ? client.put(join(root, SRC), outName) : client.get(SRC, join(work, outName))));
+    } finally {
+      await client.end();
       child.stdin!.end();
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
-      clearTimeout(t);
-    },
+      clearTimeout(k);
+    }
+    return { secs, cpu: t.cpu() };
   };
 }
 
 async function main(): Promise<void> {
+  if (/\s/.test(work)) throw new Error('temporary directory with spaces');
   execFileSync('mkdir', ['-p', root]);
   makeSource(join(root, SRC));
-  const ours = compileServer();
-  const oursCmd = ours.join(' ');
-  if (/\s/.test(work)) throw new Error('temporary directory with spaces');
-  const up = (name: string): string => join(root, name);
-  const down = (name: string): string => join(work, name);
+  // the compiled files import ssh2 etc. from the repository's node_modules
+  execFileSync('ln', ['-sfn', join(REPO, 'node_modules'), join(work, 'node_modules')]);
+  // sftp-server serves its working directory (for sftp -D that is sftp's, `work`); ours serve `root`.
+  const servers: Array<{ label: string; cmd: string[]; remote: string; asClient: string[] }> = [
+    { label: 'openssh sftp-server', cmd: [SFTP_SERVER], remote: 'root/', asClient: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`] },
+  ];
+  const ours = compileServer(join(REPO, 'src'), join(work, 'build'));
+  servers.push({ label: 'sftp-wire serve', cmd: ours, remote: '/', asClient: ours });
+  if (values.baseline) {
+    const base = compileServer(checkoutSrc(values.baseline), join(work, 'build-base'));
+    servers.push({ label: `sftp-wire@${values.baseline}`, cmd: base, remote: '/', asClient: base });
+  }
+  const all: Contender[] = [];
+  let n = 0;
+  for (const op of ['put', 'get'] as const) {
+    for (const s of servers) {
+      const out = op === 'put' ? join(root, `up-${n++}.bin`) : join(work, `down-${n++}.bin`);
+      const remoteOut = `${s.remote}${basename(out)}`;
+      all.push({
+        name: `${op}  sftp -D  ${op === 'put' ? '->' : '<-'} ${s.label}`,
+        output: out,
+        server: s.cmd,
+        direct: true,
+        run: direct(s.cmd, op === 'put' ? `put root/${SRC} ${remoteOut}` : `get ${s.remote}${SRC} ${basename(out)}`),
+      });
+    }
+    for (const s of servers) {
+      const out = op === 'put' ? join(root, `up-${n++}.bin`) : join(work, `down-${n++}.bin`);
+      all.push({
+        name: `${op}  SftpClient ${op === 'put' ? '->' : '<-'} ${s.label}`,
+        output: out,
+        server: s.asClient,
+        direct: false,
+        run: viaClient(s.asClient, op, basename(out)),
+      });
+    }
+  }
+  const contenders = all.filter((c) => !only || only.test(c.name));
 
-  const contenders: Contender[] = [
-    { name: 'put  sftp -D  -> openssh sftp-server', output: up('up-openssh.bin'),
-      run: () => timed(() => sftpBatch(SFTP_SERVER, [`put root/${SRC} root/up-openssh.bin`])) },
-    { name: 'put  sftp -D  -> sftp-wire serve', output: up('up-ours.bin'),
-      run: () => timed(() => sftpBatch(oursCmd, [`put root/${SRC} /up-ours.bin`])) },
-    { name: 'get  sftp -D  <- openssh sftp-server', output: down('down-openssh.bin'),
-      run: () => timed(() => sftpBatch(SFTP_SERVER, [`get root/${SRC} down-openssh.bin`])) },
-    { name: 'get  sftp -D  <- sftp-wire serve', output: down('down-ours.bin'),
-      run: () => timed(() => sftpBatch(oursCmd, [`get /${SRC} down-ours.bin`])) },
-    { name: 'put  SftpClient -> openssh sftp-server', output: up('up-client.bin'),
-      run: clientRun(() => spawnSftpServer({ cwd: root }), 'put') },
-    { name: 'put  SftpClient -> sftp-wire serve', output: up('up-client.bin'),
-      run: clientRun(() => spawnOurs(ours), 'put') },
-    { name: 'get  SftpClient <- openssh sftp-server', output: down('down-client.bin'),
-      run: clientRun(() => spawnSftpServer({ cwd: root }), 'get') },
-    { name: 'get  SftpClient <- sftp-wire serve', output: down('down-client.bin'),
-      run: clientRun(() => spawnOurs(ours), 'get') },
-  ].filter((c) => !only || only.test(c.name));
-
-  const startup = new Map<string, number>();
+  const startup = new Map<string[], number>();
   for (const c of contenders) {
-    if (!c.name.includes('sftp -D')) continue;
-    const server = c.name.includes('openssh') ? SFTP_SERVER : oursCmd;
-    if (!startup.has(server)) startup.set(server, await startupOf(server));
-    c.startup = startup.get(server);
+    if (!c.direct) continue;
+    if (!startup.has(c.server)) startup.set(c.server, await startupOf(c.server));
+    c.startup = startup.get(c.server);
   }
 
-  const secs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const samples = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < RUNS; i++) {
     for (const c of contenders) {
       rmSync(c.output, { force: true });
-      secs.get(c.name)!.push(await c.run());
+      samples.get(c.name)!.push(await c.run());
       if (i === 0 && !sameBytes(join(root, SRC), c.output)) throw new Error(`${c.name}: ${c.output} differs from the source`);
       if (statSync(c.output).size !== SIZE) throw new Error(`${c.name}: ${c.output} has the wrong size`);
     }
@@ -199,23 +253,26 @@ async function main(): Promise<void> {
 
   const mib = SIZE / 1024 / 1024;
   const rows = contenders.map((c) => {
-    const s = secs.get(c.name)!;
-    const med = median(s);
-    const best = Math.min(...s);
+    const s = samples.get(c.name)!;
+    const med = median(s.map((x) => x.secs));
+    const best = Math.min(...s.map((x) => x.secs));
     return {
       name: c.name,
       median: mib / med,
       best: mib / best,
       startupMs: c.startup !== undefined ? c.startup * 1000 : undefined,
       net: c.startup !== undefined ? mib / Math.max(1e-6, med - c.startup) : undefined,
+      serverCpuSecs: median(s.map((x) => x.cpu)),
     };
   });
-  process.stdout.write(`one file of ${mib} MiB, ${RUNS} runs, MiB/s (node ${process.version})\n`);
-  process.stdout.write(`${'contender'.padEnd(40)} ${'median'.padStart(8)} ${'best'.padStart(8)} ${'startup'.padStart(9)} ${'net'.padStart(8)}\n`);
+  process.stdout.write(`one file of ${mib} MiB, ${RUNS} runs; throughput in MiB/s, server CPU in seconds (node ${process.version})\n`);
+  process.stdout.write(`${'contender'.padEnd(40)} ${'median'.padStart(8)} ${'best'.padStart(8)} ${'startup'.padStart(9)} ${'net'.padStart(8)} ${'cpu'.padStart(6)}\n`);
   for (const r of rows) {
     const su = r.startupMs !== undefined ? `${r.startupMs.toFixed(0)} ms` : '';
     const net = r.net !== undefined ? r.net.toFixed(1) : '';
-    process.stdout.write(`${r.name.padEnd(40)} ${r.median.toFixed(1).padStart(8)} ${r.best.toFixed(1).padStart(8)} ${su.padStart(9)} ${net.padStart(8)}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(40)} ${r.median.toFixed(1).padStart(8)} ${r.best.toFixed(1).padStart(8)} ${su.padStart(9)} ${net.padStart(8)} ${r.serverCpuSecs.toFixed(2).padStart(6)}\n`,
+    );
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ sizeMiB: mib, runs: RUNS, rows }, null, 2) + '\n');
 }
