@@ -46,6 +46,8 @@ export function limitFor(c: ContenderDef): string {
 
 /** The sftp-wire row that other contenders are compared with: the one against the same server. */
 export const REFERENCE_ID = 'sftp-wire-sshd';
+/** Used instead where the reference row has no result (marked * in the table). */
+export const FALLBACK_REFERENCE_ID = 'sftp-wire';
 
 /** Why a contender cannot run on this machine, or null. `problems` holds start-up failures by target. */
 export function skipReason(c: ContenderDef, problems: { embedded?: string; openssh?: string; client?: string }): string | null {

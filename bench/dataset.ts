@@ -189,6 +189,50 @@ export function verifyListing(names: Iterable<string>, expected: Set<string>): n
   return count;
 }
 
+/**
+ * An order-independent digest of a listing: the count and two sums of per-name hashes. A worker folds
+ * names in as they stream (keeping none, so its memory shows the listing's, not the checker's), and the
+ * orchestrator compares with the digest of the names it created. "." and ".." are left out.
+ */
+export interface ListingDigest { count: number; h1: number; h2: number }
+
+export class ListingDigester {
+  private count = 0;
+  private h1 = 0;
+  private h2 = 0;
+  add(name: string): void {
+    if (name === '.' || name === '..') return;
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b + c, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
+    this.count++;
+    this.h1 = (this.h1 + (a >>> 0)) >>> 0;
+    this.h2 = (this.h2 + (b >>> 0)) >>> 0;
+  }
+  digest(): ListingDigest {
+    return { count: this.count, h1: this.h1, h2: this.h2 };
+  }
+}
+
+export function digestNames(names: Iterable<string>): ListingDigest {
+  const d = new ListingDigester();
+  for (const n of names) d.add(n);
+  return d.digest();
+}
+
+/** Throws unless the digest matches the expected names; returns the count. */
+export function verifyListingDigest(got: ListingDigest, expected: Set<string>): number {
+  const want = digestNames(expected);
+  if (got.count !== want.count) throw new Error(`verify: listing has ${got.count} entries, expected ${want.count}`);
+  if (got.h1 !== want.h1 || got.h2 !== want.h2) throw new Error('verify: listing names differ from the directory\'s');
+  return got.count;
+}
+
 /** Remove a destination so the next run starts from nothing. */
 export function clearPath(path: string): void {
   rmSync(path, { recursive: true, force: true });

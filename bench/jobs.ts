@@ -46,8 +46,8 @@ export interface NodeJobResult {
   seconds: number;
   /** LIST: time until the first entry arrived. */
   firstEntrySeconds?: number;
-  /** LIST: the names listed (checked by the orchestrator). */
-  names?: string[];
+  /** LIST: digest of the names listed (checked by the orchestrator; see ListingDigester). */
+  listing?: { count: number; h1: number; h2: number };
   /** Peak resident set of the worker process so far (kernel maxRSS), bytes. */
   maxRssBytes: number;
 }

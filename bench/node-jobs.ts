@@ -9,6 +9,7 @@ import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { CIPHER, RAW_SINK_COMMAND, rawSourceCommand, type Endpoint, type NodeJob, type NodeJobResult } from './jobs.js';
 import { SftpClient } from '../src/client/index.js';
+import { ListingDigester, digestNames } from './dataset.js';
 
 /** Tree operations, used when the client has them (they land after put/get). */
 interface TreeOps {
@@ -174,14 +175,14 @@ async function runSftpWire(c: Connection, job: NodeJob): Promise<Timed> {
   const xfer = { ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}), ...(job.requests ? { requests: job.requests } : {}) };
   const t0 = performance.now();
   if (job.workload === 'list') {
-    const names: string[] = [];
+    const names = new ListingDigester();
     let first = NaN;
     for await (const e of client.scandir(job.remotePath)) {
-      if (names.length === 0) first = performance.now();
-      names.push(e.filename);
+      if (Number.isNaN(first)) first = performance.now();
+      names.add(e.filename);
     }
     const t1 = performance.now();
-    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (first - t0) / 1000, names };
+    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (first - t0) / 1000, listing: names.digest() };
   }
   if (job.workload === 'large') {
     if (job.direction === 'up') await client.put(job.localPath, job.remotePath, xfer);
@@ -240,7 +241,7 @@ async function runSsh2Sftp(c: Connection, job: NodeJob): Promise<Timed> {
     // As users write it: readdir(path) hands back the whole listing at once.
     const list = await cb<{ filename: string }[]>((done) => sftp.readdir(job.remotePath, done));
     const t1 = performance.now();
-    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (t1 - t0) / 1000, names: list.map((e) => e.filename) };
+    return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (t1 - t0) / 1000, listing: digestNames(list.map((e) => e.filename)) };
   }
   if (job.workload === 'large') {
     if (job.direction === 'up') await cb((done) => sftp.fastPut(job.localPath, job.remotePath, fastOpts, done));

@@ -3,7 +3,7 @@
  * raw-channel limit, and how each contender compares with sftp-wire and with every other contender.
  * Renders the terminal table and its markdown twin.
  */
-import { CONTENDERS, REFERENCE_ID, limitFor } from './contenders.js';
+import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from './contenders.js';
 import type { Direction, Workload } from './jobs.js';
 import type { Sample, Skipped } from './suite.js';
 import { formatBytes, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from './stats.js';
@@ -31,6 +31,8 @@ export interface SummaryRow {
   fractionOfLimit?: number;
   /** How many times faster sftp-wire (against OpenSSH's server) is than this row; LIST compares whole-listing time. */
   sftpWireSpeedup?: number;
+  /** The row sftpWireSpeedup was taken against: REFERENCE_ID, or FALLBACK_REFERENCE_ID when that one has no result. */
+  speedupAgainst?: string;
   errors: string[];
 }
 
@@ -95,8 +97,12 @@ export function summarize(samples: readonly Sample[]): SummaryRow[] {
       if (lim) r.fractionOfLimit = ratio(r.mibPerSecond, lim.mibPerSecond);
     }
     if (r.contender !== REFERENCE_ID && !def?.isLimit) {
-      const ref = find(r, REFERENCE_ID);
-      if (ref) r.sftpWireSpeedup = ratio(speedOf(ref), speedOf(r));
+      let ref = find(r, REFERENCE_ID);
+      if (!ref || ref.ok === 0) ref = r.contender === FALLBACK_REFERENCE_ID ? undefined : find(r, FALLBACK_REFERENCE_ID);
+      if (ref && ref.ok > 0) {
+        r.sftpWireSpeedup = ratio(speedOf(ref), speedOf(r));
+        r.speedupAgainst = ref.contender;
+      }
     }
   }
   return rows;
@@ -138,7 +144,7 @@ function cells(r: SummaryRow, first: boolean): string[] {
     r.firstEntrySeconds !== undefined ? formatDuration(r.firstEntrySeconds) : '',
     r.peakRssBytes !== undefined ? formatBytes(Math.round(r.peakRssBytes / 1024 / 1024) * 1024 * 1024) : '-',
     r.fractionOfLimit !== undefined ? formatRatio(r.fractionOfLimit, 'percent') : '',
-    r.sftpWireSpeedup !== undefined ? formatRatio(r.sftpWireSpeedup) : '',
+    r.sftpWireSpeedup !== undefined ? `${formatRatio(r.sftpWireSpeedup)}${r.speedupAgainst === REFERENCE_ID ? '' : '*'}` : '',
   ];
 }
 

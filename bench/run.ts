@@ -63,7 +63,7 @@ export async function runBench(args: string[]): Promise<number> {
     `cipher ${CIPHER} for every contender; TCP no-delay on ssh2 sockets; median of ${opts.reps} interleaved runs; every result verified (sha256)`,
     describeSizes(opts),
     `time = transfer only (connection set-up excluded; scp: over a master connection, minus the median time of an empty copy); peak RSS = client process (Node: kernel maxRSS of the worker, an idle one peaks at ${suite.idleWorkerRssBytes ? formatBytes(suite.idleWorkerRssBytes) : '?'}; OpenSSH: GNU time, largest of sftp/scp and ssh)`,
-    `"of limit" = MiB/s / raw SSH channel MiB/s to the same server; "sftp-wire x" = speed of sftp-wire -> OpenSSH sftp-server / this row's (MiB/s for LARGE, files/s for SMALL, whole listing for LIST)`,
+    `"of limit" = MiB/s / raw SSH channel MiB/s to the same server; "sftp-wire x" = speed of sftp-wire -> OpenSSH sftp-server / this row's (MiB/s for LARGE, files/s for SMALL, whole listing for LIST; * = against sftp-wire -> sftp-wire server, where the OpenSSH-server row has no result)`,
   ];
 
   mkdirSync(opts.out, { recursive: true });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTENDERS, skipReason, type ContenderDef, type TargetId } from './contenders.js';
 import { DataStore } from './data-store.js';
-import { clearPath, verifyFile, verifyListing, verifyTree } from './dataset.js';
+import { clearPath, verifyFile, verifyListing, verifyListingDigest, verifyTree, type ListingDigest } from './dataset.js';
 import type { Direction, NodeJob, Workload } from './jobs.js';
 import { measureScpSetup, runOpenSshSftp, runScp, startControlMaster, type ControlMaster, type OpenSshJob } from './openssh-jobs.js';
 import type { BenchOptions } from './options.js';
@@ -242,6 +242,7 @@ async function runOne(a: RunArgs): Promise<Sample> {
     let seconds: number;
     let firstEntrySeconds: number | undefined;
     let names: string[] | undefined;
+    let listing: ListingDigest | undefined;
     let maxRssBytes: number | undefined;
     if (c.runner.type === 'node') {
       const job: NodeJob = {
@@ -251,14 +252,18 @@ async function runOne(a: RunArgs): Promise<Sample> {
         ...(c.runner.concurrency ? { concurrency: c.runner.concurrency } : {}),
       };
       const r = await a.worker!.run(job);
-      ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
+      ({ seconds, firstEntrySeconds, listing, maxRssBytes } = r);
     } else {
       const job: OpenSshJob = { workload, direction, target: view.sshTarget, localPath, remotePath };
       const r = c.runner.type === 'sftp' ? await runOpenSshSftp(job) : await runScp(job, a.scpSetup);
       ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
     }
     if (c.runner.type !== 'node' || c.runner.kind !== 'raw') {
-      if (workload === 'list') verifyListing(names ?? [], data.listDir(base.entries!).names);
+      if (workload === 'list') {
+        const expected = data.listDir(base.entries!).names;
+        if (listing) verifyListingDigest(listing, expected);
+        else verifyListing(names ?? [], expected);
+      }
       else await verify();
     }
     return { ...base, seconds, firstEntrySeconds, maxRssBytes };

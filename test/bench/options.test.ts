@@ -108,3 +108,13 @@ test('seeded LARGE files: a smaller size is a prefix of a larger one; verificati
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('listing digests: order does not matter, a missing, extra, repeated or renamed entry does', async () => {
+  const { digestNames, verifyListingDigest } = await import('../../bench/dataset.js');
+  const names = Array.from({ length: 500 }, (_, i) => `entry-${String(i).padStart(6, '0')}`);
+  const expected = new Set(names);
+  assert.equal(verifyListingDigest(digestNames(['.', ...[...names].reverse(), '..']), expected), 500);
+  assert.throws(() => verifyListingDigest(digestNames(names.slice(1)), expected), /499 entries/);
+  assert.throws(() => verifyListingDigest(digestNames([...names.slice(1), names[2]!]), expected), /differ/);
+  assert.throws(() => verifyListingDigest(digestNames([...names.slice(1), 'entry-x']), expected), /differ/);
+});

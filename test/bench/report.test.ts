@@ -70,3 +70,13 @@ test('skipped contenders appear in the table with their reason', () => {
 test('jsonSafe turns NaN into null', () => {
   assert.deepEqual(jsonSafe({ a: NaN, b: [1, Infinity] }), { a: null, b: [1, null] });
 });
+
+test('the sftp-wire column falls back to sftp-wire -> sftp-wire server (marked *) when the OpenSSH-server row failed', () => {
+  const small = (contender: string, files: number, seconds: number, error?: string): Sample => ({ contender, workload: 'small', direction: 'down', rttMs: 0, rep: 0, seconds, bytes: files * 4096, files, ...(error ? { error } : {}) });
+  const rows = summarize([small('sftp-wire', 100, 1), small('sftp-wire-sshd', 100, NaN, 'boom'), small('openssh-sftp', 100, 3)]);
+  const sftp = rows.find((r) => r.contender === 'openssh-sftp')!;
+  assert.equal(sftp.sftpWireSpeedup, 3);
+  assert.equal(sftp.speedupAgainst, 'sftp-wire');
+  const text = renderSummary({ rows, skipped: [], rtts: [0], cases: [{ workload: 'small', direction: 'down' }] });
+  assert.match(text, /OpenSSH sftp -b .* 3\.00x\*/);
+});
