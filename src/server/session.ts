@@ -6,7 +6,8 @@ import type { RequestPacket, SessionContext } from './context.js';
 import { statusReply } from './context.js';
 import { handlers, isRequestType, orderingKeys } from './handlers/index.js';
 import { advertisedExtensions } from './handlers/extended-handlers.js';
-import { closeFileEntry } from './handlers/file-handlers.js';
+import { closeFileEntry, readBatch, writeBatch } from './handlers/file-handlers.js';
+import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
 import { statusFor } from './status-error.js';
 
@@ -20,6 +21,8 @@ import { statusFor } from './status-error.js';
 export class Session {
   private readonly framer: PacketFramer;
   private readonly queues = new OrderedQueues();
+  /** Per handle: the READ/WRITE batch queued and not started yet, which later requests may join. */
+  private readonly openBatches = new Map<string, IoBatch>();
   private readonly tasks = new Set<Promise<void>>();
   private initialized = false;
   private inFlight = 0;
@@ -156,24 +159,75 @@ export class Session {
   }
 
   private dispatch(req: RequestPacket): void {
-    const handler = handlers[req.type] as (r: RequestPacket, c: SessionContext) => Promise<Packet>;
     this.inFlight++;
     this.updateFlow();
-    const task = this.queues.run(orderingKeys(req), async () => {
-      let reply: Packet;
-      try {
-        reply = await handler(req, this.ctx);
-      } catch (err) {
-        const s = statusFor(err);
-        if (s.internal) this.log(`sftp session: ${packetTypeName(req.type)} failed: ${(err as Error)?.stack ?? err}`);
-        reply = statusReply(req.id, s.code, s.message);
-      }
-      this.send(reply);
-    });
+    if ((req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
+    const keys = orderingKeys(req);
+    // work queued behind a batch: later READs/WRITEs must not join it and overtake this one
+    for (const k of keys) this.sealBatch(k);
+    this.track(
+      this.queues.run(keys, async () => this.send(await this.answer(req))),
+      () => 1,
+    );
+  }
+
+  /**
+   * READ/WRITE: join the handle's batch still waiting in its queue when it continues it, or queue a
+   * new batch. A batch runs as one vectored call when the handle's earlier work is done.
+   */
+  private dispatchIo(req: WriteRequest | ReadRequest): void {
+    const key = req.handle.toString('hex');
+    if (this.openBatches.get(key)?.offer(req)) return;
+    const batch = new IoBatch(req, this.ctx.limits.maxRead, DEFAULT_BATCH_BOUNDS);
+    this.openBatches.set(key, batch);
+    this.track(
+      this.queues.run([key], async () => {
+        this.sealBatch(key, batch);
+        let replies: Packet[];
+        try {
+          replies =
+            batch.type === T.WRITE
+              ? await writeBatch(batch.requests as WriteRequest[], this.ctx, (r) => this.answer(r))
+              : await readBatch(batch.requests as ReadRequest[], this.ctx, (r) => this.answer(r));
+        } catch (err) {
+          replies = batch.requests.map((r) => this.failure(r, err));
+        }
+        for (const reply of replies) this.send(reply);
+      }),
+      () => batch.requests.length,
+    );
+  }
+
+  private sealBatch(key: string, only?: IoBatch): void {
+    const b = this.openBatches.get(key);
+    if (b && (only === undefined || b === only)) {
+      b.seal();
+      this.openBatches.delete(key);
+    }
+  }
+
+  /** Run one request's handler; errors become its STATUS reply. */
+  private async answer(req: RequestPacket): Promise<Packet> {
+    const handler = handlers[req.type] as (r: RequestPacket, c: SessionContext) => Promise<Packet>;
+    try {
+      return await handler(req, this.ctx);
+    } catch (err) {
+      return this.failure(req, err);
+    }
+  }
+
+  private failure(req: RequestPacket, err: unknown): Packet {
+    const s = statusFor(err);
+    if (s.internal) this.log(`sftp session: ${packetTypeName(req.type)} failed: ${(err as Error)?.stack ?? err}`);
+    return statusReply(req.id, s.code, s.message);
+  }
+
+  /** Count a queued task's requests out of flight when it is done (`answered` is read then). */
+  private track(task: Promise<void>, answered: () => number): void {
     this.tasks.add(task);
     void task.then(() => {
       this.tasks.delete(task);
-      this.inFlight--;
+      this.inFlight -= answered();
       this.drainBacklog();
       this.updateFlow();
     });

@@ -43,6 +43,17 @@ export interface FsFile {
   /** Up to `length` bytes at `position`; fewer at the end of the file, none past it. */
   read(position: number, length: number): Promise<Buffer>;
   write(position: number, data: Buffer): Promise<void>;
+  /**
+   * Optional vectored write: the buffers one after another from `position`, all of them or an error
+   * (a cut leaves a prefix of them written). The server merges a handle's queued contiguous WRITEs
+   * into one call; without it they are written one by one.
+   */
+  writev?(position: number, buffers: readonly Buffer[]): Promise<void>;
+  /**
+   * Optional vectored read: fill the buffers one after another from `position`; returns the bytes
+   * read, fewer than their total only at the end of the file.
+   */
+  readv?(position: number, buffers: readonly Buffer[]): Promise<number>;
   stat(): Promise<FileStats>;
   setstat(attrs: SetStats): Promise<void>;
   sync(): Promise<void>;

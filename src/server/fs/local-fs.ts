@@ -35,6 +35,15 @@ async function applyToHandle(fh: FileHandle, a: SetStats): Promise<void> {
   if (a.atime !== undefined && a.mtime !== undefined) await fh.utimes(a.atime, a.mtime);
 }
 
+/** What is left of an iovec list after its first `n` bytes (views, no copies). */
+function skipBytes(buffers: readonly Buffer[], n: number): readonly Buffer[] {
+  let i = 0;
+  while (i < buffers.length && n >= buffers[i]!.length) n -= buffers[i++]!.length;
+  if (i === buffers.length) return [];
+  if (n === 0) return i === 0 ? buffers : buffers.slice(i);
+  return [buffers[i]!.subarray(n), ...buffers.slice(i + 1)];
+}
+
 class LocalFile implements FsFile {
   constructor(private readonly fh: FileHandle) {}
   async read(position: number, length: number): Promise<Buffer> {
@@ -53,6 +62,25 @@ class LocalFile implements FsFile {
       const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
       done += bytesWritten;
     }
+  }
+  async writev(position: number, buffers: readonly Buffer[]): Promise<void> {
+    let rest = buffers;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.fh.writev(rest as Buffer[], position);
+      position += bytesWritten;
+      rest = skipBytes(rest, bytesWritten);
+    }
+  }
+  async readv(position: number, buffers: readonly Buffer[]): Promise<number> {
+    let rest = buffers;
+    let got = 0;
+    while (rest.length > 0) {
+      const { bytesRead } = await this.fh.readv(rest as Buffer[], position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      rest = skipBytes(rest, bytesRead);
+    }
+    return got;
   }
   async stat(): Promise<FileStats> {
     return statsFromNode(await this.fh.stat());

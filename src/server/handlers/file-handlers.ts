@@ -2,6 +2,8 @@ import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants
 import type { Attrs } from '../../protocol/attrs.js';
 import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
+import type { Packet } from '../../protocol/packets.js';
+import type { ReadRequest, WriteRequest } from '../io-batch.js';
 import { StatusError } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 
@@ -87,12 +89,17 @@ export const read: Handler<typeof T.READ> = async (req, ctx) => {
   return { type: T.DATA, id: req.id, data };
 };
 
-export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
+function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
   ctx.assertWritable();
-  const entry = ctx.handles.file(req.handle);
+  const entry = ctx.handles.file(handle);
   if (!entry.writable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for writing');
+  if (entry.upload?.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: an earlier write to this file failed');
+  return entry;
+}
+
+export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
+  const entry = writableEntry(req.handle, ctx);
   const u = entry.upload;
-  if (u?.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: an earlier write to this file failed');
   try {
     await entry.file.write(req.offset, req.data);
   } catch (err) {
@@ -102,6 +109,58 @@ export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
   u?.tracker.record(req.offset, req.data.length);
   return okStatus(req.id);
 };
+
+/** Answers one request on its own, errors already turned into STATUS replies. */
+export type AnswerOne<R> = (req: R) => Promise<Packet>;
+
+/**
+ * Contiguous WRITEs on one handle (see IoBatch) as one vectored write, answered in order. The checks
+ * are those of `write` and hold for all of them alike (a failure of one is thrown for all). When the
+ * file system has no writev, or the vectored write fails, each runs on its own through `one`, in
+ * order, so that a failure is reported exactly as without batching (rewriting the same bytes at the
+ * same offsets is harmless).
+ */
+export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionContext, one: AnswerOne<WriteRequest>): Promise<Packet[]> {
+  const entry = writableEntry(reqs[0]!.handle, ctx);
+  if (reqs.length > 1 && entry.file.writev) {
+    let ok = true;
+    try {
+      await entry.file.writev(reqs[0]!.offset, reqs.map((r) => r.data));
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      for (const r of reqs) entry.upload?.tracker.record(r.offset, r.data.length);
+      return reqs.map((r) => okStatus(r.id));
+    }
+  }
+  return inOrder(reqs, one);
+}
+
+/**
+ * Contiguous READs on one handle as one vectored read, answered in order: full buffers as DATA, the
+ * one the end of file cut short as a shorter DATA, those past it as EOF.
+ */
+export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContext, one: AnswerOne<ReadRequest>): Promise<Packet[]> {
+  const entry = ctx.handles.file(reqs[0]!.handle);
+  if (!entry.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+  if (reqs.length === 1 || !entry.file.readv) return inOrder(reqs, one);
+  const buffers = reqs.map((r) => Buffer.allocUnsafe(Math.min(r.length, ctx.limits.maxRead)));
+  let left = await entry.file.readv(reqs[0]!.offset, buffers);
+  return reqs.map((r, i): Packet => {
+    const b = buffers[i]!;
+    if (left === 0) return statusReply(r.id, StatusCode.EOF, 'End of file');
+    const data = left >= b.length ? b : b.subarray(0, left);
+    left -= data.length;
+    return { type: T.DATA, id: r.id, data };
+  });
+}
+
+async function inOrder<R>(reqs: readonly R[], one: AnswerOne<R>): Promise<Packet[]> {
+  const out: Packet[] = [];
+  for (const r of reqs) out.push(await one(r));
+  return out;
+}
 
 export const fstat: Handler<typeof T.FSTAT> = async (req, ctx) => {
   const entry = ctx.handles.get(req.handle);
