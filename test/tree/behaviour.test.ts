@@ -278,6 +278,23 @@ for (const p of peers) {
       assert.equal(g[g.length - 1]!.totalBytes, r.bytes);
     });
 
+    test('a session lost in the middle: rejects with a TreeError caused by the lost session, without hanging', async () => {
+      const other = await p.open();
+      try {
+        const err = await putTree(other.client, big, other.remote(join(base, 'lost-up')), {
+          onProgress: (pr) => {
+            if (pr.files === 100) other.client.session.destroy(new Error('cut by the test'));
+          },
+        }).catch((e: unknown) => e);
+        assert.ok(err instanceof TreeError, String(err));
+        assert.ok(['ECONNRESET', 'ERR_SFTP_CLOSED'].includes((err.cause as { code?: string }).code ?? ''), String(err.cause));
+        assert.ok(err.result.files >= 100 && err.result.files < 1500);
+        assert.equal(err.errors.length, 1, 'one error for the lost session, not one per remaining file');
+      } finally {
+        await other.close();
+      }
+    });
+
     test('atomic and resume apply to every file of the tree (through the client\'s own put/get)', async () => {
       const src = join(base, 'atomic-src');
       writeTree(src, { a: randomBytes(3000), d: { b: randomBytes(10), e: '' } });

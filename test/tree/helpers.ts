@@ -2,13 +2,13 @@ import { realpathSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readli
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { basename, dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { SftpServer } from '../../src/server/index.js';
 
 export function tempDir(prefix = 'sftp-wire-tree-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 }
 
 export function removeDir(dir: string): void {
@@ -140,9 +140,9 @@ export async function ourPeer(opts: PeerOptions = {}): Promise<Peer> {
     name: 'sftp-wire',
     client,
     remote: (p) => {
-      const r = relative(root, realpathSync(dirname(p)));
-      if (r.startsWith('..')) throw new Error(`${p} is outside the served root ${root}`);
-      return '/' + join(r, basename(p));
+      const r = relative(root, p);
+      if (r.startsWith('..')) throw new Error(`${p} is outside the served root ${root} (use tempDir())`);
+      return '/' + r;
     },
     openHandles: () => -1,
     async close() {

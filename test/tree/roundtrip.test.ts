@@ -133,6 +133,12 @@ for (const p of peers) {
       await assert.rejects(rmtree(peer.client, peer.remote(join(base, 'no-such'))), { code: 'ENOENT' });
       await assert.rejects(getTree(peer.client, peer.remote(join(base, 'no-such')), join(base, 'x')), { code: 'ENOENT' });
       await assert.rejects(putTree(peer.client, join(base, 'no-such'), peer.remote(join(base, 'y'))), { code: 'ENOENT' });
+      // The destination's parent must exist (only the top directory itself is created).
+      writeTree(join(base, 'tiny'), { a: 'a' });
+      await assert.rejects(putTree(peer.client, join(base, 'tiny'), peer.remote(join(base, 'no-parent', 'y'))), { code: 'ENOENT' });
+      await assert.rejects(getTree(peer.client, peer.remote(f + '-file'), join(base, 'z')), { code: 'ENOENT' });
+      writeFileSync(f, 'now a file');
+      await assert.rejects(getTree(peer.client, peer.remote(f), join(base, 'z')), { code: 'ENOTDIR' });
     });
   });
 }
