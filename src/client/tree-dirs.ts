@@ -11,6 +11,8 @@ export class TreeDir {
   private pending = 1;
   /** Some child failed (rmtree: do not try to RMDIR this one). */
   childFailed = false;
+  /** This operation created the destination directory (it did not exist before). */
+  created = false;
   /** undefined until known: whether the destination directory exists (created or already there). */
   readyState: boolean | undefined;
   private readyPromise: Promise<boolean> = Promise.resolve(true);

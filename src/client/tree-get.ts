@@ -180,7 +180,7 @@ async function makeLocalDir(ctx: GetContext, dir: TreeDir): Promise<boolean> {
   if (dir.parent && !(await dir.parent.ready)) return false;
   try {
     await mkdir(dir.dst, { mode: ((dir.attrs.permissions ?? 0o755) & 0o777) | 0o700 });
-    (dir as { created?: boolean }).created = true;
+    dir.created = true;
     run.result.directories++;
     return true;
   } catch (err) {
@@ -203,7 +203,7 @@ function completeDir(ctx: GetContext, dir: TreeDir): void {
     try {
       if (run.stopped || dir.readyState !== true) return;
       const perm = dir.attrs.permissions;
-      const created = (dir as { created?: boolean }).created === true;
+      const created = dir.created;
       if (ctx.preserve) {
         if (perm !== undefined) await chmod(dir.dst, perm & 0o7777);
         if (dir.attrs.atime !== undefined && dir.attrs.mtime !== undefined) await utimes(dir.dst, dir.attrs.atime, dir.attrs.mtime);

@@ -109,7 +109,7 @@ async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?
   let err = await first;
   if (err !== undefined && !parentKnown && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE) err = await mkdir();
   if (err === undefined) {
-    (dir as { created?: boolean }).created = true;
+    dir.created = true;
     run.result.directories++;
     return true;
   }
@@ -132,7 +132,7 @@ function completeDir(ctx: PutContext, dir: TreeDir): void {
   run.spawn(async () => {
     try {
       if (run.stopped || dir.readyState !== true) return;
-      const created = (dir as { created?: boolean }).created === true;
+      const created = dir.created;
       let attrs: Attrs = {};
       if (ctx.preserve) attrs = preservedAttrs(dir.attrs);
       else if (created && dir.attrs.permissions !== undefined && (dir.attrs.permissions & 0o700) !== 0o700) {
