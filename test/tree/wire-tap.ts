@@ -24,10 +24,32 @@ export class WireTap {
   opensOverlapping = 0;
   opens = 0;
   readonly sentTypes: number[] = [];
+  /**
+   * Hold back the replies to the first file's requests after its OPEN (its WRITEs, CLOSE...) until
+   * the client has sent this many OPENs: a client that waits for one file to finish before opening
+   * the next would never get there (a fallback releases them after 2 s so it fails instead of hanging).
+   */
+  holdFirstFileUntilOpens = 0;
+  /** True when the fallback had to release held replies. */
+  holdFallbackUsed = false;
+  private heldHandle: string | undefined;
+  private holdDone = false;
+  private readonly held: Buffer[] = [];
+  private holdTimer: NodeJS.Timeout | undefined;
+  private forward: (b: Buffer) => void = () => {};
 
   wrap(inner: Duplex): Duplex {
+    let paused = false;
     const outF = new PacketFramer({ onPacket: (b) => this.onOut(decodePacket(b)) });
-    const inF = new PacketFramer({ onPacket: (b) => this.onIn(decodePacket(b)) });
+    const inF = new PacketFramer({
+      onPacket: (b) => {
+        const packet = Buffer.alloc(4 + b.length);
+        packet.writeUInt32BE(b.length, 0);
+        b.copy(packet, 4);
+        if (this.onIn(decodePacket(b))) this.held.push(packet);
+        else this.forward(packet);
+      },
+    });
     const outer: Duplex = new Duplex({
       write(chunk: Buffer, _enc, cb) {
         outF.push(chunk);
@@ -38,18 +60,27 @@ export class WireTap {
         cb();
       },
       read() {
-        inner.resume();
+        if (paused) {
+          paused = false;
+          inner.resume();
+        }
       },
       destroy(err, cb) {
         inner.destroy(err ?? undefined);
         cb(err);
       },
     });
-    inner.on('data', (c: Buffer) => {
-      inF.push(c);
-      if (!outer.push(c)) inner.pause();
+    this.forward = (b) => {
+      if (!outer.push(b) && !paused) {
+        paused = true;
+        inner.pause();
+      }
+    };
+    inner.on('data', (c: Buffer) => inF.push(c));
+    inner.on('end', () => {
+      this.release();
+      outer.push(null);
     });
-    inner.on('end', () => outer.push(null));
     inner.on('close', () => outer.destroy());
     inner.on('error', (e) => outer.destroy(e));
     return outer;
@@ -66,17 +97,43 @@ export class WireTap {
     if (p.type === T.OPEN) {
       this.opens++;
       if ([...this.inflight.values()].some((s) => s.handle !== undefined)) this.opensOverlapping++;
+      if (this.heldHandle !== undefined && this.opens >= this.holdFirstFileUntilOpens) setImmediate(() => this.release());
     }
     this.inflight.set(p.id, { type: p.type, handle });
     this.peakInflight = Math.max(this.peakInflight, this.inflight.size);
     if (handle && (p.type === T.WRITE || p.type === T.CLOSE || p.type === T.READ || p.type === T.FSETSTAT)) this.log(handle, `${T_NAME[p.type]}>`);
   }
 
-  private onIn(p: Packet): void {
-    if (!('id' in p)) return;
+  private release(): void {
+    if (this.holdDone) return;
+    this.holdDone = true;
+    this.heldHandle = undefined;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    for (const b of this.held.splice(0)) this.forward(b);
+  }
+
+  /** Returns true when this reply is to be held back. */
+  private onIn(p: Packet): boolean {
+    if (!('id' in p)) return false;
     const req = this.inflight.get(p.id);
     this.inflight.delete(p.id);
-    if (!req) return;
+    if (!req) return false;
+    const hold = !this.holdDone && this.heldHandle !== undefined && req.handle === this.heldHandle;
+    if (hold && !this.holdTimer) {
+      this.holdTimer = setTimeout(() => {
+        this.holdFallbackUsed = true;
+        this.release();
+      }, 2000);
+    }
+    if (p.type === T.HANDLE && req.type === T.OPEN && this.holdFirstFileUntilOpens > 0 && !this.holdDone && this.heldHandle === undefined) {
+      this.heldHandle = p.handle.toString('hex');
+    }
+    this.account(p, req);
+    return hold;
+  }
+
+  private account(p: Packet, req: Sent): void {
+    if (!('id' in p)) return;
     if (p.type === T.HANDLE && req.type === T.OPEN) {
       const events: string[] = [];
       this.files.push(events);
