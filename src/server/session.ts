@@ -1,12 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { PacketType as T, StatusCode, SFTP_VERSION, packetTypeName } from '../protocol/constants.js';
-import { decodePacket, encodePacket, isKnownPacketType, peekHeader, type Packet } from '../protocol/packets.js';
+import { decodePacket, isKnownPacketType, peekHeader, type Packet } from '../protocol/packets.js';
 import { PacketFramer, type OversizedPacket } from '../protocol/framing.js';
 import type { RequestPacket, SessionContext } from './context.js';
 import { statusReply } from './context.js';
 import { handlers, isRequestType, orderingKeys } from './handlers/index.js';
 import { advertisedExtensions } from './handlers/extended-handlers.js';
 import { closeFileEntry, readBatch, writeBatch } from './handlers/file-handlers.js';
+import { wireBuffers, type Reply } from './wire-reply.js';
 import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
 import { statusFor } from './status-error.js';
@@ -71,13 +72,18 @@ export class Session {
     }
   }
 
-  private send(p: Packet): void {
+  private send(p: Reply): void {
+    this.sendAll([p]);
+  }
+
+  /** Replies in order; small ones leave together in one write. */
+  private sendAll(replies: readonly Reply[]): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
-    const parts = encodePacket(p);
-    if (parts.length === 1) this.stream.write(parts[0]);
+    const bufs = wireBuffers(replies);
+    if (bufs.length === 1) this.stream.write(bufs[0]);
     else {
       this.stream.cork();
-      for (const part of parts) this.stream.write(part);
+      for (const b of bufs) this.stream.write(b);
       this.stream.uncork();
     }
   }
@@ -183,7 +189,7 @@ export class Session {
     this.track(
       this.queues.run([key], async () => {
         this.sealBatch(key, batch);
-        let replies: Packet[];
+        let replies: Reply[];
         try {
           replies =
             batch.type === T.WRITE
@@ -192,7 +198,7 @@ export class Session {
         } catch (err) {
           replies = batch.requests.map((r) => this.failure(r, err));
         }
-        for (const reply of replies) this.send(reply);
+        this.sendAll(replies);
       }),
       () => batch.requests.length,
     );

@@ -4,6 +4,7 @@ import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { ReadRequest, WriteRequest } from '../io-batch.js';
+import { dataFrame, frameData, type Reply } from '../wire-reply.js';
 import { StatusError } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 
@@ -138,21 +139,22 @@ export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionCont
 }
 
 /**
- * Contiguous READs on one handle as one vectored read, answered in order: full buffers as DATA, the
- * one the end of file cut short as a shorter DATA, those past it as EOF.
+ * Contiguous READs on one handle (one or more) as one vectored read, answered in order: full buffers
+ * as DATA, the one the end of file cut short as a shorter DATA, those past it as EOF. The file is read
+ * straight into the DATA replies' wire buffers (see dataFrame).
  */
-export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContext, one: AnswerOne<ReadRequest>): Promise<Packet[]> {
+export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContext, one: AnswerOne<ReadRequest>): Promise<Reply[]> {
   const entry = ctx.handles.file(reqs[0]!.handle);
   if (!entry.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
-  if (reqs.length === 1 || !entry.file.readv) return inOrder(reqs, one);
-  const buffers = reqs.map((r) => Buffer.allocUnsafe(Math.min(r.length, ctx.limits.maxRead)));
-  let left = await entry.file.readv(reqs[0]!.offset, buffers);
-  return reqs.map((r, i): Packet => {
-    const b = buffers[i]!;
+  if (!entry.file.readv) return inOrder(reqs, one);
+  const frames = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead)));
+  let left = await entry.file.readv(reqs[0]!.offset, frames.map((f) => f.body));
+  return reqs.map((r, i): Reply => {
+    const f = frames[i]!;
     if (left === 0) return statusReply(r.id, StatusCode.EOF, 'End of file');
-    const data = left >= b.length ? b : b.subarray(0, left);
-    left -= data.length;
-    return { type: T.DATA, id: r.id, data };
+    const n = Math.min(left, f.body.length);
+    left -= n;
+    return frameData(f.frame, r.id, n);
   });
 }
 

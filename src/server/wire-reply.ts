@@ -1,0 +1,58 @@
+import { LENGTH_PREFIX, PacketType as T } from '../protocol/constants.js';
+import { encodePacket, type Packet } from '../protocol/packets.js';
+
+/** A reply already in wire form, length prefix included. */
+export interface WireReply {
+  wire: Buffer;
+}
+export type Reply = Packet | WireReply;
+
+/** Length prefix, type, request id and the data's own length: what precedes a DATA reply's bytes. */
+export const DATA_HEADER = LENGTH_PREFIX + 1 + 4 + 4;
+
+/**
+ * Room for a DATA reply of up to `length` bytes with its header in front: read the file into `body`,
+ * then `frameData` writes the header, so the reply leaves as one buffer and the bytes are never copied.
+ */
+export function dataFrame(length: number): { frame: Buffer; body: Buffer } {
+  const frame = Buffer.allocUnsafe(DATA_HEADER + length);
+  return { frame, body: frame.subarray(DATA_HEADER) };
+}
+
+/** The DATA reply for request `id` holding the first `n` bytes of the frame's body. */
+export function frameData(frame: Buffer, id: number, n: number): WireReply {
+  frame.writeUInt32BE(DATA_HEADER - LENGTH_PREFIX + n, 0);
+  frame[LENGTH_PREFIX] = T.DATA;
+  frame.writeUInt32BE(id >>> 0, LENGTH_PREFIX + 1);
+  frame.writeUInt32BE(n, LENGTH_PREFIX + 5);
+  return { wire: n + DATA_HEADER === frame.length ? frame : frame.subarray(0, DATA_HEADER + n) };
+}
+
+/** Parts up to this size are merged with their neighbours into one write. */
+const SMALL = 16 * 1024;
+
+/**
+ * The buffers to write for a run of replies, in order: small ones (STATUS, headers) merged into one
+ * buffer per run, large ones (file data) passed on as they are, never copied.
+ */
+export function wireBuffers(replies: readonly Reply[]): Buffer[] {
+  const out: Buffer[] = [];
+  const small: Buffer[] = [];
+  const flush = (): void => {
+    if (small.length === 1) out.push(small[0]!);
+    else if (small.length > 1) out.push(Buffer.concat(small));
+    small.length = 0;
+  };
+  for (const r of replies) {
+    const parts = 'wire' in r ? [r.wire] : encodePacket(r);
+    for (const p of parts) {
+      if (p.length <= SMALL) small.push(p);
+      else {
+        flush();
+        out.push(p);
+      }
+    }
+  }
+  flush();
+  return out;
+}
