@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
@@ -26,6 +27,8 @@ export interface SftpSshServerOptions {
   authorizedKeysFile?: string;
   /** Close a connection that has had no traffic for this long. */
   idleTimeoutMs?: number;
+  /** Failed password or public key attempts allowed on one connection before it is closed (default 6, as OpenSSH). */
+  maxAuthTries?: number;
   log?: (message: string) => void;
 }
 
@@ -63,23 +66,29 @@ export function loadOrCreateHostKey(file: string): Buffer {
   return readFileSync(file);
 }
 
-function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[]): void {
+/** Answer one authentication attempt; false when a password or key was tried and refused. */
+function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[]): boolean {
+  const answer = (ok: boolean): boolean => {
+    if (ok) ctx.accept();
+    else ctx.reject();
+    return ok;
+  };
   const user = users.find((u) => u.username === ctx.username);
   if (ctx.method === 'password') {
-    const ok = user?.password !== undefined && sameBytes(Buffer.from(ctx.password), Buffer.from(user.password));
-    return ok ? ctx.accept() : ctx.reject();
+    return answer(user?.password !== undefined && sameBytes(Buffer.from(ctx.password), Buffer.from(user.password)));
   }
   if (ctx.method === 'publickey') {
     const keys = [...parsePublicKeys(user?.publicKeys ?? []), ...keyFileKeys()];
     const match = keys.find((k) => k.type === ctx.key.algo && sameBytes(k.getPublicSSH(), ctx.key.data));
-    if (!match) return ctx.reject();
-    if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether this key would do
-    return match.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject();
+    if (!match) return answer(false);
+    if (!ctx.signature || !ctx.blob) return answer(true); // the client asks whether this key would do
+    return answer(match.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
   }
   const methods: ('password' | 'publickey')[] = [];
   if (users.some((u) => u.password !== undefined)) methods.push('password');
   methods.push('publickey');
   ctx.reject(methods);
+  return true; // "none" and other methods only ask what is allowed: not counted as a failure
 }
 
 /**
@@ -116,7 +125,12 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       idle.unref?.();
     };
     touch();
-    client.on('authentication', (ctx) => authenticate(ctx, users, keyFileKeys));
+    let failures = 0;
+    client.on('authentication', (ctx) => {
+      if (authenticate(ctx, users, keyFileKeys) || ++failures < (opts.maxAuthTries ?? 6)) return;
+      log(`closing a connection after ${failures} failed authentication attempts`);
+      client.end();
+    });
     client.on('error', (err) => log(`ssh connection error: ${err.message}`));
     client.on('close', () => {
       clearTimeout(idle);
@@ -144,18 +158,39 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   });
   ssh.on('error', (err: Error) => log(`ssh server error: ${err.message}`));
 
+  // Our own listener hands sockets to ssh2 (injectSocket), so that the idle timeout also covers a
+  // socket that never sends its SSH version line (ssh2 reports a connection only after it) and
+  // close() can end those too.
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (opts.idleTimeoutMs) {
+      socket.setTimeout(opts.idleTimeoutMs, () => {
+        log('closing a socket with no traffic');
+        socket.destroy();
+      });
+    }
+    ssh.injectSocket(socket);
+  });
+  tcp.on('error', (err: Error) => log(`ssh server error: ${err.message}`));
+
   return new Promise((resolve, reject) => {
-    ssh.once('error', reject);
-    ssh.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      ssh.off('error', reject);
-      const addr = ssh.address() as { address: string; port: number };
+    tcp.once('error', reject);
+    tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      tcp.off('error', reject);
+      const addr = tcp.address() as net.AddressInfo;
       resolve({
         host: addr.address,
         port: addr.port,
         close: () =>
           new Promise<void>((done) => {
             for (const c of clients) c.end();
-            ssh.close(() => done());
+            for (const sock of sockets) sock.end();
+            setTimeout(() => {
+              for (const sock of sockets) sock.destroy();
+            }, 500).unref();
+            tcp.close(() => done());
           }),
       });
     });
