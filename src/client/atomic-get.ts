@@ -38,6 +38,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
   const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
   const sample = Math.min(SAMPLE, window);
   const { handle, attrs } = await openForRead(client, remotePath, signal);
+  let remoteOpen = true; // see get(): never ask pathOf, handle strings are reused
   let fh: FileHandle | undefined;
   let writePath: string | undefined;
   let checkpointer: Checkpointer | undefined;
@@ -130,6 +131,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     await fh.close();
     fh = undefined;
     // Close the remote handle before the commit: a get that rejects never changed the destination.
+    remoteOpen = false;
     await client.close(handle);
     if (mode !== 'direct') {
       await rename(writePath, target.path);
@@ -161,7 +163,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     }
     throw err;
   } finally {
-    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+    if (remoteOpen) await client.close(handle).catch(() => {});
   }
 }
 

@@ -179,6 +179,9 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
   if (opts.atomic || opts.resume || opts.verify) return atomicGet(client, remotePath, localPath, opts);
   const t = resolveDownload(client, opts);
   const { handle, attrs } = await openForRead(client, remotePath, t.signal);
+  // A local flag, not client.pathOf(handle): servers reuse handle strings, and after our CLOSE the same
+  // bytes may already name another transfer's file.
+  let remoteOpen = true;
   let fh: FileHandle | undefined;
   try {
     fh = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
@@ -197,11 +200,12 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
     if (opts.fsync) await fh.sync();
     await fh.close();
     fh = undefined;
+    remoteOpen = false;
     await client.close(handle);
     return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
   } finally {
     if (fh) await fh.close().catch(() => {});
-    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+    if (remoteOpen) await client.close(handle).catch(() => {});
   }
 }
 
@@ -210,6 +214,9 @@ export async function readFile(client: SftpClient, remotePath: string, opts: Tra
   unsupported(opts);
   const t = resolveDownload(client, opts);
   const { handle, attrs } = await openForRead(client, remotePath, t.signal);
+  // A local flag, not client.pathOf(handle): servers reuse handle strings, and after our CLOSE the same
+  // bytes may already name another transfer's file.
+  let remoteOpen = true;
   try {
     const parts: Buffer[] = [];
     let total = 0;
@@ -224,10 +231,11 @@ export async function readFile(client: SftpClient, remotePath: string, opts: Tra
       },
       { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath },
     );
+    remoteOpen = false;
     await client.close(handle);
     return Buffer.concat(parts, total);
   } finally {
-    if (client.pathOf(handle) !== undefined) await client.close(handle).catch(() => {});
+    if (remoteOpen) await client.close(handle).catch(() => {});
   }
 }
 
