@@ -182,8 +182,38 @@ export class HostileServer {
     stream.on('error', () => undefined);
   }
 
+  /** True while a packet is being dripped out. */
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+  /** Replies queued behind a packet being dripped byte by byte (packets never interleave on the wire). */
+  private pending: Buffer[] | null = null;
+
   private write(b: Buffer): void {
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(b);
+    if (this.pending) this.pending.push(b);
+    else if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(b);
+  }
+
+  /** Send `b` one byte per turn of the event loop, holding other replies until it is out. */
+  private drip(b: Buffer): void {
+    if (this.pending) {
+      this.pending.push(b);
+      return;
+    }
+    this.pending = [];
+    let i = 0;
+    const next = (): void => {
+      if (i < b.length && !this.stream.destroyed && !this.stream.writableEnded) {
+        this.stream.write(b.subarray(i, i + 1));
+        i++;
+        setImmediate(next);
+        return;
+      }
+      const held = this.pending ?? [];
+      this.pending = null;
+      for (const h of held) this.write(h);
+    };
+    next();
   }
 
   private onPacket(payload: Buffer): void {
@@ -317,18 +347,8 @@ export class HostileServer {
       case 'ext-garbage':
         if (req.type === T.EXTENDED) return this.write(encodePacketToBuffer({ type: T.EXTENDED_REPLY, id: req.id, data: this.c.noise }));
         return this.write(encodePacketToBuffer(good));
-      case 'slow-split': {
-        const b = encodePacketToBuffer(good);
-        let i = 0;
-        const next = (): void => {
-          if (i >= b.length) return;
-          this.write(b.subarray(i, i + 1));
-          i++;
-          setImmediate(next);
-        };
-        next();
-        return;
-      }
+      case 'slow-split':
+        return this.drip(encodePacketToBuffer(good));
     }
   }
 }
@@ -412,7 +432,7 @@ async function quiet(server: HostileServer): Promise<void> {
   let same = 0;
   while (same < 4) {
     await sleep(2);
-    same = server.received.length === last ? same + 1 : 0;
+    same = server.received.length === last && !server.busy ? same + 1 : 0;
     last = server.received.length;
   }
 }
