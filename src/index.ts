@@ -8,6 +8,14 @@ export {
   parseSftpUrl,
   formatSftpUrl,
   Session,
+  putTree,
+  getTree,
+  rmtree,
+  TreeError,
+  VerifyError,
+  atomicTempName,
+  resumePartialName,
+  defaultStateDir,
 } from './client/index.js';
 export type {
   ClientOptions,
@@ -23,6 +31,12 @@ export type {
   ReadStreamOptions,
   WriteStreamOptions,
   SftpUrl,
+  TreeOptions,
+  TreeResult,
+  TreeProgress,
+  TreeEntryError,
+  RmtreeOptions,
+  SymlinkMode,
 } from './client/index.js';
 
 export { SftpServer, LocalFs, MemoryFs, FsError } from './server/index.js';
@@ -44,6 +58,8 @@ export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
 export { connectSsh, openSftpChannel } from './transport/ssh-client.js';
 export { stdioDuplex } from './transport/stdio.js';
+export { knownHostsCheck, HostKeyError } from './cli/connect.js';
+export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';
 
 export * from './protocol/errors.js';
 export { PacketType, OpenFlags, AttrFlags, StatusCode, FileType } from './protocol/constants.js';

@@ -33,6 +33,8 @@ import {
   type TransferResult,
 } from './transfer.js';
 import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+import { putTree, getTree, rmtree } from './tree.js';
+import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
 
 export type { RequestOptions } from './session.js';
 
@@ -478,5 +480,20 @@ export class SftpClient {
   /** A Writable to a remote file, with the transfer window (many WRITEs in flight). */
   createWriteStream(path: string, opts?: WriteStreamOptions): Writable {
     return createWriteStream(this, path, opts);
+  }
+
+  // ---- trees: one request window shared by every file ------------------------------------------
+
+  /** Upload a local directory tree; later files' OPENs go out while earlier files' WRITEs are in flight. */
+  putTree(localDir: string, remoteDir: string, opts?: TreeOptions): Promise<TreeResult> {
+    return putTree(this, localDir, remoteDir, opts);
+  }
+  /** Download a remote tree, discovered with scandir in parallel while transfers already run. */
+  getTree(remoteDir: string, localDir: string, opts?: TreeOptions): Promise<TreeResult> {
+    return getTree(this, remoteDir, localDir, opts);
+  }
+  /** Remove a remote tree: files as they are found, directories bottom-up (counts in the result). */
+  rmtree(remotePath: string, opts?: RmtreeOptions): Promise<TreeResult> {
+    return rmtree(this, remotePath, opts);
   }
 }

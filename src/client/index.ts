@@ -33,3 +33,8 @@ export type {
 } from './transfer.js';
 export { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 export { parseSftpUrl, formatSftpUrl, isSftpUrl, type SftpUrl } from './url.js';
+export { putTree, getTree, rmtree, TreeError } from './tree.js';
+export type { TreeOptions, TreeResult, TreeProgress, TreeEntryError, RmtreeOptions, SymlinkMode } from './tree.js';
+export { VerifyError } from './atomic-verify.js';
+export { atomicTempName, resumePartialName, resumePartialMatcher, ATOMIC_SUFFIX, RESUME_SUFFIX } from './partial-names.js';
+export { defaultStateDir } from './resume-checkpoint.js';
