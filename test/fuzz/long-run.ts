@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { checkNextSession, fuzzServer, runServerCase, serverCaseArb } from './server-cases.js';
 import { clientCaseArb, runClientCase } from './client-cases.js';
 import { JailWorld, jailCaseArb, runJailCase } from '../security/jail-cases.js';
@@ -92,6 +94,15 @@ function targets(): Target[] {
   ];
 }
 
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** Heap in use after a full collection, in MiB: flat across batches means nothing is retained per session. */
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -116,17 +127,20 @@ async function main(): Promise<void> {
     await t.setup();
     const totals = { cases: 0, faults: 0 };
     const t0 = Date.now();
+    let heapFirst: number | undefined;
     while (totals.cases < runs && Date.now() < deadline) {
       const n = Math.min(50, runs - totals.cases);
       const got = await t.batch(n, seed++);
       totals.cases += got.cases;
       totals.faults += got.faults;
+      heapFirst ??= heapAfterGc(); // after the first batch: everything is loaded and warm
     }
+    const heapLast = heapAfterGc();
     await t.teardown();
     const m = process.memoryUsage();
     console.log(
       `${t.name}: ${totals.cases} cases, ${totals.faults} faults injected, ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
-        `rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`,
+        `heap after GC ${heapFirst?.toFixed(1)} MiB after the first batch -> ${heapLast.toFixed(1)} MiB at the end; rss ${(m.rss / 2 ** 20).toFixed(0)} MiB`,
     );
   }
   const m = process.memoryUsage();
