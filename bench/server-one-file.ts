@@ -6,8 +6,9 @@
 //                                              [--baseline GIT-REF]
 // --baseline adds rows for the server as of GIT-REF (its src/ compiled the same way), interleaved with
 // the working tree's, so that a change is measured against what it replaces in the same conditions.
-// The `sftp -D` rows time the whole sftp process (server start included); the `startup` column is
-// the median time of a session that only runs `pwd`, and `net` is the throughput with it taken off.
+// The `sftp -D` rows time the whole sftp process (server start included). Each of their runs is
+// paired with a session that only runs `pwd`, just before it: `startup` is the median of those, and
+// `net` the median over runs of the throughput with the run's own `pwd` time taken off.
 // `cpu` is the server process's user+system CPU seconds per run (median, from /usr/bin/time): on a
 // shared, busy machine it is steadier than wall-clock throughput.
 import { execFileSync, spawn } from 'node:child_process';
@@ -130,6 +131,8 @@ function withCpuTime(cmd: string[]): { cmd: string[]; cpu(): number } {
 interface Sample {
   secs: number;
   cpu: number;
+  /** sftp -D rows: the paired `pwd` session's seconds. */
+  startup?: number;
 }
 
 interface Contender {
@@ -141,20 +144,12 @@ interface Contender {
   /** The server command (for the start-up measure of sftp -D rows). */
   server: string[];
   direct: boolean;
-  /** Start-up seconds to take off (sftp -D rows). */
-  startup?: number;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-async function startupOf(server: string[]): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < 5; i++) t.push(await timed(() => sftpBatch(server, ['pwd'])));
-  return median(t);
 }
 
 function median(v: number[]): number {
@@ -164,9 +159,10 @@ function median(v: number[]): number {
 
 function direct(server: string[], command: string): () => Promise<Sample> {
   return async () => {
+    const startup = await timed(() => sftpBatch(server, ['pwd']));
     const t = withCpuTime(server);
     const secs = await timed(() => sftpBatch(t.cmd, [command]));
-    return { secs, cpu: t.cpu() };
+    return { secs, cpu: t.cpu(), startup };
   };
 }
 
@@ -234,13 +230,6 @@ async function main(): Promise<void> {
   }
   const contenders = all.filter((c) => !only || only.test(c.name));
 
-  const startup = new Map<string[], number>();
-  for (const c of contenders) {
-    if (!c.direct) continue;
-    if (!startup.has(c.server)) startup.set(c.server, await startupOf(c.server));
-    c.startup = startup.get(c.server);
-  }
-
   const samples = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < RUNS; i++) {
     for (const c of contenders) {
@@ -260,8 +249,8 @@ async function main(): Promise<void> {
       name: c.name,
       median: mib / med,
       best: mib / best,
-      startupMs: c.startup !== undefined ? c.startup * 1000 : undefined,
-      net: c.startup !== undefined ? mib / Math.max(1e-6, med - c.startup) : undefined,
+      startupMs: c.direct ? median(s.map((x) => x.startup!)) * 1000 : undefined,
+      net: c.direct ? median(s.map((x) => mib / Math.max(1e-3, x.secs - x.startup!))) : undefined,
       serverCpuSecs: median(s.map((x) => x.cpu)),
     };
   });

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { PacketType as T, StatusCode, SFTP_VERSION, packetTypeName } from '../protocol/constants.js';
-import { decodePacket, isKnownPacketType, peekHeader, type Packet } from '../protocol/packets.js';
+import { decodePacket, isKnownPacketType, peekHeader, type Packet, type PacketOf } from '../protocol/packets.js';
 import { PacketFramer, type OversizedPacket } from '../protocol/framing.js';
 import type { RequestPacket, SessionContext } from './context.js';
 import { statusReply } from './context.js';
@@ -18,6 +18,8 @@ import { statusFor } from './status-error.js';
  * `maxOutputBuffer` bytes of replies wait on the stream, and resumed as they drain, so memory stays
  * bounded whatever the client sends. Replies are written as soon as they are ready; the stream
  * buffers them, so a client that writes a whole window of requests before reading never deadlocks.
+ * Contiguous READs or WRITEs queued on one handle run as one vectored call (see IoBatch) and are
+ * answered in arrival order.
  */
 export class Session {
   private readonly framer: PacketFramer;
@@ -196,7 +198,9 @@ export class Session {
               ? await writeBatch(batch.requests as WriteRequest[], this.ctx, (r) => this.answer(r))
               : await readBatch(batch.requests as ReadRequest[], this.ctx, (r) => this.answer(r));
         } catch (err) {
-          replies = batch.requests.map((r) => this.failure(r, err));
+          // the handle's checks failed (or the read did): the same error answers each request
+          const first = this.failure(batch.requests[0]!, err) as PacketOf<typeof T.STATUS>;
+          replies = batch.requests.map((r) => ({ ...first, id: r.id }));
         }
         this.sendAll(replies);
       }),

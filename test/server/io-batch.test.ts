@@ -266,6 +266,26 @@ test('atomic-resume: a session cut after batched writes keeps the whole written 
   }
 });
 
+test('a batch on a handle that fails its checks answers every request with that error', async () => {
+  const t = tempDir();
+  try {
+    writeFileSync(path.join(t.dir, 'ro'), 'x'.repeat(100));
+    const calls = newCalls();
+    const s = await session(countingFs(t.dir, calls));
+    const h = await s.client.open('/ro', OpenFlags.READ);
+    const writes = await s.pipeline(Array.from({ length: 4 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 10, data: Buffer.alloc(10) })));
+    assert.deepEqual(writes.map(status), Array(4).fill(StatusCode.PERMISSION_DENIED));
+    const bogus = Buffer.from([9, 9, 9, 9]);
+    const reads = await s.pipeline(Array.from({ length: 3 }, (_, i) => ({ type: T.READ, handle: bogus, offset: i * 10, length: 10 })));
+    assert.deepEqual(reads.map(status), Array(3).fill(StatusCode.FAILURE));
+    assert.deepEqual(calls.writev, []);
+    assert.deepEqual(readFileSync(path.join(t.dir, 'ro'), 'utf8'), 'x'.repeat(100));
+    await s.end();
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('IoBatch takes only contiguous requests of its kind on its handle, within its bounds', () => {
   const h = Buffer.from([0, 0, 0, 1]);
   const other = Buffer.from([0, 0, 0, 2]);
