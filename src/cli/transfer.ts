@@ -128,6 +128,21 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
     return 1;
   }
+  // Ctrl-C (or SIGTERM) cancels: nothing more is sent, open handles are closed, temporary files removed.
+  // A second signal exits at once.
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write(`\nsftp-wire ${verb}: ${sig}: cancelling (again to quit at once)\n`);
+    interrupt.abort(Object.assign(new Error(`cancelled by ${sig}`), { name: 'AbortError', code: 'ABORT_ERR' }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const cancelled = (code: number) => (interrupt.signal.aborted ? 130 : code);
+  const stopListening = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   if (v.recursive) {
     try {
       return await runTree(client, {
@@ -135,10 +150,11 @@ export async function run(args: string[]): Promise<number> {
         src: verb === 'put' ? localArg : url.path,
         dst: verb === 'put' ? url.path : localArg,
         // atomic/resume apply to every file of the tree (TreeOptions), once the flags are accepted above.
-        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume },
+        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume, signal: interrupt.signal },
         quiet: v.quiet,
-      });
+      }).then(cancelled);
     } finally {
+      stopListening();
       await client.end();
     }
   }
@@ -152,6 +168,7 @@ export async function run(args: string[]): Promise<number> {
       atomic: v.atomic,
       resume: v.resume,
       verify,
+      signal: interrupt.signal,
       onProgress: (p) => progress.update(p),
     };
     let result;
@@ -182,8 +199,9 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     progress.finish();
     process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
-    return 1;
+    return cancelled(1);
   } finally {
+    stopListening();
     await client.end();
   }
 }
