@@ -82,6 +82,7 @@ test(`${SESSIONS} concurrent SSH sessions, each putting and getting ${FILES} fil
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ssh-server-child.ts');
   child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const c = child;
+  await within(ask(c, undefined, (m) => m.hello === true), 30_000, 'the server process loading');
   const ready = ask<{ port: number }>(c, { root, publicKey: key.public }, (m) => m.ready === true);
   const { port } = await within(ready, 30_000, 'the server process starting');
   const stats = (): Promise<Stats> => ask<Stats>(c, { cmd: 'stats' }, (m) => 'rss' in m);

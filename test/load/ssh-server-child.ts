@@ -1,7 +1,8 @@
 /**
  * An SFTP-over-SSH server in its own process for the load test, so that its memory is measured alone.
  * Started with fork(); prints nothing; talks over IPC:
- *   -> { root, publicKey }            (first message: configuration)
+ *   <- { hello: true }                (listening for messages)
+ *   -> { root, publicKey }            (configuration)
  *   <- { ready: true, port }
  *   -> { cmd: 'stats' }               <- { rss, peakRss, heapUsed, active, peakActive, sessions, openHandles, filesOpened, dirsOpened, maxRunning }
  *   -> { cmd: 'close' }               <- { closed: true } and the process exits
@@ -20,6 +21,7 @@ interface Config {
 const send = (m: unknown): void => void process.send?.(m);
 
 process.once('message', async (cfg: Config) => {
+  process.on('message', (m: { cmd?: string }) => void onCommand(m));
   const fs = new CountingFs(new LocalFs(cfg.root));
   const server = new SftpServer({ fs });
   let active = 0;
@@ -41,7 +43,7 @@ process.once('message', async (cfg: Config) => {
     users: [{ username: 'load', publicKeys: [cfg.publicKey] }],
   });
   send({ ready: true, port: running.port });
-  process.on('message', async (m: { cmd: string }) => {
+  async function onCommand(m: { cmd?: string }): Promise<void> {
     if (m.cmd === 'stats') {
       const mem = process.memoryUsage();
       peakRss = Math.max(peakRss, mem.rss);
@@ -63,5 +65,6 @@ process.once('message', async (cfg: Config) => {
       send({ closed: true });
       process.disconnect();
     }
-  });
+  }
 });
+send({ hello: true });
