@@ -8,6 +8,7 @@ import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
 import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
 import { planResume } from './resume-plan.js';
+import { closeHandle } from './close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import {
   downloadHandle,
@@ -132,7 +133,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     fh = undefined;
     // Close the remote handle before the commit: a get that rejects never changed the destination.
     remoteOpen = false;
-    await client.close(handle);
+    await closeHandle(client, handle, signal);
     if (mode !== 'direct') {
       await rename(writePath, target.path);
       committed = true;
@@ -163,7 +164,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     }
     throw err;
   } finally {
-    if (remoteOpen) await client.close(handle).catch(() => {});
+    if (remoteOpen) await closeHandle(client, handle, signal).catch(() => {});
   }
 }
 

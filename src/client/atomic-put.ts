@@ -9,6 +9,7 @@ import { recordOrphan, forgetOrphan, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, remoteReader, verifiedPrefix } from './resume-verify.js';
+import { abortGraceOf, closeHandle, untilAborted } from './close-handle.js';
 import {
   resolveUpload,
   uploadWith,
@@ -171,7 +172,7 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
         return { handle, startOffset: 0 };
       } catch (err) {
         // uploadWith closes only what openTarget returned: close what was opened here.
-        if (handle) await client.close(handle).catch(() => {});
+        if (handle) await closeHandle(client, handle, signal).catch(() => {});
         handle = undefined;
         throw err;
       }
@@ -211,14 +212,15 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       if (mode === 'resume') {
         if (err instanceof VerifyError && writePath) {
           // The partial is not what the source is, though it looked so: never continue it again.
-          await client.remove(writePath).catch(() => {});
+          await untilAborted(client.remove(writePath), signal, abortGraceOf(client)).catch(() => {});
           await checkpointer?.remove();
         } else await checkpointer?.flush();
         return;
       }
       if (mode !== 'atomic' || !writePath || committed) return;
       try {
-        await client.remove(writePath);
+        // Not waited for long past the caller's cancellation: unconfirmed, it is recorded as an orphan below.
+        await untilAborted(client.remove(writePath), signal, abortGraceOf(client));
       } catch (err) {
         if (!isNotFound(err)) await recordOrphan(stateDir, resolved!.path, writePath).catch(() => {});
         return;

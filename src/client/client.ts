@@ -53,6 +53,12 @@ export interface ClientOptions extends SessionOptions {
   chunkSize?: number;
   /** Default requests in flight per transfer (default 32). */
   requests?: number;
+  /**
+   * After a transfer's AbortSignal fires, how long its cleanup (the CLOSE of its handle, an atomic
+   * upload's REMOVE of its temporary file) still waits for the server's reply before the call rejects
+   * with an AbortError (default 1000 ms; 0: not at all). The request is sent either way.
+   */
+  abortGraceMs?: number;
 }
 
 /** The limits used when the server does not advertise limits@openssh.com: the draft's safe sizes. */

@@ -1,5 +1,6 @@
 import type { NameEntry } from '../protocol/index.js';
 import type { RequestOptions } from './session.js';
+import { closeHandle } from './close-handle.js';
 
 export interface ScandirOptions extends RequestOptions {
   /** READDIR requests kept in flight ahead of the caller (default 4, at least 1). */
@@ -51,8 +52,8 @@ export async function* scandir(client: DirReader, path: string, opts: ScandirOpt
     completed = true;
   } finally {
     // Requests still in flight after an early exit settle on their own (their results are caught above).
-    if (completed) await client.close(handle, reqOpts);
-    else if (opts.signal?.aborted) void client.close(handle).catch(() => {}); // sent, but not awaited past the caller's cancellation
-    else await client.close(handle, reqOpts).catch(() => {});
+    // The CLOSE is always sent, but its reply is not awaited long past the caller's cancellation.
+    if (completed) await closeHandle(client, handle, opts.signal);
+    else await closeHandle(client, handle, opts.signal).catch(() => {});
   }
 }

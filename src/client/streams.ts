@@ -3,6 +3,7 @@ import type { Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import type { OpenMode } from './flags.js';
 import { readChunks } from './transfer-read.js';
+import { closeHandle as closeRemote } from './close-handle.js';
 
 export interface ReadStreamOptions {
   /** Open flags (default 'r'). */
@@ -37,8 +38,8 @@ export function createReadStream(client: SftpClient, path: string, opts: ReadStr
       ok = true;
     } finally {
       if (autoClose) {
-        if (ok) await client.close(handle);
-        else await client.close(handle).catch(() => {});
+        if (ok) await closeRemote(client, handle, opts.signal);
+        else await closeRemote(client, handle, opts.signal).catch(() => {});
       }
     }
   }
@@ -109,7 +110,7 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
   const closeHandle = async () => {
     const h = handle;
     handle = undefined;
-    if (h && autoClose) await client.close(h);
+    if (h && autoClose) await closeRemote(client, h, opts.signal);
   };
 
   return new Writable({
@@ -160,7 +161,7 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
     destroy(err, cb) {
       const h = handle;
       handle = undefined;
-      if (h && autoClose) client.close(h).then(() => cb(err), () => cb(err));
+      if (h && autoClose) closeRemote(client, h, opts.signal).then(() => cb(err), () => cb(err));
       else cb(err);
     },
   });

@@ -5,6 +5,7 @@ import { readChunks } from './transfer-read.js';
 import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from './transfer-write.js';
 import { atomicGet } from './atomic-get.js';
 import { atomicPut, atomicWriteFile } from './atomic-put.js';
+import { closeHandle } from './close-handle.js';
 
 export interface TransferProgress {
   /** Bytes transferred so far (acknowledged by the server for uploads, written locally for downloads). */
@@ -169,7 +170,7 @@ export async function openForRead(client: SftpClient, remotePath: string, signal
   try {
     return { handle, attrs: await client.fstat(handle, { signal }) };
   } catch (err) {
-    await client.close(handle).catch(() => {});
+    await closeHandle(client, handle, signal).catch(() => {});
     throw err;
   }
 }
@@ -201,11 +202,11 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
     await fh.close();
     fh = undefined;
     remoteOpen = false;
-    await client.close(handle);
+    await closeHandle(client, handle, t.signal);
     return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
   } finally {
     if (fh) await fh.close().catch(() => {});
-    if (remoteOpen) await client.close(handle).catch(() => {});
+    if (remoteOpen) await closeHandle(client, handle, t.signal).catch(() => {});
   }
 }
 
@@ -232,10 +233,10 @@ export async function readFile(client: SftpClient, remotePath: string, opts: Tra
       { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath },
     );
     remoteOpen = false;
-    await client.close(handle);
+    await closeHandle(client, handle, t.signal);
     return Buffer.concat(parts, total);
   } finally {
-    if (remoteOpen) await client.close(handle).catch(() => {});
+    if (remoteOpen) await closeHandle(client, handle, t.signal).catch(() => {});
   }
 }
 
@@ -329,11 +330,11 @@ export async function uploadWith(
       preserved = true;
     }
     open = false;
-    await client.close(target.handle);
+    await closeHandle(client, target.handle, t.signal); // a CLOSE error (or an abort) fails the upload: nothing is committed
     await hooks.commit?.(target);
     return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved, ...PLAIN, resumedFrom: start };
   } catch (err) {
-    if (open && target) await client.close(target.handle).catch(() => {});
+    if (open && target) await closeHandle(client, target.handle, t.signal).catch(() => {});
     if (hooks.abort) await hooks.abort(target, err).catch(() => {});
     throw err;
   }

@@ -7,6 +7,7 @@ import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './t
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
 import { Pending, spawnListers, TreeRun } from './tree-run.js';
+import { closeHandle as closeRemote } from './close-handle.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
 interface GetContext {
@@ -94,7 +95,7 @@ async function lister(ctx: GetContext, queue: DirQueue): Promise<void> {
     if (!dir) return;
     try {
       if (!(await dir.ready)) continue;
-      for await (const e of client.scandir(dir.src)) {
+      for await (const e of client.scandir(dir.src, { signal: run.signal })) {
         if (run.stopped) break;
         if (e.filename === '.' || e.filename === '..') continue;
         await visit(ctx, dir, e, queue);
@@ -284,7 +285,7 @@ async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: str
     run.fail(rel, err);
   } finally {
     await pending.all().catch(() => {});
-    if (handle) await client.close(handle).catch(() => {});
+    if (handle) await closeRemote(client, handle, run.signal).catch(() => {});
     if (local) await (await local.catch(() => undefined))?.close().catch(() => {});
   }
 }
@@ -309,10 +310,10 @@ async function refetch(ctx: GetContext, src: string, fh: FileHandle): Promise<At
     });
     await fh.truncate(n);
     open = false;
-    await client.close(handle);
+    await closeRemote(client, handle, run.signal);
     return attrs;
   } finally {
-    if (open) await client.close(handle).catch(() => {});
+    if (open) await closeRemote(client, handle, run.signal).catch(() => {});
   }
 }
 

@@ -7,6 +7,7 @@ import { SourceChangedError } from './errors.js';
 import { preservedAttrs, put, resolveUpload } from './transfer.js';
 import { TreeDir } from './tree-dirs.js';
 import { childRel, remoteJoin } from './tree-names.js';
+import { closeHandle as closeRemote } from './close-handle.js';
 import { isSessionFailure, Pending, TreeRun, TreeStopped } from './tree-run.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
@@ -308,7 +309,7 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
     if (handle) {
       // Not closed yet (a local read failed, or the run stopped): requests already sent go first.
       await pending.all().catch(() => {});
-      await client.close(handle).catch(() => {});
+      await closeRemote(client, handle, run.signal).catch(() => {});
     } else await pending.all().catch(() => {});
     await fh?.close().catch(() => {});
   }

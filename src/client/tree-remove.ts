@@ -52,7 +52,7 @@ async function lister(run: TreeRun, queue: DirQueue): Promise<void> {
     const dir = await queue.next();
     if (!dir) return;
     try {
-      for await (const e of run.client.scandir(dir.src)) {
+      for await (const e of run.client.scandir(dir.src, { signal: run.signal })) {
         if (run.stopped) break;
         if (e.filename === '.' || e.filename === '..') continue;
         await visit(run, dir, e, queue);

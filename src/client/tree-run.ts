@@ -1,6 +1,7 @@
 import { SftpError, SftpProtocolError } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import { AbortError, abortError } from './errors.js';
+import { closeHandle as closeRemote } from './close-handle.js';
 import { TreeWindow } from './tree-window.js';
 import { TreeError, emptyTreeResult, type TreeProgress, type TreeResult } from './tree-types.js';
 
@@ -73,7 +74,8 @@ export class TreeRun {
   private tasks = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly onAbort: (() => void) | undefined;
-  private readonly signal: AbortSignal | undefined;
+  /** The caller's signal: a CLOSE is never awaited past it. */
+  readonly signal: AbortSignal | undefined;
   private readonly onProgress: ((p: TreeProgress) => void) | undefined;
 
   constructor(
@@ -186,7 +188,8 @@ export class TreeRun {
 
   /**
    * CLOSE a handle through the window; once the run has stopped, straight to the session instead
-   * (a handle is always closed, whatever happened).
+   * (a handle is always closed, whatever happened). The CLOSE is always sent, but once the caller's
+   * signal fires its reply is awaited only for the client's abortGraceMs (then this rejects with an AbortError).
    */
   async closeHandle(handle: Buffer): Promise<void> {
     let sent = false;
@@ -195,13 +198,13 @@ export class TreeRun {
         0,
         () => {
           sent = true;
-          return this.client.close(handle);
+          return closeRemote(this.client, handle, this.signal);
         },
         true,
       );
     } catch (err) {
       if (sent) throw err;
-      await this.client.close(handle);
+      await closeRemote(this.client, handle, this.signal);
     }
   }
 

@@ -1,0 +1,95 @@
+import { abortError } from './errors.js';
+
+/** What closeHandle needs of a client. */
+export interface HandleCloser {
+  close(handle: Buffer): Promise<void>;
+  readonly options?: { abortGraceMs?: number };
+}
+
+/**
+ * Callbacks waiting for a signal, with ONE 'abort' listener per signal however many wait on it: a tree
+ * of thousands of files shares the caller's signal, and a listener each would trip Node's
+ * MaxListeners warning. The listener is removed when nobody waits any more.
+ */
+const waiting = new WeakMap<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
+
+function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  let w = waiting.get(signal);
+  if (!w) {
+    const fns = new Set<() => void>();
+    const listener = () => {
+      waiting.delete(signal);
+      for (const f of fns) f();
+    };
+    w = { fns, listener };
+    waiting.set(signal, w);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const entry = w;
+  const own = () => fn(); // its own identity, so that the same function may wait twice
+  entry.fns.add(own);
+  return () => {
+    if (!entry.fns.delete(own) || entry.fns.size > 0 || waiting.get(signal) !== entry) return;
+    waiting.delete(signal);
+    signal.removeEventListener('abort', entry.listener);
+  };
+}
+
+/** After an abort, how long a cleanup request's reply is still awaited by default (ClientOptions.abortGraceMs). */
+export const DEFAULT_ABORT_GRACE_MS = 1000;
+
+/** The grace a client was configured with (ClientOptions.abortGraceMs), or the default. */
+export function abortGraceOf(client: { readonly options?: { abortGraceMs?: number } }): number {
+  const g = client.options?.abortGraceMs;
+  return g !== undefined && g >= 0 ? g : DEFAULT_ABORT_GRACE_MS;
+}
+
+/**
+ * Settle as `p` does, unless `signal` fires first: then `p` is still awaited for at most `graceMs`
+ * (a live server answers a cleanup request quickly, and the caller then knows it was done), after
+ * which this rejects with an AbortError and `p`'s outcome is dropped (never an unhandled rejection).
+ * A signal that has already fired starts the grace at once.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, graceMs = 0): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let forget: () => void = () => {};
+    const giveUp = () => {
+      p.catch(() => {});
+      reject(abortError(signal));
+    };
+    const fired = () => {
+      if (graceMs <= 0) return giveUp();
+      timer = setTimeout(giveUp, graceMs);
+    };
+    const done = () => {
+      forget();
+      if (timer) clearTimeout(timer);
+    };
+    p.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e);
+      },
+    );
+    if (signal.aborted) fired();
+    else forget = onAbort(signal, fired);
+  });
+}
+
+/**
+ * CLOSE a handle without holding the caller long past its cancellation. The CLOSE is always sent
+ * (also when the signal has already fired, and also when it waits for room in the session's window): a
+ * handle is never left open on the server because its caller gave up. The call settles as the CLOSE
+ * does (a server error rejects: on a success path that is a failure, and an atomic commit depends on
+ * it); once `signal` has fired the reply is awaited for at most the client's `abortGraceMs` (default
+ * 1 s), then the call rejects with an AbortError and the session consumes and drops the late reply.
+ */
+export function closeHandle(client: HandleCloser, handle: Buffer, signal?: AbortSignal): Promise<void> {
+  return untilAborted(client.close(handle), signal, abortGraceOf(client));
+}
