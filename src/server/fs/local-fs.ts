@@ -1,23 +1,14 @@
 import fsp, { type FileHandle } from 'node:fs/promises';
-import { constants as C, type Stats } from 'node:fs';
+import { constants as C } from 'node:fs';
 import path from 'node:path';
-import type { FileStats, FileSystem, FsDir, FsDirEntry, FsFile, FsStatVfs, OpenOptions, SetStats } from './file-system.js';
+import type { FileStats, FileSystem, FsDir, FsFile, FsStatVfs, OpenOptions, SetStats } from './file-system.js';
+import { LocalDir, statsFromNode } from './local-dir.js';
 import { fsError, errnoOf } from './fs-error.js';
 import { Jail, O_PATH } from './jail.js';
 import { normalizeVirtual, virtualBasename, virtualDirname, joinVirtual } from './vpath.js';
 import { systemNames } from '../users.js';
 
-export function statsFromNode(st: Stats): FileStats {
-  return {
-    mode: st.mode,
-    size: st.size,
-    uid: st.uid,
-    gid: st.gid,
-    atime: Math.floor(st.atimeMs / 1000),
-    mtime: Math.floor(st.mtimeMs / 1000),
-    nlink: st.nlink,
-  };
-}
+export { statsFromNode };
 
 function openFlags(o: OpenOptions): number {
   let f = o.read && o.write ? C.O_RDWR : o.write ? C.O_WRONLY : C.O_RDONLY;
@@ -96,41 +87,6 @@ class LocalFile implements FsFile {
   }
 }
 
-class LocalDir implements FsDir {
-  private dir: Awaited<ReturnType<typeof fsp.opendir>> | null = null;
-  constructor(
-    /** A path that reaches the directory itself (pinned /proc path, or its real path). */
-    private readonly dirPath: string,
-    private readonly pin: FileHandle | null,
-  ) {}
-  async read(max: number): Promise<FsDirEntry[] | null> {
-    this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: Math.min(Math.max(max, 1), 256) });
-    const names: string[] = [];
-    while (names.length < max) {
-      const ent = await this.dir.read();
-      if (!ent) break;
-      names.push(ent.name);
-    }
-    if (names.length === 0) return null;
-    return Promise.all(
-      names.map(async (name): Promise<FsDirEntry> => {
-        try {
-          return { name, stats: statsFromNode(await fsp.lstat(path.join(this.dirPath, name))) };
-        } catch {
-          return { name };
-        }
-      }),
-    );
-  }
-  async close(): Promise<void> {
-    try {
-      await this.dir?.close();
-    } finally {
-      await this.pin?.close();
-    }
-  }
-}
-
 /**
  * The local file system under one root directory. `..`, absolute paths and symlinks never reach
  * outside the root: every name is resolved inside a checked parent directory (see Jail).
@@ -157,11 +113,11 @@ export class LocalFs implements FileSystem {
       return this.jail.at(target, async (p) => {
         const st = await fsp.lstat(p);
         if (!st.isDirectory()) throw fsError('ENOTDIR');
-        return new LocalDir(p, null);
+        return new LocalDir(p);
       });
     }
     const pin = await this.jail.at(target, (p) => fsp.open(p, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
-    return new LocalDir(this.jail.fdPath(pin.fd), pin);
+    return new LocalDir(this.jail.fdPath(pin.fd), { onClose: () => pin.close() });
   }
 
   async stat(vpath: string): Promise<FileStats> {

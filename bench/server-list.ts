@@ -1,0 +1,277 @@
+// Server listing speed: one directory of many entries listed by our SftpClient (scandir) from our
+// SftpServer (`sftp-wire serve --stdio`, compiled so node starts in milliseconds) and from OpenSSH's
+// sftp-server, both on a child's stdin/stdout. Every contender runs once per round, interleaved; the
+// table shows medians over the rounds.
+//   node --import tsx bench/server-list.ts [--entries 100000] [--runs 5] [--only REGEX] [--json FILE]
+//                                           [--baseline GIT-REF] [--openssh-client] [--cpu-prof DIR]
+// --baseline adds a row for the server as of GIT-REF (its src/ compiled the same way), interleaved with
+// the working tree's, so a change is measured against what it replaces in the same conditions.
+// --cpu-prof DIR runs our server (working tree) under `node --cpu-prof`, one .cpuprofile per session in DIR.
+// --openssh-client adds rows where OpenSSH's `sftp -D SERVER` runs `ls -l` (whole process timed).
+// Columns: `first` = milliseconds to the first entry, `total` = seconds for the whole listing,
+// `cpu` = the server process's user+system CPU seconds (median, from /usr/bin/time), `replies` =
+// NAME replies per listing. After the runs, the longnames of ours and OpenSSH's are compared
+// entry by entry (a mismatch is printed, not hidden).
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SftpClient } from '../src/client/client.js';
+import { joinStreams } from '../test/support/openssh.js';
+
+const SFTP = '/usr/bin/sftp';
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+const TIME = '/usr/bin/time';
+const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const { values } = parseArgs({
+  options: {
+    entries: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    baseline: { type: 'string' },
+    'openssh-client': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    'usage: node --import tsx bench/server-list.ts [--entries N] [--runs N] [--only REGEX] [--json FILE] [--baseline GIT-REF] [--openssh-client] [--cpu-prof DIR]\n',
+  );
+  process.exit(0);
+}
+const ENTRIES = Number(values.entries);
+const RUNS = Number(values.runs);
+const only = values.only ? new RegExp(values.only) : undefined;
+
+const work = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-list-'));
+const root = join(work, 'root');
+const DIR = 'big';
+
+/** N empty files with names of varied length, a few subdirectories and symlinks among them. */
+function makeDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < ENTRIES; i++) {
+    const name = `entry-${i.toString(36)}-${'x'.repeat(i % 17)}`;
+    if (i % 1000 === 1) mkdirSync(join(dir, name));
+    else closeSync(openSync(join(dir, name), 'w'));
+  }
+}
+
+/** Compile the server side of `srcDir` (a checkout's src/) once; returns the `serve --stdio` command. */
+function compileServer(srcDir: string, outDir: string, nodeFlags: string[] = []): string[] {
+  const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
+    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
+  try {
+    execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
+  } catch {
+    // type errors elsewhere still emit JavaScript; a missing output below is the real failure
+  }
+  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  const main = join(outDir, 'cli/main.js');
+  statSync(main);
+  return [process.execPath, ...nodeFlags, main, 'serve', '--stdio', '--root', root];
+}
+
+/** The src/ of a git revision, extracted into the work directory. */
+function checkoutSrc(ref: string): string {
+  const dir = join(work, `src-${ref.replace(/[^\w.-]/g, '_')}`);
+  mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['archive', ref, 'src'], { cwd: REPO, maxBuffer: 256 << 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  return join(dir, 'src');
+}
+
+let timeFiles = 0;
+/** A server command wrapped in /usr/bin/time, writing its CPU seconds to a fresh file. */
+function withCpuTime(cmd: string[]): { cmd: string[]; cpu(): number } {
+  const file = join(work, `cpu-${timeFiles++}.txt`);
+  return {
+    cmd: [TIME, '-f', '%U,%S', '-o', file, ...cmd],
+    cpu() {
+      const [u, sys] = readFileSync(file, 'utf8').trim().split('\n').at(-1)!.split(',').map(Number);
+      rmSync(file, { force: true });
+      return u! + sys!;
+    },
+  };
+}
+
+interface Sample {
+  secs: number;
+  firstMs: number;
+  cpu: number;
+  replies: number;
+}
+
+interface Contender {
+  name: string;
+  run(): Promise<Sample>;
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+/** Longnames by filename of the last listing per server (for the comparison at the end). */
+const longnames = new Map<string, Map<string, string>>();
+
+/** One client session per run, against a freshly spawned server child; only the listing is timed. */
+function viaClient(label: string, server: string[], remote: string): () => Promise<Sample> {
+  return async () => {
+    const t = withCpuTime(server);
+    const child = spawn(t.cmd[0]!, t.cmd.slice(1), { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const client = await SftpClient.fromStream(joinStreams(child.stdin!, child.stdout!));
+    let count = 0;
+    let replies = 0;
+    let firstMs = 0;
+    let secs = 0;
+    const names = new Map<string, string>();
+    try {
+      const t0 = now();
+      // readdir batch by batch, as scandir does, counting replies
+      const handle = await client.opendir(remote);
+      const inFlight: Array<Promise<unknown>> = [];
+      let eof = false;
+      const ask = (): void => {
+        inFlight.push(client.readdir(handle));
+      };
+      for (let i = 0; i < 4; i++) ask();
+      while (inFlight.length > 0) {
+        const batch = (await inFlight.shift()) as Array<{ filename: string; longname: string }> | null;
+        if (!batch || batch.length === 0) {
+          eof = true;
+          continue;
+        }
+        if (!eof) ask();
+        if (count === 0) firstMs = (now() - t0) * 1000;
+        replies++;
+        count += batch.length;
+        for (const e of batch) names.set(e.filename, e.longname);
+      }
+      await client.close(handle);
+      secs = now() - t0;
+    } finally {
+      await client.end();
+      child.stdin!.end();
+      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(k);
+    }
+    if (names.size !== ENTRIES + 2 || count !== ENTRIES + 2) {
+      throw new Error(`${label}: listed ${count} entries (${names.size} distinct), expected ${ENTRIES + 2}`);
+    }
+    longnames.set(label, names);
+    return { secs, firstMs, cpu: t.cpu(), replies };
+  };
+}
+
+/** OpenSSH's own client: `sftp -D SERVER -b -` running `ls -l DIR`; the whole process is timed. */
+function viaOpenSshClient(server: string[], remote: string): () => Promise<Sample> {
+  return async () => {
+    const t = withCpuTime(server);
+    const t0 = now();
+    let lines = 0;
+    await new Promise<void>((resolveRun, reject) => {
+      const child = spawn(SFTP, ['-q', '-D', t.cmd.join(' '), '-b', '-'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      let tail = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        const s = tail + d.toString('latin1');
+        const parts = s.split('\n');
+        tail = parts.pop()!;
+        lines += parts.length;
+      });
+      child.stderr!.on('data', (d) => (err += d));
+      child.stdin!.end(`ls -l ${remote}\n`);
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolveRun() : reject(new Error(`sftp -D: exit ${code}: ${err.trim()}`))));
+    });
+    const secs = now() - t0;
+    // the batch echo line plus one per entry (sftp hides dot files)
+    if (lines < ENTRIES) throw new Error(`sftp ls -l printed ${lines} lines, expected at least ${ENTRIES}`);
+    return { secs, firstMs: Number.NaN, cpu: t.cpu(), replies: Number.NaN };
+  };
+}
+
+async function main(): Promise<void> {
+  if (/\s/.test(work)) throw new Error('temporary directory with spaces');
+  process.stdout.write(`creating ${ENTRIES} entries...\n`);
+  makeDirectory(join(root, DIR));
+  // the compiled files import ssh2 etc. from the repository's node_modules
+  execFileSync('ln', ['-sfn', join(REPO, 'node_modules'), join(work, 'node_modules')]);
+  const profFlags = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
+  const servers: Array<{ label: string; cmd: string[]; remote: string }> = [
+    { label: 'openssh sftp-server', cmd: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`], remote: DIR },
+    { label: 'sftp-wire serve', cmd: compileServer(join(REPO, 'src'), join(work, 'build'), profFlags), remote: `/${DIR}` },
+  ];
+  if (values.baseline) {
+    servers.push({ label: `sftp-wire@${values.baseline}`, cmd: compileServer(checkoutSrc(values.baseline), join(work, 'build-base')), remote: `/${DIR}` });
+  }
+  const all: Contender[] = servers.map((s) => ({ name: `SftpClient <- ${s.label}`, run: viaClient(s.label, s.cmd, s.remote) }));
+  if (values['openssh-client']) {
+    for (const s of servers) {
+      const direct = s.label === 'openssh sftp-server' ? [SFTP_SERVER] : s.cmd;
+      all.push({ name: `sftp ls -l <- ${s.label}`, run: viaOpenSshClient(direct, s.label === 'openssh sftp-server' ? `${DIR}` : `/${DIR}`) });
+    }
+  }
+  const contenders = all.filter((c) => !only || only.test(c.name));
+  const samples = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const c of contenders) samples.get(c.name)!.push(await c.run());
+  }
+
+  const rows = contenders.map((c) => {
+    const s = samples.get(c.name)!;
+    return {
+      name: c.name,
+      totalSecs: median(s.map((x) => x.secs)),
+      bestSecs: Math.min(...s.map((x) => x.secs)),
+      firstMs: median(s.map((x) => x.firstMs)),
+      serverCpuSecs: median(s.map((x) => x.cpu)),
+      replies: median(s.map((x) => x.replies)),
+    };
+  });
+  process.stdout.write(`one directory of ${ENTRIES} entries, ${RUNS} runs, medians (node ${process.version})\n`);
+  process.stdout.write(`${'contender'.padEnd(44)} ${'total s'.padStart(8)} ${'best s'.padStart(8)} ${'first ms'.padStart(9)} ${'cpu s'.padStart(6)} ${'replies'.padStart(8)}\n`);
+  for (const r of rows) {
+    const f = (v: number, d: number, w: number): string => (Number.isNaN(v) ? '' : v.toFixed(d)).padStart(w);
+    process.stdout.write(
+      `${r.name.padEnd(44)} ${f(r.totalSecs, 3, 8)} ${f(r.bestSecs, 3, 8)} ${f(r.firstMs, 1, 9)} ${f(r.serverCpuSecs, 2, 6)} ${f(r.replies, 0, 8)}\n`,
+    );
+  }
+
+  const theirs = longnames.get('openssh sftp-server');
+  const ours = longnames.get('sftp-wire serve');
+  if (theirs && ours) {
+    let differ = 0;
+    let differInSpacing = 0;
+    let example = '';
+    const squeeze = (s: string | undefined): string => (s ?? '').replace(/ +/g, ' ');
+    for (const [name, l] of ours) {
+      if (name === '.' || name === '..') continue; // not the same directories ("." of the served root)
+      const t = theirs.get(name);
+      if (t === l) continue;
+      if (squeeze(t) === squeeze(l)) differInSpacing++;
+      else if (differ++ === 0) example = `\n  ours:    ${l}\n  openssh: ${t}`;
+    }
+    process.stdout.write(`longnames vs OpenSSH's: ${differ} differ, ${differInSpacing} differ only in spacing${example}\n`);
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify({ entries: ENTRIES, runs: RUNS, rows }, null, 2) + '\n');
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`server-list: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));

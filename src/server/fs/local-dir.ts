@@ -1,0 +1,169 @@
+import fs, { type Dir, type Stats } from 'node:fs';
+import fsp from 'node:fs/promises';
+import type { FileStats, FsDir, FsDirEntry } from './file-system.js';
+
+export function statsFromNode(st: Stats): FileStats {
+  return {
+    mode: st.mode,
+    size: st.size,
+    uid: st.uid,
+    gid: st.gid,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+    nlink: st.nlink,
+  };
+}
+
+/**
+ * How long one batch of a directory may be read and lstat'ed synchronously (milliseconds). Reading
+ * names and lstat of a name just read are normally cache hits of a microsecond or two, far cheaper
+ * than a trip through the thread pool; a batch that takes longer than this (a cold disk, a network
+ * file system, or just a busy machine) finishes on the thread pool, and the next batches go there
+ * too — 1, 2, 4 ... up to MAX_ASYNC_RUN of them while batches keep being slow — so a slow directory
+ * never stalls other sessions for long.
+ */
+export const SYNC_LSTAT_BUDGET_MS = 4;
+const MAX_ASYNC_RUN = 64;
+
+/** Entries read from the directory per getdents call of Node's Dir. */
+const DIR_BUFFER = 512;
+
+/** lstat on the thread pool (callback form: about half the CPU of fs.promises per call). */
+function lstatAsync(p: string): Promise<FileStats | undefined> {
+  return new Promise((resolve) => fs.lstat(p, (err, st) => resolve(err ? undefined : statsFromNode(st))));
+}
+
+function lstatSyncOrUndefined(p: string): FileStats | undefined {
+  try {
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    return st ? statsFromNode(st) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a batch may still make its file system calls synchronously: it started synchronous, and
+ * less than SYNC_LSTAT_BUDGET_MS have passed since it began (looked at every 8 calls).
+ */
+class BatchClock {
+  private readonly t0 = performance.now();
+  overrun = false;
+  constructor(
+    readonly sync: boolean,
+    private readonly budgetMs: number,
+  ) {}
+  inTime(i: number): boolean {
+    if (!this.sync || this.overrun) return false;
+    if ((i & 7) === 7 && performance.now() - this.t0 > this.budgetMs) this.overrun = true;
+    return !this.overrun;
+  }
+}
+
+/**
+ * A directory of the local file system read in batches: names from Node's Dir, each entry lstat'ed
+ * through `dirPath` (a path that reaches the directory itself, e.g. its pinned /proc/self/fd path).
+ * The calls are synchronous while they are fast (see SYNC_LSTAT_BUDGET_MS), on the thread pool
+ * otherwise. Once a batch is handed out, the next one is read ahead (after the current turn of the
+ * event loop, so the reply carrying this one leaves first).
+ */
+export class LocalDir implements FsDir {
+  private dir: Dir | null = null;
+  /** The directory reported its end. */
+  private ended = false;
+  /** Every entry was handed out. */
+  private exhausted = false;
+  private closed = false;
+  /** Entries read and not handed out yet. */
+  private carry: FsDirEntry[] = [];
+  /** The next batch, read ahead. */
+  private ahead: Promise<FsDirEntry[] | null> | null = null;
+  /** Calls to read() run one after another. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Batches still to read on the thread pool after a slow one, and the length of the next such run. */
+  private asyncLeft = 0;
+  private asyncRun = 1;
+
+  private readonly onClose: () => Promise<void>;
+  private readonly syncBudgetMs: number;
+
+  constructor(
+    private readonly dirPath: string,
+    opts: { onClose?: () => Promise<void>; syncBudgetMs?: number } = {},
+  ) {
+    this.onClose = opts.onClose ?? (async () => undefined);
+    this.syncBudgetMs = opts.syncBudgetMs ?? SYNC_LSTAT_BUDGET_MS;
+  }
+
+  read(max: number): Promise<FsDirEntry[] | null> {
+    const n = Math.max(1, Math.floor(max));
+    const run = this.chain.then(() => this.readNext(n));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readNext(max: number): Promise<FsDirEntry[] | null> {
+    if (this.closed) return null;
+    while (this.carry.length < max && !this.exhausted && !this.closed) {
+      const next = this.ahead ?? this.readBatch(max);
+      this.ahead = null;
+      const batch = await next;
+      if (batch === null) this.exhausted = true;
+      else for (const e of batch) this.carry.push(e);
+    }
+    const out = this.carry.length <= max ? this.carry : this.carry.slice(0, max);
+    this.carry = out === this.carry ? [] : this.carry.slice(max);
+    if (!this.exhausted && !this.closed && this.ahead === null) {
+      this.ahead = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.readBatch(max));
+      this.ahead.catch(() => undefined); // its error is seen by the read() that takes it
+    }
+    return out.length > 0 ? out : null;
+  }
+
+  /** Up to `max` entries with their lstat; null at the end. */
+  private async readBatch(max: number): Promise<FsDirEntry[] | null> {
+    if (this.closed || this.ended) return null;
+    const dir = (this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: DIR_BUFFER }));
+    const clock = new BatchClock(this.asyncLeft === 0, this.syncBudgetMs);
+    if (!clock.sync) this.asyncLeft--;
+    const names: string[] = [];
+    while (names.length < max) {
+      const ent = clock.inTime(names.length) ? dir.readSync() : await dir.read();
+      if (!ent) {
+        this.ended = true;
+        break;
+      }
+      names.push(ent.name);
+    }
+    const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
+    const out: FsDirEntry[] = [];
+    let i = 0;
+    for (; i < names.length && clock.inTime(i); i++) out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });
+    if (i < names.length) {
+      const rest = names.slice(i);
+      const stats = await Promise.all(rest.map((n) => lstatAsync(prefix + n)));
+      for (let k = 0; k < rest.length; k++) out.push({ name: rest[k]!, stats: stats[k] });
+    }
+    if (clock.sync) {
+      if (clock.overrun) {
+        this.asyncLeft = this.asyncRun;
+        this.asyncRun = Math.min(MAX_ASYNC_RUN, this.asyncRun * 2);
+      } else this.asyncRun = 1;
+    }
+    return out.length > 0 ? out : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const pending = this.ahead;
+    this.ahead = null;
+    try {
+      await this.chain;
+      await pending?.catch(() => undefined);
+      await this.dir?.close();
+    } finally {
+      await this.onClose();
+    }
+  }
+}
