@@ -1,4 +1,4 @@
-import type { FsDir, FsFile } from './fs/file-system.js';
+import type { FsDir, FsDirEntry, FsFile } from './fs/file-system.js';
 import type { Upload } from './atomic/upload-store.js';
 import { StatusCode } from '../protocol/constants.js';
 import { StatusError, badHandle } from './status-error.js';
@@ -18,6 +18,10 @@ export interface DirHandleEntry {
   dir: FsDir;
   /** "." and ".." were sent. */
   dotsSent: boolean;
+  /** Entries read from the directory that did not fit in the last NAME reply: the next one starts with them. */
+  carry?: FsDirEntry[];
+  /** READDIR replies sent so far. */
+  replies?: number;
 }
 export type HandleEntry = FileHandleEntry | DirHandleEntry;
 

@@ -119,8 +119,9 @@ for (const storage of storages) {
       assert.match(s.message, /^EEXIST/);
       for (let i = 0; i < 230; i++) await c.writeFile(`/dir/f${i}`, Buffer.from(String(i)));
       const batches = await c.names('/dir');
-      assert.ok(batches.length >= 3, `expected several batches, got ${batches.length}`);
-      for (const b of batches) assert.ok(b.length <= 100);
+      // the first reply is small (100 names, like OpenSSH's), later ones are filled by size
+      assert.ok(batches.length >= 2, `expected several batches, got ${batches.length}`);
+      assert.equal(batches[0]!.length, 100);
       const names = batches.flat().map((e) => e.filename);
       assert.equal(names.length, 232);
       assert.ok(names.includes('.') && names.includes('..'));
