@@ -15,16 +15,48 @@ function typeChar(mode: number): string {
   }
 }
 
-/** `rwxr-xr-x`-style permission string (with setuid/setgid/sticky), as `ls -l` prints it. */
-export function modeString(mode: number): string {
+/** Mode strings by the bits they show (type and permission bits): at most 65,536 entries. */
+const modeStrings = new Map<number, string>();
+
+function buildModeString(mode: number): string {
   const bits = 'rwxrwxrwx';
-  let s = '';
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : '-';
-  const chars = s.split('');
+  const chars: string[] = [];
+  for (let i = 0; i < 9; i++) chars.push(mode & (1 << (8 - i)) ? bits[i]! : '-');
   if (mode & 0o4000) chars[2] = chars[2] === 'x' ? 's' : 'S';
   if (mode & 0o2000) chars[5] = chars[5] === 'x' ? 's' : 'S';
   if (mode & 0o1000) chars[8] = chars[8] === 'x' ? 't' : 'T';
   return typeChar(mode) + chars.join('');
+}
+
+/** `rwxr-xr-x`-style permission string (with setuid/setgid/sticky), as `ls -l` prints it. */
+export function modeString(mode: number): string {
+  const key = mode & (FileType.MASK | 0o7777);
+  let s = modeStrings.get(key);
+  if (s === undefined) modeStrings.set(key, (s = buildModeString(key)));
+  return s;
+}
+
+const pad2 = (n: number, fill: string): string => (n < 10 ? fill + n : String(n));
+
+/**
+ * "Mon dd HH:MM" (recent) or "Mon dd  YYYY" for seconds since the epoch, in UTC. The last few are
+ * remembered: the files of one directory often share a modification time.
+ */
+const whenCache = new Map<number, string>();
+const WHEN_CACHE_MAX = 256;
+
+function whenColumn(mtime: number, recent: boolean): string {
+  const key = recent ? mtime : -1 - mtime;
+  let s = whenCache.get(key);
+  if (s !== undefined) return s;
+  const d = new Date(mtime * 1000);
+  const when = recent
+    ? `${pad2(d.getUTCHours(), '0')}:${pad2(d.getUTCMinutes(), '0')}`
+    : String(d.getUTCFullYear()).padStart(5);
+  s = `${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCDate(), ' ')} ${when.padStart(5)}`;
+  if (whenCache.size >= WHEN_CACHE_MAX) whenCache.clear();
+  whenCache.set(key, s);
+  return s;
 }
 
 /**
@@ -42,12 +74,7 @@ export function formatLongname(
   const links = String(opts.links ?? 1).padStart(3);
   const size = String(attrs.size ?? 0).padStart(8);
   const mtime = attrs.mtime ?? 0;
-  const d = new Date(mtime * 1000);
   const now = opts.now ?? Date.now() / 1000;
   const recent = mtime <= now + 3600 && now - mtime < 182 * 24 * 3600;
-  const day = String(d.getUTCDate()).padStart(2);
-  const when = recent
-    ? `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
-    : String(d.getUTCFullYear()).padStart(5);
-  return `${mode} ${links} ${user} ${group} ${size} ${MONTHS[d.getUTCMonth()]} ${day} ${when.padStart(5)} ${filename}`;
+  return `${mode} ${links} ${user} ${group} ${size} ${whenColumn(mtime, recent)} ${filename}`;
 }
