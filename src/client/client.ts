@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
 import { notSupportedError } from './errors.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './handshake-deadline.js';
 import { toPflags, type OpenMode } from './flags.js';
 import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
 import { scandir, type ScandirOptions } from './scandir.js';
@@ -59,6 +60,18 @@ export interface ClientOptions extends SessionOptions {
    * with an AbortError (default 1000 ms; 0: not at all). The request is sent either way.
    */
   abortGraceMs?: number;
+  /**
+   * Connecting only: aborting rejects fromStream/fromSsh/connect with an AbortError and destroys the
+   * stream (connect: the SSH connection too). Not watched once connected.
+   */
+  signal?: AbortSignal;
+  /**
+   * The longest connecting may take: opening the channel (fromSsh), INIT/VERSION and the
+   * limits@openssh.com query (default 30,000 ms; 0: no limit). On expiry the stream is destroyed and
+   * the call rejects with an SftpError of code 'ETIMEDOUT'. connect() also passes it to ssh2 as
+   * `readyTimeout` (the SSH handshake) unless that is set.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 /** The limits used when the server does not advertise limits@openssh.com: the draft's safe sizes. */
@@ -126,30 +139,76 @@ export class SftpClient {
     this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && this.isOpenSsh);
   }
 
-  /** Speak SFTP over any byte stream (e.g. the stdio of a spawned `sftp-server`). */
+  /**
+   * Speak SFTP over any byte stream (e.g. the stdio of a spawned `sftp-server`). Rejects (and destroys
+   * the stream) when the handshake takes longer than `handshakeTimeoutMs` or `signal` fires.
+   */
   static async fromStream(stream: Duplex, opts: ClientOptions = {}): Promise<SftpClient> {
+    const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
+    try {
+      return await deadline.run(SftpClient.handshake(stream, opts, deadline));
+    } finally {
+      deadline.done();
+    }
+  }
+
+  /** INIT/VERSION, then limits@openssh.com when advertised (a failed query keeps DEFAULT_LIMITS). */
+  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline): Promise<SftpClient> {
     const session = new Session(stream, opts);
+    deadline.onExpire((err) => session.destroy(err));
     const hello = await session.init();
     const ext = new Map(hello.extensions.map((e) => [e.name, e.data.toString('utf8')]));
     const client = new SftpClient(session, hello.version, ext, opts);
     if ((opts.askLimits ?? true) && ext.has(Extensions.limits.name)) {
-      client.limits = await client.fetchLimits();
-      client.limitsFromServer = true;
-      if (client.limits.maxPacketLength > 0) session.maxOutgoingPacket = client.limits.maxPacketLength;
+      try {
+        client.limits = await client.fetchLimits();
+        client.limitsFromServer = true;
+        if (client.limits.maxPacketLength > 0) session.maxOutgoingPacket = client.limits.maxPacketLength;
+      } catch (err) {
+        if (!session.isOpen) throw err;
+        client.limits = { ...DEFAULT_LIMITS }; // an error reply or a reply that does not decode: the safe sizes
+      }
     }
     return client;
   }
 
-  /** Open the `sftp` subsystem on an ssh2 connection (as a raw channel; TCP no-delay is set). */
+  /**
+   * Open the `sftp` subsystem on an ssh2 connection (as a raw channel; TCP no-delay is set). The
+   * channel's opening counts towards `handshakeTimeoutMs`; the connection itself is left to the caller.
+   */
   static async fromSsh(conn: ssh2.Client, opts: ClientOptions = {}): Promise<SftpClient> {
-    const channel = await openSftpChannel(conn);
-    return SftpClient.fromStream(channel, opts);
+    const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
+    try {
+      const opening = openSftpChannel(conn);
+      deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
+      const channel = await deadline.run(opening);
+      return await deadline.run(SftpClient.handshake(channel, opts, deadline));
+    } finally {
+      deadline.done();
+    }
   }
 
-  /** Connect with ssh2, open the `sftp` subsystem; `end()` closes the connection too. */
+  /**
+   * Connect with ssh2, open the `sftp` subsystem; `end()` closes the connection too. `sftp.signal`
+   * cancels connecting; `sftp.handshakeTimeoutMs` is ssh2's `readyTimeout` too unless that is given.
+   */
   static async connect(opts: ConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
     const { sftp, ...config } = opts;
-    const conn = await connectSsh(config);
+    const ms = sftp?.handshakeTimeoutMs;
+    if (config.readyTimeout === undefined) config.readyTimeout = ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
+    const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
+    let conn: ssh2.Client;
+    try {
+      const connecting = connectSsh(config);
+      cancel.onExpire(() => void connecting.then((c) => c.end(), () => {})); // one that connects too late is closed
+      conn = await cancel.run(connecting).catch((err: unknown) => {
+        const e = err as Error & { level?: string; code?: string };
+        if (e?.level === 'client-timeout' && e.code === undefined) e.code = 'ETIMEDOUT';
+        throw err;
+      });
+    } finally {
+      cancel.done();
+    }
     try {
       const client = await SftpClient.fromSsh(conn, sftp);
       client.onEnd.push(() => void conn.end());

@@ -441,7 +441,7 @@ export interface ClientOutcome {
   faults: number;
   resolved: number;
   rejected: number;
-  /** 1 when the handshake hung until the stream was torn down. */
+  /** 1 when the handshake stalled until the caller gave up through the connect signal. */
   torndown: number;
 }
 
@@ -453,22 +453,27 @@ export async function runClientCase(c: ClientCase): Promise<ClientOutcome> {
 
   // A short abort grace: a stalled cleanup CLOSE costs 20 ms, and both its outcomes (answered within
   // the grace, or given up on) are exercised.
-  const connecting = SftpClient.fromStream(clientEnd, { abortGraceMs: 20 }).then(
+  const handshake = new AbortController();
+  const connecting = SftpClient.fromStream(clientEnd, { abortGraceMs: 20, signal: handshake.signal }).then(
     (client) => ({ client }),
     (error: unknown) => ({ error }),
   );
-  // The client has no handshake timeout or signal: against a server that never sends VERSION (or never
-  // answers limits@openssh.com) the caller's only way out is tearing the stream down, which must reject.
+  // Against a server that never sends VERSION (or never answers limits@openssh.com) the caller gives
+  // up through the connect signal: the connect must reject with an AbortError and tear the stream down.
   let settledConnect = false;
   void connecting.then(() => (settledConnect = true));
   await quiet(server);
   if (!settledConnect) {
     out.torndown = 1;
-    clientEnd.destroy();
+    handshake.abort();
   }
   const hello = await within(connecting, 5000, 'the handshake');
   if ('error' in hello) {
     assert.ok(isKnownError(hello.error), `connect rejected with ${hello.error}`);
+    if (out.torndown) {
+      assert.equal((hello.error as Error).name, 'AbortError', `a connect given up on: ${hello.error}`);
+      assert.equal(clientEnd.destroyed, true, 'the stream of a connect given up on is destroyed');
+    }
     assert.ok(c.version !== 'ok' || server.fatal || server.received.length > 0, `connect failed against a good VERSION: ${hello.error}`);
     clientEnd.destroy();
     out.faults = server.faults;

@@ -27,7 +27,7 @@ test('client fuzz: 200 sessions against servers that lie, stall, cut and flood',
   );
   console.log(
     `client fuzz: ${t.cases} sessions, ${t.requests} requests answered by a hostile server, ${t.faults} faults injected; ` +
-      `${t.resolved} calls resolved, ${t.rejected} rejected; ${t.torndown} handshakes hung until the stream was torn down`,
+      `${t.resolved} calls resolved, ${t.rejected} rejected; ${t.torndown} handshakes stalled until the connect signal gave up on them`,
   );
   assert.equal(t.cases, 200);
 });
