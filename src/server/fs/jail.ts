@@ -1,5 +1,5 @@
 import fsp from 'node:fs/promises';
-import { constants as C, existsSync, realpathSync } from 'node:fs';
+import { constants as C, existsSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fsError, errnoOf } from './fs-error.js';
 import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
@@ -7,6 +7,20 @@ import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
 /** Linux's O_PATH: an fd that names a file without opening it for I/O. */
 export const O_PATH = 0o10000000;
 const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * This process's directory in /proc as the mounted /proc names it: /proc/PID rather than /proc/self,
+ * which saves the kernel one symlink per lookup (about a tenth of an lstat through a pinned directory).
+ */
+function procSelfDir(): string {
+  try {
+    const pid = readlinkSync('/proc/self');
+    if (/^\d+$/.test(pid) && existsSync(`/proc/${pid}/fd`)) return `/proc/${pid}`;
+  } catch {
+    // fall through
+  }
+  return '/proc/self';
+}
 
 /**
  * Confinement of virtual paths to a real directory. Every operation works on one name inside a
@@ -20,10 +34,12 @@ export class Jail {
   readonly realRoot: string;
   /** True when /proc/self/fd pinning is used. */
   readonly pinned: boolean;
+  private readonly proc: string;
 
   constructor(root: string) {
     this.realRoot = realpathSync(root);
     this.pinned = process.platform === 'linux' && existsSync('/proc/self/fd');
+    this.proc = this.pinned ? procSelfDir() : '/proc/self';
   }
 
   /** Is a real absolute path the root or below it? */
@@ -62,9 +78,10 @@ export class Jail {
     if (!this.pinned) return fn(path.join(realDir, base), realDir);
     const dir = await fsp.open(realDir, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
     try {
-      const actual = await fsp.readlink(`/proc/self/fd/${dir.fd}`);
+      const at = this.fdPath(dir.fd);
+      const actual = await fsp.readlink(at);
       this.check(actual);
-      return await fn(`/proc/self/fd/${dir.fd}/${base}`, actual);
+      return await fn(`${at}/${base}`, actual);
     } finally {
       await dir.close();
     }
@@ -99,6 +116,6 @@ export class Jail {
 
   /** A path through which the object behind an open fd is reached again (the fd's own magic link). */
   fdPath(fd: number): string {
-    return `/proc/self/fd/${fd}`;
+    return `${this.proc}/fd/${fd}`;
   }
 }
