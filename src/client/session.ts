@@ -78,8 +78,14 @@ interface Req {
   signal?: AbortSignal;
 }
 
-/** Header and payload go out as one write below this payload size (one SSH packet instead of two). */
-const CONCAT_LIMIT = 64 * 1024;
+/**
+ * Packets up to this size are gathered and written together once per tick: a burst of small requests
+ * (READs refilling a download's window, OPEN/WRITE/CLOSE of many small files) becomes one stream write,
+ * which over SSH is one channel packet instead of one each.
+ */
+const GATHER_LIMIT = 64 * 1024;
+/** Gathered packets are flushed at once when they reach this size (the SSH channel packet size). */
+const FLUSH_BYTES = 32 * 1024;
 
 function requestCost(b: RequestBody): number {
   if (b.type === T.WRITE) return b.data.length;
@@ -111,6 +117,10 @@ export class Session {
   private queueHead = 0;
   private nextId: number;
   private blocked = false;
+  /** Small packets written this tick, not yet handed to the stream (see GATHER_LIMIT). */
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private flushScheduled = false;
   private state: 'init' | 'ready' | 'ending' | 'closed' = 'init';
   private failure: Error | undefined;
   private lostWhy: string | undefined;
@@ -357,18 +367,50 @@ export class Session {
     }
   }
 
+  /**
+   * Write one encoded packet, in order after everything written before. Small packets are gathered and
+   * flushed together at the end of the tick (or sooner, once FLUSH_BYTES are gathered); a large packet
+   * flushes what was gathered, joined with its header, then writes its payload.
+   */
   private writeParts(parts: Buffer[]): void {
-    const s = this.stream;
-    let ok: boolean;
-    if (parts.length === 1) ok = s.write(parts[0]!);
-    else if (parts[1]!.length <= CONCAT_LIMIT) ok = s.write(Buffer.concat(parts));
-    else {
-      s.cork();
-      s.write(parts[0]!);
-      ok = s.write(parts[1]!);
-      s.uncork();
+    const size = parts.length === 1 ? parts[0]!.length : parts[0]!.length + parts[1]!.length;
+    if (size <= GATHER_LIMIT) {
+      for (const p of parts) this.gathered.push(p);
+      this.gatheredBytes += size;
+      if (this.gatheredBytes >= FLUSH_BYTES) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flushTick);
+      }
+      return;
     }
-    if (!ok) this.blocked = true;
+    // A large WRITE: [gathered..., header] in one write, then the payload as is (never copied).
+    const [header, payload] = parts as [Buffer, Buffer];
+    this.gathered.push(header);
+    this.gatheredBytes += header.length;
+    const s = this.stream;
+    s.cork();
+    this.flush();
+    if (!s.write(payload)) this.blocked = true;
+    s.uncork();
+  }
+
+  private readonly flushTick = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    const n = this.gathered.length;
+    if (n === 0 || this.state === 'closed') {
+      this.gathered = [];
+      this.gatheredBytes = 0;
+      return;
+    }
+    const buf = n === 1 ? this.gathered[0]! : Buffer.concat(this.gathered, this.gatheredBytes);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    if (!this.stream.write(buf)) this.blocked = true;
   }
 
   private onPacket(payload: Buffer): void {
