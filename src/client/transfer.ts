@@ -5,10 +5,11 @@ import { readChunks } from './transfer-read.js';
 import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from './transfer-write.js';
 import { atomicGet } from './atomic-get.js';
 import { atomicPut, atomicWriteFile } from './atomic-put.js';
+import { writeBehindFileSink, type DownloadSink } from './write-behind.js';
 import { closeHandle } from './close-handle.js';
 
 export interface TransferProgress {
-  /** Bytes transferred so far (acknowledged by the server for uploads, written locally for downloads). */
+  /** Bytes transferred so far (acknowledged by the server for uploads; received in order and handed to the local file for downloads). */
   bytes: number;
   /** The source's size, when known. */
   total?: number;
@@ -114,10 +115,7 @@ export function preservedAttrs(a: Attrs): Attrs {
 
 // ---- downloads ---------------------------------------------------------------------------------
 
-/** Where downloaded bytes go, in order from `start`. */
-export interface DownloadSink {
-  write(offset: number, data: Buffer): Promise<void>;
-}
+export type { DownloadSink } from './write-behind.js';
 
 export interface DownloadHandleOptions extends ResolvedTransfer {
   start?: number;
@@ -131,18 +129,24 @@ export interface DownloadHandleOptions extends ResolvedTransfer {
 export async function downloadHandle(client: SftpClient, handle: Buffer, sink: DownloadSink, opts: DownloadHandleOptions): Promise<number> {
   const start = opts.start ?? 0;
   let pos = start;
-  for await (const buf of readChunks(client, handle, {
-    start,
-    expectSize: opts.expectSize,
-    chunkSize: opts.chunkSize,
-    requests: opts.requests,
-    signal: opts.signal,
-    path: opts.path,
-  })) {
-    await sink.write(pos, buf);
-    pos += buf.length;
-    opts.onProgress?.({ bytes: pos - start, total: opts.expectSize !== undefined ? opts.expectSize - start : undefined });
+  try {
+    for await (const buf of readChunks(client, handle, {
+      start,
+      expectSize: opts.expectSize,
+      chunkSize: opts.chunkSize,
+      requests: opts.requests,
+      signal: opts.signal,
+      path: opts.path,
+    })) {
+      await sink.write(pos, buf);
+      pos += buf.length;
+      opts.onProgress?.({ bytes: pos - start, total: opts.expectSize !== undefined ? opts.expectSize - start : undefined });
+    }
+  } catch (err) {
+    await sink.flush?.().catch(() => {}); // let writes already accepted finish before the caller closes the file
+    throw err;
   }
+  await sink.flush?.();
   return pos - start;
 }
 
@@ -186,7 +190,7 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
   let fh: FileHandle | undefined;
   try {
     fh = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
-    const bytes = await downloadHandle(client, handle, fileSink(fh), {
+    const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
       ...t,
       expectSize: attrs.size,
       onProgress: opts.onProgress,
