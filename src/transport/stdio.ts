@@ -1,10 +1,54 @@
+import { fstatSync } from 'node:fs';
+import net from 'node:net';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 
 /**
- * One Duplex over a readable and a writable (by default this process's stdin and stdout), with
- * backpressure passed through both ways: used by `sftp-wire serve --stdio`.
+ * True when file descriptors 0 and 1 are one and the same socket. That is how sshd starts a
+ * `Subsystem` and how OpenSSH's `sftp -D` starts its server: one end of a socketpair as both
+ * stdin and stdout.
  */
-export function stdioDuplex(input: Readable = process.stdin, output: Writable = process.stdout): Duplex {
+export function stdioIsOneSocket(): boolean {
+  try {
+    const a = fstatSync(0);
+    const b = fstatSync(1);
+    return a.isSocket() && b.isSocket() && a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** A pipe or a socket (not a file or a terminal): something a net.Socket can run on. */
+function isStreamFd(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One Duplex for an SFTP session on this process's stdin and stdout, used by `sftp-wire serve --stdio`.
+ *
+ * Called without arguments it picks the leanest stream: when stdin and stdout are one socket (sshd,
+ * `sftp -D`), a net.Socket on fd 0 — itself a Duplex, read and written without blocking, with
+ * backpressure both ways and no extra layer; otherwise stdin joined with stdout, where stdout is a
+ * non-blocking net.Socket when it is a pipe or socket (Node's process.stdout blocks the whole process
+ * on a full pipe). process.stdin/process.stdout are not touched on the first path.
+ *
+ * Called with a readable and a writable it joins those two, with backpressure passed through both ways.
+ */
+export function stdioDuplex(input?: Readable, output?: Writable): Duplex {
+  if (input === undefined && output === undefined) {
+    if (stdioIsOneSocket()) return new net.Socket({ fd: 0, readable: true, writable: true, allowHalfOpen: true });
+    const out = isStreamFd(1) ? new net.Socket({ fd: 1, readable: false, writable: true }) : process.stdout;
+    return joinReadWrite(process.stdin, out);
+  }
+  return joinReadWrite(input ?? process.stdin, output ?? process.stdout);
+}
+
+/** A Duplex that reads from `input` and writes to `output`, passing backpressure through both ways. */
+export function joinReadWrite(input: Readable, output: Writable): Duplex {
   let reading = false;
   const duplex = new Duplex({
     read() {
@@ -15,6 +59,14 @@ export function stdioDuplex(input: Readable = process.stdin, output: Writable = 
     },
     write(chunk: Buffer, _enc, cb) {
       if (output.write(chunk)) cb();
+      else output.once('drain', () => cb());
+    },
+    writev(chunks, cb) {
+      let ok = true;
+      output.cork();
+      for (const c of chunks) ok = output.write(c.chunk as Buffer);
+      output.uncork();
+      if (ok) cb();
       else output.once('drain', () => cb());
     },
     final(cb) {
