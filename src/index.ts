@@ -56,7 +56,8 @@ export type {
 
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
-export { connectSsh, openSftpChannel } from './transport/ssh-client.js';
+export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
+export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
 export { stdioDuplex } from './transport/stdio.js';
 export { knownHostsCheck, HostKeyError } from './cli/connect.js';
 export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';
