@@ -73,8 +73,10 @@ export const readdir: Handler<typeof T.READDIR> = async (req, ctx) => {
   if (!h.dotsSent) {
     h.dotsSent = true;
     // "." and ".." like OpenSSH's server; the root's ".." is the root itself.
-    const self = await ctx.fs.stat(h.path).catch(() => undefined);
-    const parent = await ctx.fs.stat(virtualDirname(h.path)).catch(() => undefined);
+    const [self, parent] = await Promise.all([
+      ctx.fs.stat(h.path).catch(() => undefined),
+      ctx.fs.stat(virtualDirname(h.path)).catch(() => undefined),
+    ]);
     if (self) add(entry(ctx, '.', self));
     if (parent) add(entry(ctx, '..', parent));
   }
