@@ -13,6 +13,7 @@ import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import {
   downloadHandle,
   fileSink,
+  finishLocalFile,
   openForRead,
   resolveDownload,
   type DownloadSink,
@@ -122,14 +123,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
         signal,
       });
     }
-    let preserved = false;
-    if (opts.preserve) {
-      if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fh.utimes(attrs.atime, attrs.mtime);
-      preserved = true;
-    }
-    if (opts.fsync) await fh.sync();
-    await fh.close();
+    const preserved = await finishLocalFile(fh, attrs, opts);
     fh = undefined;
     // Close the remote handle before the commit: a get that rejects never changed the destination.
     remoteOpen = false;

@@ -160,6 +160,22 @@ export function fileSink(fh: FileHandle): DownloadSink {
   };
 }
 
+/**
+ * The end of a download into a local file: copy mode and times from the remote `attrs` (with
+ * `preserve`), flush (with `fsync`), close. Returns whether mode and times were copied. The caller
+ * forgets `fh` afterwards: it is closed, or closing it failed.
+ */
+export async function finishLocalFile(fh: FileHandle, attrs: Attrs, opts: Pick<TransferOptions, 'preserve' | 'fsync'>): Promise<boolean> {
+  if (opts.preserve) {
+    const a = preservedAttrs(attrs);
+    if (a.permissions !== undefined) await fh.chmod(a.permissions);
+    if (a.atime !== undefined && a.mtime !== undefined) await fh.utimes(a.atime, a.mtime);
+  }
+  if (opts.fsync) await fh.sync();
+  await fh.close();
+  return !!opts.preserve;
+}
+
 /** Open a remote file for reading and STAT it in the same round trip. */
 export async function openForRead(client: SftpClient, remotePath: string, signal?: AbortSignal): Promise<{ handle: Buffer; attrs: Attrs }> {
   const opening = client.open(remotePath, 'r', {}, { signal });
@@ -196,14 +212,7 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
       onProgress: opts.onProgress,
       path: remotePath,
     });
-    let preserved = false;
-    if (opts.preserve) {
-      if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fh.utimes(attrs.atime, attrs.mtime);
-      preserved = true;
-    }
-    if (opts.fsync) await fh.sync();
-    await fh.close();
+    const preserved = await finishLocalFile(fh, attrs, opts);
     fh = undefined;
     remoteOpen = false;
     await closeHandle(client, handle, t.signal);
