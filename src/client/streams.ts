@@ -4,6 +4,7 @@ import type { SftpClient } from './client.js';
 import type { OpenMode } from './flags.js';
 import { readChunks } from './transfer-read.js';
 import { closeHandle as closeRemote } from './close-handle.js';
+import { Wakeup } from './wakeup.js';
 
 export interface ReadStreamOptions {
   /** Open flags (default 'r'). */
@@ -80,12 +81,7 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
   let fill = 0;
   let inflight = 0;
   let failure: unknown;
-  let wake: (() => void) | undefined;
-  const signalWake = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
+  const wakeup = new Wakeup();
   const send = (data: Buffer) => {
     const at = offset;
     offset += data.length;
@@ -93,18 +89,18 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
     client.write(handle!, at, data, reqOpts).then(
       () => {
         inflight--;
-        signalWake();
+        wakeup.wake();
       },
       (err: unknown) => {
         inflight--;
         if (failure === undefined) failure = err;
-        signalWake();
+        wakeup.wake();
       },
     );
   };
   const waitBelow = async (n: number) => {
-    while (inflight > n && failure === undefined) await new Promise<void>((r) => (wake = r));
-    while (inflight > n) await new Promise<void>((r) => (wake = r)); // after a failure, let the rest settle
+    while (inflight > n && failure === undefined) await wakeup.wait();
+    while (inflight > n) await wakeup.wait(); // after a failure, let the rest settle
     if (failure !== undefined) throw failure;
   };
   const closeHandle = async () => {

@@ -1,6 +1,7 @@
 import { SftpProtocolError } from '../protocol/index.js';
 import { abortError, SourceChangedError } from './errors.js';
 import type { RequestOptions } from './session.js';
+import { Wakeup } from './wakeup.js';
 
 /** What the read engine needs of a client. */
 export interface ChunkReader {
@@ -55,12 +56,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
   let eofAt = Infinity;
   let dataEnd = start; // highest offset+length received
   let failure: unknown;
-  let wake: (() => void) | undefined;
-  const signalWake = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
+  const wakeup = new Wakeup();
   const changed = (actual: number) => new SourceChangedError(opts.path, S!, actual);
 
   const onReply = (r: Range, buf: Buffer) => {
@@ -116,12 +112,12 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
       client.read(handle, r.offset, r.length, reqOpts).then(
         (buf) => {
           onReply(r, buf);
-          signalWake();
+          wakeup.wake();
         },
         (err: unknown) => {
           inflight--;
           if (failure === undefined) failure = err;
-          signalWake();
+          wakeup.wake();
         },
       );
     }
@@ -129,7 +125,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
 
   const onAbort = () => {
     if (failure === undefined) failure = abortError(opts.signal);
-    signalWake();
+    wakeup.wake();
   };
   if (opts.signal?.aborted) throw abortError(opts.signal);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -151,7 +147,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
         // Data waiting past a hole nobody will fill: the file ended (EOF) inside what we hold.
         throw S !== undefined ? changed(deliver) : new SftpProtocolError(`READ replies left a hole at ${deliver}`);
       }
-      await new Promise<void>((r) => (wake = r));
+      await wakeup.wait();
     }
     const end = S !== undefined ? Math.max(S, start) : Math.min(eofAt, hardEnd);
     if (deliver !== end) throw S !== undefined ? changed(deliver) : new SftpProtocolError(`READ replies ended at ${deliver}, expected ${end}`);
