@@ -3,6 +3,7 @@ import type { Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import type { OpenMode } from './flags.js';
 import { readChunks } from './transfer-read.js';
+import { resolveDownload, resolveUpload } from './transfer.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import { Wakeup } from './wakeup.js';
 
@@ -26,8 +27,7 @@ export interface ReadStreamOptions {
 
 /** A Readable of a remote file: READs kept in flight by the transfer engine, bytes pushed in order. */
 export function createReadStream(client: SftpClient, path: string, opts: ReadStreamOptions = {}): Readable {
-  const chunkSize = Math.min(opts.chunkSize ?? client.readChunkSize, client.limits.maxReadLength || Infinity);
-  const requests = opts.requests ?? client.defaultRequests;
+  const { chunkSize, requests } = resolveDownload(client, opts);
   const start = opts.start ?? 0;
   const length = opts.end !== undefined ? Math.max(0, opts.end - start + 1) : undefined;
   const autoClose = opts.autoClose ?? opts.handle === undefined;
@@ -71,8 +71,9 @@ export interface WriteStreamOptions {
  * every WRITE is acknowledged and the handle is closed.
  */
 export function createWriteStream(client: SftpClient, path: string, opts: WriteStreamOptions = {}): Writable {
-  const chunkSize = Math.min(opts.chunkSize ?? client.writeChunkSize, client.limits.maxWriteLength || Infinity);
-  const requests = Math.max(1, opts.requests ?? client.defaultRequests);
+  const resolved = resolveUpload(client, opts);
+  const chunkSize = resolved.chunkSize;
+  const requests = Math.max(1, resolved.requests);
   const autoClose = opts.autoClose ?? opts.handle === undefined;
   const reqOpts = { signal: opts.signal };
   let handle: Buffer | undefined = opts.handle;
@@ -155,10 +156,7 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
       })().then(() => cb(), (err: Error) => cb(err));
     },
     destroy(err, cb) {
-      const h = handle;
-      handle = undefined;
-      if (h && autoClose) closeRemote(client, h, opts.signal).then(() => cb(err), () => cb(err));
-      else cb(err);
+      closeHandle().then(() => cb(err), () => cb(err));
     },
   });
 }
