@@ -9,6 +9,11 @@ export interface OversizedPacket {
   type?: number;
   /** Its request id, when it had one. */
   id?: number;
+  /**
+   * Its first bytes (type byte first), only when the handlers ask for more than the type and id with
+   * `oversizedHead`: enough to read, e.g., the handle a WRITE names.
+   */
+  head?: Buffer;
 }
 
 export interface FramerHandlers {
@@ -20,6 +25,8 @@ export interface FramerHandlers {
    * server can answer that one request and carry on.
    */
   onOversized?(info: OversizedPacket): void;
+  /** Bytes of an oversized packet's head to keep and report as `info.head` (default: only type and id, no `head`). */
+  oversizedHead?: number;
 }
 
 const enum State {
@@ -42,7 +49,7 @@ export class PacketFramer {
   private bodyHave = 0;
   private skipLeft = 0;
   private skipInfo: OversizedPacket = { length: 0 };
-  private readonly skipHead = Buffer.alloc(5);
+  private readonly skipHead: Buffer;
   private skipHeadHave = 0;
   private failed: SftpProtocolError | null = null;
   /** Bytes of packets begun but not finished: useful to tell a clean end of stream from a cut one. */
@@ -55,7 +62,9 @@ export class PacketFramer {
   constructor(
     private readonly handlers: FramerHandlers,
     readonly maxPacket: number = DEFAULT_MAX_PACKET,
-  ) {}
+  ) {
+    this.skipHead = Buffer.alloc(Math.max(5, Math.min(handlers.oversizedHead ?? 0, 64 * 1024)));
+  }
 
   /** Feed a chunk. Throws SftpProtocolError on a zero length, or on an oversized packet with no handler. */
   push(chunk: Buffer): void {
@@ -148,6 +157,7 @@ export class PacketFramer {
     const info = this.skipInfo;
     if (this.skipHeadHave >= 1) info.type = this.skipHead[0];
     if (this.skipHeadHave >= 5 && info.type !== 1 && info.type !== 2) info.id = this.skipHead.readUInt32BE(1);
+    if ((this.handlers.oversizedHead ?? 0) > 5) info.head = Buffer.from(this.skipHead.subarray(0, this.skipHeadHave));
     this.state = State.Length;
     this.handlers.onOversized!(info);
   }

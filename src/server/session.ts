@@ -12,6 +12,21 @@ import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } fr
 import { OrderedQueues } from './ordered-queues.js';
 import { statusFor } from './status-error.js';
 
+/** Handle strings are at most 256 bytes (draft-ietf-secsh-filexfer-02, 3.1). */
+const MAX_HANDLE = 256;
+/** Head bytes of an oversized packet kept: type, id, and the handle string a file request starts with. */
+const HANDLE_HEAD = 1 + 4 + 4 + MAX_HANDLE;
+/** Requests whose first field after the id is a handle. */
+const HANDLE_FIRST: ReadonlySet<number> = new Set([T.CLOSE, T.READ, T.WRITE, T.FSTAT, T.FSETSTAT, T.READDIR]);
+
+/** The handle a request's head names (type, id, then a handle string), when it is all there. */
+export function handleInHead(head: Buffer): Buffer | undefined {
+  if (head.length < 9 || !HANDLE_FIRST.has(head[0]!)) return undefined;
+  const len = head.readUInt32BE(5);
+  if (len > MAX_HANDLE || head.length < 9 + len) return undefined;
+  return head.subarray(9, 9 + len);
+}
+
 /**
  * One SFTP session on a byte stream: framing, INIT/VERSION, dispatch, per-handle ordering and flow
  * control. Input is paused while `maxInFlight` requests are unanswered or while more than
@@ -43,7 +58,7 @@ export class Session {
     private readonly log: (message: string) => void,
   ) {
     this.framer = new PacketFramer(
-      { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info) },
+      { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info), oversizedHead: HANDLE_HEAD },
       ctx.limits.maxPacket,
     );
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -91,19 +106,45 @@ export class Session {
   }
 
   private onOversized(info: OversizedPacket): void {
+    if (this.ending) return;
     if (!this.initialized || info.id === undefined || info.type === T.INIT) {
       // before INIT nothing is answered: the first packet must be INIT
       this.log(`sftp session: oversized packet of ${info.length} bytes ${this.initialized ? 'without a request id' : 'before INIT'}; closing`);
       void this.shutdown(true);
       return;
     }
-    this.send(
-      statusReply(info.id, StatusCode.BAD_MESSAGE, `EMSGSIZE: packet of ${info.length} bytes exceeds the limit of ${this.ctx.limits.maxPacket}`),
+    // in its place in the stream, like any request: behind the backlog
+    this.onPacket(info);
+  }
+
+  /**
+   * Answer a request that is not run (too big, or undecodable) without overtaking earlier replies:
+   * through its handle's queue when its head names a handle (so it keeps its place among that file's
+   * replies both ways), else after every request received before it.
+   */
+  private answerInPlace(id: number, code: number, message: string, head: Buffer | undefined): void {
+    const reply = statusReply(id, code, message);
+    this.inFlight++;
+    this.updateFlow();
+    const handle = head && handleInHead(head);
+    if (handle) {
+      const key = handle.toString('hex');
+      this.sealBatch(key);
+      this.track(
+        this.queues.run([key], async () => this.send(reply)),
+        () => 1,
+      );
+      return;
+    }
+    const earlier = [...this.tasks];
+    this.track(
+      Promise.all(earlier).then(() => this.send(reply)).catch(() => undefined),
+      () => 1,
     );
   }
 
-  /** Packets received while at a bound: handled in arrival order as room frees up. */
-  private readonly backlog: Buffer[] = [];
+  /** Packets (and oversized packets' heads) received while at a bound: handled in arrival order as room frees up. */
+  private readonly backlog: Array<Buffer | OversizedPacket> = [];
 
   private atBound(): boolean {
     return this.inFlight >= this.ctx.limits.maxInFlight || this.stream.writableLength >= this.ctx.limits.maxOutputBuffer;
@@ -113,7 +154,7 @@ export class Session {
    * One chunk may hold thousands of small requests; beyond the bound they wait here (as views of
    * the chunk, so no more memory than the chunk itself) while the stream is paused.
    */
-  private onPacket(payload: Buffer): void {
+  private onPacket(payload: Buffer | OversizedPacket): void {
     if (this.ending) return;
     if (this.backlog.length > 0 || this.atBound()) {
       this.backlog.push(payload);
@@ -127,7 +168,12 @@ export class Session {
     while (this.backlog.length > 0 && !this.dropped && !this.atBound()) this.handlePacket(this.backlog.shift()!);
   }
 
-  private handlePacket(payload: Buffer): void {
+  private handlePacket(payload: Buffer | OversizedPacket): void {
+    if (!Buffer.isBuffer(payload)) {
+      const info = payload;
+      const message = `EMSGSIZE: packet of ${info.length} bytes exceeds the limit of ${this.ctx.limits.maxPacket}`;
+      return this.answerInPlace(info.id!, StatusCode.BAD_MESSAGE, message, info.head);
+    }
     if (!this.initialized) return this.onInit(payload);
     let req: Packet;
     try {
@@ -140,7 +186,8 @@ export class Session {
         return;
       }
       const code = isKnownPacketType(type) ? StatusCode.BAD_MESSAGE : StatusCode.OP_UNSUPPORTED;
-      this.send(statusReply(id, code, code === StatusCode.BAD_MESSAGE ? `EBADMSG: ${(err as Error).message}` : `ENOSYS: unsupported packet type ${type}`));
+      const message = code === StatusCode.BAD_MESSAGE ? `EBADMSG: ${(err as Error).message}` : `ENOSYS: unsupported packet type ${type}`;
+      this.answerInPlace(id, code, message, payload);
       return;
     }
     if (!isRequestType(req.type)) {
