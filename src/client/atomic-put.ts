@@ -1,4 +1,4 @@
-import { open as openLocal, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
@@ -13,13 +13,14 @@ import { abortGraceOf, closeHandle, untilAborted } from './close-handle.js';
 import {
   resolveUpload,
   uploadWith,
+  withLocalSource,
   type TransferOptions,
   type TransferResult,
   type UploadHooks,
   type UploadSourceInfo,
   type UploadTarget,
 } from './transfer.js';
-import { BufferSource, FileSource } from './transfer-write.js';
+import { BufferSource } from './transfer-write.js';
 
 /**
  * Uploads with `atomic`, `resume` and/or `verify` (DESIGN "Semantics of atomic and resume"):
@@ -261,28 +262,14 @@ async function removeStalePartials(client: SftpClient, target: ResolvedTarget, k
 
 /** put(localPath, remotePath, { atomic / resume / verify }). */
 export async function atomicPut(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
-  const fh: FileHandle = await openLocal(localPath, 'r');
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw Object.assign(new Error(`${localPath} is not a regular file`), { code: 'EISDIR', path: localPath });
-    const chunk = resolveUpload(client, opts).chunkSize;
-    return await uploadAtomic(
+  return withLocalSource(client, localPath, opts, async (info, fh, st) =>
+    uploadAtomic(
       client,
-      {
-        info: {
-          source: new FileSource(fh, chunk),
-          size: st.size,
-          attrs: { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) },
-        },
-        reader: localReader(fh),
-        identity: { path: await realpath(localPath), size: st.size, mtime: Math.floor(st.mtimeMs) },
-      },
+      { info, reader: localReader(fh), identity: { path: await realpath(localPath), size: st.size, mtime: Math.floor(st.mtimeMs) } },
       remotePath,
       opts,
-    );
-  } finally {
-    await fh.close();
-  }
+    ),
+  );
 }
 
 /** writeFile(remotePath, data, { atomic / verify }) (resume needs a source identity: not for Buffers). */

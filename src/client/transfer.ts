@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { open as openLocal, type FileHandle } from 'node:fs/promises';
 import { SftpError, StatusCode, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
@@ -353,27 +354,36 @@ export async function uploadWith(
   }
 }
 
-/** put(localPath, remotePath): upload with many WRITEs in flight. */
-export async function put(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  if (opts.atomic || opts.resume || opts.verify) return atomicPut(client, localPath, remotePath, opts);
+/**
+ * Open a local regular file as the source of an upload (size, mode and times from its FSTAT) and run
+ * `use` with it; the file is closed when `use` settles.
+ */
+export async function withLocalSource<T>(
+  client: SftpClient,
+  localPath: string,
+  opts: TransferOptions,
+  use: (info: UploadSourceInfo, fh: FileHandle, st: Stats) => Promise<T>,
+): Promise<T> {
   const fh = await openLocal(localPath, 'r');
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw Object.assign(new Error(`${localPath} is not a regular file`), { code: 'EISDIR', path: localPath });
     const chunk = resolveUpload(client, opts).chunkSize;
-    return await uploadWith(
-      client,
-      {
-        source: new FileSource(fh, chunk),
-        size: st.size,
-        attrs: { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) },
-      },
-      remotePath,
-      opts,
-    );
+    const info: UploadSourceInfo = {
+      source: new FileSource(fh, chunk),
+      size: st.size,
+      attrs: { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) },
+    };
+    return await use(info, fh, st);
   } finally {
     await fh.close();
   }
+}
+
+/** put(localPath, remotePath): upload with many WRITEs in flight. */
+export async function put(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  if (opts.atomic || opts.resume || opts.verify) return atomicPut(client, localPath, remotePath, opts);
+  return withLocalSource(client, localPath, opts, (info) => uploadWith(client, info, remotePath, opts));
 }
 
 /** Write a Buffer as a remote file (created or truncated). */
