@@ -196,62 +196,68 @@ export async function openForRead(client: SftpClient, remotePath: string, signal
   }
 }
 
+/**
+ * Open a remote file for reading (with its attributes), run `use` on the handle, then CLOSE it: checked
+ * when `use` succeeded, best effort when it failed. The handle is closed by this scope, never looked up
+ * by client.pathOf(handle): servers reuse handle strings, and after our CLOSE the same bytes may already
+ * name another transfer's file.
+ */
+async function withReadHandle<T>(
+  client: SftpClient,
+  remotePath: string,
+  signal: AbortSignal | undefined,
+  use: (handle: Buffer, attrs: Attrs) => Promise<T>,
+): Promise<T> {
+  const { handle, attrs } = await openForRead(client, remotePath, signal);
+  let out: T;
+  try {
+    out = await use(handle, attrs);
+  } catch (err) {
+    await closeHandle(client, handle, signal).catch(() => {});
+    throw err;
+  }
+  await closeHandle(client, handle, signal);
+  return out;
+}
+
 /** get(remotePath, localPath): download with many READs in flight. */
 export async function get(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
   if (opts.atomic || opts.resume || opts.verify) return atomicGet(client, remotePath, localPath, opts);
   const t = resolveDownload(client, opts);
-  const { handle, attrs } = await openForRead(client, remotePath, t.signal);
-  // A local flag, not client.pathOf(handle): servers reuse handle strings, and after our CLOSE the same
-  // bytes may already name another transfer's file.
-  let remoteOpen = true;
-  let fh: FileHandle | undefined;
-  try {
-    fh = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
-    const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
-      ...t,
-      expectSize: attrs.size,
-      onProgress: opts.onProgress,
-      path: remotePath,
-    });
-    const preserved = await finishLocalFile(fh, attrs, opts);
-    fh = undefined;
-    remoteOpen = false;
-    await closeHandle(client, handle, t.signal);
-    return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
-  } finally {
-    if (fh) await fh.close().catch(() => {});
-    if (remoteOpen) await closeHandle(client, handle, t.signal).catch(() => {});
-  }
+  return withReadHandle(client, remotePath, t.signal, async (handle, attrs) => {
+    let fh: FileHandle | undefined = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
+    try {
+      const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
+        ...t,
+        expectSize: attrs.size,
+        onProgress: opts.onProgress,
+        path: remotePath,
+      });
+      const preserved = await finishLocalFile(fh, attrs, opts);
+      fh = undefined;
+      return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
+    } finally {
+      if (fh) await fh.close().catch(() => {});
+    }
+  });
 }
 
 /** The whole remote file as one Buffer. */
 export async function readFile(client: SftpClient, remotePath: string, opts: TransferOptions = {}): Promise<Buffer> {
   unsupported(opts);
   const t = resolveDownload(client, opts);
-  const { handle, attrs } = await openForRead(client, remotePath, t.signal);
-  // A local flag, not client.pathOf(handle): servers reuse handle strings, and after our CLOSE the same
-  // bytes may already name another transfer's file.
-  let remoteOpen = true;
-  try {
+  return withReadHandle(client, remotePath, t.signal, async (handle, attrs) => {
     const parts: Buffer[] = [];
     let total = 0;
-    await downloadHandle(
-      client,
-      handle,
-      {
-        async write(_offset, data) {
-          parts.push(data);
-          total += data.length;
-        },
+    const sink: DownloadSink = {
+      async write(_offset, data) {
+        parts.push(data);
+        total += data.length;
       },
-      { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath },
-    );
-    remoteOpen = false;
-    await closeHandle(client, handle, t.signal);
+    };
+    await downloadHandle(client, handle, sink, { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath });
     return Buffer.concat(parts, total);
-  } finally {
-    if (remoteOpen) await closeHandle(client, handle, t.signal).catch(() => {});
-  }
+  });
 }
 
 // ---- uploads -----------------------------------------------------------------------------------
