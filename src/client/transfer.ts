@@ -29,7 +29,7 @@ export interface TransferOptions {
   fsync?: boolean;
   /**
    * Write to a temporary name in the destination's directory and rename it into place only when whole
-   * (see src/client/atomic-transfer.ts). The destination never holds a partial file.
+   * (see src/client/atomic-put.ts and atomic-get.ts). The destination never holds a partial file.
    */
   atomic?: boolean;
   /**
