@@ -5,9 +5,25 @@ import { SftpServer } from '../server/sftp-server.js';
 import type { AtomicUploadMode } from '../server/options.js';
 import { stdioDuplex } from '../transport/stdio.js';
 
+/** Mirrors DEFAULT_MAX_CONNECTIONS of src/transport/ssh-server.ts (that module loads ssh2: imported only when needed). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+/** The SSH server's limits from the command line: idle timeout (undefined: none) and connection cap, or an error. */
+export function networkLimits(o: { 'idle-timeout'?: string; 'max-connections'?: string }): { idleTimeoutMs: number | undefined; maxConnections: number } | { error: string } {
+  const idle = o['idle-timeout'] !== undefined ? Number(o['idle-timeout']) : DEFAULT_IDLE_TIMEOUT_S;
+  if (o['idle-timeout']?.trim() === '' || !Number.isFinite(idle) || idle < 0) return { error: `bad --idle-timeout ${o['idle-timeout']}` };
+  const max = o['max-connections'] !== undefined ? Number(o['max-connections']) : DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(max) || max < 1) return { error: `bad --max-connections ${o['max-connections']} (at least 1)` };
+  return { idleTimeoutMs: idle > 0 ? idle * 1000 : undefined, maxConnections: max };
+}
+
+/** `--idle-timeout` when not given: connections with no SFTP traffic for 10 minutes are closed. */
+export const DEFAULT_IDLE_TIMEOUT_S = 600;
+
 const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 2222] [--host-key FILE]
                        [--user NAME --password PW | --authorized-keys FILE]
-                       [--atomic-uploads off|atomic|atomic-resume] [--read-only] [--idle-timeout SECONDS]
+                       [--atomic-uploads off|atomic|atomic-resume] [--read-only]
+                       [--idle-timeout SECONDS] [--max-connections N]
        sftp-wire serve --stdio [--root DIR] [--atomic-uploads MODE] [--read-only]
 
 Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
@@ -15,6 +31,12 @@ stdin/stdout, for \`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sf
 Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
 (default FILE: ~/.config/sftp-wire/host_key); with no credentials given, a user and a random
 password are printed at start.
+
+Limits of the SSH server (it may face a network):
+  --idle-timeout SECONDS   close a connection with no SFTP traffic for this long, and a socket
+                           that never completes its SSH handshake (default ${DEFAULT_IDLE_TIMEOUT_S}; 0: never)
+  --max-connections N      TCP connections open at once, authenticated or not; more are closed
+                           at once (default ${DEFAULT_MAX_CONNECTIONS})
 `;
 
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
@@ -40,6 +62,7 @@ export async function run(args: string[]): Promise<number> {
         'atomic-uploads': { type: 'string', default: 'off' },
         'read-only': { type: 'boolean', default: false },
         'idle-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
         stdio: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -69,8 +92,8 @@ export async function run(args: string[]): Promise<number> {
 
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`bad --port ${o.port}`);
-  const idle = o['idle-timeout'] !== undefined ? Number(o['idle-timeout']) : undefined;
-  if (idle !== undefined && !(idle > 0)) return fail(`bad --idle-timeout ${o['idle-timeout']}`);
+  const limits = networkLimits(o);
+  if ('error' in limits) return fail(limits.error);
   if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined) {
     return fail('--user and --password go together');
   }
@@ -92,7 +115,8 @@ export async function run(args: string[]): Promise<number> {
     port,
     users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
     authorizedKeysFile: o['authorized-keys'],
-    idleTimeoutMs: idle !== undefined ? idle * 1000 : undefined,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    maxConnections: limits.maxConnections,
     log,
   });
   process.stdout.write(`sftp-wire serving ${root} on sftp://${running.host}:${running.port}/ (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`);

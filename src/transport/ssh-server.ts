@@ -7,6 +7,9 @@ import type { SftpServer } from '../server/sftp-server.js';
 
 const { Server, utils } = ssh2;
 
+/** Connections a server facing the network accepts at once by default. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
 export interface SshUser {
   username: string;
   password?: string;
@@ -29,6 +32,11 @@ export interface SftpSshServerOptions {
   idleTimeoutMs?: number;
   /** Failed password or public key attempts allowed on one connection before it is closed (default 6, as OpenSSH). */
   maxAuthTries?: number;
+  /**
+   * TCP connections open at once, authenticated or not (default DEFAULT_MAX_CONNECTIONS, 256); one
+   * more is closed at once. Infinity: no limit.
+   */
+  maxConnections?: number;
   log?: (message: string) => void;
 }
 
@@ -97,6 +105,8 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
  * exec, other subsystems and port forwarding are refused.
  */
 export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningSftpSshServer> {
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!(maxConnections >= 1)) return Promise.reject(new RangeError(`maxConnections must be at least 1, got ${maxConnections}`));
   const log = opts.log ?? (() => undefined);
   const users = opts.users ?? [];
   const keyFileKeys = (): ParsedKey[] => {
@@ -162,7 +172,16 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   // socket that never sends its SSH version line (ssh2 reports a connection only after it) and
   // close() can end those too.
   const sockets = new Set<net.Socket>();
+  let refusedSince = 0;
   const tcp = net.createServer((socket) => {
+    if (sockets.size >= maxConnections) {
+      // logged once per burst: a flood must not flood the log too
+      if (refusedSince++ === 0) log(`refusing connections: ${maxConnections} already open (maxConnections)`);
+      socket.destroy();
+      return;
+    }
+    if (refusedSince > 0) log(`accepting connections again; refused ${refusedSince} while at maxConnections`);
+    refusedSince = 0;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     if (opts.idleTimeoutMs) {
