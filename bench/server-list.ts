@@ -9,7 +9,8 @@
 // --cpu-prof DIR runs our server (working tree) under `node --cpu-prof`, one .cpuprofile per session in DIR.
 // --openssh-client adds rows where OpenSSH's `sftp -D SERVER` runs `ls -l` (whole process timed).
 // Columns: `first` = milliseconds to the first entry, `total` = seconds for the whole listing,
-// `cpu` = the server process's user+system CPU seconds (median, from /usr/bin/time), `replies` =
+// `cpu` = the server process's user+system CPU seconds (median, from /usr/bin/time; node's start-up
+// is ~0.09 s of ours), `client` = this process's CPU seconds during the listing, `replies` =
 // NAME replies per listing. After the runs, the longnames of ours and OpenSSH's are compared
 // entry by entry (a mismatch is printed, not hidden).
 import { execFileSync, spawn } from 'node:child_process';
@@ -106,6 +107,8 @@ interface Sample {
   secs: number;
   firstMs: number;
   cpu: number;
+  /** CPU seconds of this process (the client) during the listing. */
+  clientCpu: number;
   replies: number;
 }
 
@@ -135,9 +138,11 @@ function viaClient(label: string, server: string[], remote: string): () => Promi
     let replies = 0;
     let firstMs = 0;
     let secs = 0;
+    let clientCpu = 0;
     const names = new Map<string, string>();
     try {
       const t0 = now();
+      const c0 = process.cpuUsage();
       // readdir batch by batch, as scandir does, counting replies
       const handle = await client.opendir(remote);
       const inFlight: Array<Promise<unknown>> = [];
@@ -160,6 +165,8 @@ function viaClient(label: string, server: string[], remote: string): () => Promi
       }
       await client.close(handle);
       secs = now() - t0;
+      const c = process.cpuUsage(c0);
+      clientCpu = (c.user + c.system) / 1e6;
     } finally {
       await client.end();
       child.stdin!.end();
@@ -171,7 +178,7 @@ function viaClient(label: string, server: string[], remote: string): () => Promi
       throw new Error(`${label}: listed ${count} entries (${names.size} distinct), expected ${ENTRIES + 2}`);
     }
     longnames.set(label, names);
-    return { secs, firstMs, cpu: t.cpu(), replies };
+    return { secs, firstMs, cpu: t.cpu(), clientCpu, replies };
   };
 }
 
@@ -199,7 +206,7 @@ function viaOpenSshClient(server: string[], remote: string): () => Promise<Sampl
     const secs = now() - t0;
     // the batch echo line plus one per entry (sftp hides dot files)
     if (lines < ENTRIES) throw new Error(`sftp ls -l printed ${lines} lines, expected at least ${ENTRIES}`);
-    return { secs, firstMs: Number.NaN, cpu: t.cpu(), replies: Number.NaN };
+    return { secs, firstMs: Number.NaN, cpu: t.cpu(), clientCpu: Number.NaN, replies: Number.NaN };
   };
 }
 
@@ -238,15 +245,16 @@ async function main(): Promise<void> {
       bestSecs: Math.min(...s.map((x) => x.secs)),
       firstMs: median(s.map((x) => x.firstMs)),
       serverCpuSecs: median(s.map((x) => x.cpu)),
+      clientCpuSecs: median(s.map((x) => x.clientCpu)),
       replies: median(s.map((x) => x.replies)),
     };
   });
   process.stdout.write(`one directory of ${ENTRIES} entries, ${RUNS} runs, medians (node ${process.version})\n`);
-  process.stdout.write(`${'contender'.padEnd(44)} ${'total s'.padStart(8)} ${'best s'.padStart(8)} ${'first ms'.padStart(9)} ${'cpu s'.padStart(6)} ${'replies'.padStart(8)}\n`);
+  process.stdout.write(`${'contender'.padEnd(44)} ${'total s'.padStart(8)} ${'best s'.padStart(8)} ${'first ms'.padStart(9)} ${'cpu s'.padStart(6)} ${'client'.padStart(7)} ${'replies'.padStart(8)}\n`);
   for (const r of rows) {
     const f = (v: number, d: number, w: number): string => (Number.isNaN(v) ? '' : v.toFixed(d)).padStart(w);
     process.stdout.write(
-      `${r.name.padEnd(44)} ${f(r.totalSecs, 3, 8)} ${f(r.bestSecs, 3, 8)} ${f(r.firstMs, 1, 9)} ${f(r.serverCpuSecs, 2, 6)} ${f(r.replies, 0, 8)}\n`,
+      `${r.name.padEnd(44)} ${f(r.totalSecs, 3, 8)} ${f(r.bestSecs, 3, 8)} ${f(r.firstMs, 1, 9)} ${f(r.serverCpuSecs, 2, 6)} ${f(r.clientCpuSecs, 2, 7)} ${f(r.replies, 0, 8)}\n`,
     );
   }
 
