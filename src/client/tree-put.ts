@@ -1,11 +1,11 @@
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, open, opendir, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
-import { SourceChangedError } from './errors.js';
 import { preservedAttrs, put, resolveUpload } from './transfer.js';
 import { TreeDir } from './tree-dirs.js';
+import { closeFd, openSource, readAt, Slab, SyncGate } from './tree-local-io.js';
 import { childRel, remoteJoin } from './tree-names.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import { isSessionFailure, Pending, TreeRun, TreeStopped } from './tree-run.js';
@@ -21,6 +21,9 @@ interface PutContext {
   /** Per-file atomic/resume: each file goes through the client's own put(). */
   perFile: { atomic?: boolean; resume?: boolean } | undefined;
   follow: boolean;
+  /** Local small-file reads: synchronous while fast. */
+  gate: SyncGate;
+  slab: Slab;
 }
 
 function statAttrs(st: Stats): Attrs {
@@ -29,24 +32,6 @@ function statAttrs(st: Stats): Attrs {
 
 function localError(code: string, message: string, path: string): Error {
   return Object.assign(new Error(`${code}: ${message} (${JSON.stringify(path)})`), { code, path });
-}
-
-/**
- * Read `length` bytes at `position`. With `atEnd` (the chunk should end the file) one byte more is
- * asked: getting it means the file grew since it was opened. Fewer bytes than asked means it shrank.
- */
-async function readAt(fh: FileHandle, path: string, size: number, position: number, length: number, atEnd: boolean): Promise<Buffer> {
-  const want = atEnd ? length + 1 : length;
-  const buf = Buffer.allocUnsafe(want);
-  let got = 0;
-  while (got < want) {
-    const { bytesRead } = await fh.read(buf, got, want - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  if (got < length) throw new SourceChangedError(path, size, position + got);
-  if (got > length) throw new SourceChangedError(path, size, position + got);
-  return buf.subarray(0, length);
 }
 
 /**
@@ -76,6 +61,8 @@ export async function putTree(client: SftpClient, localDir: string, remoteDir: s
     fsync: opts.fsync ?? false,
     perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
     follow: symlinks === 'follow',
+    gate: new SyncGate(),
+    slab: new Slab(),
   };
   const rootSt = await stat(localDir);
   if (!rootSt.isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
@@ -250,25 +237,28 @@ async function startTask(ctx: PutContext, dir: TreeDir, task: () => Promise<void
 /** One file, pipelined: OPEN; WRITE(s), FSETSTAT, CLOSE sent as the window allows, without waiting for replies. */
 async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
   const { run, client, chunkSize } = ctx;
-  let fh: FileHandle | undefined;
+  let fd = -1;
   let handle: Buffer | undefined;
   const pending = new Pending();
   try {
-    if (!(await dir.ready)) return;
+    if (dir.readyState !== true && !(await dir.ready)) return;
     run.checkStopped();
-    fh = await open(src, 'r');
-    const st = await fh.stat();
-    if (!st.isFile()) throw localError('EINVAL', 'not a regular file', src);
+    // A small file is read whole here (synchronously while that is fast); a larger one's first
+    // chunk is read while the OPEN is in flight.
+    const local = await openSource(ctx.gate, ctx.slab, src, chunkSize);
+    fd = local.fd;
+    const st = local.stats;
     const size = st.size;
     run.noteSize(size);
-    const file = fh;
-    // The first chunk is read while the OPEN is in flight.
     const firstLen = Math.min(size, chunkSize);
-    const first = readAt(file, src, size, 0, firstLen, firstLen === size);
-    first.catch(() => {});
+    let first: Promise<Buffer> | undefined;
+    if (local.data === undefined) {
+      first = readAt(fd, src, size, 0, firstLen, firstLen === size);
+      first.catch(() => {});
+    }
     handle = await run.send(0, () => client.open(dst, 'w', { permissions: st.mode & 0o777 }));
     const h = handle;
-    const data0 = await first;
+    const data0 = local.data ?? (await first!);
     if (firstLen > 0) {
       const w = run.acquire(firstLen, true);
       if (w) await w;
@@ -281,7 +271,7 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
       if (w) await w;
       let data: Buffer;
       try {
-        data = await readAt(file, src, size, pos, len, pos + len === size);
+        data = await readAt(fd, src, size, pos, len, pos + len === size);
         run.checkStopped();
       } catch (err) {
         run.window.release(len);
@@ -311,7 +301,7 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
       await pending.all().catch(() => {});
       await closeRemote(client, handle, run.signal).catch(() => {});
     } else await pending.all().catch(() => {});
-    await fh?.close().catch(() => {});
+    if (fd >= 0) await closeFd(fd).catch(() => {});
   }
 }
 
