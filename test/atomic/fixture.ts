@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -54,9 +54,26 @@ export async function connectPeer(kind: PeerKind, dir: string, opts?: ClientOpti
   };
 }
 
-export function tempDir(prefix: string): { dir: string; cleanup(): void } {
+export interface TempDir {
+  dir: string;
+  cleanup(): void;
+  /** A new numbered folder inside (`case1`, `case2`, ...) holding the empty folders `subdirs`; returns its path. */
+  fresh(...subdirs: string[]): string;
+}
+
+export function tempDir(prefix: string): TempDir {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  let n = 0;
+  return {
+    dir,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    fresh(...subdirs) {
+      const d = join(dir, `case${++n}`);
+      mkdirSync(d);
+      for (const s of subdirs) mkdirSync(join(d, s));
+      return d;
+    },
+  };
 }
 
 /** Names in `dir` that look like our temporary files (`.x.TAG.part`, `.x.HASH.resume`). */

@@ -12,12 +12,6 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const remote = tempDir('sftp-wire-get-remote-');
     const local = tempDir('sftp-wire-get-local-');
     const data = randomBytesSeeded(S, 23);
-    let n = 0;
-    const fresh = () => {
-      const d = join(local.dir, `case${++n}`);
-      mkdirSync(d);
-      return d;
-    };
     before(() => writeFileSync(join(remote.dir, 'src.bin'), data));
     after(() => {
       remote.cleanup();
@@ -27,7 +21,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const opts = { chunkSize: 8192, requests: 8, tailWindow: 32 * 1024 } as const;
 
     it('atomic: replaces the local file whole, keeps its mode, no temporary file left', async () => {
-      const dir = fresh();
+      const dir = local.fresh();
       writeFileSync(join(dir, 'out.bin'), 'old');
       chmodSync(join(dir, 'out.bin'), 0o600);
       const p = await connectPeer(kind, remote.dir);
@@ -45,7 +39,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('atomic: a failed download leaves the old file and no temporary file', async () => {
-      const dir = fresh();
+      const dir = local.fresh();
       writeFileSync(join(dir, 'out.bin'), 'old');
       const p = await connectPeer(kind, remote.dir);
       try {
@@ -71,7 +65,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a local directory destination is EISDIR; a local symlink is followed', async () => {
-      const dir = fresh();
+      const dir = local.fresh();
       mkdirSync(join(dir, 'sub'));
       writeFileSync(join(dir, 'target.bin'), 'old');
       symlinkSync('target.bin', join(dir, 'link.bin'));
@@ -89,7 +83,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('resume: continues a correct partial; a hole in the tail is found', async () => {
-      const dir = fresh();
+      const dir = local.fresh();
       const dest = join(dir, 'out.bin');
       const name = resumePartialName('out.bin', dest, identity());
       writeFileSync(join(dir, name), data.subarray(0, 90_000));
@@ -115,7 +109,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('resume: P > S restarts; a changed remote file removes the stale partial', async () => {
-      const dir = fresh();
+      const dir = local.fresh();
       const dest = join(dir, 'out.bin');
       const name = resumePartialName('out.bin', dest, identity());
       writeFileSync(join(dir, name), Buffer.concat([data, data]));

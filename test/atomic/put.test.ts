@@ -10,12 +10,6 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const state = tempDir('sftp-wire-atomic-state-');
     const src = join(t.dir, 'src.bin');
     const data = randomBytesSeeded(200_000, 7);
-    let n = 0;
-    const fresh = () => {
-      const d = join(t.dir, `case${++n}`);
-      mkdirSync(d);
-      return d;
-    };
     before(() => writeFileSync(src, data));
     after(() => {
       t.cleanup();
@@ -24,7 +18,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const opts = { atomic: true, chunkSize: 8192, requests: 8, stateDir: state.dir } as const;
 
     it('creates a new file whole, leaves no temporary file, reports atomic', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const p = await connectPeer(kind, dir);
       try {
         const r = await p.client.put(src, 'out.bin', opts);
@@ -39,7 +33,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('replaces an existing file atomically and keeps its mode', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, 'out.bin'), 'old contents');
       chmodSync(join(dir, 'out.bin'), 0o640);
       const p = await connectPeer(kind, dir);
@@ -56,7 +50,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a destination that is a directory is EISDIR, nothing created', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       mkdirSync(join(dir, 'sub'));
       const p = await connectPeer(kind, dir);
       try {
@@ -70,7 +64,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a destination symlink is followed: the target is replaced, the link stays', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       mkdirSync(join(dir, 'real'));
       writeFileSync(join(dir, 'real', 'file.bin'), 'old');
       symlinkSync('real/file.bin', join(dir, 'link.bin'));
@@ -88,7 +82,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('without posix-rename: an existing destination is a clear EEXIST, old file kept, temp removed', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, 'out.bin'), 'old contents');
       const p = await connectPeer(kind, dir);
       try {
@@ -114,7 +108,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('abort mid-transfer: the old file stays, the temporary file is removed', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, 'out.bin'), 'old contents');
       const p = await connectPeer(kind, dir);
       try {
@@ -137,7 +131,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('writeFile with atomic and verify', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const p = await connectPeer(kind, dir);
       try {
         const r = await p.client.writeFile('w.bin', data, { ...opts, verify: 'tail' });
@@ -153,7 +147,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('verify without atomic writes in place and checks before closing', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const p = await connectPeer(kind, dir);
       try {
         const r = await p.client.put(src, 'v.bin', { chunkSize: 8192, verify: 'hash' });

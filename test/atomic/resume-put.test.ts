@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resumePartialName } from '../../src/client/partial-names.js';
 import { Checkpointer, uploadCheckpointPath } from '../../src/client/resume-checkpoint.js';
@@ -14,12 +14,6 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const state = tempDir('sftp-wire-resume-state-');
     const src = join(t.dir, 'src.bin');
     const data = randomBytesSeeded(S, 11);
-    let n = 0;
-    const fresh = () => {
-      const d = join(t.dir, `case${++n}`);
-      mkdirSync(d);
-      return d;
-    };
     before(() => writeFileSync(src, data));
     after(() => {
       t.cleanup();
@@ -38,7 +32,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     };
 
     it('continues a correct partial from its end and commits it whole', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, partialName()), data.subarray(0, 120_000));
       const p = await connectPeer(kind, dir);
       try {
@@ -54,7 +48,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a hole inside the tail window is found: continues from the hole, not from the size', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const partial = Buffer.from(data.subarray(0, 120_000));
       partial.fill(0, 100_000, 110_000); // a WRITE that never landed while later ones did
       writeFileSync(join(dir, partialName()), partial);
@@ -69,7 +63,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a checkpoint bounds the trusted prefix: a hole after it is found even far before the end', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const partial = Buffer.from(data.subarray(0, 190_000));
       partial.fill(0, 40_000, 48_000);
       writeFileSync(join(dir, partialName()), partial);
@@ -88,7 +82,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a partial larger than the source restarts from 0', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, partialName()), Buffer.concat([data, Buffer.from('extra')]));
       const p = await connectPeer(kind, dir);
       try {
@@ -102,7 +96,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a complete partial (P == S) is verified, then committed without writing', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       writeFileSync(join(dir, partialName()), data);
       const p = await connectPeer(kind, dir);
       try {
@@ -124,7 +118,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a changed source never continues the old partial; the stale partial is removed', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const oldName = partialName();
       // The partial of an earlier version of the source: same bytes at the start, so size alone would "resume".
       writeFileSync(join(dir, oldName), data.subarray(0, 150_000));
@@ -149,7 +143,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     });
 
     it('a failed attempt keeps the partial; verify=hash catches a partial that lies beyond the tail window', async () => {
-      const dir = fresh();
+      const dir = t.fresh();
       const partial = Buffer.from(data.subarray(0, 190_000));
       partial.fill(0, 20_000, 28_000); // far before the tail window, no checkpoint
       writeFileSync(join(dir, partialName()), partial);

@@ -10,13 +10,9 @@ import fc from 'fast-check';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
-import { attempt, watchFile } from './harness.js';
+import { attempt, CUT_SHAPE, uncutTotal, watchFile } from './harness.js';
 
-const S = 256 * 1024;
-const CHUNK = 4096;
-const REQUESTS = 8;
-const W = CHUNK * REQUESTS;
-const RUNS = Number(process.env.FAULT_RUNS ?? 20);
+const { size: S, chunk: CHUNK, requests: REQUESTS, window: W, runs: RUNS } = CUT_SHAPE;
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
   describe(`get cut at any byte, against ${kind}`, () => {
@@ -24,12 +20,6 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const remote = join(t.dir, 'remote');
     const data = randomBytesSeeded(S, 202);
     const old = randomBytesSeeded(7000, 5);
-    let n = 0;
-    const fresh = () => {
-      const d = join(t.dir, `run${++n}`);
-      mkdirSync(d);
-      return d;
-    };
     before(() => {
       mkdirSync(remote);
       writeFileSync(join(remote, 'src.bin'), data);
@@ -38,13 +28,11 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
 
     it('atomic: the local destination is the old file or the whole new one at every look; nothing else left', async () => {
       const opts = { atomic: true, chunkSize: CHUNK, requests: REQUESTS } as const;
-      const c0 = await attempt(kind, remote, {}, (c) => c.get('src.bin', join(fresh(), 'out.bin'), opts));
-      assert.ok(c0.result, String(c0.error));
-      const total = c0.proxy.bytesUp + c0.proxy.bytesDown;
+      const total = await uncutTotal(kind, remote, (c) => c.get('src.bin', join(t.fresh(), 'out.bin'), opts));
       let cutFailures = 0;
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 0, max: total - 1 }), fc.boolean(), async (N, hasOld) => {
-          const d = fresh();
+          const d = t.fresh();
           const dest = join(d, 'out.bin');
           if (hasOld) writeFileSync(dest, old);
           const watch = watchFile(dest, hasOld ? [old, data] : [data]);
@@ -67,13 +55,11 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
 
     it('resume: repeated cut attempts end byte-identical, re-reading at most about one window per cut', async () => {
       const opts = { resume: true, chunkSize: CHUNK, requests: REQUESTS, tailWindow: W } as const;
-      const c0 = await attempt(kind, remote, {}, (c) => c.get('src.bin', join(fresh(), 'out.bin'), opts));
-      assert.ok(c0.result, String(c0.error));
-      const total = c0.proxy.bytesUp + c0.proxy.bytesDown;
+      const total = await uncutTotal(kind, remote, (c) => c.get('src.bin', join(t.fresh(), 'out.bin'), opts));
       let resumed = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }), async (cuts) => {
-          const d = fresh();
+          const d = t.fresh();
           const dest = join(d, 'out.bin');
           const watch = watchFile(dest, [data]);
           let received = 0;

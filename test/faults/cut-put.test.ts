@@ -7,16 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
-import { attempt, watchFile } from './harness.js';
+import { attempt, CUT_SHAPE, uncutTotal, watchFile } from './harness.js';
 
-const S = 256 * 1024;
-const CHUNK = 4096;
-const REQUESTS = 8;
-const W = CHUNK * REQUESTS;
-const RUNS = Number(process.env.FAULT_RUNS ?? 20);
+const { size: S, chunk: CHUNK, requests: REQUESTS, window: W, runs: RUNS } = CUT_SHAPE;
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
   describe(`put cut at any byte, against ${kind}`, () => {
@@ -24,12 +20,8 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     const src = join(t.dir, 'src.bin');
     const data = randomBytesSeeded(S, 101);
     const old = randomBytesSeeded(5000, 3);
-    let n = 0;
     const fresh = () => {
-      const d = join(t.dir, `run${++n}`);
-      mkdirSync(d);
-      mkdirSync(join(d, 'state'));
-      mkdirSync(join(d, 'remote'));
+      const d = t.fresh('state', 'remote');
       return { remote: join(d, 'remote'), state: join(d, 'state') };
     };
     before(() => writeFileSync(src, data));
@@ -46,9 +38,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     it('atomic: the destination is the old file or the whole new one at every look; no temporary file after the retry', async () => {
       const calib = fresh();
       const opts = { atomic: true, chunkSize: CHUNK, requests: REQUESTS } as const;
-      const c0 = await attempt(kind, calib.remote, {}, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
-      assert.ok(c0.result, String(c0.error));
-      const total = c0.proxy.bytesUp + c0.proxy.bytesDown;
+      const total = await uncutTotal(kind, calib.remote, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
       let cutFailures = 0;
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 0, max: total - 1 }), fc.boolean(), async (N, hasOld) => {
@@ -78,9 +68,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     it('resume: repeated cut attempts end byte-identical, re-sending at most about one window per cut', async () => {
       const calib = fresh();
       const opts = { resume: true, chunkSize: CHUNK, requests: REQUESTS, tailWindow: W } as const;
-      const c0 = await attempt(kind, calib.remote, {}, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
-      assert.ok(c0.result, String(c0.error));
-      const total = c0.proxy.bytesUp + c0.proxy.bytesDown;
+      const total = await uncutTotal(kind, calib.remote, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
       let resumed = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }), async (cuts) => {

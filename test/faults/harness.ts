@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { SftpClient } from '../../src/client/index.js';
 import { startServer, type PeerKind } from '../atomic/fixture.js';
@@ -29,6 +30,22 @@ export async function attempt<T>(kind: PeerKind, dir: string, proxyOpts: CutProx
   proxy.cut();
   await server.close();
   return out;
+}
+
+/**
+ * The shape of the cut-at-any-byte properties: a 256 KiB file moved in 4 KiB chunks, 8 in flight (one
+ * window W = 32 KiB), FAULT_RUNS runs per property (default 20).
+ */
+export const CUT_SHAPE = { size: 256 * 1024, chunk: 4096, requests: 8, window: 4096 * 8, runs: Number(process.env.FAULT_RUNS ?? 20) };
+
+/**
+ * An attempt with no cut, which must succeed: the bytes that crossed the proxy both ways, i.e. the range
+ * a cut can be drawn from.
+ */
+export async function uncutTotal<T>(kind: PeerKind, dir: string, fn: (c: SftpClient) => Promise<T>): Promise<number> {
+  const a = await attempt(kind, dir, {}, fn);
+  assert.ok(a.result, String(a.error));
+  return a.proxy.bytesUp + a.proxy.bytesDown;
 }
 
 /**
