@@ -199,9 +199,7 @@ export class SftpClient {
     const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
     let conn: ssh2.Client;
     try {
-      const connecting = connectSsh(config);
-      cancel.onExpire(() => void connecting.then((c) => c.end(), () => {})); // one that connects too late is closed
-      conn = await cancel.run(connecting).catch((err: unknown) => {
+      conn = await cancel.run(connectSsh(config, sftp?.signal)).catch((err: unknown) => {
         const e = err as Error & { level?: string; code?: string };
         if (e?.level === 'client-timeout' && e.code === undefined) e.code = 'ETIMEDOUT';
         throw err;

@@ -6,22 +6,37 @@ import type { ClientChannel, ConnectConfig } from 'ssh2';
  * channel (a Duplex of SFTP bytes). ssh2's own SFTP implementation is never used.
  */
 
-/** Connect and authenticate; TCP no-delay is set on the socket (small SFTP requests must not wait for Nagle). */
-export function connectSsh(config: ConnectConfig): Promise<ssh2.Client> {
+/**
+ * Connect and authenticate; TCP no-delay is set on the socket (small SFTP requests must not wait for
+ * Nagle). A failed connection is torn down (its later errors are swallowed, never thrown at the
+ * process); `signal` gives up on connecting: the socket is destroyed and the call rejects with the
+ * signal's reason.
+ */
+export function connectSsh(config: ConnectConfig, signal?: AbortSignal): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const conn = new ssh2.Client();
-    const onError = (err: Error) => {
+    const settle = () => {
       conn.removeListener('ready', onReady);
-      conn.end();
+      conn.removeListener('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const giveUp = (err: unknown) => {
+      settle();
+      conn.on('error', () => undefined); // e.g. "Connection lost before handshake" after a readyTimeout
+      conn.destroy();
       reject(err);
     };
+    const onError = (err: Error) => giveUp(err);
+    const onAbort = () => giveUp(signal!.reason);
     const onReady = () => {
-      conn.removeListener('error', onError);
+      settle();
       conn.setNoDelay(true);
       resolve(conn);
     };
     conn.once('ready', onReady);
     conn.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
     conn.connect(config);
   });
 }

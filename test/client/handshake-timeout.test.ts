@@ -171,3 +171,29 @@ test('SSH: fromSsh rejects when the subsystem request is never answered (timeout
     await srv.close();
   }
 });
+test('SSH: a server that never finishes the SSH handshake: connect() rejects with ETIMEDOUT (ssh2 readyTimeout), or AbortError for the signal', async () => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => {
+    sockets.add(s);
+    s.resume(); // reads (so that it notices the client going), never says a word
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const port = (silent.address() as net.AddressInfo).port;
+    const err = await rejection(SftpClient.connect({ host: '127.0.0.1', port, username: 'u', sftp: { handshakeTimeoutMs: 150 } }), 'connect');
+    assert.equal(err.code, 'ETIMEDOUT');
+    // the caller's signal: rejects with AbortError, and the socket is closed (the server sees it go)
+    const before = sockets.size;
+    const ac = new AbortController();
+    const connecting = SftpClient.connect({ host: '127.0.0.1', port, username: 'u', sftp: { signal: ac.signal } });
+    while (sockets.size === before) await new Promise((r) => setTimeout(r, 5));
+    const socket = [...sockets].at(-1)!;
+    const gone = new Promise<void>((r) => socket.once('close', () => r()));
+    ac.abort();
+    assert.equal((await rejection(connecting, 'connect with a signal')).name, 'AbortError');
+    await within(gone, 5000, 'the socket closing after the abort');
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  }
+});
