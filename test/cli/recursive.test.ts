@@ -2,26 +2,16 @@
 // the CLI against a real sshd, with HOME pointed at a temporary folder.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSshd, type Sshd } from '../support/openssh.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { runCli } from '../support/cli.js';
 
 let home = '';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  assert.ok(home, 'the temporary HOME is set up');
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: home } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(home, args);
 
 /** Every entry under `dir`: relative path -> file contents (hex) or 'dir'. */
 function snapshot(dir: string, rel = '', out = new Map<string, string>()): Map<string, string> {

@@ -1,27 +1,17 @@
 // The put/get/ls commands end to end: a child process running the CLI against a real sshd.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSshd, type Sshd } from '../support/openssh.js';
+import { runCli } from '../support/cli.js';
 import { tempDir } from './helpers.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** HOME of the CLI's child processes: a temporary one, so accept-new records host keys there and not in the user's ~/.ssh. */
 let home = '';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  assert.ok(home, 'the temporary HOME is set up');
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: home } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(home, args);
 
 describe('sftp-wire put/get/ls against sshd', () => {
   let sshd: Sshd;
