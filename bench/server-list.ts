@@ -13,19 +13,12 @@
 // is ~0.09 s of ours), `client` = this process's CPU seconds during the listing, `replies` =
 // NAME replies per listing. After the runs, the longnames of ours and OpenSSH's are compared
 // entry by entry (a mismatch is printed, not hidden).
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SftpClient } from '../src/client/client.js';
-import { joinStreams } from '../test/support/openssh.js';
-
-const SFTP = '/usr/bin/sftp';
-const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
-const TIME = '/usr/bin/time';
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+import { checkoutSrc, compileServer, linkNodeModules, median, REPO, SFTP, SFTP_SERVER, withClientOnChild, withCpuTime } from './stdio-servers.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,46 +56,6 @@ function makeDirectory(dir: string): void {
   }
 }
 
-/** Compile the server side of `srcDir` (a checkout's src/) once; returns the `serve --stdio` command. */
-function compileServer(srcDir: string, outDir: string, nodeFlags: string[] = []): string[] {
-  const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
-  try {
-    execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere still emit JavaScript; a missing output below is the real failure
-  }
-  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-  const main = join(outDir, 'cli/main.js');
-  statSync(main);
-  return [process.execPath, ...nodeFlags, main, 'serve', '--stdio', '--root', root];
-}
-
-/** The src/ of a git revision, extracted into the work directory. */
-function checkoutSrc(ref: string): string {
-  const dir = join(work, `src-${ref.replace(/[^\w.-]/g, '_')}`);
-  mkdirSync(dir, { recursive: true });
-  const tar = execFileSync('git', ['archive', ref, 'src'], { cwd: REPO, maxBuffer: 256 << 20 });
-  execFileSync('tar', ['-x', '-C', dir], { input: tar });
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-  return join(dir, 'src');
-}
-
-let timeFiles = 0;
-/** A server command wrapped in /usr/bin/time, writing its CPU seconds to a fresh file. */
-function withCpuTime(cmd: string[]): { cmd: string[]; cpu(): number } {
-  const file = join(work, `cpu-${timeFiles++}.txt`);
-  return {
-    cmd: [TIME, '-f', '%U,%S', '-o', file, ...cmd],
-    cpu() {
-      const [u, sys] = readFileSync(file, 'utf8').trim().split('\n').at(-1)!.split(',').map(Number);
-      rmSync(file, { force: true });
-      return u! + sys!;
-    },
-  };
-}
-
 interface Sample {
   secs: number;
   firstMs: number;
@@ -119,28 +72,20 @@ interface Contender {
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-}
-
 /** Longnames by filename of the last listing per server (for the comparison at the end). */
 const longnames = new Map<string, Map<string, string>>();
 
 /** One client session per run, against a freshly spawned server child; only the listing is timed. */
 function viaClient(label: string, server: string[], remote: string): () => Promise<Sample> {
   return async () => {
-    const t = withCpuTime(server);
-    const child = spawn(t.cmd[0]!, t.cmd.slice(1), { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const client = await SftpClient.fromStream(joinStreams(child.stdin!, child.stdout!));
+    const t = withCpuTime(work, server);
     let count = 0;
     let replies = 0;
     let firstMs = 0;
     let secs = 0;
     let clientCpu = 0;
     const names = new Map<string, string>();
-    try {
+    await withClientOnChild(t.cmd, root, async (client) => {
       const t0 = now();
       const c0 = process.cpuUsage();
       // readdir batch by batch, as scandir does, counting replies
@@ -167,13 +112,7 @@ function viaClient(label: string, server: string[], remote: string): () => Promi
       secs = now() - t0;
       const c = process.cpuUsage(c0);
       clientCpu = (c.user + c.system) / 1e6;
-    } finally {
-      await client.end();
-      child.stdin!.end();
-      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(k);
-    }
+    });
     if (names.size !== ENTRIES + 2 || count !== ENTRIES + 2) {
       throw new Error(`${label}: listed ${count} entries (${names.size} distinct), expected ${ENTRIES + 2}`);
     }
@@ -185,7 +124,7 @@ function viaClient(label: string, server: string[], remote: string): () => Promi
 /** OpenSSH's own client: `sftp -D SERVER -b -` running `ls -l DIR`; the whole process is timed. */
 function viaOpenSshClient(server: string[], remote: string): () => Promise<Sample> {
   return async () => {
-    const t = withCpuTime(server);
+    const t = withCpuTime(work, server);
     const t0 = now();
     let lines = 0;
     await new Promise<void>((resolveRun, reject) => {
@@ -214,15 +153,14 @@ async function main(): Promise<void> {
   if (/\s/.test(work)) throw new Error('temporary directory with spaces');
   process.stdout.write(`creating ${ENTRIES} entries...\n`);
   makeDirectory(join(root, DIR));
-  // the compiled files import ssh2 etc. from the repository's node_modules
-  execFileSync('ln', ['-sfn', join(REPO, 'node_modules'), join(work, 'node_modules')]);
+  linkNodeModules(work);
   const profFlags = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
   const servers: Array<{ label: string; cmd: string[]; remote: string }> = [
     { label: 'openssh sftp-server', cmd: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`], remote: DIR },
-    { label: 'sftp-wire serve', cmd: compileServer(join(REPO, 'src'), join(work, 'build'), profFlags), remote: `/${DIR}` },
+    { label: 'sftp-wire serve', cmd: compileServer(join(REPO, 'src'), join(work, 'build'), root, profFlags), remote: `/${DIR}` },
   ];
   if (values.baseline) {
-    servers.push({ label: `sftp-wire@${values.baseline}`, cmd: compileServer(checkoutSrc(values.baseline), join(work, 'build-base')), remote: `/${DIR}` });
+    servers.push({ label: `sftp-wire@${values.baseline}`, cmd: compileServer(checkoutSrc(values.baseline, work), join(work, 'build-base'), root), remote: `/${DIR}` });
   }
   const all: Contender[] = servers.map((s) => ({ name: `SftpClient <- ${s.label}`, run: viaClient(s.label, s.cmd, s.remote) }));
   if (values['openssh-client']) {

@@ -11,20 +11,13 @@
 // `net` the median over runs of the throughput with the run's own `pwd` time taken off.
 // `cpu` is the server process's user+system CPU seconds per run (median, from /usr/bin/time): on a
 // shared, busy machine it is steadier than wall-clock throughput.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SftpClient } from '../src/client/client.js';
-import { joinStreams } from '../test/support/openssh.js';
-
-const SFTP = '/usr/bin/sftp';
-const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
-const TIME = '/usr/bin/time';
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+import { checkoutSrc, compileServer, linkNodeModules, median, REPO, SFTP, SFTP_SERVER, withClientOnChild, withCpuTime } from './stdio-servers.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,36 +66,6 @@ function sameBytes(a: string, b: string): boolean {
   }
 }
 
-/**
- * Compile the server side of `srcDir` (a checkout's src/) once, so that `sftp -D` does not pay tsx's
- * start-up on every session. Returns the `serve --stdio` command.
- */
-function compileServer(srcDir: string, outDir: string): string[] {
-  const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
-  try {
-    execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere still emit JavaScript; a missing output below is the real failure
-  }
-  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-  const main = join(outDir, 'cli/main.js');
-  statSync(main);
-  return [process.execPath, main, 'serve', '--stdio', '--root', root];
-}
-
-/** The src/ of a git revision, extracted into the work directory. */
-function checkoutSrc(ref: string): string {
-  const dir = join(work, `src-${ref.replace(/[^\w.-]/g, '_')}`);
-  execFileSync('mkdir', ['-p', dir]);
-  const tar = execFileSync('git', ['archive', ref, 'src'], { cwd: REPO, maxBuffer: 256 << 20 });
-  execFileSync('tar', ['-x', '-C', dir], { input: tar });
-  // ESM, like the repository (NodeNext decides the output's module kind from package.json)
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-  return join(dir, 'src');
-}
-
 function sftpBatch(server: string[], commands: string[]): Promise<void> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(SFTP, ['-q', '-D', server.join(' '), '-b', '-'], { cwd: work, stdio: ['pipe', 'ignore', 'pipe'] });
@@ -112,20 +75,6 @@ function sftpBatch(server: string[], commands: string[]): Promise<void> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolveRun() : reject(new Error(`sftp -D ${server}: exit ${code}: ${err.trim()}`))));
   });
-}
-
-/** A server command wrapped in /usr/bin/time, writing its CPU seconds to a fresh file. */
-let timeFiles = 0;
-function withCpuTime(cmd: string[]): { cmd: string[]; cpu(): number } {
-  const file = join(work, `cpu-${timeFiles++}.txt`);
-  return {
-    cmd: [TIME, '-f', '%U,%S', '-o', file, ...cmd],
-    cpu() {
-      const [u, sys] = readFileSync(file, 'utf8').trim().split('\n').at(-1)!.split(',').map(Number);
-      rmSync(file, { force: true });
-      return u! + sys!;
-    },
-  };
 }
 
 interface Sample {
@@ -152,15 +101,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-}
-
 function direct(server: string[], command: string): () => Promise<Sample> {
   return async () => {
     const startup = await timed(() => sftpBatch(server, ['pwd']));
-    const t = withCpuTime(server);
+    const t = withCpuTime(work, server);
     const secs = await timed(() => sftpBatch(t.cmd, [command]));
     return { secs, cpu: t.cpu(), startup };
   };
@@ -169,38 +113,27 @@ function direct(server: string[], command: string): () => Promise<Sample> {
 /** One client session per run, against a freshly spawned server child; only the transfer is timed. */
 function viaClient(server: string[], op: 'put' | 'get', outName: string): () => Promise<Sample> {
   return async () => {
-    const t = withCpuTime(server);
-    const child = spawn(t.cmd[0]!, t.cmd.slice(1), { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const client = await SftpClient.fromStream(joinStreams(child.stdin!, child.stdout!));
-    let secs: number;
-    try {
-      secs = await timed(() => (op === 'put' ? client.put(join(root, SRC), outName) : client.get(SRC, join(work, outName))));
-    } finally {
-      await client.end();
-      child.stdin!.end();
-      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(k);
-    }
+    const t = withCpuTime(work, server);
+    const secs = await withClientOnChild(t.cmd, root, (client) =>
+      timed(() => (op === 'put' ? client.put(join(root, SRC), outName) : client.get(SRC, join(work, outName)))),
+    );
     return { secs, cpu: t.cpu() };
   };
 }
 
 async function main(): Promise<void> {
   if (/\s/.test(work)) throw new Error('temporary directory with spaces');
-  execFileSync('mkdir', ['-p', root]);
+  mkdirSync(root, { recursive: true });
   makeSource(join(root, SRC));
-  // the compiled files import ssh2 etc. from the repository's node_modules
-  execFileSync('ln', ['-sfn', join(REPO, 'node_modules'), join(work, 'node_modules')]);
+  linkNodeModules(work);
   // sftp-server serves its working directory (for sftp -D that is sftp's, `work`); ours serve `root`.
   const servers: Array<{ label: string; cmd: string[]; remote: string; asClient: string[] }> = [
     { label: 'openssh sftp-server', cmd: [SFTP_SERVER], remote: 'root/', asClient: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`] },
   ];
-  const ours = compileServer(join(REPO, 'src'), join(work, 'build'));
+  const ours = compileServer(join(REPO, 'src'), join(work, 'build'), root);
   servers.push({ label: 'sftp-wire serve', cmd: ours, remote: '/', asClient: ours });
   if (values.baseline) {
-    const base = compileServer(checkoutSrc(values.baseline), join(work, 'build-base'));
+    const base = compileServer(checkoutSrc(values.baseline, work), join(work, 'build-base'), root);
     servers.push({ label: `sftp-wire@${values.baseline}`, cmd: base, remote: '/', asClient: base });
   }
   const all: Contender[] = [];
