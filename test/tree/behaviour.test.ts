@@ -6,15 +6,8 @@ import { join } from 'node:path';
 import type { SftpClient } from '../../src/client/index.js';
 import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree.js';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
-import { peers, removeDir, tempDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
-import { WireTap } from './wire-tap.js';
-
-function manyFiles(files: number, dirs: number): TreeSpec {
-  const spec: TreeSpec = {};
-  for (let d = 0; d < dirs; d++) spec[`d${d}`] = {};
-  for (let i = 0; i < files; i++) (spec[`d${i % dirs}`] as TreeSpec)[`f${i}`] = randomBytes(64 + (i % 200));
-  return spec;
-}
+import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
+import type { WireTap } from './wire-tap.js';
 
 /** A client whose methods are the real ones except those overridden (to inject faults or lies). */
 function withOverrides(client: SftpClient, overrides: Partial<Record<keyof SftpClient, unknown>>): SftpClient {
@@ -34,11 +27,9 @@ for (const p of peers) {
     let base: string;
     let big: string;
     before(async () => {
-      tap = new WireTap();
-      peer = await p.open({ wrap: (s) => tap.wrap(s) });
-      base = tempDir();
+      ({ peer, tap, base } = await openTapped(p));
       big = join(base, 'big');
-      writeTree(big, manyFiles(1500, 10));
+      writeTree(big, filesInDirs(1500, 10, (i) => 64 + (i % 200)));
     });
     after(async () => {
       await peer.close();

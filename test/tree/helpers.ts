@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { realpathSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, lstatSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join, relative } from 'node:path';
 import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { SftpServer } from '../../src/server/index.js';
+import { WireTap } from './wire-tap.js';
 
 export function tempDir(prefix = 'sftp-wire-tree-'): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
@@ -27,6 +29,14 @@ export function removeDir(dir: string): void {
 
 /** A tree description: a string or Buffer is a file, an object a directory, { link } a symbolic link. */
 export type TreeSpec = { [name: string]: string | Buffer | TreeSpec | { link: string } };
+
+/** `files` files of random bytes dealt over `dirs` folders (d0/f0, d1/f1, ...); file i has `sizeOf(i)` bytes. */
+export function filesInDirs(files: number, dirs: number, sizeOf: (i: number) => number): TreeSpec {
+  const spec: TreeSpec = {};
+  for (let d = 0; d < dirs; d++) spec[`d${d}`] = {};
+  for (let i = 0; i < files; i++) (spec[`d${i % dirs}`] as TreeSpec)[`f${i}`] = randomBytes(sizeOf(i));
+  return spec;
+}
 
 function isLink(v: unknown): v is { link: string } {
   return typeof v === 'object' && v !== null && !Buffer.isBuffer(v) && typeof (v as { link?: unknown }).link === 'string' && Object.keys(v).length === 1;
@@ -152,6 +162,13 @@ export async function ourPeer(opts: PeerOptions = {}): Promise<Peer> {
       await new Promise<void>((r) => net.close(() => r()));
     },
   };
+}
+
+/** A peer whose wire a fresh WireTap watches, and a new temporary folder (removeDir it after). */
+export async function openTapped(p: { open: (opts?: PeerOptions) => Promise<Peer> }): Promise<{ peer: Peer; tap: WireTap; base: string }> {
+  const tap = new WireTap();
+  const peer = await p.open({ wrap: (s) => tap.wrap(s) });
+  return { peer, tap, base: tempDir() };
 }
 
 export const peers: Array<{ name: string; open: (opts?: PeerOptions) => Promise<Peer> }> = [

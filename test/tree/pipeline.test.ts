@@ -4,15 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getTree, putTree, rmtree } from '../../src/client/tree.js';
 import { PacketType as T } from '../../src/protocol/index.js';
-import { peers, removeDir, tempDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
-import { WireTap } from './wire-tap.js';
-
-function smallTree(files: number, dirs: number, size: number): TreeSpec {
-  const spec: TreeSpec = {};
-  for (let d = 0; d < dirs; d++) spec[`d${d}`] = {};
-  for (let i = 0; i < files; i++) (spec[`d${i % dirs}`] as TreeSpec)[`f${i}`] = randomBytes(size);
-  return spec;
-}
+import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
+import type { WireTap } from './wire-tap.js';
 
 for (const p of peers) {
   describe(`the wire during tree transfers, against ${p.name}`, () => {
@@ -20,10 +13,8 @@ for (const p of peers) {
     let tap: WireTap;
     let base: string;
     before(async () => {
-      tap = new WireTap();
-      peer = await p.open({ wrap: (s) => tap.wrap(s) });
-      base = tempDir();
-      writeTree(join(base, 'src'), smallTree(40, 4, 100));
+      ({ peer, tap, base } = await openTapped(p));
+      writeTree(join(base, 'src'), filesInDirs(40, 4, () => 100));
     });
     after(async () => {
       await peer.close();

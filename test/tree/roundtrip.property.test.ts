@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { getTree, putTree, rmtree } from '../../src/client/tree.js';
-import { peers, removeDir, tempDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
-import { WireTap } from './wire-tap.js';
+import { openTapped, peers, removeDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
+import type { WireTap } from './wire-tap.js';
 
 const nameChar = fc.constantFrom(...'abcXYZ019 _-.\'"\\\n\t#%&()[]{}=+~,;!éü日本🎉'.split(/(?:)/u));
 const name = fc
@@ -43,9 +43,7 @@ for (const p of peers) {
     let tap: WireTap;
     let base: string;
     before(async () => {
-      tap = new WireTap();
-      peer = await p.open({ wrap: (s) => tap.wrap(s) });
-      base = tempDir();
+      ({ peer, tap, base } = await openTapped(p));
     });
     after(async () => {
       await peer.close();
