@@ -55,6 +55,13 @@ export class HandleTable {
     return handle.length === 4 ? this.entries.get(handle.toString('hex')) : undefined;
   }
 
+  /** The entry of an open handle of either kind; EBADF otherwise. */
+  any(handle: Buffer): HandleEntry {
+    const e = this.get(handle);
+    if (!e) throw badHandle();
+    return e;
+  }
+
   file(handle: Buffer): FileHandleEntry {
     const e = this.get(handle);
     if (!e || e.kind !== 'file') throw badHandle();

@@ -1,4 +1,4 @@
-import { PacketType as T, StatusCode } from '../../protocol/constants.js';
+import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants.js';
 import type { Packet, PacketOf } from '../../protocol/packets.js';
 import {
   Extensions,
@@ -15,8 +15,7 @@ import { StatusError } from '../status-error.js';
 import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
 import { normalizeVirtual } from '../fs/vpath.js';
-import { openOptions } from './file-handlers.js';
-import { OpenFlags } from '../../protocol/constants.js';
+import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
 type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
 type ExtTable = { [K in ExtensionKey]: ExtHandler<K> };
@@ -66,9 +65,7 @@ const handlers: ExtTable = {
   },
   statvfs: async (q, id, ctx) => statvfs(ctx, ctx.path(q.path), id),
   fstatvfs: async (q, id, ctx) => {
-    const e = ctx.handles.get(q.handle);
-    if (!e) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
-    return statvfs(ctx, e.path, id);
+    return statvfs(ctx, ctx.handles.any(q.handle).path, id);
   },
   hardlink: async (q, id, ctx) => {
     ctx.assertWritable();
@@ -81,8 +78,7 @@ const handlers: ExtTable = {
   },
   lsetstat: async (q, id, ctx) => {
     ctx.assertWritable();
-    const a = q.attrs;
-    await ctx.fs.setstat(ctx.path(q.path), { size: a.size, mode: a.permissions, uid: a.uid, gid: a.gid, atime: a.atime, mtime: a.mtime }, { follow: false });
+    await ctx.fs.setstat(ctx.path(q.path), setStatsFromAttrs(q.attrs), { follow: false });
     return okStatus(id);
   },
   limits: async (_q, id, ctx) =>
@@ -107,13 +103,7 @@ const handlers: ExtTable = {
     while (done < total) {
       const data = await src.file.read(q.readOffset + done, Math.min(COPY_CHUNK, total - done));
       if (data.length === 0) break;
-      try {
-        await dst.file.write(q.writeOffset + done, data);
-      } catch (err) {
-        if (dst.upload) dst.upload.failed = true;
-        throw err;
-      }
-      dst.upload?.tracker.record(q.writeOffset + done, data.length);
+      await writeToEntry(dst, q.writeOffset + done, data);
       done += data.length;
     }
     return okStatus(id);
@@ -133,8 +123,7 @@ const handlers: ExtTable = {
     }
   },
   checkFileHandle: async (q, id, ctx) => {
-    const e = ctx.handles.file(q.target as Buffer);
-    if (!e.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+    const e = readableEntry(q.target as Buffer, ctx);
     return reply(id, 'checkFileHandle', await checkFile(e.file, q, ctx.limits.maxPacket - 1024));
   },
 };

@@ -5,7 +5,7 @@ import type { FileHandleEntry } from '../handle-table.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { ReadRequest, WriteRequest } from '../io-batch.js';
 import { dataFrame, frameData, type Reply } from '../wire-reply.js';
-import { StatusError } from '../status-error.js';
+import { StatusError, badHandle } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 
 export function openOptions(pflags: number, attrs: Attrs): OpenOptions {
@@ -75,15 +75,21 @@ export async function closeFileEntry(entry: FileHandleEntry, ctx: SessionContext
 
 export const close: Handler<typeof T.CLOSE> = async (req, ctx) => {
   const entry = ctx.handles.take(req.handle);
-  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  if (!entry) throw badHandle();
   if (entry.kind === 'dir') await entry.dir.close();
   else await closeFileEntry(entry, ctx, true);
   return okStatus(req.id);
 };
 
-export const read: Handler<typeof T.READ> = async (req, ctx) => {
-  const entry = ctx.handles.file(req.handle);
+/** The file entry of `handle` when it was opened for reading. */
+export function readableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
+  const entry = ctx.handles.file(handle);
   if (!entry.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+  return entry;
+}
+
+export const read: Handler<typeof T.READ> = async (req, ctx) => {
+  const entry = readableEntry(req.handle, ctx);
   const length = Math.min(req.length, ctx.limits.maxRead);
   const data = length === 0 ? Buffer.alloc(0) : await entry.file.read(req.offset, length);
   if (data.length === 0 && length > 0) return statusReply(req.id, StatusCode.EOF, 'End of file');
@@ -98,16 +104,22 @@ function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
   return entry;
 }
 
-export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
-  const entry = writableEntry(req.handle, ctx);
-  const u = entry.upload;
+/**
+ * Write to an open file. For an atomic upload a failed write marks it failed (it can no longer
+ * commit), and a successful one is recorded for the contiguous prefix.
+ */
+export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer): Promise<void> {
   try {
-    await entry.file.write(req.offset, req.data);
+    await entry.file.write(offset, data);
   } catch (err) {
-    if (u) u.failed = true;
+    if (entry.upload) entry.upload.failed = true;
     throw err;
   }
-  u?.tracker.record(req.offset, req.data.length);
+  entry.upload?.tracker.record(offset, data.length);
+}
+
+export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
+  await writeToEntry(writableEntry(req.handle, ctx), req.offset, req.data);
   return okStatus(req.id);
 };
 
@@ -144,8 +156,7 @@ export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionCont
  * straight into the DATA replies' wire buffers (see dataFrame).
  */
 export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContext, one: AnswerOne<ReadRequest>): Promise<Reply[]> {
-  const entry = ctx.handles.file(reqs[0]!.handle);
-  if (!entry.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for reading');
+  const entry = readableEntry(reqs[0]!.handle, ctx);
   if (!entry.file.readv) return inOrder(reqs, one);
   const frames = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead)));
   let left = await entry.file.readv(reqs[0]!.offset, frames.map((f) => f.body));
@@ -165,16 +176,14 @@ async function inOrder<R>(reqs: readonly R[], one: AnswerOne<R>): Promise<Packet
 }
 
 export const fstat: Handler<typeof T.FSTAT> = async (req, ctx) => {
-  const entry = ctx.handles.get(req.handle);
-  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  const entry = ctx.handles.any(req.handle);
   const st = entry.kind === 'file' ? await entry.file.stat() : await ctx.fs.stat(entry.path);
   return attrsReply(req.id, attrsFromStats(st));
 };
 
 export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
   ctx.assertWritable();
-  const entry = ctx.handles.get(req.handle);
-  if (!entry) throw new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
+  const entry = ctx.handles.any(req.handle);
   const set = setStatsFromAttrs(req.attrs);
   if (entry.kind === 'file') await entry.file.setstat(set);
   else await ctx.fs.setstat(entry.path, set, { follow: true });
