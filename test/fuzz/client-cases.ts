@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import { SftpClient } from '../../src/client/client.js';
-import { AbortError } from '../../src/client/errors.js';
+import { AbortError, SourceChangedError } from '../../src/client/errors.js';
 import {
   Extensions,
   PacketFramer,
@@ -355,7 +355,14 @@ export class HostileServer {
 // ---- running -------------------------------------------------------------------------------------
 
 function isKnownError(e: unknown): boolean {
-  return e instanceof SftpError || e instanceof SftpProtocolError || e instanceof AbortError || (e instanceof Error && e.name === 'AbortError');
+  // SourceChangedError: a transfer whose STAT promised more bytes than the READs delivered (an EOF status)
+  return (
+    e instanceof SftpError ||
+    e instanceof SftpProtocolError ||
+    e instanceof SourceChangedError ||
+    e instanceof AbortError ||
+    (e instanceof Error && e.name === 'AbortError')
+  );
 }
 
 async function runOp(client: SftpClient, op: Op, signal: AbortSignal): Promise<unknown> {
