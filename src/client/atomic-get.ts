@@ -2,7 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { open as openLocal, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SftpClient } from './client.js';
-import { DEFAULT_TAIL_WINDOW } from './atomic-put.js';
+import { verifySizes, writeModeOf } from './atomic-put.js';
 import { resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
@@ -21,8 +21,6 @@ import {
   type TransferResult,
 } from './transfer.js';
 
-const SAMPLE = 64 * 1024;
-
 /**
  * Downloads with `atomic`, `resume` and/or `verify`:
  * - atomic: into `.NAME.TAG.part` (exclusive create) in the local destination's folder, renamed onto
@@ -34,11 +32,10 @@ const SAMPLE = 64 * 1024;
  * - verify alone: the destination is written in place and checked before it is closed.
  */
 export async function atomicGet(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions): Promise<TransferResult> {
-  const mode: 'resume' | 'atomic' | 'direct' = opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
+  const mode = writeModeOf(opts);
   const t = resolveDownload(client, opts);
   const signal = t.signal;
-  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
-  const sample = Math.min(SAMPLE, window);
+  const { window, sample, checkpointEvery } = verifySizes(opts, t);
   const { handle, attrs } = await openForRead(client, remotePath, signal);
   let remoteOpen = true; // see get(): never ask pathOf, handle strings are reused
   let fh: FileHandle | undefined;
@@ -90,7 +87,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
         });
       }
       if (P > R) await fh.truncate(R);
-      checkpointer = new Checkpointer(sidecar, key, R, Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)));
+      checkpointer = new Checkpointer(sidecar, key, R, checkpointEvery);
     }
     const file = fileSink(fh);
     const ck = checkpointer;

@@ -14,6 +14,7 @@ import {
   resolveUpload,
   uploadWith,
   withLocalSource,
+  type ResolvedTransfer,
   type TransferOptions,
   type TransferResult,
   type UploadHooks,
@@ -37,6 +38,23 @@ import { BufferSource } from './transfer-write.js';
 
 export const DEFAULT_TAIL_WINDOW = 1024 * 1024;
 const SAMPLE = 64 * 1024;
+
+/** Where an atomic/resume/verify transfer writes: a resume partial, a temporary file, or the destination itself. */
+export type WriteMode = 'resume' | 'atomic' | 'direct';
+
+export function writeModeOf(opts: TransferOptions): WriteMode {
+  return opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
+}
+
+/**
+ * The sizes verification works with, alike for uploads and downloads: the tail window read back
+ * (`tailWindow`, default max(1 MiB, chunk x requests)), the sample compared first, and the bytes
+ * between two saves of a resume checkpoint.
+ */
+export function verifySizes(opts: TransferOptions, t: ResolvedTransfer): { window: number; sample: number; checkpointEvery: number } {
+  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
+  return { window, sample: Math.min(SAMPLE, window), checkpointEvery: Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)) };
+}
 
 /** What an upload reads from. */
 export interface AtomicSource {
@@ -100,14 +118,13 @@ export async function commitRename(
 
 /** Upload `src` to `remotePath` with the atomic/resume/verify options. */
 export async function uploadAtomic(client: SftpClient, src: AtomicSource, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
-  const mode: 'resume' | 'atomic' | 'direct' = opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
+  const mode = writeModeOf(opts);
   if (mode === 'resume' && !src.identity) {
     throw new TypeError('resume needs a source with an identity (a local file): not available for this upload');
   }
   const t = resolveUpload(client, opts);
   const stateDir = opts.stateDir ?? defaultStateDir();
-  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
-  const sample = Math.min(SAMPLE, window);
+  const { window, sample, checkpointEvery } = verifySizes(opts, t);
   const S = src.info.size;
   const signal = t.signal;
 
@@ -151,7 +168,7 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
     if (P > R) await client.fsetstat(handle, { size: R }, { signal });
     resumedFrom = R;
     tracker = new ContiguousTracker(R);
-    checkpointer = new Checkpointer(file, key, R, Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)));
+    checkpointer = new Checkpointer(file, key, R, checkpointEvery);
     return { handle, startOffset: R };
   };
 
