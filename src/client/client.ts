@@ -219,8 +219,12 @@ export class SftpClient {
   }
 
   /** Wait for requests in flight, then close the channel (and the connection made by connect()). */
-  async end(): Promise<void> {
-    await this.session.end();
+  /**
+   * End the session: wait for requests in flight, then close the channel. A server that answers
+   * nothing for `stallMs` (default 10 s) while we wait is given up on: the channel is destroyed.
+   */
+  async end(opts: { stallMs?: number } = {}): Promise<void> {
+    await this.session.end(undefined, opts.stallMs);
     for (const f of this.onEnd.splice(0)) await f();
   }
 

@@ -127,6 +127,8 @@ export class Session {
   private handshake?: { resolve(v: { version: number; extensions: ExtensionPair[] }): void; reject(e: unknown): void };
   private readonly closeWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
+  /** Replies received so far (end() watches it to tell a slow server from a stalled one). */
+  private repliesSeen = 0;
   /** Resolves when the session is closed, with the reason (undefined after a clean end()). */
   readonly closed: Promise<Error | undefined>;
   private resolveClosed!: (e: Error | undefined) => void;
@@ -245,16 +247,27 @@ export class Session {
    * End the session cleanly: refuse new requests, wait for those in flight, then end the stream and
    * wait (at most `graceMs`) for the peer to close it.
    */
-  async end(graceMs = 2000): Promise<void> {
+  async end(graceMs = 2000, stallMs = 10_000): Promise<void> {
     if (this.state === 'closed') return;
     if (this.state === 'init') {
       this.fail(sessionClosedError('end'));
       return;
     }
     this.state = 'ending';
-    while (this.inflight.size > 0 || this.queued > 0) {
-      await new Promise<void>((r) => this.idleWaiters.push(r));
-      if ((this.state as string) === 'closed') return;
+    // Wait for what is in flight while the server keeps answering; a server that answers nothing for
+    // `stallMs` (e.g. one that never replies to a CLOSE) must not hold end() forever.
+    let seen = this.repliesSeen;
+    const watchdog = setInterval(() => {
+      if (this.repliesSeen === seen) this.fail(sessionClosedError('end', new Error(`no reply for ${stallMs} ms while ending`)));
+      seen = this.repliesSeen;
+    }, stallMs);
+    try {
+      while (this.inflight.size > 0 || this.queued > 0) {
+        await new Promise<void>((r) => this.idleWaiters.push(r));
+        if ((this.state as string) === 'closed') return;
+      }
+    } finally {
+      clearInterval(watchdog);
     }
     const closed = new Promise<void>((r) => this.closeWaiters.push(r));
     this.stream.end();
@@ -438,6 +451,7 @@ export class Session {
     }
     this.inflight.delete(p.id);
     this.inflightBytes -= req.cost;
+    this.repliesSeen++;
     const abandoned = req.abandoned;
     this.settle(req);
     if (!abandoned) req.resolve(p as ReplyPacket);

@@ -220,3 +220,33 @@ test('closeHandle: one abort listener per signal however many wait; resolves as 
   await assert.rejects(closeHandle(never, Buffer.from('h'), AbortSignal.abort()), { name: 'AbortError' });
   assert.equal(sent, 1);
 });
+
+test('end() does not wait forever for a CLOSE the server never answers: it gives up after stallMs', async () => {
+  const s = await setup();
+  try {
+    await s.client.writeFile('/e.bin', Buffer.alloc(1000, 1));
+    s.state.mode = 'stall';
+    const handle = await s.client.open('/e.bin', 'r');
+    const closing = s.client.close(handle).then(() => 'closed', (e: SftpError) => e.code);
+    await within(s.client.end({ stallMs: 50 }), 5000, 'end() with a stalled CLOSE');
+    assert.equal(await closing, 'ECONNRESET', 'the stalled CLOSE rejects as lost when end() gives up on the channel');
+  } finally {
+    await s.done();
+  }
+});
+
+test('end() waits for a slow server that keeps answering', async () => {
+  const s = await setup();
+  try {
+    await s.client.writeFile('/slow.bin', Buffer.alloc(1000, 2));
+    s.state.mode = 'hold';
+    const handle = await s.client.open('/slow.bin', 'r');
+    const closing = s.client.close(handle);
+    // the CLOSE is released after 30 ms: well within the 200 ms stall allowance
+    setTimeout(() => s.release(), 30);
+    await within(s.client.end({ stallMs: 200 }), 5000, 'end() with a slow CLOSE');
+    await closing; // answered, not rejected
+  } finally {
+    await s.done();
+  }
+});
