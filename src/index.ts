@@ -58,6 +58,9 @@ export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
 export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
 export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
+export { DEFAULT_ABORT_GRACE_MS } from './client/close-handle.js';
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './client/handshake-deadline.js';
+export { DEFAULT_MAX_CONNECTIONS } from './transport/ssh-server.js';
 export { stdioDuplex } from './transport/stdio.js';
 export { knownHostsCheck, HostKeyError } from './cli/connect.js';
 export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';

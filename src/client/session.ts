@@ -455,6 +455,11 @@ export class Session {
     const abandoned = req.abandoned;
     this.settle(req);
     if (!abandoned) req.resolve(p as ReplyPacket);
+    else if (p.type === T.HANDLE && this.state === 'ready') {
+      // An OPEN/OPENDIR given up by its caller still opened something: close it, or it stays open on
+      // the server until the session ends.
+      this.request({ type: T.CLOSE, handle: Buffer.from(p.handle) }, 'close').catch(() => {});
+    }
     this.pump();
     if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
   }
