@@ -7,6 +7,7 @@ import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './t
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
 import { Pending, spawnListers, TreeRun } from './tree-run.js';
+import { SyncGate, writeWhole } from './tree-local-io.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
@@ -19,6 +20,8 @@ interface GetContext {
   fsync: boolean;
   perFile: { atomic?: boolean; resume?: boolean } | undefined;
   follow: boolean;
+  /** Local small-file writes: synchronous while fast. */
+  gate: SyncGate;
 }
 
 /** Create a local file for writing without following a link already at that name. */
@@ -69,6 +72,7 @@ export async function getTree(client: SftpClient, remoteDir: string, localDir: s
     fsync: opts.fsync ?? false,
     perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
     follow: symlinks === 'follow',
+    gate: new SyncGate(),
   };
   const rootAttrs = await client.stat(remoteDir);
   if (!isDirectory(rootAttrs)) {
@@ -224,6 +228,7 @@ function completeDir(ctx: GetContext, dir: TreeDir): void {
  */
 async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string, attrs: Attrs): Promise<void> {
   const { run, client, chunkSize } = ctx;
+  if (attrs.size !== undefined && attrs.size < chunkSize && !ctx.fsync) return downloadSmall(ctx, dir, rel, src, dst, attrs, attrs.size);
   let handle: Buffer | undefined;
   let local: Promise<FileHandle> | undefined;
   const pending = new Pending();
@@ -288,6 +293,61 @@ async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: str
     if (handle) await closeRemote(client, handle, run.signal).catch(() => {});
     if (local) await (await local.catch(() => undefined))?.close().catch(() => {});
   }
+}
+
+/**
+ * A file that fits in one READ (the listed size plus the byte past it): OPEN, READ, CLOSE back to back;
+ * the local file is created and written in one go once the bytes are here (synchronously while that
+ * is fast). A size other than the listed one is fetched again the careful way.
+ */
+async function downloadSmall(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string, attrs: Attrs, size: number): Promise<void> {
+  const { run, client } = ctx;
+  let handle: Buffer | undefined;
+  let reading: Promise<Buffer> | undefined;
+  try {
+    if (dir.readyState !== true && !(await dir.ready)) return;
+    run.checkStopped();
+    handle = await run.send(0, () => client.open(src, 'r'));
+    const h = handle;
+    const len = size + 1;
+    const w = run.acquire(len, true);
+    if (w) await w;
+    reading = run.issued(len, client.read(h, 0, len));
+    reading.catch(() => {});
+    handle = undefined;
+    const closing = run.closeHandle(h);
+    closing.catch(() => {});
+    const data = await reading;
+    await closing;
+    const mode = (attrs.permissions ?? 0o666) & 0o777;
+    if (data.length === size) {
+      await writeWhole(ctx.gate, dst, WRITE_FLAGS, mode, data, ctx.preserve ? preservedLocal(attrs) : undefined);
+      run.addBytes(size);
+    } else {
+      const fh = await open(dst, WRITE_FLAGS, mode);
+      try {
+        const final = await refetch(ctx, src, fh);
+        if (ctx.preserve) {
+          if (final.permissions !== undefined) await fh.chmod(final.permissions & 0o7777);
+          if (final.atime !== undefined && final.mtime !== undefined) await fh.utimes(final.atime, final.mtime);
+        }
+      } finally {
+        await fh.close().catch(() => {});
+      }
+    }
+    run.result.files++;
+    run.progress();
+  } catch (err) {
+    run.fail(rel, err);
+  } finally {
+    // Not closed yet (the run stopped before the READ went out): close it now.
+    if (handle) await closeRemote(client, handle, run.signal).catch(() => {});
+    else await reading?.catch(() => {});
+  }
+}
+
+function preservedLocal(a: Attrs): { chmod?: number; atime?: number; mtime?: number } {
+  return { chmod: a.permissions !== undefined ? a.permissions & 0o7777 : undefined, atime: a.atime, mtime: a.mtime };
 }
 
 /** The careful way, for a file that changed since it was listed: OPEN, FSTAT, read to the end. */

@@ -4,14 +4,17 @@ import { SourceChangedError } from './errors.js';
 /**
  * Local file I/O for the tree operations, where thousands of small files each cost an open, a stat,
  * a read or write and a close. Through fs.promises each of those is a trip through the thread pool
- * plus a FileHandle and several promises: about 50 µs of CPU a call, more than the SFTP requests cost.
- * A small file whose pages are cached takes a few microseconds with the synchronous calls, so those
- * are used while they stay fast; a file whose synchronous I/O takes longer than SYNC_FILE_BUDGET_MS
- * (a cold disk, a network file system, a busy machine) sends the next files through the thread pool
- * (callback form, half the cost of fs.promises) — 1, 2, 4 ... up to MAX_ASYNC_RUN of them while files
- * keep being slow — so a slow file system never holds the event loop for long.
+ * plus a FileHandle and several promises: tens of microseconds of CPU a call, more than the SFTP
+ * requests cost. Reading a small cached file, or rewriting one, takes a few microseconds with the
+ * synchronous calls, so those are used while they stay that fast. When one file's synchronous I/O
+ * takes longer than SYNC_FILE_BUDGET_MS — a cold disk, a network file system, a busy machine, or a
+ * file system where creating a file is slow (ext4 here: 0.3-0.6 ms per new file, all of it kernel
+ * time that the thread pool runs in parallel with the session) — the next files go through the
+ * thread pool (callback form, half the cost of fs.promises): 1, 2, 4 ... up to MAX_ASYNC_RUN of them
+ * while files keep being slow (each fast one halves the next run), so a slow file system never holds
+ * the event loop for long.
  */
-export const SYNC_FILE_BUDGET_MS = 2;
+export const SYNC_FILE_BUDGET_MS = 0.2;
 const MAX_ASYNC_RUN = 256;
 
 /** Decides, file by file, whether local I/O runs synchronously (see SYNC_FILE_BUDGET_MS). */
@@ -38,7 +41,7 @@ export class SyncGate {
     if (ms > this.budgetMs) {
       this.asyncLeft = this.asyncRun;
       this.asyncRun = Math.min(MAX_ASYNC_RUN, this.asyncRun * 2);
-    } else this.asyncRun = 1;
+    } else if (this.asyncRun > 1) this.asyncRun >>= 1;
   }
 }
 
@@ -196,5 +199,36 @@ export function writeWholeSync(
     return true;
   } finally {
     gate.took(performance.now() - t0);
+  }
+}
+
+function call<T>(f: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+/**
+ * writeWholeSync when the gate allows it, else the same on the thread pool (callback form).
+ */
+export async function writeWhole(
+  gate: SyncGate,
+  path: string,
+  flags: number,
+  mode: number,
+  data: Buffer,
+  after?: { chmod?: number; atime?: number; mtime?: number },
+): Promise<void> {
+  if (writeWholeSync(gate, path, flags, mode, data, after)) return;
+  const fd = await call<number>((cb) => fs.open(path, flags, mode, cb));
+  let ok = false;
+  try {
+    let done = 0;
+    while (done < data.length) done += await call<number>((cb) => fs.write(fd, data, done, data.length - done, done, cb));
+    if (after?.chmod !== undefined) await call<void>((cb) => fs.fchmod(fd, after.chmod!, (err) => cb(err, undefined)));
+    if (after?.atime !== undefined && after.mtime !== undefined) await call<void>((cb) => fs.futimes(fd, after.atime!, after.mtime!, (err) => cb(err, undefined)));
+    ok = true;
+  } finally {
+    const closing = closeFd(fd);
+    if (ok) await closing;
+    else await closing.catch(() => {});
   }
 }
