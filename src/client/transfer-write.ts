@@ -16,26 +16,103 @@ export interface ChunkSource {
   release?(buf: Buffer): void;
 }
 
-/** A local file as a ChunkSource, reusing a small pool of chunk buffers. */
+/** Bytes a FileSource reads from the file at once (a whole number of chunks, at least one). */
+export const FILE_SOURCE_BLOCK = 2 * 1024 * 1024;
+/** Block memory a FileSource keeps for reuse (the chunks in flight come back to it). */
+const FILE_SOURCE_SPARE_BYTES = 16 * 1024 * 1024;
+
+interface Block {
+  /** The bytes read (a view of `mem`, shorter at the end of the file). */
+  data: Buffer;
+  /** The block's own memory (reused once every chunk handed out of it is released). */
+  mem: Buffer;
+  /** Chunks handed out and not released yet. */
+  out: number;
+}
+
+/**
+ * A local file as a ChunkSource. It reads blocks of several chunks (FILE_SOURCE_BLOCK) through the
+ * thread pool and hands out chunks as views of them, reading the next block while the current one is
+ * being sent: one thread-pool trip per block instead of one per chunk. A block's memory is reused
+ * once every chunk of it was released (fresh memory costs page faults). Memory: the chunks in flight
+ * plus two blocks, and spare blocks up to FILE_SOURCE_SPARE_BYTES.
+ */
 export class FileSource implements ChunkSource {
-  private readonly pool: Buffer[] = [];
+  private readonly blockSize: number;
+  /** The block being handed out, and the file offset of its first byte. */
+  private block: Block | undefined;
+  private blockPos = 0;
+  /** The next block, being read ahead. */
+  private ahead: { pos: number; block: Promise<Block> } | undefined;
+  /** Blocks with chunks out, by their memory. */
+  private readonly lent = new Map<ArrayBufferLike, Block>();
+  private readonly spare: Buffer[] = [];
+  private readonly spareMax: number;
+
   constructor(
     private readonly fh: FileHandle,
-    private readonly chunkSize: number,
-    private readonly poolMax = 64,
-  ) {}
+    chunkSize: number,
+    blockSize = FILE_SOURCE_BLOCK,
+  ) {
+    const chunk = Math.max(1, Math.floor(chunkSize));
+    this.blockSize = Math.max(1, Math.floor(blockSize / chunk)) * chunk;
+    this.spareMax = Math.max(2, Math.floor(FILE_SOURCE_SPARE_BYTES / this.blockSize));
+  }
+
   async read(position: number, length: number): Promise<Buffer> {
-    const buf = length === this.chunkSize && this.pool.length > 0 ? this.pool.pop()! : Buffer.allocUnsafe(length);
+    let b = this.block;
+    if (!b || position < this.blockPos || position + length > this.blockPos + b.data.length) {
+      // Not in the current block. A short block was the file's end when it was read: past it the
+      // file is read again (it may have grown since), never answered from the old block.
+      const ahead = this.ahead;
+      this.ahead = undefined;
+      const size = Math.max(length, this.blockSize);
+      if (ahead && ahead.pos === position) b = await ahead.block;
+      else {
+        ahead?.block.then((x) => this.recycle(x), () => {});
+        b = await this.readBlock(position, size);
+      }
+      const old = this.block;
+      this.block = b;
+      this.blockPos = position;
+      if (old) this.recycle(old);
+      if (b.data.length === size) this.readAhead(position + size);
+    }
+    const from = position - this.blockPos;
+    b.out++;
+    this.lent.set(b.mem.buffer, b);
+    return b.data.subarray(from, Math.min(from + length, b.data.length));
+  }
+
+  release(buf: Buffer): void {
+    const b = this.lent.get(buf.buffer);
+    if (!b) return;
+    b.out--;
+    this.recycle(b);
+  }
+
+  /** Keep a block's memory for reuse once it is neither current nor has chunks out. */
+  private recycle(b: Block): void {
+    if (b.out > 0 || b === this.block) return;
+    this.lent.delete(b.mem.buffer);
+    if (b.mem.length === this.blockSize && this.spare.length < this.spareMax && !this.spare.includes(b.mem)) this.spare.push(b.mem);
+  }
+
+  private readAhead(pos: number): void {
+    const block = this.readBlock(pos, this.blockSize);
+    block.catch(() => {}); // its error is seen by the read() that takes it
+    this.ahead = { pos, block };
+  }
+
+  private async readBlock(position: number, length: number): Promise<Block> {
+    const mem = length === this.blockSize && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafeSlow(length);
     let got = 0;
     while (got < length) {
-      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+      const { bytesRead } = await this.fh.read(mem, got, length - got, position + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    return got === length ? buf : buf.subarray(0, got);
-  }
-  release(buf: Buffer): void {
-    if (buf.length === this.chunkSize && this.pool.length < this.poolMax) this.pool.push(buf);
+    return { data: got === length ? mem : mem.subarray(0, got), mem, out: 0 };
   }
 }
 
