@@ -91,12 +91,17 @@ function notRegular(path: string): Error {
   return Object.assign(new Error(`EINVAL: not a regular file (${JSON.stringify(path)})`), { code: 'EINVAL', path });
 }
 
-function readFully(fd: number, buf: Buffer, position: number): number {
+/**
+ * Read into `buf` at `position` until it is full or the file ends. Once `expected` bytes are in, a
+ * short read is the end of the file (a regular file reads short only there): no second call to see 0.
+ */
+function readFully(fd: number, buf: Buffer, position: number, expected: number): number {
   let got = 0;
   while (got < buf.length) {
     const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
     if (n === 0) break;
     got += n;
+    if (got >= expected && got < buf.length) break;
   }
   return got;
 }
@@ -117,7 +122,7 @@ export async function openSource(gate: SyncGate, slab: Slab, path: string, whole
       let data: Buffer | undefined;
       if (stats.size <= wholeMax) {
         const buf = slab.take(stats.size + 1);
-        const got = readFully(fd, buf, 0);
+        const got = readFully(fd, buf, 0, stats.size);
         slab.trim(buf, got);
         if (got !== stats.size) throw new SourceChangedError(path, stats.size, got);
         data = buf.subarray(0, got);
@@ -162,6 +167,7 @@ export async function readAt(fd: number, path: string, size: number, position: n
     const n = await readOnce(fd, buf, got, want - got, position + got);
     if (n === 0) break;
     got += n;
+    if (got >= length && got < want) break; // read short once the chunk is in: the file's end
   }
   if (got !== length) throw new SourceChangedError(path, size, position + got);
   return buf.subarray(0, length);
