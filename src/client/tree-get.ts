@@ -9,6 +9,7 @@ import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js
 import { Pending, spawnListers, TreeRun } from './tree-run.js';
 import { SyncGate, writeWhole } from './tree-local-io.js';
 import { closeHandle as closeRemote } from './close-handle.js';
+import { transferOneFile } from './tree-one-file.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
 interface GetContext {
@@ -135,7 +136,7 @@ async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue
         return;
       }
       if (ctx.symlinks === 'copy') {
-        await startTask(ctx, dir, () => copyLink(ctx, dir, rel, src, dst));
+        await ctx.run.startTask(dir, () => copyLink(ctx, dir, rel, src, dst));
         return;
       }
       attrs = await run.send(0, () => client.stat(src));
@@ -154,29 +155,13 @@ async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue
   if (kind === 'file') {
     run.noteFile(attrs.size);
     const a = attrs;
-    await startTask(ctx, dir, () => (ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a)));
+    await ctx.run.startTask(dir, () => (ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a)));
   } else if (kind === 'dir') {
     const child = new TreeDir(dir, rel, src, dst, attrs, (d) => completeDir(ctx, d), identity);
     dir.hold();
     child.setReady(makeLocalDir(ctx, child));
     queue.push(child);
   } else run.result.skipped++;
-}
-
-/** Wait for a task slot (this is what keeps the listing from running ahead), then start the task. */
-async function startTask(ctx: GetContext, dir: TreeDir, task: () => Promise<void>): Promise<void> {
-  const { run } = ctx;
-  const w = run.handles.acquire();
-  if (w) await w;
-  dir.hold();
-  run.spawn(async () => {
-    try {
-      await task();
-    } finally {
-      run.handles.release();
-      dir.release();
-    }
-  });
 }
 
 /** mkdir, writable by its owner until its contents are in; an existing directory (not a link) is fine. */
@@ -378,35 +363,8 @@ async function refetch(ctx: GetContext, src: string, fh: FileHandle): Promise<At
 }
 
 /** One file through the client's own get() (atomic / resume). */
-async function getOneFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
-  const { run } = ctx;
-  try {
-    if (!(await dir.ready)) return;
-    run.checkStopped();
-    const ac = new AbortController();
-    const forget = run.onStop(() => ac.abort());
-    try {
-      let got = 0;
-      await get(ctx.client, src, dst, {
-        ...ctx.perFile,
-        preserve: ctx.preserve,
-        fsync: ctx.fsync,
-        chunkSize: ctx.chunkSize,
-        requests: Math.max(1, Math.min(32, Math.floor(run.window.maxCount / run.handles.maxCount))),
-        signal: ac.signal,
-        onProgress: (p) => {
-          run.addBytes(p.bytes - got);
-          got = p.bytes;
-        },
-      });
-    } finally {
-      forget();
-    }
-    run.result.files++;
-    run.progress();
-  } catch (err) {
-    run.fail(rel, err);
-  }
+function getOneFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  return transferOneFile(ctx, dir, rel, (opts) => get(ctx.client, src, dst, opts));
 }
 
 /** A remote symbolic link recreated locally as a link; an existing link of that name is replaced. */

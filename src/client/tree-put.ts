@@ -8,6 +8,7 @@ import { TreeDir } from './tree-dirs.js';
 import { closeFd, openSource, readAt, Slab, SyncGate } from './tree-local-io.js';
 import { childRel, remoteJoin } from './tree-names.js';
 import { closeHandle as closeRemote } from './close-handle.js';
+import { transferOneFile } from './tree-one-file.js';
 import { isSessionFailure, Pending, TreeRun, TreeStopped } from './tree-run.js';
 import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
 
@@ -190,7 +191,7 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
         return;
       }
       if (ctx.symlinks === 'copy') {
-        await startTask(ctx, dir, () => copyLink(ctx, dir, rel, src, dst));
+        await ctx.run.startTask(dir, () => copyLink(ctx, dir, rel, src, dst));
         return;
       }
       st = await stat(src); // follow (a dangling link is this entry's error)
@@ -203,7 +204,7 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
   }
   if (kind === 'file') {
     run.noteFile();
-    await startTask(ctx, dir, () => (ctx.perFile ? putOneFile(ctx, dir, rel, src, dst) : uploadFile(ctx, dir, rel, src, dst)));
+    await ctx.run.startTask(dir, () => (ctx.perFile ? putOneFile(ctx, dir, rel, src, dst) : uploadFile(ctx, dir, rel, src, dst)));
   } else if (kind === 'dir') {
     try {
       st ??= ctx.follow ? await stat(src) : await lstat(src);
@@ -216,22 +217,6 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
     child.setReady(makeRemoteDir(ctx, child));
     stack.push(child);
   } else run.result.skipped++;
-}
-
-/** Wait for a task slot (this is what keeps the walk from running ahead), then start the task. */
-async function startTask(ctx: PutContext, dir: TreeDir, task: () => Promise<void>): Promise<void> {
-  const { run } = ctx;
-  const w = run.handles.acquire();
-  if (w) await w;
-  dir.hold();
-  run.spawn(async () => {
-    try {
-      await task();
-    } finally {
-      run.handles.release();
-      dir.release();
-    }
-  });
 }
 
 /** One file, pipelined: OPEN; WRITE(s), FSETSTAT, CLOSE sent as the window allows, without waiting for replies. */
@@ -306,36 +291,12 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
 }
 
 /** One file through the client's own put() (atomic / resume): the per-file protocol of those modes. */
-async function putOneFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
-  const { run } = ctx;
-  try {
-    if (!(await dir.ready)) return;
-    run.checkStopped();
-    const ac = new AbortController();
-    const forget = run.onStop(() => ac.abort());
-    try {
-      let sent = 0;
-      const r = await put(ctx.client, src, dst, {
-        ...ctx.perFile,
-        preserve: ctx.preserve,
-        fsync: ctx.fsync,
-        chunkSize: ctx.chunkSize,
-        requests: Math.max(1, Math.min(32, Math.floor(run.window.maxCount / run.handles.maxCount))),
-        signal: ac.signal,
-        onProgress: (p) => {
-          run.addBytes(p.bytes - sent);
-          sent = p.bytes;
-        },
-      });
-      run.noteSize(r.size);
-    } finally {
-      forget();
-    }
-    run.result.files++;
-    run.progress();
-  } catch (err) {
-    run.fail(rel, err);
-  }
+function putOneFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
+  return transferOneFile(ctx, dir, rel, async (opts) => {
+    const r = await put(ctx.client, src, dst, opts);
+    ctx.run.noteSize(r.size);
+    return r;
+  });
 }
 
 /** A symbolic link recreated as a link (its target unchanged). An existing link of that name is replaced. */

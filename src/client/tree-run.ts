@@ -143,6 +143,24 @@ export class TreeRun {
     return this.issued(cost, make());
   }
 
+  /**
+   * Wait for a handle slot (this is what keeps a walk or a listing from running ahead of the
+   * transfers), then run `task` in the background holding that slot and its directory `dir` open.
+   */
+  async startTask(dir: { hold(): void; release(): void }, task: () => Promise<void>): Promise<void> {
+    const w = this.handles.acquire();
+    if (w) await w;
+    dir.hold();
+    this.spawn(async () => {
+      try {
+        await task();
+      } finally {
+        this.handles.release();
+        dir.release();
+      }
+    });
+  }
+
   /** Run a task in the background; `finish()` waits for all of them. A task must not throw (it is caught). */
   spawn(task: () => Promise<void>): void {
     this.tasks++;
