@@ -6,23 +6,16 @@ import type { DirEntry, SftpClient } from './client.js';
 import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './transfer.js';
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
-import { Pending, spawnListers, TreeRun } from './tree-run.js';
-import { SyncGate, writeWhole } from './tree-local-io.js';
+import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from './tree-run.js';
+import { writeWhole } from './tree-local-io.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import { transferOneFile } from './tree-one-file.js';
-import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
+import type { TreeOptions, TreeResult } from './tree-types.js';
 
-interface GetContext {
+interface GetContext extends TreeSettings {
   run: TreeRun;
   client: SftpClient;
   chunkSize: number;
-  symlinks: SymlinkMode;
-  preserve: boolean;
-  fsync: boolean;
-  perFile: { atomic?: boolean; resume?: boolean } | undefined;
-  follow: boolean;
-  /** Local small-file writes: synchronous while fast. */
-  gate: SyncGate;
 }
 
 /** Create a local file for writing without following a link already at that name. */
@@ -62,18 +55,11 @@ async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise
  */
 export async function getTree(client: SftpClient, remoteDir: string, localDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'getTree', true);
-  const symlinks = opts.symlinks ?? 'copy';
-  if (symlinks !== 'copy' && symlinks !== 'follow' && symlinks !== 'skip') throw new TypeError(`symlinks must be 'copy', 'follow' or 'skip', got ${String(symlinks)}`);
   const ctx: GetContext = {
     run,
     client,
     chunkSize: resolveDownload(client, { chunkSize: opts.chunkSize }).chunkSize,
-    symlinks,
-    preserve: opts.preserve ?? false,
-    fsync: opts.fsync ?? false,
-    perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
-    follow: symlinks === 'follow',
-    gate: new SyncGate(),
+    ...treeSettings(opts),
   };
   const rootAttrs = await client.stat(remoteDir);
   if (!isDirectory(rootAttrs)) {

@@ -5,25 +5,17 @@ import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../pr
 import type { SftpClient } from './client.js';
 import { preservedAttrs, put, resolveUpload } from './transfer.js';
 import { TreeDir } from './tree-dirs.js';
-import { closeFd, openSource, readAt, Slab, SyncGate } from './tree-local-io.js';
+import { closeFd, openSource, readAt, Slab } from './tree-local-io.js';
 import { childRel, remoteJoin } from './tree-names.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import { transferOneFile } from './tree-one-file.js';
-import { isSessionFailure, Pending, TreeRun, TreeStopped } from './tree-run.js';
-import type { SymlinkMode, TreeOptions, TreeResult } from './tree-types.js';
+import { isSessionFailure, Pending, TreeRun, TreeStopped, treeSettings, type TreeSettings } from './tree-run.js';
+import type { TreeOptions, TreeResult } from './tree-types.js';
 
-interface PutContext {
+interface PutContext extends TreeSettings {
   run: TreeRun;
   client: SftpClient;
   chunkSize: number;
-  symlinks: SymlinkMode;
-  preserve: boolean;
-  fsync: boolean;
-  /** Per-file atomic/resume: each file goes through the client's own put(). */
-  perFile: { atomic?: boolean; resume?: boolean } | undefined;
-  follow: boolean;
-  /** Local small-file reads: synchronous while fast. */
-  gate: SyncGate;
   slab: Slab;
 }
 
@@ -51,18 +43,11 @@ function localError(code: string, message: string, path: string): Error {
  */
 export async function putTree(client: SftpClient, localDir: string, remoteDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'putTree', false);
-  const symlinks = opts.symlinks ?? 'copy';
-  if (symlinks !== 'copy' && symlinks !== 'follow' && symlinks !== 'skip') throw new TypeError(`symlinks must be 'copy', 'follow' or 'skip', got ${String(symlinks)}`);
   const ctx: PutContext = {
     run,
     client,
     chunkSize: resolveUpload(client, { chunkSize: opts.chunkSize }).chunkSize,
-    symlinks,
-    preserve: opts.preserve ?? false,
-    fsync: opts.fsync ?? false,
-    perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
-    follow: symlinks === 'follow',
-    gate: new SyncGate(),
+    ...treeSettings(opts),
     slab: new Slab(),
   };
   const rootSt = await stat(localDir);

@@ -3,7 +3,8 @@ import type { SftpClient } from './client.js';
 import { AbortError, abortError } from './errors.js';
 import { closeHandle as closeRemote } from './close-handle.js';
 import { TreeWindow } from './tree-window.js';
-import { TreeError, emptyTreeResult, type TreeProgress, type TreeResult } from './tree-types.js';
+import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './tree-types.js';
+import { SyncGate } from './tree-local-io.js';
 
 export const DEFAULT_TREE_REQUESTS = 256;
 export const DEFAULT_TREE_BYTES = 16 * 1024 * 1024;
@@ -328,4 +329,32 @@ export function spawnListers(run: TreeRun, lister: () => Promise<void>): void {
       }
     });
   }
+}
+
+/** The per-run settings putTree and getTree both take from their options. */
+export interface TreeSettings {
+  symlinks: SymlinkMode;
+  /** symlinks: 'follow' — copy what links point at (loops are found by identity). */
+  follow: boolean;
+  preserve: boolean;
+  fsync: boolean;
+  /** Per-file atomic/resume: each file goes through the client's own put()/get(). */
+  perFile: { atomic?: boolean; resume?: boolean } | undefined;
+  /** Local small-file I/O: synchronous while fast. */
+  gate: SyncGate;
+}
+
+export function treeSettings(opts: TreeOptions): TreeSettings {
+  const symlinks = opts.symlinks ?? 'copy';
+  if (symlinks !== 'copy' && symlinks !== 'follow' && symlinks !== 'skip') {
+    throw new TypeError(`symlinks must be 'copy', 'follow' or 'skip', got ${String(symlinks)}`);
+  }
+  return {
+    symlinks,
+    follow: symlinks === 'follow',
+    preserve: opts.preserve ?? false,
+    fsync: opts.fsync ?? false,
+    perFile: opts.atomic || opts.resume ? { atomic: opts.atomic, resume: opts.resume } : undefined,
+    gate: new SyncGate(),
+  };
 }

@@ -16,6 +16,7 @@ import type { Attrs } from '../../src/protocol/attrs.js';
 import { CountingFs } from './support/counting-fs.js';
 import { RawPeer } from './support/raw-peer.js';
 import { memoryPair, within } from './support/streams.js';
+import { attrsFromParts } from '../protocol/arbitraries.js';
 
 // ---- arbitraries ---------------------------------------------------------------------------------
 
@@ -45,15 +46,7 @@ const attrsArb: fc.Arbitrary<Attrs> = fc
     },
     { requiredKeys: [] },
   )
-  .map((r) => {
-    const a: Attrs = {};
-    if (r.size !== undefined) a.size = r.size;
-    if (r.ids) [a.uid, a.gid] = r.ids;
-    if (r.permissions !== undefined) a.permissions = r.permissions;
-    if (r.times) [a.atime, a.mtime] = r.times;
-    if (r.extended) a.extended = r.extended;
-    return a;
-  });
+  .map(attrsFromParts);
 const pflagsArb = fc.oneof(
   fc.constantFrom(
     OpenFlags.READ,

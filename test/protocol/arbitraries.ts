@@ -40,6 +40,24 @@ const id = u32;
 const extendedAttr: fc.Arbitrary<ExtendedAttr> = rec({ type: text, data: blob(16) });
 
 /** ATTRS with any subset of fields, keeping the pairs (uid/gid, atime/mtime) together as the wire does. */
+/** ATTRS from optional parts, uid/gid and atime/mtime in pairs (as the wire carries them). */
+export interface AttrsParts {
+  size?: number;
+  ids?: [number, number];
+  permissions?: number;
+  times?: [number, number];
+  extended?: Attrs['extended'];
+}
+export function attrsFromParts(r: AttrsParts): Attrs {
+  const a: Attrs = {};
+  if (r.size !== undefined) a.size = r.size;
+  if (r.ids) [a.uid, a.gid] = r.ids;
+  if (r.permissions !== undefined) a.permissions = r.permissions;
+  if (r.times) [a.atime, a.mtime] = r.times;
+  if (r.extended) a.extended = r.extended;
+  return a;
+}
+
 export const attrs: fc.Arbitrary<Attrs> = partialRec({
   size: u64,
   ids: fc.tuple(u32, u32),
@@ -47,15 +65,7 @@ export const attrs: fc.Arbitrary<Attrs> = partialRec({
   times: fc.tuple(u32, u32),
   extended: fc.array(extendedAttr, { minLength: 1, maxLength: 3 }),
 })
-  .map((r) => {
-    const a: Attrs = {};
-    if (r.size !== undefined) a.size = r.size;
-    if (r.ids) [a.uid, a.gid] = r.ids;
-    if (r.permissions !== undefined) a.permissions = r.permissions;
-    if (r.times) [a.atime, a.mtime] = r.times;
-    if (r.extended) a.extended = r.extended;
-    return a;
-  });
+  .map(attrsFromParts);
 
 const pair: fc.Arbitrary<ExtensionPair> = rec({ name: text, data: blob(16) });
 const nameEntry: fc.Arbitrary<NameEntry> = rec({ filename: text, longname: text, attrs });
