@@ -82,8 +82,5 @@ export async function withClientOnChild<T>(cmd: string[], cwd: string, fn: (clie
   }
 }
 
-/** The median of the runs (the lower middle one for an even count). */
-export function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-}
+// The median the server benches report is the suite's own (bench/stats.ts).
+export { median } from './stats.js';

@@ -7,10 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSshd, type Sshd } from '../support/openssh.js';
+import { CLI_MAIN } from '../support/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let sshd: Sshd;
 let dir: string;
 
@@ -32,7 +31,7 @@ test('SIGINT mid-upload cancels cleanly: exit 130, no temporary file, no partial
   // One 4 KiB request at a time: slow enough that the upload is still running when the signal comes.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'put', '--atomic', '-R', '1', '-B', '4k', '-i', sshd.privateKeyPath,
+    ['--import', 'tsx', CLI_MAIN, 'put', '--atomic', '-R', '1', '-B', '4k', '-i', sshd.privateKeyPath,
       src, `sftp://${sshd.username}@${sshd.host}:${sshd.port}${dst}`],
     { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: join(dir, 'home') }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
