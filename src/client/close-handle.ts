@@ -1,38 +1,10 @@
 import { abortError } from './errors.js';
+import { onAbort } from './abort-fanout.js';
 
 /** What closeHandle needs of a client. */
 export interface HandleCloser {
   close(handle: Buffer): Promise<void>;
   readonly options?: { abortGraceMs?: number };
-}
-
-/**
- * Callbacks waiting for a signal, with ONE 'abort' listener per signal however many wait on it: a tree
- * of thousands of files shares the caller's signal, and a listener each would trip Node's
- * MaxListeners warning. The listener is removed when nobody waits any more.
- */
-const waiting = new WeakMap<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
-
-function onAbort(signal: AbortSignal, fn: () => void): () => void {
-  let w = waiting.get(signal);
-  if (!w) {
-    const fns = new Set<() => void>();
-    const listener = () => {
-      waiting.delete(signal);
-      for (const f of fns) f();
-    };
-    w = { fns, listener };
-    waiting.set(signal, w);
-    signal.addEventListener('abort', listener, { once: true });
-  }
-  const entry = w;
-  const own = () => fn(); // its own identity, so that the same function may wait twice
-  entry.fns.add(own);
-  return () => {
-    if (!entry.fns.delete(own) || entry.fns.size > 0 || waiting.get(signal) !== entry) return;
-    waiting.delete(signal);
-    signal.removeEventListener('abort', entry.listener);
-  };
 }
 
 /** After an abort, how long a cleanup request's reply is still awaited by default (ClientOptions.abortGraceMs). */

@@ -14,6 +14,7 @@ import {
   type Packet,
 } from '../protocol/index.js';
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
+import { onAbort } from './abort-fanout.js';
 
 type ReplyType = typeof T.STATUS | typeof T.HANDLE | typeof T.DATA | typeof T.NAME | typeof T.ATTRS | typeof T.EXTENDED_REPLY;
 type RequestType = Exclude<Packet['type'], ReplyType | typeof T.INIT | typeof T.VERSION>;
@@ -76,6 +77,8 @@ interface Req {
   resolve(p: ReplyPacket): void;
   reject(e: unknown): void;
   signal?: AbortSignal;
+  /** Stops waiting for `signal` (one shared listener per signal: abort-fanout.ts). */
+  unwatch?: () => void;
 }
 
 /**
@@ -206,7 +209,7 @@ export class Session {
         reject,
         signal,
       };
-      if (signal) this.watchSignal(signal, req);
+      if (signal) req.unwatch = onAbort(signal, () => this.abort(req));
       this.queue.push(req);
       this.pump();
     });
@@ -295,33 +298,7 @@ export class Session {
 
   private settle(req: Req): void {
     req.state = 'done';
-    if (req.signal) this.unwatchSignal(req.signal, req);
-  }
-
-  /**
-   * One 'abort' listener per signal, however many requests share it: a transfer passes its signal to
-   * every READ/WRITE, and a listener each would pile up (and trip Node's MaxListeners warning).
-   */
-  private readonly watched = new Map<AbortSignal, { reqs: Set<Req>; listener: () => void }>();
-  private watchSignal(signal: AbortSignal, req: Req): void {
-    let w = this.watched.get(signal);
-    if (!w) {
-      const reqs = new Set<Req>();
-      const listener = () => {
-        this.watched.delete(signal);
-        for (const r of reqs) this.abort(r);
-      };
-      w = { reqs, listener };
-      this.watched.set(signal, w);
-      signal.addEventListener('abort', listener, { once: true });
-    }
-    w.reqs.add(req);
-  }
-  private unwatchSignal(signal: AbortSignal, req: Req): void {
-    const w = this.watched.get(signal);
-    if (!w || !w.reqs.delete(req) || w.reqs.size > 0) return;
-    this.watched.delete(signal);
-    signal.removeEventListener('abort', w.listener);
+    req.unwatch?.();
   }
 
   private allocId(): number {
