@@ -3,6 +3,7 @@ import net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
+import { generateEd25519KeyPair } from './keys.js';
 import type { SftpServer } from '../server/sftp-server.js';
 
 const { Server, utils } = ssh2;
@@ -66,7 +67,7 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 /** A host key from `file`, generated (ed25519, mode 0600) when the file does not exist yet. */
 export function loadOrCreateHostKey(file: string): Buffer {
   if (!existsSync(file)) {
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateEd25519KeyPair();
     writeFileSync(file, pair.private, { mode: 0o600 });
     writeFileSync(`${file}.pub`, pair.public + '\n');
     chmodSync(file, 0o600);

@@ -4,6 +4,7 @@
  * (ETIMEDOUT after handshakeTimeoutMs, or AbortError when the caller's signal fires), with the stream
  * torn down. A limits query that fails falls back to the default limits.
  */
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
@@ -107,7 +108,7 @@ test('a bad handshakeTimeoutMs is refused', async () => {
 
 // ---- over SSH --------------------------------------------------------------------------------
 
-const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+const hostKey = generateEd25519KeyPair().private;
 
 /** An ssh2 server that lets anyone in and does `onSftp` with each sftp subsystem request. */
 async function sshServer(onSftp: (accept: () => ssh2.ServerChannel) => void) {

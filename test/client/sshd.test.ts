@@ -1,4 +1,5 @@
 // The same client over ssh2's raw `sftp` subsystem channel to a real OpenSSH sshd on loopback.
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -97,7 +98,7 @@ describe('SftpClient over ssh2 to OpenSSH sshd', () => {
 
   test('bad credentials reject connect', async () => {
     const e = await rejectionOf(
-      SftpClient.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: ssh2.utils.generateKeyPairSync('ed25519').private }),
+      SftpClient.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: generateEd25519KeyPair().private }),
     );
     assert.match(e.message, /authentication/i);
   });

@@ -4,6 +4,7 @@
  * every storage handle released afterwards, all 50 sessions held at the same moment; the server
  * process's RSS is reported.
  */
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -78,7 +79,7 @@ test(`${SESSIONS} concurrent SSH sessions, each putting and getting ${FILES} fil
   const local = path.join(base, 'local');
   mkdirSync(root);
   mkdirSync(local);
-  const key = ssh2.utils.generateKeyPairSync('ed25519');
+  const key = generateEd25519KeyPair();
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ssh-server-child.ts');
   child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const c = child;

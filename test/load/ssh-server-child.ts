@@ -7,6 +7,7 @@
  *   -> { cmd: 'stats' }               <- { rss, peakRss, heapUsed, active, peakActive, sessions, openHandles, filesOpened, dirsOpened, maxRunning }
  *   -> { cmd: 'close' }               <- { closed: true } and the process exits
  */
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import ssh2 from 'ssh2';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
@@ -36,7 +37,7 @@ process.once('message', async (cfg: Config) => {
   };
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  const host = generateEd25519KeyPair();
   const running = await startSftpSshServer({
     server,
     hostKeys: [host.private],

@@ -3,6 +3,7 @@
  * are refused, password guessing is cut off, a connection that never authenticates times out, and a
  * read-only server refuses every kind of write — checked on the disk as well as in the replies.
  */
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -17,9 +18,9 @@ import { SftpClient } from '../../src/client/client.js';
 import { SftpError, StatusCode } from '../../src/protocol/index.js';
 import { within } from '../fuzz/support/streams.js';
 
-const host = ssh2.utils.generateKeyPairSync('ed25519');
-const alice = ssh2.utils.generateKeyPairSync('ed25519');
-const mallory = ssh2.utils.generateKeyPairSync('ed25519');
+const host = generateEd25519KeyPair();
+const alice = generateEd25519KeyPair();
+const mallory = generateEd25519KeyPair();
 const temps: string[] = [];
 const servers: RunningSftpSshServer[] = [];
 after(async () => {

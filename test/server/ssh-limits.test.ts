@@ -2,6 +2,7 @@
  * Defaults for an SSH server facing the network: a cap on connections open at once (sockets past it
  * are closed before a byte is sent), and `sftp-wire serve` closing idle connections unless told not to.
  */
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { DEFAULT_MAX_CONNECTIONS, startSftpSshServer, type RunningSftpSshServer 
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS as CLI_MAX, networkLimits } from '../../src/cli/serve.js';
 import { within } from '../fuzz/support/streams.js';
 
-const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+const hostKey = generateEd25519KeyPair().private;
 const servers: RunningSftpSshServer[] = [];
 const sockets: net.Socket[] = [];
 after(async () => {
