@@ -14,6 +14,7 @@ import { SftpError } from '../../src/protocol/index.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
+import { readableEd25519Pair } from '../support/test-host-key.js';
 
 let running: RunningSftpSshServer;
 const user = { username: 'u', password: 'p' };
@@ -21,7 +22,7 @@ const user = { username: 'u', password: 'p' };
 before(async () => {
   running = await startSftpSshServer({
     server: new SftpServer({ fs: new MemoryFs() }),
-    hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private],
+    hostKeys: [readableEd25519Pair().private],
     host: '127.0.0.1',
     port: 0,
     users: [user],

@@ -17,9 +17,13 @@ import { startServeChild, type ServeChild } from '../support/serve-child.js';
 import type { ResetJob } from '../support/reset-client.js';
 
 const CLIENT = fileURLToPath(new URL('../support/reset-client.ts', import.meta.url));
+const FREEZING_SERVER = fileURLToPath(new URL('../support/stop-at-subsystem-server.ts', import.meta.url));
 /** Sparse: nothing on disk, and far more than can move before the kill. */
 const BIG = 2 * 1024 ** 3;
-/** A hang guard, not a speed figure: a pending call with nothing to wake it would wait forever. */
+/**
+ * A hang guard, not a speed figure (the rejections come some 10-40 ms after the kill): a pending call
+ * that nothing wakes would wait forever, and no timer of the client's could pass for the loss.
+ */
 const SETTLE_LIMIT_MS = 5000;
 const WAIT_MS = 90_000;
 
@@ -160,6 +164,7 @@ describe('the server SIGKILLed mid-transfer: the library', () => {
           assert.equal(settled.ok, false, 'the transfer failed');
           assert.equal(settled.type, 'SftpError', JSON.stringify(settled));
           assert.equal(settled.code, 'ECONNRESET', JSON.stringify(settled));
+          assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`), 'the loss of the connection is the reason');
           const latency = (settled.at as number) - killedAt;
           t.diagnostic(`${label(op)}, ${death}: rejected ${latency} ms after the SIGKILL: ${String(settled.message)}`);
           assert.ok(latency < SETTLE_LIMIT_MS, `rejected soon after the kill, not left pending (${latency} ms)`);
@@ -199,7 +204,7 @@ describe("SftpClient.fromSsh on the application's own ssh2 Client, the server SI
   it("with the application's 'error' listener: it gets the error, our get rejects with ECONNRESET, nothing uncaught", async () => {
     const run = await getOverOwnClient(true);
     assertNoUncaught(run);
-    assert.match(String(one(run, 'conn-error')?.message), /ECONNRESET/, `the application's listener saw the reset: ${JSON.stringify(run.events)}`);
+    assert.match(String(one(run, 'conn-error')?.message), /ECONNRESET|EPIPE/, `the application's listener saw the reset: ${JSON.stringify(run.events)}`);
     const settled = one(run, 'settled');
     assert.equal(settled?.code, 'ECONNRESET', JSON.stringify(run.events));
     assert.equal(one(run, 'ended')?.ok, true, 'end() after the loss resolves');
@@ -209,7 +214,7 @@ describe("SftpClient.fromSsh on the application's own ssh2 Client, the server SI
     const run = await getOverOwnClient(false);
     const uncaught = run.events.filter((e) => e.event === 'uncaught');
     assert.equal(uncaught.length, 1, `the application's unhandled connection error reached the process once: ${JSON.stringify(run.events)}`);
-    assert.match(String(uncaught[0]!.message), /ECONNRESET/);
+    assert.match(String(uncaught[0]!.message), /ECONNRESET|EPIPE/); // a write may meet the reset first
     const settled = one(run, 'settled');
     assert.equal(settled?.code, 'ECONNRESET', `our pending get was not left hanging: ${JSON.stringify(run.events)}`);
     assert.equal(one(run, 'ended')?.ok, true, 'end() after the loss resolves');
@@ -238,6 +243,49 @@ describe('the server SIGKILLed during the SSH handshake', () => {
       assert.match(String(settled.message), /127\.0\.0\.1:\d+/, 'the message names the server');
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('the server SIGKILLed after the SSH handshake, before the SFTP one', () => {
+  it('connect() rejects with SftpError ECONNRESET naming the connection; nothing uncaught; the process exits by itself', async () => {
+    const [username, password] = ['tester', 'freeze-test-password'];
+    const server = spawn(process.execPath, ['--import', 'tsx', FREEZING_SERVER, username, password], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gone = new Promise<NodeJS.Signals | number | null>((resolve) => server.once('exit', (code, signal) => resolve(signal ?? code)));
+    let serverErr = '';
+    server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+    try {
+      let froze = false;
+      const port = await new Promise<number>((resolve, reject) => {
+        let buf = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const m = JSON.parse(buf.slice(0, i)) as { port?: number; freezing?: boolean };
+            buf = buf.slice(i + 1);
+            if (m.port) resolve(m.port);
+            if (m.freezing) {
+              froze = true;
+              setTimeout(() => server.kill('SIGKILL'), 200);
+            }
+          }
+        });
+        void gone.then((how) => reject(new Error(`the server exited (${how}) before listening: ${serverErr}`)));
+      });
+      const run = await runClient({ host: '127.0.0.1', port, username, password, op: 'connect' }, () => undefined);
+      assert.ok(froze, `the server granted the subsystem and froze: ${JSON.stringify(run.events)} ${serverErr}`);
+      assert.equal(await gone, 'SIGKILL', 'the server was killed');
+      assertNoUncaught(run);
+      assert.equal(one(run, 'connected'), undefined, 'connect() did not resolve');
+      const settled = one(run, 'settled');
+      assert.ok(settled, JSON.stringify(run.events));
+      assert.equal(settled.type, 'SftpError', JSON.stringify(settled));
+      assert.equal(settled.code, 'ECONNRESET', JSON.stringify(settled));
+      assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${port} (failed|closed)`), 'the loss of the connection is the reason');
+    } finally {
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+      await gone;
     }
   });
 });

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_MAIN } from './cli.js';
+import { readableEd25519Pair } from './test-host-key.js';
 
 export interface ServeChild {
   host: string;
@@ -22,14 +24,19 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-/** Start `sftp-wire serve --root ROOT` with its host key kept in `home`; resolves once it listens. */
+/**
+ * Start `sftp-wire serve --root ROOT` with its host key kept in `home`; resolves once it listens. The
+ * key is written here, one ssh2 can read (see test-host-key.ts), not left to serve to generate.
+ */
 export async function startServeChild(root: string, home: string): Promise<ServeChild> {
   const username = 'tester';
   const password = 'reset-test-password';
+  const hostKey = join(home, 'host_key');
+  if (!existsSync(hostKey)) writeFileSync(hostKey, readableEd25519Pair().private, { mode: 0o600 });
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', CLI_MAIN, 'serve', '--root', root, '--host', '127.0.0.1', '--port', '0',
-      '--host-key', join(home, 'host_key'), '--user', username, '--password', password],
+      '--host-key', hostKey, '--user', username, '--password', password],
     { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
