@@ -247,45 +247,88 @@ describe('the server SIGKILLed during the SSH handshake', () => {
   });
 });
 
+/**
+ * test/support/stop-at-subsystem-server.ts as a child: it freezes once it has granted the sftp
+ * subsystem, and is SIGKILLed 200 ms later (the client's INIT unread: a reset).
+ */
+async function startFreezingServer(username: string, password: string) {
+  const server = spawn(process.execPath, ['--import', 'tsx', FREEZING_SERVER, username, password], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gone = new Promise<NodeJS.Signals | number | null>((resolve) => server.once('exit', (code, signal) => resolve(signal ?? code)));
+  let stderr = '';
+  server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let froze = false;
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    server.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const m = JSON.parse(buf.slice(0, i)) as { port?: number; freezing?: boolean };
+        buf = buf.slice(i + 1);
+        if (m.port) resolve(m.port);
+        if (m.freezing) {
+          froze = true;
+          setTimeout(() => server.kill('SIGKILL'), 200);
+        }
+      }
+    });
+    void gone.then((how) => reject(new Error(`the server exited (${how}) before listening: ${stderr}`)));
+  });
+  return {
+    port,
+    gone,
+    froze: () => froze,
+    stderr: () => stderr,
+    async stop() {
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+      await gone;
+    },
+  };
+}
+
 describe('the server SIGKILLed after the SSH handshake, before the SFTP one', () => {
+  const [username, password] = ['tester', 'freeze-test-password'];
+
   it('connect() rejects with SftpError ECONNRESET naming the connection; nothing uncaught; the process exits by itself', async () => {
-    const [username, password] = ['tester', 'freeze-test-password'];
-    const server = spawn(process.execPath, ['--import', 'tsx', FREEZING_SERVER, username, password], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const gone = new Promise<NodeJS.Signals | number | null>((resolve) => server.once('exit', (code, signal) => resolve(signal ?? code)));
-    let serverErr = '';
-    server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+    const server = await startFreezingServer(username, password);
     try {
-      let froze = false;
-      const port = await new Promise<number>((resolve, reject) => {
-        let buf = '';
-        server.stdout!.on('data', (d: Buffer) => {
-          buf += d.toString();
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const m = JSON.parse(buf.slice(0, i)) as { port?: number; freezing?: boolean };
-            buf = buf.slice(i + 1);
-            if (m.port) resolve(m.port);
-            if (m.freezing) {
-              froze = true;
-              setTimeout(() => server.kill('SIGKILL'), 200);
-            }
-          }
-        });
-        void gone.then((how) => reject(new Error(`the server exited (${how}) before listening: ${serverErr}`)));
-      });
-      const run = await runClient({ host: '127.0.0.1', port, username, password, op: 'connect' }, () => undefined);
-      assert.ok(froze, `the server granted the subsystem and froze: ${JSON.stringify(run.events)} ${serverErr}`);
-      assert.equal(await gone, 'SIGKILL', 'the server was killed');
+      const run = await runClient({ host: '127.0.0.1', port: server.port, username, password, op: 'connect' }, () => undefined);
+      assert.ok(server.froze(), `the server granted the subsystem and froze: ${JSON.stringify(run.events)} ${server.stderr()}`);
+      assert.equal(await server.gone, 'SIGKILL', 'the server was killed');
       assertNoUncaught(run);
       assert.equal(one(run, 'connected'), undefined, 'connect() did not resolve');
       const settled = one(run, 'settled');
       assert.ok(settled, JSON.stringify(run.events));
       assert.equal(settled.type, 'SftpError', JSON.stringify(settled));
       assert.equal(settled.code, 'ECONNRESET', JSON.stringify(settled));
-      assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${port} (failed|closed)`), 'the loss of the connection is the reason');
+      assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`), 'the loss of the connection is the reason');
     } finally {
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-      await gone;
+      await server.stop();
+    }
+  });
+
+  it('sftp-wire get: exit code 1 and one line, lost while connecting', async () => {
+    const server = await startFreezingServer(username, password);
+    try {
+      const f = fresh();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', CLI_MAIN, 'get', '--host-key-check', 'off', `sftp://${username}@127.0.0.1:${server.port}/x.bin`, join(f.local, 'x.bin')],
+        { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: f.home, SFTP_WIRE_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), WAIT_MS);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+      clearTimeout(timer);
+      assert.ok(server.froze(), `the server granted the subsystem and froze: ${stderr} ${server.stderr()}`);
+      assert.equal(signal, null, `the CLI exited by itself: ${stderr}`);
+      assert.equal(code, 1, stderr);
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+      assert.deepEqual(lines, [`sftp-wire: connection to 127.0.0.1:${server.port} lost (ECONNRESET) while connecting`]);
+      assert.deepEqual(readdirSync(f.local), [], 'nothing written locally');
+    } finally {
+      await server.stop();
     }
   });
 });
