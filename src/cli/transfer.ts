@@ -5,6 +5,7 @@ import type { SftpClient } from '../client/client.js';
 import { isSftpUrl, parseSftpUrl, type SftpUrl } from '../client/url.js';
 import type { TransferOptions } from '../client/transfer.js';
 import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
+import { connectionLostLine } from './connection-lost.js';
 import { ProgressDisplay, rateSummary } from './progress.js';
 import { runTree } from './transfer-tree.js';
 
@@ -125,7 +126,7 @@ export async function run(args: string[]): Promise<number> {
       notice: v.quiet ? () => {} : undefined,
     });
   } catch (err) {
-    process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
+    process.stderr.write(`${connectionLostLine(url, err, 'while connecting') ?? `sftp-wire ${verb}: ${(err as Error).message}`}\n`);
     return 1;
   }
   // Ctrl-C (or SIGTERM) cancels: nothing more is sent, open handles are closed, temporary files removed.
@@ -198,7 +199,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     progress.finish();
-    process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
+    const source = verb === 'put' ? localArg : url.path;
+    process.stderr.write(`${connectionLostLine(url, err, `during ${verb} of ${source}`) ?? `sftp-wire ${verb}: ${(err as Error).message}`}\n`);
     return cancelled(1);
   } finally {
     stopListening();

@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
 import { notSupportedError } from './errors.js';
+import { ConnectionWatch, connectFailure } from './ssh-connection-watch.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './handshake-deadline.js';
 import { toPflags, type OpenMode } from './flags.js';
 import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
@@ -152,10 +153,17 @@ export class SftpClient {
     }
   }
 
-  /** INIT/VERSION, then limits@openssh.com when advertised (a failed query keeps DEFAULT_LIMITS). */
-  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline): Promise<SftpClient> {
+  /**
+   * INIT/VERSION, then limits@openssh.com when advertised (a failed query keeps DEFAULT_LIMITS). With
+   * `watch`, the loss of the SSH connection under the stream fails the session at once, with its cause.
+   */
+  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline, watch?: ConnectionWatch): Promise<SftpClient> {
     const session = new Session(stream, opts);
     deadline.onExpire((err) => session.destroy(err));
+    if (watch) {
+      const forget = watch.onLoss((why, cause) => session.connectionLost(why, cause));
+      void session.closed.then(forget);
+    }
     const hello = await session.init();
     const ext = new Map(hello.extensions.map((e) => [e.name, e.data.toString('utf8')]));
     const client = new SftpClient(session, hello.version, ext, opts);
@@ -175,14 +183,34 @@ export class SftpClient {
   /**
    * Open the `sftp` subsystem on an ssh2 connection (as a raw channel; TCP no-delay is set). The
    * channel's opening counts towards `handshakeTimeoutMs`; the connection itself is left to the caller.
+   *
+   * The connection's errors stay the caller's: no 'error' listener is added to it (an ssh2 Client with
+   * none throws its errors at the process, as it would without us). We only observe them (through
+   * `events.errorMonitor`, which does not count as a listener): when the connection fails or closes,
+   * the session's pending calls reject at once with an SftpError ECONNRESET naming the connection's
+   * error. Our channel's own errors are always handled. Our observers leave the connection when the
+   * session closes.
    */
   static async fromSsh(conn: ssh2.Client, opts: ClientOptions = {}): Promise<SftpClient> {
+    const watch = new ConnectionWatch(conn, 'observe');
+    try {
+      const client = await SftpClient.overSsh(conn, watch, opts);
+      void client.session.closed.then(() => watch.stop());
+      return client;
+    } catch (err) {
+      watch.stop();
+      throw err;
+    }
+  }
+
+  /** The channel and the SFTP handshake on a watched SSH connection (fromSsh and connect). */
+  private static async overSsh(conn: ssh2.Client, watch: ConnectionWatch, opts: ClientOptions): Promise<SftpClient> {
     const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
     try {
       const opening = openSftpChannel(conn);
       deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
-      const channel = await deadline.run(opening);
-      return await deadline.run(SftpClient.handshake(channel, opts, deadline));
+      const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
+      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch));
     } finally {
       deadline.done();
     }
@@ -191,37 +219,47 @@ export class SftpClient {
   /**
    * Connect with ssh2, open the `sftp` subsystem; `end()` closes the connection too. `sftp.signal`
    * cancels connecting; `sftp.handshakeTimeoutMs` is ssh2's `readyTimeout` too unless that is given.
+   *
+   * The connection is this client's: an 'error' listener stays on it from its creation to its end, so
+   * nothing it emits is thrown at the process. Before it is ready, a failure of the connection itself
+   * (refused, reset, timed out) rejects with an SftpError of op 'connect' and the socket's code
+   * (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...); after, its loss rejects every pending call with an
+   * SftpError ECONNRESET (see Session.connectionLost).
    */
   static async connect(opts: ConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
     const { sftp, ...config } = opts;
     const ms = sftp?.handshakeTimeoutMs;
     if (config.readyTimeout === undefined) config.readyTimeout = ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
     const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
+    let watch: ConnectionWatch | undefined;
     let conn: ssh2.Client;
     try {
-      conn = await cancel.run(connectSsh(config, sftp?.signal)).catch((err: unknown) => {
-        const e = err as Error & { level?: string; code?: string };
-        if (e?.level === 'client-timeout' && e.code === undefined) e.code = 'ETIMEDOUT';
-        throw err;
-      });
+      conn = await cancel.run(connectSsh(config, sftp?.signal, (c) => (watch = new ConnectionWatch(c, 'own'))));
+    } catch (err) {
+      throw connectFailure(err, watch?.target);
     } finally {
       cancel.done();
     }
+    const own = watch!;
     try {
-      const client = await SftpClient.fromSsh(conn, sftp);
+      const client = await SftpClient.overSsh(conn, own, sftp ?? {});
       client.onEnd.push(() => void conn.end());
-      void client.session.closed.then(() => conn.end());
+      void client.session.closed.then(() => {
+        own.stop();
+        conn.end();
+      });
       return client;
     } catch (err) {
+      own.stop();
       conn.end();
       throw err;
     }
   }
 
-  /** Wait for requests in flight, then close the channel (and the connection made by connect()). */
   /**
-   * End the session: wait for requests in flight, then close the channel. A server that answers
-   * nothing for `stallMs` (default 10 s) while we wait is given up on: the channel is destroyed.
+   * End the session: wait for requests in flight, then close the channel (and the connection made by
+   * connect()). A server that answers nothing for `stallMs` (default 10 s) while we wait is given up
+   * on: the channel is destroyed. After the connection was lost, resolves at once.
    */
   async end(opts: { stallMs?: number } = {}): Promise<void> {
     await this.session.end(undefined, opts.stallMs);

@@ -103,9 +103,10 @@ function requestCost(b: RequestBody): number {
  *
  * Any violation by the peer — an undecodable packet, a reply with an unknown id, a reply type the
  * request cannot get, a DATA longer than asked — fails the whole session: every pending call rejects
- * with the SftpProtocolError and the stream is destroyed. When the stream ends, closes or errors, every
- * pending call rejects with an SftpError of code 'ECONNRESET'; calls after that (or after `end()`)
- * reject with code 'ERR_SFTP_CLOSED'. No promise is left hanging.
+ * with the SftpProtocolError and the stream is destroyed. When the stream ends, closes or errors (or
+ * `connectionLost` says the connection under it is gone), every pending call rejects with an SftpError
+ * of code 'ECONNRESET'; calls after that (or after `end()`) reject with code 'ERR_SFTP_CLOSED'. No
+ * promise is left hanging.
  */
 export class Session {
   readonly maxRequests: number;
@@ -153,14 +154,9 @@ export class Session {
         this.fail(err instanceof Error ? err : new SftpProtocolError(String(err)));
       }
     });
-    const lost = (why: string, cause?: unknown) => () => {
-      if (this.state === 'closed') return;
-      this.lostWhy = why;
-      this.fail(connectionLostError(undefined, why, cause));
-    };
-    stream.on('end', lost('the stream ended'));
-    stream.on('close', lost('the stream closed'));
-    stream.on('error', (err: Error) => lost(`stream error: ${err.message}`, err)());
+    stream.on('end', () => this.connectionLost('the stream ended'));
+    stream.on('close', () => this.connectionLost('the stream closed'));
+    stream.on('error', (err: Error) => this.connectionLost(`stream error: ${err.message}`, err));
     stream.on('drain', () => {
       this.blocked = false;
       this.pump();
@@ -181,6 +177,7 @@ export class Session {
 
   /** Send INIT and wait for VERSION. */
   init(extensions: ExtensionPair[] = []): Promise<{ version: number; extensions: ExtensionPair[] }> {
+    if (this.state === 'closed') return Promise.reject(this.failure ?? sessionClosedError('init'));
     if (this.state !== 'init' || this.handshake) return Promise.reject(new Error('Session.init called twice'));
     return new Promise((resolve, reject) => {
       this.handshake = { resolve, reject };
@@ -215,6 +212,18 @@ export class Session {
     });
   }
 
+  /**
+   * The connection under the stream is gone (`why` says how, e.g. "the SSH connection to host:22
+   * failed (read ECONNRESET)"): every call pending — sent or still queued — rejects with an SftpError
+   * ECONNRESET saying so, with `cause`; calls made afterwards reject with ERR_SFTP_CLOSED. Only the
+   * first loss (or failure) counts.
+   */
+  connectionLost(why: string, cause?: unknown): void {
+    if (this.state === 'closed') return;
+    this.lostWhy = why;
+    this.fail(connectionLostError(undefined, why, cause));
+  }
+
   /** Fail the session from outside (e.g. a reply that decodes but lies, found by the caller). */
   fail(err: Error): void {
     if (this.state === 'closed') return;
@@ -236,7 +245,9 @@ export class Session {
       const req = this.queue[i]!;
       if (req.state !== 'queued') continue;
       this.settle(req);
-      req.reject(sessionClosedError(req.op, err));
+      // Made before the loss, so lost with it (ECONNRESET); after end()/destroy() or a protocol error the
+      // session was closed under it (ERR_SFTP_CLOSED).
+      req.reject(this.lostWhy !== undefined ? connectionLostError(req.op, this.lostWhy, err) : sessionClosedError(req.op, err));
     }
     this.queue = [];
     this.queueHead = 0;

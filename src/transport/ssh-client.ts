@@ -11,11 +11,18 @@ import type { ClientChannel, ConnectConfig } from 'ssh2';
  * Nagle). A failed connection is torn down (its later errors are swallowed, never thrown at the
  * process); `signal` gives up on connecting: the socket is destroyed and the call rejects with the
  * signal's reason.
+ *
+ * Once resolved, the connection's errors are the caller's: ssh2 emits 'error' on it (a reset, a
+ * broken pipe) and an 'error' with no listener is thrown at the process. Attach one, or pass
+ * `prepare`: it is called with the new Client before it connects, so that listeners attached there
+ * (SftpClient.connect attaches one for the connection's whole life) see every event, none slipping
+ * in between `ready` and the caller's next line.
  */
-export function connectSsh(config: ConnectConfig, signal?: AbortSignal): Promise<ssh2.Client> {
+export function connectSsh(config: ConnectConfig, signal?: AbortSignal, prepare?: (conn: ssh2.Client) => void): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const conn = new ssh2.Client();
+    prepare?.(conn);
     const settle = () => {
       conn.removeListener('ready', onReady);
       conn.removeListener('error', onError);
