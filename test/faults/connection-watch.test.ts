@@ -14,7 +14,7 @@ import { SftpError } from '../../src/protocol/index.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
-import { readableEd25519Pair } from '../support/test-host-key.js';
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 
 let running: RunningSftpSshServer;
 const user = { username: 'u', password: 'p' };
@@ -22,7 +22,7 @@ const user = { username: 'u', password: 'p' };
 before(async () => {
   running = await startSftpSshServer({
     server: new SftpServer({ fs: new MemoryFs() }),
-    hostKeys: [readableEd25519Pair().private],
+    hostKeys: [generateEd25519KeyPair().private],
     host: '127.0.0.1',
     port: 0,
     users: [user],

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_MAIN } from './cli.js';
-import { readableEd25519Pair } from './test-host-key.js';
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 
 export interface ServeChild {
   host: string;
@@ -26,13 +26,13 @@ export interface ServeChild {
 
 /**
  * Start `sftp-wire serve --root ROOT` with its host key kept in `home`; resolves once it listens. The
- * key is written here, one ssh2 can read (see test-host-key.ts), not left to serve to generate.
+ * key is written here before serve starts (serve would otherwise make its own).
  */
 export async function startServeChild(root: string, home: string): Promise<ServeChild> {
   const username = 'tester';
   const password = 'reset-test-password';
   const hostKey = join(home, 'host_key');
-  if (!existsSync(hostKey)) writeFileSync(hostKey, readableEd25519Pair().private, { mode: 0o600 });
+  if (!existsSync(hostKey)) writeFileSync(hostKey, generateEd25519KeyPair().private, { mode: 0o600 });
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', CLI_MAIN, 'serve', '--root', root, '--host', '127.0.0.1', '--port', '0',

@@ -7,12 +7,12 @@
  * Prints {"port":N} once listening and {"freezing":true} right before it stops itself.
  */
 import ssh2 from 'ssh2';
-import { readableEd25519Pair } from './test-host-key.js';
+import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 
 const [username, password] = process.argv.slice(2);
 const tell = (m: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
 
-const server = new ssh2.Server({ hostKeys: [readableEd25519Pair().private] }, (client) => {
+const server = new ssh2.Server({ hostKeys: [generateEd25519KeyPair().private] }, (client) => {
   client.on('error', () => undefined);
   client.on('authentication', (ctx) => {
     if (ctx.method === 'password' && ctx.username === username && ctx.password === password) ctx.accept();
