@@ -33,19 +33,38 @@ export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-/** "Nice" tick values covering [0, max]: steps of 1, 2 or 5 times a power of ten. */
+/** The smallest tick step used: below it a maximum is drawn as if it were this small (1e-300). */
+export const MIN_TICK_STEP = 1e-300;
+
+/**
+ * "Nice" tick values covering [0, max]: steps of 1, 2 or 5 times a power of ten, about `target` of
+ * them. Every answer is finite and strictly increasing, starts at 0 and ends at or above `max`.
+ * Zero, a negative, NaN or an infinite max gives [0, 1]; a max below MIN_TICK_STEP (subnormals
+ * included) gives [0, MIN_TICK_STEP]; near Number.MAX_VALUE, where no nice value above max is
+ * finite, the last tick is max itself.
+ */
 export function niceTicks(max: number, target = 5): number[] {
   if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
-  const rough = max / target;
+  const count = Number.isFinite(target) && target >= 1 ? Math.floor(target) : 5;
+  const rough = Math.max(max / count, MIN_TICK_STEP);
   const pow = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= rough) ?? 10 * pow;
-  const ticks: number[] = [];
-  for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= rough * (1 - 1e-12)) ?? 10 * pow;
+  // Ticks by index (no running sum), a bounded count whatever rounding does.
+  const n = Math.max(1, Math.ceil(max / step));
+  const ticks = [0];
+  for (let i = 1; i <= n && i <= count + 2; i++) {
+    const v = Number((i * step).toPrecision(12));
+    if (!Number.isFinite(v) || v <= ticks[ticks.length - 1]!) break;
+    ticks.push(v);
+  }
+  if (ticks.length < 2 || ticks[ticks.length - 1]! < max) ticks.push(max);
   return ticks;
 }
 
 function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/\.?0+$/, '');
+  if (Number.isInteger(n) || n === 0) return String(n);
+  if (Math.abs(n) < 0.01) return n.toPrecision(2);
+  return n.toFixed(2).replace(/\.?0+$/, '');
 }
 
 /** Render a line chart as a complete SVG document. */
