@@ -119,3 +119,30 @@ test('nice ticks return for any double: subnormal, zero, negative, NaN, infinite
     { numRuns: 2000 },
   );
 });
+
+test('a chart note is wrapped under the title, and each point\'s spread is a bar from its lowest to highest run', () => {
+  const note = 'raw SSH channel = a reference, not a ceiling: sftp-wire raises its SSH receive window to 16 MiB, the raw channel keeps ssh2\'s 2 MiB, so downloads can read above it';
+  const svg = renderLineChart({
+    title: 't', xLabel: 'x', yLabel: 'y', note, width: 600,
+    series: [{ name: 's', points: [{ x: 1, y: 10, lo: 8, hi: 30 }, { x: 2, y: 20 }] }],
+    reference: { y: 15, label: 'raw SSH channel' },
+  });
+  const lines = [...svg.matchAll(/<text class="note"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  assert.ok(lines.length >= 2, 'wrapped');
+  assert.equal(lines.join(' ').replace(/&apos;/g, "'"), note);
+  const bars = [...svg.matchAll(/<line class="spread" x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="([\d.]+)"/g)];
+  assert.equal(bars.length, 1, 'only the point with a spread');
+  assert.ok(Number(bars[0]![2]) > Number(bars[0]![3]), 'lo is drawn below hi');
+  // the axis reaches the highest run, not only the median
+  const top = Math.max(...[...svg.matchAll(/dominant-baseline="middle">([\d.]+)<\/text>/g)].map((m) => Number(m[1])));
+  assert.ok(top >= 30, `y axis up to ${top}`);
+});
+
+test('wrapText keeps every word, in order, within the width where words allow', async () => {
+  const { wrapText } = await import('../../bench/svg-chart.js');
+  fc.assert(fc.property(fc.array(fc.stringMatching(/^[a-z]{1,15}$/), { maxLength: 40 }), fc.integer({ min: 5, max: 80 }), (words, width) => {
+    const lines = wrapText(words.join(' '), width);
+    assert.deepEqual(lines.join(' ').split(' ').filter(Boolean), words);
+    for (const l of lines) assert.ok(l.length <= width || !l.includes(' '), l);
+  }));
+});
