@@ -92,7 +92,11 @@ export function defaultOutDir(): string {
 export const HELP = `usage: npm run bench -- [options]      (or: sftp-wire bench [options])
 
 Runs every contender on the same data in one run, interleaved, and verifies every transfer
-byte for byte. Prints a table; writes results.json, table.md and SVG charts to --out.
+byte for byte. Needs only Node: sftp-wire's own rows run against an embedded server; OpenSSH
+rows join where OpenSSH is installed (see --list-contenders). Progress with an ETA goes to
+stderr, the tables to stdout; results.json, table.txt, table.md (sweep tables included) and SVG
+charts go to --out. Exit 0: done; 1: sftp-wire's rows did not run or a run failed (the reasons
+on stderr); 2: a bad command line.
 
 profiles
   --quick                 a fast look: 200 small files, 32 MiB, 10,000 entries, 1 rep, small sweep

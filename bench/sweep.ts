@@ -135,11 +135,11 @@ export function largePointSize(rate: number, seconds: number, maxSize: number, w
   return Math.max(1, Math.min(roundUpSize(Math.ceil(want)), maxSize));
 }
 
-const TREE_SIZES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const TREE_SIZES = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
-/** Files for one SMALL run: about `seconds` at `rate` files/s and at least two per lane, from a fixed set of counts. */
+/** Files for one SMALL run: about `seconds` at `rate` files/s and at least one per lane, from a fixed set of counts. */
 export function smallPointCount(rate: number, concurrency: number, seconds: number, maxFiles: number): number {
-  const want = Math.max(Math.round(rate * seconds), 2 * concurrency);
+  const want = Math.max(Math.round(rate * seconds), concurrency);
   const pick = TREE_SIZES.find((n) => n >= want) ?? TREE_SIZES[TREE_SIZES.length - 1]!;
   return Math.max(1, Math.min(pick, maxFiles));
 }
