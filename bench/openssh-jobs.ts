@@ -13,10 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CIPHER, type Direction, type Workload } from './jobs.js';
+import { openSshPrograms, type OpenSshProgram } from './openssh-programs.js';
 
-export const SFTP_BIN = '/usr/bin/sftp';
-export const SCP_BIN = '/usr/bin/scp';
 export const GNU_TIME = '/usr/bin/time';
+
+/** The path of an OpenSSH program found on this machine; throws when it is not installed. */
+function program(name: OpenSshProgram): string {
+  const p = openSshPrograms()[name];
+  if (!p) throw new Error(`OpenSSH ${name} is not installed`);
+  return p;
+}
 
 export interface SshTarget {
   host: string;
@@ -116,7 +122,7 @@ export async function runOpenSshSftp(job: OpenSshJob): Promise<OpenSshResult> {
   const command = batchCommand(job);
   writeFileSync(batch, `!date +%s.%N\n${command}\n!date +%s.%N\n`);
   try {
-    const r = await spawnTimed(SFTP_BIN, [...baseArgs(job.target), '-P', String(job.target.port), '-b', batch, `${job.target.username}@${job.target.host}`]);
+    const r = await spawnTimed(program('sftp'), [...baseArgs(job.target), '-P', String(job.target.port), '-b', batch, `${job.target.username}@${job.target.host}`]);
     if (r.code !== 0) throw new Error(`sftp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const stamps = r.lineTimes.filter((l) => /^\d+\.\d+$/.test(l.line)).map((l) => Number(l.line));
     if (stamps.length !== 2) throw new Error(`sftp: expected two time stamps in its output, got ${stamps.length}`);
@@ -143,7 +149,7 @@ export async function runScp(job: OpenSshJob, setupSeconds: number): Promise<Ope
   const mux = job.target.controlPath ? ['-o', `ControlPath=${job.target.controlPath}`, '-o', 'ControlMaster=no'] : [];
   const args = [...baseArgs(job.target), ...mux, '-P', String(job.target.port), '-q', ...(job.workload === 'small' ? ['-r'] : [])];
   const [src, dst] = job.direction === 'up' ? [job.localPath, remote(job.remotePath)] : [remote(job.remotePath), job.localPath];
-  const r = await spawnTimed(SCP_BIN, [...args, src, dst]);
+  const r = await spawnTimed(program('scp'), [...args, src, dst]);
   if (r.code !== 0) throw new Error(`scp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const seconds = r.wallSeconds - setupSeconds;
   if (seconds < r.wallSeconds * 0.1) {
@@ -173,7 +179,7 @@ export interface ControlMaster {
 export async function startControlMaster(target: SshTarget): Promise<ControlMaster> {
   const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-mux-'));
   const controlPath = join(dir, 'mux');
-  const child = spawn('ssh', [...baseArgs(target), '-M', '-N', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=no', '-p', String(target.port), `${target.username}@${target.host}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(program('ssh'), [...baseArgs(target), '-M', '-N', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=no', '-p', String(target.port), `${target.username}@${target.host}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

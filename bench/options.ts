@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize, formatBytes } from './stats.js';
 import type { Direction, Workload } from './jobs.js';
+import { selectContenders } from './contenders.js';
 
 export interface BenchOptions {
   profile: 'default' | 'quick';
@@ -34,12 +35,16 @@ export interface BenchOptions {
   sweepRequests: number[];
   sweepChunks: number[];
   sweepConcurrency: number[];
+  /** Runs of each sweep point, interleaved; the charts and tables show their median. */
+  sweepReps: number;
   /** Most bytes per LARGE sweep point. */
   sweepMaxSize: number;
   /** Seconds each sweep point aims to take (sizes are picked from the expected rate). */
   sweepSeconds: number;
   /** Keep the work folder (data and sshd config) instead of removing it. */
   keep: boolean;
+  /** Print the contender ids and what each needs, then exit. */
+  listContenders: boolean;
 }
 
 const KiB = 1024;
@@ -69,11 +74,13 @@ export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchO
     sweepRtts: [20],
     sweepWorkloads: ['large', 'small'],
     sweepRequests: quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64],
-    sweepChunks: [32 * KiB, 256 * KiB],
+    sweepChunks: [32 * KiB, 64 * KiB, 256 * KiB],
     sweepConcurrency: quick ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64, 128],
+    sweepReps: 3,
     sweepMaxSize: quick ? 16 * MiB : 64 * MiB,
-    sweepSeconds: quick ? 0.2 : 0.3,
+    sweepSeconds: quick ? 0.1 : 0.2,
     keep: false,
+    listContenders: false,
   };
 }
 
@@ -85,7 +92,11 @@ export function defaultOutDir(): string {
 export const HELP = `usage: npm run bench -- [options]      (or: sftp-wire bench [options])
 
 Runs every contender on the same data in one run, interleaved, and verifies every transfer
-byte for byte. Prints a table; writes results.json, table.md and SVG charts to --out.
+byte for byte. Needs only Node: sftp-wire's own rows run against an embedded server; OpenSSH
+rows join where OpenSSH is installed (see --list-contenders). Progress with an ETA goes to
+stderr, the tables to stdout; results.json, table.txt, table.md (sweep tables included) and SVG
+charts go to --out. Exit 0: done; 1: sftp-wire's rows did not run or a run failed (the reasons
+on stderr); 2: a bad command line.
 
 profiles
   --quick                 a fast look: 200 small files, 32 MiB, 10,000 entries, 1 rep, small sweep
@@ -94,7 +105,8 @@ what to run
   --rtt LIST              round-trip times in ms through the latency proxy (default 0,20; 0 = direct)
   --workloads LIST        large,small,list (default all)
   --directions LIST       up,down (default both)
-  --contenders LIST       contender ids (default all; see the table's id column)
+  --contenders LIST       contender ids (default all; see --list-contenders)
+  --list-contenders       print every contender id, what it runs and what it needs, then exit
   --reps N                repetitions, interleaved round-robin (default 3; --quick 1)
   --no-sweep              skip the requests-in-flight x chunk-size sweep
 
@@ -118,8 +130,9 @@ sweep
   --sweep-rtt LIST        RTTs of the sweep (default 20)
   --sweep-workloads LIST  large,small (default both)
   --sweep-requests LIST   requests in flight (default 1,2,4,8,16,32,64)
-  --sweep-chunks LIST     chunk sizes (default 32k,256k)
+  --sweep-chunks LIST     chunk sizes (default 32k,64k,256k)
   --sweep-concurrency LIST  SMALL files in flight (default 1,2,4,8,16,32,64,128)
+  --sweep-reps N          runs of each point, interleaved; charts show the median (default 3)
   --sweep-max-size SIZE   most bytes per LARGE point (default 64m)
 
 other
@@ -153,6 +166,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     if (flag === '--quick') continue;
     if (flag === '--no-sweep') { o.sweep = false; continue; }
     if (flag === '--keep') { o.keep = true; continue; }
+    if (flag === '--list-contenders') { o.listContenders = true; continue; }
     const eq = flag.indexOf('=');
     const name = eq > 0 ? flag.slice(0, eq) : flag;
     const value = (): string => {
@@ -168,7 +182,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       case '--rtt': o.rtts = list(value()).map((v) => int(v, name)); break;
       case '--workloads': o.workloads = oneOf(list(value()), ['large', 'small', 'list'] as const, name); break;
       case '--directions': o.directions = oneOf(list(value()), ['up', 'down'] as const, name); break;
-      case '--contenders': o.contenders = list(value()); break;
+      case '--contenders': o.contenders = list(value()); selectContenders(o.contenders); break;
       case '--small-files': o.smallFiles = int(value(), name, 1); break;
       case '--small-dirs': o.smallDirs = int(value(), name, 1); break;
       case '--small-size': o.smallSize = parseSize(value()); break;
@@ -186,6 +200,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       case '--sweep-requests': o.sweepRequests = list(value()).map((v) => int(v, name, 1)); break;
       case '--sweep-chunks': o.sweepChunks = list(value()).map(parseSize); break;
       case '--sweep-concurrency': o.sweepConcurrency = list(value()).map((v) => int(v, name, 1)); break;
+      case '--sweep-reps': o.sweepReps = int(value(), name, 1); break;
       case '--sweep-max-size': o.sweepMaxSize = parseSize(value()); break;
       default: throw new Error(`unknown option ${JSON.stringify(flag)} (see --help)`);
     }

@@ -6,7 +6,7 @@
 import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from './contenders.js';
 import type { Direction, Workload } from './jobs.js';
 import type { Sample, Skipped } from './suite.js';
-import { formatBytes, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from './stats.js';
+import { formatBytes, formatCount, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from './stats.js';
 import { renderMarkdownTable, renderTable } from './text-table.js';
 
 export interface SummaryRow {
@@ -120,7 +120,7 @@ export function ratioMatrix(rows: readonly SummaryRow[]): Record<string, Record<
   return out;
 }
 
-const HEADERS = ['case', 'contender', 'runs', 'size', 'time', 'MiB/s', 'files/s', 'first entry', 'peak RSS', 'of limit', 'sftp-wire x'];
+const HEADERS = ['case', 'id', 'contender', 'runs', 'size', 'time', 'MiB/s', 'files/s', 'first entry', 'peak RSS', 'of limit', 'sftp-wire x'];
 
 function caseLabel(r: SummaryRow): string {
   return r.workload === 'list' ? 'LIST' : `${r.workload.toUpperCase()} ${r.direction}`;
@@ -129,12 +129,13 @@ function caseLabel(r: SummaryRow): string {
 function sizeLabel(r: SummaryRow): string {
   if (r.workload === 'large') return formatBytes(r.bytes);
   if (r.workload === 'small') return `${r.files} files`;
-  return `${formatNumber(r.entries ?? NaN)} entries`;
+  return `${formatCount(r.entries ?? NaN)} entries`;
 }
 
 function cells(r: SummaryRow, first: boolean): string[] {
   return [
     first ? caseLabel(r) : '',
+    r.contender,
     r.label,
     `${r.ok}/${r.runs}`,
     sizeLabel(r),
@@ -155,7 +156,7 @@ function tableRows(rows: readonly SummaryRow[], rtt: number, skipped: readonly S
     const skippedHere = skipped.filter((s) => CONTENDERS.find((c) => c.id === s.contender)?.workloads.includes(cs.workload));
     if (group.length === 0 && skippedHere.length === 0) continue;
     group.forEach((r, i) => out.push(cells(r, i === 0)));
-    for (const s of skippedHere) out.push([group.length === 0 && s === skippedHere[0] ? caseLabel({ workload: cs.workload, direction: cs.direction } as SummaryRow) : '', s.label, 'skipped', '', '', '', '', '', '', '', '']);
+    for (const s of skippedHere) out.push([group.length === 0 && s === skippedHere[0] ? caseLabel({ workload: cs.workload, direction: cs.direction } as SummaryRow) : '', s.contender, s.label, 'skipped', '', '', '', '', '', '', '', '']);
   }
   return out;
 }
@@ -175,17 +176,20 @@ export function renderSummary(input: RenderInput, markdown = false): string {
     const rows = tableRows(input.rows, rtt, input.skipped, input.cases);
     if (rows.length === 0) continue;
     parts.push(markdown ? `**RTT ${rtt} ms**${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}\n` : `RTT ${rtt} ms${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}`);
-    parts.push(render(HEADERS, rows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] }));
+    parts.push(render(HEADERS, rows, { align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] }));
   }
   if (input.skipped.length) {
+    // One line per reason: a machine without OpenSSH skips most rows for the same one.
+    const byReason = new Map<string, string[]>();
+    for (const s of input.skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.contender]);
     parts.push('skipped:');
-    for (const s of input.skipped) parts.push(`${markdown ? '- ' : '  '}${s.label}: ${s.reason}`);
+    for (const [reason, ids] of byReason) parts.push(`${markdown ? '- ' : '  '}${ids.join(', ')}: ${reason}`);
     parts.push('');
   }
   const failed = input.rows.filter((r) => r.errors.length);
   if (failed.length) {
     parts.push('failures:');
-    for (const r of failed) for (const e of r.errors) parts.push(`${markdown ? '- ' : '  '}RTT ${r.rttMs} ms ${caseLabel(r)} ${r.label}: ${e}`);
+    for (const r of failed) for (const e of r.errors) parts.push(`${markdown ? '- ' : '  '}RTT ${r.rttMs} ms ${caseLabel(r)} ${r.contender} (${r.label}): ${e}`);
     parts.push('');
   }
   return parts.join('\n');

@@ -45,6 +45,11 @@ export function formatNumber(x: number): string {
   return x.toPrecision(2);
 }
 
+/** A whole count with thousands separators: 50, 5,000, 100,000. */
+export function formatCount(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-';
+}
+
 /** A ratio as a multiplier, e.g. "2.5x", or as a percentage of a limit, e.g. "93%". */
 export function formatRatio(r: number, style: 'times' | 'percent' = 'times'): string {
   if (!Number.isFinite(r)) return '-';

@@ -6,13 +6,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTENDERS, skipReason, type ContenderDef, type TargetId } from './contenders.js';
+import { openSshNeeds, selectContenders, skipReason, type ContenderDef, type TargetId } from './contenders.js';
 import { DataStore } from './data-store.js';
 import { clearPath, verifyFile, verifyListing, verifyListingDigest, verifyTree, type ListingDigest } from './dataset.js';
 import type { Direction, NodeJob, Workload } from './jobs.js';
 import { measureScpSetup, runOpenSshSftp, runScp, startControlMaster, type ControlMaster, type OpenSshJob } from './openssh-jobs.js';
+import type { Eta } from './eta.js';
 import type { BenchOptions } from './options.js';
-import { formatDuration, formatNumber, mibPerSecond, perSecond } from './stats.js';
+import { openSshPrograms } from './openssh-programs.js';
+import { formatCount, formatDuration, formatNumber, mibPerSecond, perSecond } from './stats.js';
 import { atRtt, startEmbeddedTargets, startOpenSshTarget, type RunningTarget, type TargetAtRtt } from './targets.js';
 import { Worker } from './worker-pool.js';
 
@@ -64,14 +66,6 @@ export function casesOf(opts: BenchOptions): { workload: Workload; direction: Di
   return out;
 }
 
-/** The contenders selected by --contenders (all by default); unknown ids are an error. */
-export function selectContenders(opts: BenchOptions): ContenderDef[] {
-  if (opts.contenders.length === 0) return [...CONTENDERS];
-  const known = new Set(CONTENDERS.map((c) => c.id));
-  for (const id of opts.contenders) if (!known.has(id)) throw new Error(`unknown contender ${JSON.stringify(id)} (known: ${[...known].join(', ')})`);
-  return CONTENDERS.filter((c) => opts.contenders.includes(c.id));
-}
-
 /** The SMALL file count a contender runs at an RTT. */
 export function smallCountFor(c: ContenderDef, rttMs: number, opts: BenchOptions): number {
   if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
@@ -85,24 +79,32 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResult> {
+/** Runs of the suite: every case of every selected contender, times the repetitions (skips not known yet). */
+export function suiteRunCount(opts: BenchOptions): number {
+  const contenders = selectContenders(opts.contenders);
+  return opts.rtts.length * casesOf(opts).reduce((a, cs) => a + contenders.filter((c) => c.workloads.includes(cs.workload)).length, 0) * opts.reps;
+}
+
+export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise<SuiteResult> {
   const t0 = Date.now();
   const startedAt = new Date().toISOString();
+  const contenders = selectContenders(opts.contenders);
   const workDir = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-'));
   const samples: Sample[] = [];
   const skipped: Skipped[] = [];
   const targetsInfo: Record<string, string> = {};
   const scpSetupSeconds: Record<string, number> = {};
   const running: Partial<Record<TargetId, RunningTarget>> = {};
-  const contenders = selectContenders(opts);
   let idleWorkerRssBytes: number | undefined;
 
   try {
     log(`work folder ${workDir}`);
     // Servers first: what fails to start makes its contenders "skipped", with the reason.
     const problems: { embedded?: string; openssh?: string; client?: string } = {};
+    const programs = openSshPrograms();
     const needs = new Set(contenders.map((c) => c.target));
-    if (needs.has('openssh')) {
+    // sshd only when some OpenSSH-server contender has every program it needs.
+    if (contenders.some((c) => c.target === 'openssh' && openSshNeeds(c).every((n) => programs[n]))) {
       try { running.openssh = await startOpenSshTarget(workDir); targetsInfo.openssh = running.openssh.description; }
       catch (err) { problems.openssh = `sshd did not start: ${(err as Error).message}`; }
     }
@@ -118,7 +120,7 @@ export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResul
     }
     const active: ContenderDef[] = [];
     for (const c of contenders) {
-      const why = skipReason(c, problems);
+      const why = skipReason(c, problems, programs);
       if (why) { skipped.push({ contender: c.id, label: c.label, reason: why }); log(`skipped: ${c.label}: ${why}`); }
       else active.push(c);
     }
@@ -139,6 +141,9 @@ export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResul
     const plan = opts.rtts.flatMap((rtt) => cases.map((cs) => ({ rtt, ...cs, who: active.filter((c) => c.workloads.includes(cs.workload)) })));
     const totalRuns = plan.reduce((a, p) => a + p.who.length * opts.reps, 0);
     let done = 0;
+    eta?.begin('suite');
+    // Skipped contenders take no time: the ETA counts only the runs that will happen.
+    eta?.setUnits('suite', totalRuns);
 
     for (const rtt of opts.rtts) {
       const views: Partial<Record<TargetId, TargetAtRtt>> = {};
@@ -163,7 +168,8 @@ export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResul
                 done++;
                 const sample = await runOne({ c, rtt, rep, workload: cs.workload, direction: cs.direction, view: views[c.target]!, data, opts, worker: workers.get(c.id), scpSetup: scpSetupSeconds[String(rtt)] ?? 0 });
                 samples.push(sample);
-                log(`[${String(done).padStart(String(totalRuns).length)}/${totalRuns}] RTT ${rtt} ms ${cs.workload.toUpperCase()} ${cs.workload === 'list' ? '' : cs.direction + ' '}rep ${rep + 1}/${opts.reps} ${c.label}: ${describeSample(sample)}`);
+                eta?.tick('suite');
+                log(`[${String(done).padStart(String(totalRuns).length)}/${totalRuns}] ${eta ? `${eta.label()} ` : ''}RTT ${rtt} ms ${cs.workload.toUpperCase()} ${cs.workload === 'list' ? '' : cs.direction + ' '}rep ${rep + 1}/${opts.reps} ${c.label}: ${describeSample(sample)}`);
               }
             }
           } finally {
@@ -175,6 +181,7 @@ export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResul
         for (const v of Object.values(views)) await v?.proxy?.close();
       }
     }
+    eta?.end('suite');
   } finally {
     for (const t of Object.values(running)) await t?.stop().catch(() => undefined);
     if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
@@ -184,7 +191,7 @@ export async function runSuite(opts: BenchOptions, log: Log): Promise<SuiteResul
 
 function describeSample(s: Sample): string {
   if (s.error) return `FAILED: ${s.error}`;
-  if (s.workload === 'list') return `${formatNumber(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
+  if (s.workload === 'list') return `${formatCount(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
   const rate = `${formatNumber(mibPerSecond(s.bytes, s.seconds))} MiB/s`;
   if (s.workload === 'small') return `${s.files} files in ${formatDuration(s.seconds)} = ${formatNumber(perSecond(s.files, s.seconds))} files/s, ${rate}`;
   return `${rate} (${formatDuration(s.seconds)})`;

@@ -1,17 +1,20 @@
 /**
  * The servers the bench talks to, started and stopped by it: OpenSSH's sshd (own config, keys and
- * port, cipher pinned) and the embedded sftp-wire server in its own process. Both serve the same
+ * port, cipher pinned; where installed) and the embedded sftp-wire server in its own process. Every
+ * key is made by ssh2 and written in OpenSSH's format: no ssh-keygen needed. Both serve the same
  * work folder: sshd by absolute path, the embedded server with the work folder as its root.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { siblingScript } from './child-script.js';
-import { generateKey, startSshd, type Sshd } from '../test/support/openssh.js';
+import { startSshd, type Sshd } from '../test/support/openssh.js';
+import { writeKeyPair } from '../test/support/ssh-keys.js';
 import { CIPHER, type Endpoint } from './jobs.js';
 import { startLatencyProxy, delayForRtt, type LatencyProxy } from './latency-proxy.js';
 import type { SshTarget } from './openssh-jobs.js';
 import type { TargetId } from './contenders.js';
+import { missingOpenSsh, openSshPrograms } from './openssh-programs.js';
 
 export interface RunningTarget {
   id: TargetId;
@@ -27,9 +30,16 @@ export interface RunningTarget {
 }
 
 export async function startOpenSshTarget(workDir: string): Promise<RunningTarget> {
+  const programs = openSshPrograms();
+  const missing = missingOpenSsh(programs, ['sshd', 'sftp-server']);
+  if (missing) throw new Error(missing);
   // SHLVL=1 keeps the login shell that starts each session from reading ~/.bashrc (bash does for
   // sessions run by sshd at shell level 1): a heavy rc file would add its time to every session.
-  const sshd: Sshd = await startSshd({ extraConfig: [`Ciphers ${CIPHER}`, 'Compression no', 'SetEnv SHLVL=1'] });
+  const sshd: Sshd = await startSshd({
+    sshdPath: programs.sshd!,
+    subsystem: programs['sftp-server']!,
+    extraConfig: [`Ciphers ${CIPHER}`, 'Compression no', 'SetEnv SHLVL=1'],
+  });
   return {
     id: 'openssh',
     endpoint: { host: sshd.host, port: sshd.port, username: sshd.username, privateKeyPath: sshd.privateKeyPath },
@@ -47,7 +57,8 @@ export async function startOpenSshTarget(workDir: string): Promise<RunningTarget
 export async function startEmbeddedTargets(workDir: string): Promise<{ sftp: RunningTarget; raw: RunningTarget }> {
   const keyDir = join(workDir, 'keys');
   mkdirSync(keyDir, { recursive: true });
-  const privateKeyPath = generateKey(join(keyDir, 'client_ed25519'));
+  // ssh2 makes the key: the embedded server needs nothing but Node.
+  const privateKeyPath = writeKeyPair(join(keyDir, 'client_ed25519'), 'sftp-wire-bench');
   const script = siblingScript('embedded-server');
   const child: ChildProcess = spawn(process.execPath, [...script.execArgv, script.path, workDir, `${privateKeyPath}.pub`], {
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseOptions, defaultOptions } from '../../bench/options.js';
-import { largePointSize, smallPointCount } from '../../bench/sweep.js';
+import { expectedRate, largePointSize, predecessor, smallPointCount, summarizeSweep, sweepPlan } from '../../bench/sweep.js';
 import { smallFileList, smallDirCount, generateSmallTree, verifyTree, verifyListing, writeSeededFile, verifyFile } from '../../bench/dataset.js';
 import { CONTENDERS } from '../../bench/contenders.js';
 import { smallCountFor } from '../../bench/suite.js';
@@ -45,17 +45,66 @@ test('slow contenders run a reduced SMALL count only when RTT > 0', () => {
   assert.equal(smallCountFor(ours, 20, o), o.rttSmallFiles);
 });
 
-test('sweep point sizes: bounded, and growing with the window', () => {
+test('sweep point sizes: bounded, rounded to few distinct sizes, and growing with the expected rate', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 128 }), fc.constantFrom(32768, 65536, 262144), fc.constantFrom(0, 20, 100), (req, chunk, rtt) => {
-      const n = largePointSize(req, chunk, rtt, 0.5, 64 * MiB);
-      assert.ok(n >= 4 * MiB && n <= 64 * MiB && n % MiB === 0);
-      assert.ok(largePointSize(req * 2, chunk, rtt, 0.5, 64 * MiB) >= n);
-      const f = smallPointCount(req, rtt, 0.5, 2000);
-      assert.ok(f >= 1 && f <= 2000);
-      assert.ok(smallPointCount(req * 2, rtt, 0.5, 2000) >= f);
+    fc.property(fc.double({ min: 0, max: 1e10, noNaN: true }), fc.integer({ min: 0, max: 64 * MiB }), (rate, window) => {
+      const n = largePointSize(rate, 0.2, 64 * MiB, window);
+      assert.ok(n >= 512 * 1024 && n <= 64 * MiB, `${n}`);
+      const k = Math.log2(n);
+      assert.ok(Number.isInteger(k) || Number.isInteger(Math.log2(n / 3)), `${n} is 2^k or 3 x 2^k`);
+      assert.ok(largePointSize(rate * 2, 0.2, 64 * MiB, window) >= n);
     }),
   );
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1e5, noNaN: true }), fc.integer({ min: 1, max: 256 }), (rate, conc) => {
+      const f = smallPointCount(rate, conc, 0.2, 2000);
+      assert.ok(f >= 1 && f <= 2000);
+      assert.ok(f >= Math.min(2000, conc), 'at least one file per lane');
+      assert.ok(smallPointCount(rate * 2, conc, 0.2, 2000) >= f);
+    }),
+  );
+});
+
+test('sweep: the expected rate is the point\'s own median, else the window\'s, capped by the smaller window\'s measured rate', () => {
+  const spec = { workload: 'large' as const, direction: 'up' as const, rttMs: 20, requests: 8, chunkSize: 256 * 1024 };
+  // 8 x 256 KiB per 20 ms = 100 MiB/s; the 4-request point measured 20 MiB/s: at most 40 MiB/s.
+  assert.equal(expectedRate(spec, {}), 100 * MiB);
+  assert.equal(expectedRate(spec, { previous: { rate: 20 * MiB, width: 4 } }), 40 * MiB);
+  assert.equal(expectedRate(spec, { own: 33 * MiB, previous: { rate: 20 * MiB, width: 4 } }), 33 * MiB);
+  const plan = sweepPlan({ ...defaultOptions(), sweepRequests: [4, 1, 2], sweepChunks: [32768, 65536], directions: ['down'], sweepConcurrency: [1, 8] });
+  assert.deepEqual(predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 4, chunkSize: 65536 }, plan), { workload: 'large', direction: 'down', rttMs: 20, requests: 2, chunkSize: 65536 });
+  assert.equal(predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 1, chunkSize: 65536 }, plan), undefined);
+  assert.deepEqual(predecessor({ workload: 'small', direction: 'down', rttMs: 20, concurrency: 8 }, plan), { workload: 'small', direction: 'down', rttMs: 20, concurrency: 1 });
+  // limits first, then LARGE by chunk and growing window, then SMALL
+  assert.deepEqual(plan.map((p) => p.workload === 'large' ? `${p.chunkSize}x${p.requests}` : p.workload), ['limit', '32768x1', '32768x2', '32768x4', '65536x1', '65536x2', '65536x4', 'small', 'small']);
+});
+
+test('sweep defaults: each point three times, at least three chunk sizes', () => {
+  for (const o of [defaultOptions(), defaultOptions('quick')]) {
+    assert.ok(o.sweepReps >= 3);
+    assert.ok(o.sweepChunks.length >= 3);
+  }
+  assert.equal(parseOptions(['--sweep-reps', '5'])!.sweepReps, 5);
+  assert.throws(() => parseOptions(['--sweep-reps', '0']), /integer >= 1/);
+});
+
+test('sweep medians: per point over its runs, with the spread and the first error', () => {
+  const base = { workload: 'large' as const, direction: 'up' as const, rttMs: 20, requests: 4, chunkSize: 65536, bytes: MiB, files: 1, filesPerSecond: NaN };
+  const samples = [
+    { ...base, rep: 0, seconds: 1, mibPerSecond: 10 },
+    { ...base, rep: 1, seconds: 0.5, mibPerSecond: 30 },
+    { ...base, rep: 2, seconds: 0.8, mibPerSecond: 12 },
+    { ...base, requests: 8, rep: 0, seconds: NaN, mibPerSecond: NaN, error: 'boom' },
+    { ...base, requests: 8, rep: 1, seconds: 0.1, mibPerSecond: 50 },
+  ];
+  const plan = [{ ...base }, { ...base, requests: 8 }].map(({ workload, direction, rttMs, requests, chunkSize }) => ({ workload, direction, rttMs, requests, chunkSize }));
+  const [a, b] = summarizeSweep(samples, plan);
+  assert.equal(a!.mibPerSecond, 12);
+  assert.deepEqual(a!.spread, [10, 30]);
+  assert.equal(a!.runs, 3);
+  assert.equal(b!.ok, 1);
+  assert.equal(b!.error, 'boom');
+  assert.equal(b!.mibPerSecond, 50);
 });
 
 test('SMALL trees keep the files-per-directory ratio and verify byte for byte', () => {

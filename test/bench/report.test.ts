@@ -52,19 +52,32 @@ test('SMALL compares files per second, so rows with different counts compare fai
   assert.equal(m['rtt20-small-up']!['openssh-sftp']!['sftp-wire-sshd'], 1 / 50);
 });
 
-test('skipped contenders appear in the table with their reason', () => {
+test('skipped contenders appear in the table with their id and reason; one line per reason', () => {
   const rows = summarize(large('sftp-wire-sshd', [1]));
+  const why = 'OpenSSH scp not found on PATH; on Debian/Ubuntu: apt-get install openssh-client';
   const text = renderSummary({
     rows,
-    skipped: [{ contender: 'scp', label: 'OpenSSH scp', reason: '/usr/bin/scp not installed' }],
+    skipped: [
+      { contender: 'scp', label: 'OpenSSH scp', reason: why },
+      { contender: 'openssh-sftp', label: 'OpenSSH sftp -b', reason: why },
+    ],
     rtts: [0],
     cases: [{ workload: 'large', direction: 'up' }],
   });
-  assert.match(text, /OpenSSH scp\s+skipped/);
-  assert.match(text, /skipped:\n\s+OpenSSH scp: \/usr\/bin\/scp not installed/);
+  assert.match(text, /scp\s+OpenSSH scp\s+skipped/);
+  assert.match(text, /skipped:\n\s+scp, openssh-sftp: OpenSSH scp not found on PATH; on Debian\/Ubuntu: apt-get install openssh-client\n/);
   const md = renderSummary({ rows, skipped: [], rtts: [0], cases: [{ workload: 'large', direction: 'up' }] }, true);
   assert.match(md, /^\*\*RTT 0 ms\*\*/);
-  assert.match(md, /\| LARGE up \| sftp-wire -> OpenSSH sftp-server \| 1\/1 \|/);
+  assert.match(md, /\| case \| id \| contender \|/);
+  assert.match(md, /\| LARGE up \| sftp-wire-sshd \| sftp-wire -> OpenSSH sftp-server \| 1\/1 \|/);
+});
+
+test('every row of the table carries its contender id, the one --contenders takes', () => {
+  const rows = summarize([...large('limit-sshd', [1]), ...large('sftp-wire-sshd', [1]), ...large('ssh2-fast', [2])]);
+  const text = renderSummary({ rows, skipped: [], rtts: [0], cases: [{ workload: 'large', direction: 'up' }] });
+  const header = text.split('\n')[1]!;
+  assert.match(header, /^case\s+id\s+contender\s+runs/);
+  for (const id of ['limit-sshd', 'sftp-wire-sshd', 'ssh2-fast']) assert.match(text, new RegExp(`\\s${id}\\s{2,}\\S`), id);
 });
 
 test('jsonSafe turns NaN into null', () => {

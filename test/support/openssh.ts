@@ -9,6 +9,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { writeKeyPair } from './ssh-keys.js';
 
 export const SFTP_SERVER_PATH = '/usr/lib/openssh/sftp-server';
 export const SSHD_PATH = '/usr/sbin/sshd';
@@ -95,17 +96,18 @@ export function generateKey(path: string, type: 'ed25519' | 'rsa' = 'ed25519'): 
 }
 
 /**
- * Start OpenSSH's sshd on a loopback port: key-only authentication for the current user, and
- * `Subsystem sftp` set to `subsystem` (OpenSSH's sftp-server by default).
+ * Start OpenSSH's sshd (`sshdPath`, default SSHD_PATH) on a loopback port: key-only authentication for
+ * the current user with keys made by ssh2 (no ssh-keygen needed), and `Subsystem sftp` set to
+ * `subsystem` (OpenSSH's sftp-server by default).
  */
-export async function startSshd(opts: { subsystem?: string; extraConfig?: string[] } = {}): Promise<Sshd> {
-  requireOpenSsh(SSHD_PATH);
-  requireOpenSsh(SFTP_SERVER_PATH);
+export async function startSshd(opts: { subsystem?: string; extraConfig?: string[]; sshdPath?: string } = {}): Promise<Sshd> {
+  const sshdPath = requireOpenSsh(opts.sshdPath ?? SSHD_PATH);
+  if (opts.subsystem === undefined) requireOpenSsh(SFTP_SERVER_PATH);
   mkdirSync('/run/sshd', { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-sshd-'));
   chmodSync(dir, 0o700);
-  const hostKey = generateKey(join(dir, 'host_ed25519'));
-  const privateKeyPath = generateKey(join(dir, 'client_ed25519'));
+  const hostKey = writeKeyPair(join(dir, 'host_ed25519'));
+  const privateKeyPath = writeKeyPair(join(dir, 'client_ed25519'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${privateKeyPath}.pub`));
   chmodSync(join(dir, 'authorized_keys'), 0o600);
   const port = await freePort();
@@ -131,7 +133,7 @@ export async function startSshd(opts: { subsystem?: string; extraConfig?: string
   ];
   const configPath = join(dir, 'sshd_config');
   writeFileSync(configPath, config.join('\n') + '\n');
-  const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(sshdPath, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
