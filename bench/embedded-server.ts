@@ -15,7 +15,7 @@ import ssh2 from 'ssh2';
 import { CIPHER, RAW_SINK_COMMAND, parseRawSource } from './jobs.js';
 import { SftpServer } from '../src/server/index.js';
 import { startSftpSshServer } from '../src/transport/ssh-server.js';
-import { ed25519KeyPair } from '../test/support/ssh-keys.js';
+import { generateEd25519KeyPair } from '../src/transport/keys.js';
 
 export interface EmbeddedServers {
   port: number;
@@ -83,7 +83,7 @@ async function sendZeros(ch: ssh2.ServerChannel, bytes: number): Promise<void> {
 }
 
 export async function startEmbeddedServers(root: string, authorizedKeysFile: string): Promise<EmbeddedServers> {
-  const hostKey = ed25519KeyPair().private;
+  const hostKey = generateEd25519KeyPair().private;
   const sftp = await startSftpSshServer({ server: new SftpServer({ root }), hostKeys: [hostKey], authorizedKeysFile });
   const raw = await startRawChannelServer(readFileSync(authorizedKeysFile), hostKey);
   return {

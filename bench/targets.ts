@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { siblingScript } from './child-script.js';
 import { startSshd, type Sshd } from '../test/support/openssh.js';
-import { writeKeyPair } from '../test/support/ssh-keys.js';
+import { writeEd25519KeyPair as writeKeyPair } from '../src/transport/keys.js';
 import { CIPHER, type Endpoint } from './jobs.js';
 import { startLatencyProxy, delayForRtt, type LatencyProxy } from './latency-proxy.js';
 import type { SshTarget } from './openssh-jobs.js';

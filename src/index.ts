@@ -55,7 +55,7 @@ export type {
 } from './server/index.js';
 
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
-export { generateEd25519KeyPair } from './transport/keys.js';
+export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js';
 export type { SshKeyPair } from './transport/keys.js';
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
 export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';

@@ -1,21 +1,43 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 
-/** An SSH key pair in OpenSSH format: `private` (PEM-like text) and `public` (`ssh-ed25519 AAAA...`). */
+/** An SSH key pair as text: `private` in OpenSSH's format, `public` one authorized_keys line. */
 export interface SshKeyPair {
   private: string;
   public: string;
 }
 
+/** Whether ssh2 reads both halves of a pair back, as one and the same key. */
+export function isWellFormedPair(pair: SshKeyPair): boolean {
+  const pub = ssh2.utils.parseKey(pair.public);
+  const priv = ssh2.utils.parseKey(pair.private);
+  if (pub instanceof Error || priv instanceof Error) return false;
+  const a = (Array.isArray(pub) ? pub[0] : pub)?.getPublicSSH();
+  const b = (Array.isArray(priv) ? priv[0] : priv)?.getPublicSSH();
+  return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.length > 0 && a.equals(b);
+}
+
 /**
- * A new ed25519 key pair that ssh2 itself can read back. ssh2's generator drops a leading zero byte
- * of the public key (about one key in 256), which yields a private key that it then refuses as
- * "Malformed OpenSSH private key"; such a pair is thrown away and another one made.
+ * A new ed25519 key pair that ssh2 (and OpenSSH) can read back. ssh2's generator drops leading zero
+ * bytes of the public key (about one pair in 256), which makes a private key that ssh2 itself then
+ * refuses as "Malformed OpenSSH private key"; such a pair is thrown away and another one made.
  */
-export function generateEd25519KeyPair(): SshKeyPair {
-  for (;;) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) {
-      return { private: pair.private, public: pair.public };
-    }
+export function generateEd25519KeyPair(comment = ''): SshKeyPair {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', comment ? { comment } : {});
+    if (isWellFormedPair(pair)) return { private: pair.private, public: pair.public };
   }
+  throw new Error('ssh2 made 32 malformed ed25519 key pairs in a row');
+}
+
+/**
+ * Write a new ed25519 pair: the private key at `path` (mode 0600, as ssh and sshd insist), the public
+ * key at `${path}.pub`. Returns `path`.
+ */
+export function writeEd25519KeyPair(path: string, comment = ''): string {
+  const pair = generateEd25519KeyPair(comment);
+  writeFileSync(path, pair.private, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  writeFileSync(`${path}.pub`, `${pair.public}\n`);
+  return path;
 }

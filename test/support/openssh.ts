@@ -9,7 +9,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { writeKeyPair } from './ssh-keys.js';
+import { writeEd25519KeyPair as writeKeyPair } from '../../src/transport/keys.js';
 
 export const SFTP_SERVER_PATH = '/usr/lib/openssh/sftp-server';
 export const SSHD_PATH = '/usr/sbin/sshd';

@@ -1,15 +1,14 @@
-// The bench's (and sshd helper's) keys come from ssh2, not ssh-keygen; ssh2 1.17 makes a malformed
-// ed25519 pair about once in 256 (leading zero bytes of the public key dropped), which must never reach
-// a server.
+// Keys come from ssh2, not ssh-keygen; ssh2 1.17 makes a malformed ed25519 pair about once in 256
+// (leading zero bytes of the public key dropped), which must never reach a server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { ed25519KeyPair, isWellFormedPair, writeKeyPair } from '../support/ssh-keys.js';
+import { generateEd25519KeyPair as ed25519KeyPair, isWellFormedPair, writeEd25519KeyPair as writeKeyPair } from '../../src/transport/keys.js';
 
-test('every pair ed25519KeyPair hands out parses back, both halves the same key (2,000 pairs)', () => {
+test('every pair generateEd25519KeyPair hands out parses back, both halves the same key (2,000 pairs)', () => {
   // Raw ssh2 pairs fail this about 8 times in 2,000; a run of 2,000 good ones by luck is a 0.04% chance.
   for (let i = 0; i < 2000; i++) {
     const pair = ed25519KeyPair('k');
@@ -29,7 +28,7 @@ test('a pair whose public key lost its leading zero byte is recognised as malfor
   assert.equal(isWellFormedPair(good), true);
 });
 
-test('writeKeyPair writes an OpenSSH private key (0600) and its public line', () => {
+test('writeEd25519KeyPair writes an OpenSSH private key (0600) and its public line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-test-keys-'));
   try {
     const path = writeKeyPair(join(dir, 'id'), 'bench');
