@@ -22,6 +22,7 @@ import {
 import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
 import { notSupportedError } from './errors.js';
 import { ConnectionWatch, connectFailure } from './ssh-connection-watch.js';
+import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './check-file-names.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './handshake-deadline.js';
 import { toPflags, type OpenMode } from './flags.js';
 import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
@@ -123,6 +124,8 @@ export class SftpClient {
   /** True when the server is OpenSSH's (it advertises @openssh.com extensions): SYMLINK's paths are swapped. */
   readonly isOpenSsh: boolean;
   private readonly symlinkTargetFirst: boolean;
+  /** The name check-file-handle goes by on this server ('check-file' on paramiko's), if offered. */
+  private readonly checkFileHandleName: CheckFileHandleName | undefined;
   private readonly handlePaths = new Map<string, string>();
   private onEnd: Array<() => void | Promise<void>> = [];
 
@@ -136,6 +139,7 @@ export class SftpClient {
     this.extensions = extensions;
     this.limits = { ...DEFAULT_LIMITS };
     this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
+    this.checkFileHandleName = checkFileHandleName(extensions);
     const order = options.symlinkOrder ?? 'auto';
     this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && this.isOpenSsh);
   }
@@ -432,7 +436,9 @@ export class SftpClient {
   /** True when the server advertised the extension (by key, e.g. 'posixRename', or by wire name). */
   supports(ext: ExtensionKey | string): boolean {
     const def = (Extensions as Record<string, { name: string }>)[ext];
-    return this.extensions.has(def ? def.name : ext);
+    const name = def ? def.name : ext;
+    if (name === Extensions.checkFileHandle.name) return this.checkFileHandleName !== undefined;
+    return this.extensions.has(name);
   }
 
   private async ext<K extends ExtensionKey>(
@@ -441,11 +447,13 @@ export class SftpClient {
     op: string,
     path: string | undefined,
     opts?: RequestOptions,
+    /** The request name on the wire, when this server knows the extension by another. */
+    wireName: string = Extensions[key].name,
   ): Promise<{ reply: ExtendedReply; value?: ExtensionReply<K> }> {
     const def = Extensions[key];
-    if (!this.extensions.has(def.name)) throw notSupportedError(def.name, op, path);
+    if (!this.extensions.has(wireName)) throw notSupportedError(def.name, op, path);
     const data = encodeExtensionRequest(key, req);
-    const p = await this.send({ type: T.EXTENDED, request: def.name, data }, op, path, opts);
+    const p = await this.send({ type: T.EXTENDED, request: wireName, data }, op, path, opts);
     if (p.type === T.STATUS) {
       if (p.code !== StatusCode.OK) throw SftpClient.statusError(p, op, path);
       if (def.reply.kind !== 'status') throw new SftpProtocolError(`${def.name} answered STATUS OK instead of a reply`);
@@ -523,25 +531,24 @@ export class SftpClient {
     }
     return value;
   }
-  /** check-file-name (path) or check-file-handle (handle): server-side hashes of a range. */
+  /**
+   * check-file-name (path) or check-file-handle (handle): server-side hashes of a range. For a
+   * handle, a server offering only 'check-file' (paramiko's) is asked under that name, within the
+   * block sizes it hashes correctly (see check-file-names.ts).
+   */
   async checkFile(target: string | Buffer, opts: CheckFileOptions = {}): Promise<CheckFileReply> {
     const key = typeof target === 'string' ? 'checkFileName' : 'checkFileHandle';
     const path = typeof target === 'string' ? target : this.pathOf(target);
-    return (
-      await this.ext(
-        key,
-        {
-          target,
-          algorithms: opts.algorithms ?? ['sha256', 'sha1', 'md5'],
-          startOffset: opts.startOffset ?? 0,
-          length: opts.length ?? 0,
-          blockSize: opts.blockSize ?? 0,
-        },
-        'checkFile',
-        path,
-        opts,
-      )
-    ).value!;
+    const length = opts.length ?? 0;
+    const blockSize = opts.blockSize ?? 0;
+    let algorithms = opts.algorithms ?? ['sha256', 'sha1', 'md5'];
+    const named = key === 'checkFileHandle' ? this.checkFileHandleName : undefined;
+    if (named) {
+      assertCheckFileBlock(named, length, blockSize, path);
+      algorithms = checkFileAlgorithms(named, algorithms);
+    }
+    const req = { target, algorithms, startOffset: opts.startOffset ?? 0, length, blockSize };
+    return (await this.ext(key, req, 'checkFile', path, opts, named?.name)).value!;
   }
 
   // ---- listings --------------------------------------------------------------------------------

@@ -211,6 +211,22 @@ export function encodePacketToBuffer(p: Packet): Buffer {
 /**
  * Decode one packet from its payload (the bytes after the length prefix, starting with the type).
  * Byte-string fields (handles, data) are views into `payload`. Any violation is an SftpProtocolError.
+ *
+ * What a packet carries after its last field is ignored, for every type, requests and replies alike.
+ * Only lengths are held to their promise: a field (or a count of fields) that runs past the end of
+ * the packet is still an error. The packet's own length prefix frames it, so ignored bytes can never
+ * shift the next packet; they only go unread.
+ * - Requests (OPEN ... SYMLINK, EXTENDED's name): OpenSSH's sftp-server skips whatever a request
+ *   leaves unread, and real clients depend on it (some send WRITEs whose packet is longer than the
+ *   data they declare; the declared bytes are what gets written).
+ * - STATUS: OpenSSH's client reads the code alone; we read the message and language tag when they
+ *   are there (old servers end after the code) and ignore anything after them.
+ * - HANDLE, DATA, NAME, ATTRS: OpenSSH's client parses each reply from its own buffer and never
+ *   looks at what is left after the fields it needs; we do the same. A DATA reply yields exactly the
+ *   bytes its length declares.
+ * - INIT, VERSION: the extension pairs run to the end of the packet, so nothing trails them; a pair
+ *   cut short is an error (OpenSSH's client fails on it too).
+ * - EXTENDED's data and EXTENDED_REPLY: the rest of the packet is the data, so nothing trails them.
  */
 export function decodePacket(payload: Buffer): Packet {
   if (payload.length === 0) throw new SftpProtocolError('empty packet: no type byte', 0);
@@ -220,7 +236,6 @@ export function decodePacket(payload: Buffer): Packet {
   r.packetType = type;
   const id = hasRequestId(type) ? r.u32('request id') : undefined;
   const body = (codecs[type] as Codec<Packet>).read(r);
-  r.end();
   return (id === undefined ? { type, ...body } : { type, id, ...body }) as Packet;
 }
 

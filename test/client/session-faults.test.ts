@@ -91,10 +91,12 @@ describe('session faults', () => {
   for (const [name, reply] of [
     ['a reply with an unknown id', (r: Request) => encodePacketToBuffer({ type: T.ATTRS, id: r.id + 1000, attrs: {} })],
     ['a reply of the wrong type (HANDLE to STAT)', (r: Request) => encodePacketToBuffer({ type: T.HANDLE, id: r.id, handle: Buffer.from('h') })],
-    ['an undecodable packet (ATTRS with trailing bytes)', (r: Request) => {
-      const p = encodePacketToBuffer({ type: T.ATTRS, id: r.id, attrs: {} });
-      const bad = Buffer.concat([p, Buffer.from([1, 2])]);
-      bad.writeUInt32BE(bad.length - 4, 0);
+    ['an undecodable packet (ATTRS whose flags promise a size it lacks)', (r: Request) => {
+      const bad = Buffer.alloc(13);
+      bad.writeUInt32BE(9, 0);
+      bad[4] = T.ATTRS;
+      bad.writeUInt32BE(r.id, 5);
+      bad.writeUInt32BE(1, 9); // SSH_FILEXFER_ATTR_SIZE, and no size follows
       return bad;
     }],
     ['an unknown packet type', (r: Request) => Buffer.from([0, 0, 0, 5, 99, ...Buffer.alloc(4).fill(r.id)])],
