@@ -5,6 +5,7 @@ import type { SftpClient } from './client.js';
 import { verifySizes, writeModeOf } from './atomic-put.js';
 import { resolveLocalEntry, resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
+import { trackLocalTemp, untrackLocalTemp } from './local-temps.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
 import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
 import { planResume } from './resume-plan.js';
@@ -69,6 +70,7 @@ export async function atomicGet(
       const temp = join(target.dir, atomicTempName(target.base));
       fh = await openLocal(temp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, createMode);
       writePath = temp;
+      trackLocalTemp(temp); // removed even if the process exits before this call settles
     } else {
       const identity = { path: remotePath, size: S!, mtime: attrs.mtime ?? 0 };
       const name = resumePartialName(target.base, target.path, identity);
@@ -139,6 +141,7 @@ export async function atomicGet(
     if (mode !== 'direct') {
       await rename(writePath, target.path);
       committed = true;
+      if (mode === 'atomic') untrackLocalTemp(writePath);
       if (opts.fsync) await syncDir(target.dir);
       await checkpointer?.remove();
     }
@@ -156,7 +159,10 @@ export async function atomicGet(
     };
   } catch (err) {
     if (fh) await fh.close().catch(() => {});
-    if (mode === 'atomic' && writePath && !committed) await rm(writePath, { force: true }).catch(() => {});
+    if (mode === 'atomic' && writePath && !committed) {
+      await rm(writePath, { force: true }).catch(() => {});
+      untrackLocalTemp(writePath);
+    }
     if (mode === 'resume') {
       if (err instanceof VerifyError && writePath) {
         // The partial is not what the source is, though it looked so: never continue it again.
