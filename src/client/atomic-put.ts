@@ -5,7 +5,7 @@ import type { SftpClient } from './client.js';
 import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
-import { forgetTemp, markOrphan, recordTemp, sweepOrphans } from './partial-orphans.js';
+import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, remoteReader, verifiedPrefix } from './resume-verify.js';
@@ -193,9 +193,9 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       try {
         if (mode === 'resume') return await openResumePartial(target, createAttrs);
         const temp = posix.join(target.dir, atomicTempName(target.base));
-        // Recorded before the OPEN: if this process or its connection dies from here on, the next
-        // atomic upload to this destination removes the file (see partial-orphans.ts).
-        await recordTemp(stateDir, target.path, temp).catch(() => {});
+        // Registered before the OPEN: if the connection or this process dies from here on, the file
+        // is recorded and the next atomic upload to this destination removes it (partial-orphans.ts).
+        startTemp(stateDir, target.path, temp);
         try {
           handle = await client.open(temp, 'wx+', createAttrs, { signal });
         } catch (err) {

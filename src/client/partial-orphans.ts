@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
+import { closeSync, constants as fsc, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,13 +7,18 @@ import { join } from 'node:path';
 /**
  * Records of the remote temporary files of atomic uploads, so that one left behind is removed later.
  *
- * A record is written locally (one small file under `<stateDir>/orphans/`) BEFORE the OPEN that creates
- * the temporary file, and deleted once the file is renamed into place or its removal is confirmed. So
- * a record outlives the temporary file whenever the uploader could not clean up: the connection was
- * lost (even before the OPEN's reply came back, when the file may exist without the client knowing),
- * or the process died (a crash, a second Ctrl-C, SIGKILL). The next atomic upload to the same
- * destination removes the temporary files whose owner is gone:
- *  - the record says so (the owner tried to remove the file and could not);
+ * An upload registers its temporary file (in memory) before the OPEN that creates it. A record is
+ * written locally — one small file under `<stateDir>/orphans/` — when the upload fails and cannot
+ * remove the file (the connection was lost, even before the OPEN's reply came back), when the process
+ * exits with the upload unfinished (an uncaught error, process.exit(): written synchronously at exit),
+ * and, against a process killed outright (SIGKILL), once the upload has run for RECORD_AFTER_MS. The
+ * record is deleted once the file is renamed into place or its removal is confirmed. Uploads that end
+ * sooner (the many small files of a tree) never touch the disk for it: creating and deleting a file
+ * costs about half a millisecond of kernel time. What is not covered: a process killed outright within
+ * RECORD_AFTER_MS of an OPEN.
+ *
+ * The next atomic upload to the same destination removes the recorded files whose owner is gone:
+ *  - the record says so (the owner could not remove it, or exited without finishing);
  *  - the owner was a process on this host that no longer runs;
  *  - the owner is this process and the upload is no longer in progress.
  * A record of a process that still runs (a concurrent upload of the same file) is left alone, as is
@@ -25,6 +30,9 @@ import { join } from 'node:path';
  * upload costs a READDIR walk per file (quadratic for a tree uploaded into one big directory).
  */
 
+/** How long an upload runs before its temporary file is recorded on disk (see above). */
+export const RECORD_AFTER_MS = 250;
+
 interface TempRecord {
   destination: string;
   temp: string;
@@ -34,8 +42,17 @@ interface TempRecord {
   orphaned?: boolean;
 }
 
-/** Uploads of this process in progress (destination NUL temp). */
-const inProgress = new Set<string>();
+interface Upload {
+  stateDir: string;
+  destination: string;
+  temp: string;
+  timer?: ReturnType<typeof setTimeout>;
+  /** The record being written by the timer, if any. */
+  writing?: Promise<void>;
+}
+
+/** Uploads of this process in progress, by destination NUL temp. */
+const inProgress = new Map<string, Upload>();
 const HOST = hostname();
 
 function liveKey(destination: string, temp: string): string {
@@ -47,12 +64,16 @@ function destKey(destination: string): string {
 function recordName(destination: string, temp: string): string {
   return `${destKey(destination)}-${createHash('sha256').update(temp).digest('hex').slice(0, 12)}.json`;
 }
+function recordPath(stateDir: string, destination: string, temp: string): string {
+  return join(stateDir, 'orphans', recordName(destination, temp));
+}
+
+// O_NOFOLLOW: a link planted under a record's name (the default stateDir is in /tmp) is not followed.
+const RECORD_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 
 async function writeRecord(stateDir: string, r: TempRecord): Promise<void> {
-  const dir = join(stateDir, 'orphans');
-  await mkdir(dir, { recursive: true });
-  // O_NOFOLLOW: a link planted under the record's name (the default stateDir is in /tmp) is not followed.
-  const fh = await open(join(dir, recordName(r.destination, r.temp)), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o600);
+  await mkdir(join(stateDir, 'orphans'), { recursive: true });
+  const fh = await open(recordPath(stateDir, r.destination, r.temp), RECORD_FLAGS, 0o600);
   try {
     await fh.writeFile(JSON.stringify(r));
   } finally {
@@ -60,22 +81,57 @@ async function writeRecord(stateDir: string, r: TempRecord): Promise<void> {
   }
 }
 
-/** Before the OPEN that creates `temp`: record it as this process's upload in progress. */
-export async function recordTemp(stateDir: string, destination: string, temp: string): Promise<void> {
-  inProgress.add(liveKey(destination, temp));
-  await writeRecord(stateDir, { destination, temp, host: HOST, pid: process.pid });
+/** At exit: every unfinished upload's file is recorded as an orphan (synchronously: nothing else runs then). */
+function recordAllNow(): void {
+  for (const u of inProgress.values()) {
+    try {
+      mkdirSync(join(u.stateDir, 'orphans'), { recursive: true });
+      const fd = openSync(recordPath(u.stateDir, u.destination, u.temp), RECORD_FLAGS, 0o600);
+      try {
+        writeSync(fd, JSON.stringify({ destination: u.destination, temp: u.temp, host: HOST, pid: process.pid, orphaned: true }));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // best effort
+    }
+  }
+}
+
+function untrack(destination: string, temp: string): Upload | undefined {
+  const k = liveKey(destination, temp);
+  const u = inProgress.get(k);
+  if (!u) return undefined;
+  inProgress.delete(k);
+  if (u.timer) clearTimeout(u.timer);
+  if (inProgress.size === 0) process.off('exit', recordAllNow);
+  return u;
+}
+
+/** Before the OPEN that creates `temp`: this process's upload of it is in progress. */
+export function startTemp(stateDir: string, destination: string, temp: string): void {
+  if (inProgress.size === 0) process.on('exit', recordAllNow);
+  const u: Upload = { stateDir, destination, temp };
+  inProgress.set(liveKey(destination, temp), u);
+  u.timer = setTimeout(() => {
+    u.timer = undefined;
+    u.writing = writeRecord(stateDir, { destination, temp, host: HOST, pid: process.pid }).catch(() => {});
+  }, RECORD_AFTER_MS);
+  u.timer.unref();
 }
 
 /** The temporary file could not be removed (or may exist unknown to us): whoever comes next removes it. */
 export async function markOrphan(stateDir: string, destination: string, temp: string): Promise<void> {
-  inProgress.delete(liveKey(destination, temp));
+  await untrack(destination, temp)?.writing;
   await writeRecord(stateDir, { destination, temp, host: HOST, pid: process.pid, orphaned: true });
 }
 
-/** The temporary file is gone (renamed into place, removed, or never created): drop its record. */
+/** The temporary file is gone (renamed into place, removed, or never created): drop its record, if any. */
 export async function forgetTemp(stateDir: string, destination: string, temp: string): Promise<void> {
-  inProgress.delete(liveKey(destination, temp));
-  await rm(join(stateDir, 'orphans', recordName(destination, temp)), { force: true });
+  const u = untrack(destination, temp);
+  if (u && !u.writing) return; // never written
+  await u?.writing;
+  await rm(recordPath(stateDir, destination, temp), { force: true });
 }
 
 /** Whether process `pid` runs on this host (EPERM: it runs, as another user). */

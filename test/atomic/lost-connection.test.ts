@@ -84,12 +84,15 @@ describe('atomic transfers over a TCP connection that is reset (OpenSSH sftp-ser
     const clean = await new TcpRelay({ upstream: { sftpServerIn: remote } }).listen();
     try {
       const opts = { atomic: true, stateDir: join(d, 'state') };
+      const exitListeners = process.listenerCount('exit');
       assert.ok(await through(cutting, (c) => c.put(src, 'out.bin', opts)), 'the reset failed the upload');
       assert.ok(readFileSync(join(remote, 'out.bin')).equals(old));
+      assert.equal(readdirSync(join(d, 'state', 'orphans')).length, 1, 'recorded');
       assert.equal(await through(clean, (c) => c.put(src, 'out.bin', opts)), undefined);
       assert.deepEqual(leftovers(remote), [], 'the orphaned temporary file was removed');
       assert.ok(readFileSync(join(remote, 'out.bin')).equals(data));
       assert.deepEqual(readdirSync(join(d, 'state', 'orphans')), [], 'no record left');
+      assert.equal(process.listenerCount('exit'), exitListeners, 'no exit listener left behind');
     } finally {
       await cutting.close();
       await clean.close();
