@@ -10,7 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PacketType as T, decodePacket } from '../../src/protocol/index.js';
@@ -230,6 +230,9 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
       }
       assert.deepEqual(leftovers(join(d, 'remote')), [temp], 'a running upload keeps its temporary file');
       assert.equal(slow.child.exitCode, null, 'still running');
+      // A long upload is recorded on disk (after RECORD_AFTER_MS): what a SIGKILL cannot take away.
+      const orphans = join(d, 'tmp', 'sftp-wire-resume', 'orphans');
+      await waitFor(() => existsSync(orphans) && readdirSync(orphans).length === 1, 'the running upload recorded its temporary file');
     } finally {
       slow.child.kill('SIGKILL');
       await slow.exited;
