@@ -3,8 +3,9 @@ import { open as openLocal, readdir, rename, rm, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { SftpClient } from './client.js';
 import { verifySizes, writeModeOf } from './atomic-put.js';
-import { resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
+import { resolveLocalEntry, resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
+import { trackLocalTemp, untrackLocalTemp } from './local-temps.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
 import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
 import { planResume } from './resume-plan.js';
@@ -30,8 +31,19 @@ import {
  *   bytes before the resume point against the remote file (check-file-handle where offered, else a
  *   tail window read back) and continues from the verified offset.
  * - verify alone: the destination is written in place and checked before it is closed.
+ *
+ * Temporary files and partials are opened with O_NOFOLLOW (and created with O_EXCL): a symlink planted
+ * under their name is never written through. The commit is rename(2), which replaces the destination
+ * entry. With `noFollow` (tree downloads) a destination that is a symlink is an error (ELOOP) instead
+ * of being followed.
  */
-export async function atomicGet(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions): Promise<TransferResult> {
+export async function atomicGet(
+  client: SftpClient,
+  remotePath: string,
+  localPath: string,
+  opts: TransferOptions,
+  policy: { noFollow?: boolean } = {},
+): Promise<TransferResult> {
   const mode = writeModeOf(opts);
   const t = resolveDownload(client, opts);
   const signal = t.signal;
@@ -48,22 +60,23 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     if (mode === 'resume' && S === undefined) {
       throw Object.assign(new Error(`cannot resume ${JSON.stringify(remotePath)}: the server does not report its size`), { code: 'ERR_SFTP_NO_SIZE' });
     }
-    target = await resolveLocalTarget(localPath);
+    target = policy.noFollow ? await resolveLocalEntry(localPath) : await resolveLocalTarget(localPath);
     const createMode = attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666;
     let R = 0;
     if (mode === 'direct') {
-      fh = await openLocal(target.path, 'w+', createMode);
+      fh = await openLocal(target.path, policy.noFollow ? fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW : 'w+', createMode);
       writePath = target.path;
     } else if (mode === 'atomic') {
       const temp = join(target.dir, atomicTempName(target.base));
-      fh = await openLocal(temp, 'wx+', createMode);
+      fh = await openLocal(temp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, createMode);
       writePath = temp;
+      trackLocalTemp(temp); // removed even if the process exits before this call settles
     } else {
       const identity = { path: remotePath, size: S!, mtime: attrs.mtime ?? 0 };
       const name = resumePartialName(target.base, target.path, identity);
       const partial = join(target.dir, name);
       await removeStaleLocalPartials(target, name);
-      fh = await openLocal(partial, fsc.O_RDWR | fsc.O_CREAT, createMode);
+      fh = await openPartial(partial, createMode);
       writePath = partial;
       const key: CheckpointKey = { partial, destination: target.path, source: identity };
       const sidecar = downloadCheckpointPath(partial);
@@ -128,6 +141,7 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     if (mode !== 'direct') {
       await rename(writePath, target.path);
       committed = true;
+      if (mode === 'atomic') untrackLocalTemp(writePath);
       if (opts.fsync) await syncDir(target.dir);
       await checkpointer?.remove();
     }
@@ -145,7 +159,10 @@ export async function atomicGet(client: SftpClient, remotePath: string, localPat
     };
   } catch (err) {
     if (fh) await fh.close().catch(() => {});
-    if (mode === 'atomic' && writePath && !committed) await rm(writePath, { force: true }).catch(() => {});
+    if (mode === 'atomic' && writePath && !committed) {
+      await rm(writePath, { force: true }).catch(() => {});
+      untrackLocalTemp(writePath);
+    }
     if (mode === 'resume') {
       if (err instanceof VerifyError && writePath) {
         // The partial is not what the source is, though it looked so: never continue it again.
@@ -188,4 +205,32 @@ async function removeStaleLocalPartials(target: ResolvedTarget, keep: string): P
     await rm(p, { force: true }).catch(() => {});
     await rm(downloadCheckpointPath(p), { force: true }).catch(() => {});
   }
+}
+
+/**
+ * Open (or create) a local resume partial without following a symlink at its name: created with
+ * O_EXCL, or reopened with O_NOFOLLOW and checked to be a regular file.
+ */
+async function openPartial(partial: string, createMode: number): Promise<FileHandle> {
+  try {
+    return await openLocal(partial, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, createMode);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+  let fh: FileHandle;
+  try {
+    fh = await openLocal(partial, fsc.O_RDWR | fsc.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ELOOP') throw notOurPartial(partial, 'a symbolic link');
+    throw err;
+  }
+  if (!(await fh.stat()).isFile()) {
+    await fh.close().catch(() => {});
+    throw notOurPartial(partial, 'not a regular file');
+  }
+  return fh;
+}
+
+function notOurPartial(partial: string, what: string): Error {
+  return Object.assign(new Error(`ELOOP: the resume partial ${JSON.stringify(partial)} is ${what}: not written through (remove it)`), { code: 'ELOOP', path: partial });
 }

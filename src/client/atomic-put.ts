@@ -5,7 +5,7 @@ import type { SftpClient } from './client.js';
 import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
-import { recordOrphan, forgetOrphan, sweepOrphans } from './partial-orphans.js';
+import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, remoteReader, verifiedPrefix } from './resume-verify.js';
@@ -63,6 +63,14 @@ export interface AtomicSource {
   reader: RangeReader;
   /** Needed for resume. */
   identity?: SourceIdentity;
+}
+
+/**
+ * Whether a failed OPEN surely created nothing: the server answered it with a STATUS, or it was never
+ * sent (the session was closed). A lost connection or an abort leaves it unknown.
+ */
+function answeredByServer(err: unknown): boolean {
+  return err instanceof SftpError && err.status !== StatusCode.CONNECTION_LOST;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -185,7 +193,17 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       try {
         if (mode === 'resume') return await openResumePartial(target, createAttrs);
         const temp = posix.join(target.dir, atomicTempName(target.base));
-        handle = await client.open(temp, 'wx+', createAttrs, { signal });
+        // Registered before the OPEN: if the connection or this process dies from here on, the file
+        // is recorded and the next atomic upload to this destination removes it (partial-orphans.ts).
+        startTemp(stateDir, target.path, temp);
+        try {
+          handle = await client.open(temp, 'wx+', createAttrs, { signal });
+        } catch (err) {
+          // A STATUS reply means the server did not create it; otherwise (connection lost, aborted) it may exist.
+          if (answeredByServer(err)) await forgetTemp(stateDir, target.path, temp).catch(() => {});
+          else await markOrphan(stateDir, target.path, temp).catch(() => {});
+          throw err;
+        }
         writePath = temp; // only now is it ours to remove
         return { handle, startOffset: 0 };
       } catch (err) {
@@ -224,6 +242,7 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       if (mode === 'direct') return;
       replaced = await commitRename(client, writePath!, resolved!.path, !!opts.allowNonAtomicReplace || !opts.atomic, signal);
       committed = true;
+      if (mode === 'atomic') await forgetTemp(stateDir, resolved!.path, writePath!).catch(() => {});
       await checkpointer?.remove();
     },
     async abort(_target, err) {
@@ -240,10 +259,11 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
         // Not waited for long past the caller's cancellation: unconfirmed, it is recorded as an orphan below.
         await untilAborted(client.remove(writePath), signal, abortGraceOf(client));
       } catch (err) {
-        if (!isNotFound(err)) await recordOrphan(stateDir, resolved!.path, writePath).catch(() => {});
+        if (!isNotFound(err)) await markOrphan(stateDir, resolved!.path, writePath).catch(() => {});
+        else await forgetTemp(stateDir, resolved!.path, writePath).catch(() => {});
         return;
       }
-      await forgetOrphan(stateDir, resolved!.path, writePath).catch(() => {});
+      await forgetTemp(stateDir, resolved!.path, writePath).catch(() => {});
     },
   };
 

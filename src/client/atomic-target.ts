@@ -10,6 +10,8 @@ import type { SftpClient } from './client.js';
  * - a destination that is a symlink is followed, as a plain put/get does when it opens the path: the
  *   file the link points to is replaced (its directory holds the temporary file), the link stays.
  *   A dangling link is followed too: its target is created.
+ * - except inside a tree download (resolveLocalEntry): there a symlink at the destination is an error
+ *   for that entry (ELOOP), never followed — the tree's own listing or an earlier run may have made it.
  */
 export interface ResolvedTarget {
   /** The path that is finally renamed onto (the destination, or the end of its symlink chain). */
@@ -94,4 +96,31 @@ export async function resolveLocalTarget(path: string): Promise<ResolvedTarget> 
     return { path: p, dir: nodePath.dirname(p), base: baseOf(p, nodePath, 'get'), existing: { size: st.size, permissions: st.mode }, viaSymlink };
   }
   throw Object.assign(new Error(`ELOOP: too many symbolic links: ${path}`), { code: 'ELOOP', path });
+}
+
+/** The error for a tree entry whose local destination is a symbolic link. */
+export function symlinkDestinationError(path: string): Error {
+  return Object.assign(
+    new Error(`ELOOP: the destination is a symbolic link, never written through in a tree download (remove it to download the file): ${path}`),
+    { code: 'ELOOP', path },
+  );
+}
+
+/**
+ * Resolve a local destination without following anything (tree downloads): the entry itself is the
+ * target; a symlink there is ELOOP, a directory EISDIR.
+ */
+export async function resolveLocalEntry(path: string): Promise<ResolvedTarget> {
+  const p = nodePath.resolve(path);
+  const base = baseOf(p, nodePath, 'get');
+  let st;
+  try {
+    st = await lstatLocal(p);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return { path: p, dir: nodePath.dirname(p), base, viaSymlink: false };
+  }
+  if (st.isSymbolicLink()) throw symlinkDestinationError(p);
+  if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: the destination is a directory: ${p}`), { code: 'EISDIR', path: p });
+  return { path: p, dir: nodePath.dirname(p), base, existing: { size: st.size, permissions: st.mode }, viaSymlink: false };
 }

@@ -87,6 +87,29 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export const MAX_DEFAULT_CHUNK = 256 * 1024;
 export const DEFAULT_REQUESTS = 32;
 
+/**
+ * The most entries `list()` collects by default. A decoded entry (name, long name, attributes) holds
+ * about 280 bytes of heap (test/client/measure-list-heap.ts: 283 bytes for `ls -l`-like entries, 143
+ * for bare names), so a million is under 300 MiB: a bound a process survives, and more than a
+ * directory anyone lists in one call. Past it, stream with scandir.
+ */
+export const DEFAULT_LIST_MAX_ENTRIES = 1_000_000;
+
+export interface ListOptions extends ScandirOptions {
+  /** The most entries collected (default DEFAULT_LIST_MAX_ENTRIES); one more rejects with 'ERR_SFTP_LIST_LIMIT'. */
+  maxEntries?: number;
+}
+
+function listLimitError(path: string, max: number): SftpError {
+  return new SftpError({
+    status: StatusCode.FAILURE,
+    code: 'ERR_SFTP_LIST_LIMIT',
+    message: `the directory has more than ${max} entries (list()'s maxEntries): raise maxEntries, or stream it with scandir()`,
+    op: 'list',
+    path,
+  });
+}
+
 /** The reply of a generic EXTENDED request. */
 export type ExtendedReply =
   | { type: 'status' }
@@ -560,10 +583,21 @@ export class SftpClient {
   scandir(path: string, opts?: ScandirOptions): AsyncIterable<DirEntry> {
     return scandir(this, path, opts);
   }
-  /** All entries of a directory, without '.' and '..'. */
-  async list(path: string, opts?: ScandirOptions): Promise<DirEntry[]> {
+  /**
+   * All entries of a directory, without '.' and '..', collected in memory: at most `maxEntries`
+   * (default DEFAULT_LIST_MAX_ENTRIES). A directory with more (or a server whose READDIR never ends)
+   * rejects with an SftpError of code 'ERR_SFTP_LIST_LIMIT' once one entry more has arrived; the
+   * directory handle is closed. `scandir` has no limit: it holds one READDIR batch at a time.
+   */
+  async list(path: string, opts: ListOptions = {}): Promise<DirEntry[]> {
+    const max = opts.maxEntries ?? DEFAULT_LIST_MAX_ENTRIES;
+    if (!(max >= 0)) throw new TypeError(`maxEntries must be a number >= 0, got ${String(max)}`);
     const out: DirEntry[] = [];
-    for await (const e of this.scandir(path, opts)) if (e.filename !== '.' && e.filename !== '..') out.push(e);
+    for await (const e of this.scandir(path, opts)) {
+      if (e.filename === '.' || e.filename === '..') continue;
+      if (out.length >= max) throw listLimitError(path, max); // leaving the loop closes the handle
+      out.push(e);
+    }
     return out;
   }
 

@@ -1,5 +1,5 @@
-export { SftpClient, DEFAULT_LIMITS, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK } from './client.js';
-export type { ClientOptions, DirEntry, ExtendedReply, CheckFileOptions } from './client.js';
+export { SftpClient, DEFAULT_LIMITS, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK, DEFAULT_LIST_MAX_ENTRIES } from './client.js';
+export type { ClientOptions, DirEntry, ExtendedReply, CheckFileOptions, ListOptions } from './client.js';
 export { Session } from './session.js';
 export type { SessionOptions, RequestOptions, RequestBody, ReplyPacket } from './session.js';
 export { AbortError, SourceChangedError } from './errors.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SourceIdentity } from './partial-names.js';
@@ -126,7 +127,13 @@ export class Checkpointer {
       this.dirReady = true;
     }
     const rec: CheckpointRecord = { v: 1, ...this.key, offset };
-    await writeFile(this.file, JSON.stringify(rec));
+    // O_NOFOLLOW: a symlink planted under the checkpoint's name is never written through.
+    const fh = await open(this.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(rec));
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Write the latest offset now (after a failure, before giving up). */

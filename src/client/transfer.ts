@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { open as openLocal, type FileHandle } from 'node:fs/promises';
-import { SftpError, StatusCode, type Attrs } from '../protocol/index.js';
+import { FileType, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
 import { readChunks } from './transfer-read.js';
 import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from './transfer-write.js';
@@ -177,8 +177,30 @@ export async function finishLocalFile(fh: FileHandle, attrs: Attrs, opts: Pick<T
   return !!opts.preserve;
 }
 
-/** Open a remote file for reading and STAT it in the same round trip. */
-export async function openForRead(client: SftpClient, remotePath: string, signal?: AbortSignal): Promise<{ handle: Buffer; attrs: Attrs }> {
+/**
+ * The error for a source that is not a regular file (by the type bits of its attributes), or
+ * undefined when it is one or the server does not say: a directory is EISDIR, anything else (device,
+ * FIFO, socket) ERR_SFTP_NOT_A_FILE. Downloads check it before they create or truncate anything.
+ */
+export function notARegularFile(path: string, attrs: Attrs, op: string): SftpError | undefined {
+  const type = attrs.permissions !== undefined ? attrs.permissions & FileType.MASK : 0;
+  if (type === 0 || type === FileType.REGULAR) return undefined;
+  const dir = type === FileType.DIRECTORY;
+  return new SftpError({
+    status: StatusCode.FAILURE,
+    code: dir ? 'EISDIR' : 'ERR_SFTP_NOT_A_FILE',
+    message: `${dir ? 'the source is a directory' : `the source is not a regular file (type 0o${type.toString(8)})`}: nothing was written`,
+    op,
+    path,
+  });
+}
+
+/**
+ * Open a remote file for reading and STAT it in the same round trip (FSTAT the handle when the STAT
+ * fails). A source that is not a regular file is closed again and refused (see notARegularFile), so a
+ * download never creates or truncates its destination for a directory.
+ */
+export async function openForRead(client: SftpClient, remotePath: string, signal?: AbortSignal, op = 'get'): Promise<{ handle: Buffer; attrs: Attrs }> {
   const opening = client.open(remotePath, 'r', {}, { signal });
   const stat = client.stat(remotePath, { signal }).then(
     (a) => ({ ok: true as const, a }),
@@ -186,10 +208,12 @@ export async function openForRead(client: SftpClient, remotePath: string, signal
   );
   const handle = await opening; // if this rejects, the stat settles on its own (already caught)
   const s = await stat;
-  if (s.ok) return { handle, attrs: s.a };
-  // STAT failed but OPEN worked (a race, or a server quirk): ask the handle.
   try {
-    return { handle, attrs: await client.fstat(handle, { signal }) };
+    // STAT failed but OPEN worked (a race, or a server quirk): ask the handle.
+    const attrs = s.ok ? s.a : await client.fstat(handle, { signal });
+    const bad = notARegularFile(remotePath, attrs, op);
+    if (bad) throw bad;
+    return { handle, attrs };
   } catch (err) {
     await closeHandle(client, handle, signal).catch(() => {});
     throw err;
@@ -206,9 +230,10 @@ async function withReadHandle<T>(
   client: SftpClient,
   remotePath: string,
   signal: AbortSignal | undefined,
+  op: string,
   use: (handle: Buffer, attrs: Attrs) => Promise<T>,
 ): Promise<T> {
-  const { handle, attrs } = await openForRead(client, remotePath, signal);
+  const { handle, attrs } = await openForRead(client, remotePath, signal, op);
   let out: T;
   try {
     out = await use(handle, attrs);
@@ -224,7 +249,7 @@ async function withReadHandle<T>(
 export async function get(client: SftpClient, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
   if (opts.atomic || opts.resume || opts.verify) return atomicGet(client, remotePath, localPath, opts);
   const t = resolveDownload(client, opts);
-  return withReadHandle(client, remotePath, t.signal, async (handle, attrs) => {
+  return withReadHandle(client, remotePath, t.signal, 'get', async (handle, attrs) => {
     let fh: FileHandle | undefined = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
     try {
       const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
@@ -246,7 +271,7 @@ export async function get(client: SftpClient, remotePath: string, localPath: str
 export async function readFile(client: SftpClient, remotePath: string, opts: TransferOptions = {}): Promise<Buffer> {
   unsupported(opts);
   const t = resolveDownload(client, opts);
-  return withReadHandle(client, remotePath, t.signal, async (handle, attrs) => {
+  return withReadHandle(client, remotePath, t.signal, 'readFile', async (handle, attrs) => {
     const parts: Buffer[] = [];
     let total = 0;
     const sink: DownloadSink = {

@@ -3,7 +3,9 @@ import { chmod, lstat, mkdir, open, stat, symlink, unlink, utimes, type FileHand
 import { join } from 'node:path';
 import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../protocol/index.js';
 import type { DirEntry, SftpClient } from './client.js';
-import { downloadHandle, fileSink, get, openForRead, resolveDownload } from './transfer.js';
+import { downloadHandle, fileSink, openForRead, resolveDownload } from './transfer.js';
+import { atomicGet } from './atomic-get.js';
+import { symlinkDestinationError } from './atomic-target.js';
 import { DirQueue, TreeDir } from './tree-dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
 import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from './tree-run.js';
@@ -165,6 +167,10 @@ async function makeLocalDir(ctx: GetContext, dir: TreeDir): Promise<boolean> {
       if (st?.isDirectory()) {
         run.result.directories++;
         return true;
+      }
+      if (st?.isSymbolicLink()) {
+        run.fail(dir.rel, symlinkDestinationError(dir.dst)); // never descended into: nothing is written through it
+        return false;
       }
     }
     run.fail(dir.rel, err);
@@ -348,9 +354,9 @@ async function refetch(ctx: GetContext, src: string, fh: FileHandle): Promise<At
   }
 }
 
-/** One file through the client's own get() (atomic / resume). */
+/** One file through the client's own atomic/resume download; a symlink at `dst` is an error, never followed. */
 function getOneFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
-  return transferOneFile(ctx, dir, rel, (opts) => get(ctx.client, src, dst, opts));
+  return transferOneFile(ctx, dir, rel, (opts) => atomicGet(ctx.client, src, dst, opts, { noFollow: true }));
 }
 
 /** A remote symbolic link recreated locally as a link; an existing link of that name is replaced. */
