@@ -20,6 +20,11 @@ export interface Upload {
   failed: boolean;
   /** Continued from a kept partial. */
   resumed: boolean;
+  /**
+   * The client said the upload was cut short (discard-handle@sftp-wire, or a resumed upload's size
+   * cut below where it began): CLOSE keeps it as a partial (atomic-resume) or removes it, never commits.
+   */
+  discarded: boolean;
 }
 
 /**
@@ -123,6 +128,7 @@ export class UploadStore {
       tracker: new ContiguousTracker(0),
       failed: false,
       resumed: false,
+      discarded: false,
     };
   }
 
@@ -152,6 +158,7 @@ export class UploadStore {
       tracker: new ContiguousTracker(size),
       failed: false,
       resumed: true,
+      discarded: false,
     };
   }
 

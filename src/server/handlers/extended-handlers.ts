@@ -108,6 +108,12 @@ const handlers: ExtTable = {
     }
     return okStatus(id);
   },
+  discardHandle: async (q, id, ctx) => {
+    const entry = ctx.handles.file(q.handle);
+    // Without an atomic upload the file was written in place: there is nothing to hold back.
+    if (entry.upload) entry.upload.discarded = true;
+    return okStatus(id);
+  },
   homeDirectory: async (_q, id) => oneName(id, '/'),
   usersGroupsById: async (q, id, ctx) =>
     reply(id, 'usersGroupsById', {
@@ -142,6 +148,7 @@ export function extensionHandles(req: PacketOf<typeof T.EXTENDED>): Buffer[] {
     switch (key) {
       case 'fstatvfs':
       case 'fsync':
+      case 'discardHandle':
         return [decodeExtensionRequest(key, req.data).handle];
       case 'checkFileHandle':
         return [decodeExtensionRequest(key, req.data).target as Buffer];
