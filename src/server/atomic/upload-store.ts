@@ -39,6 +39,8 @@ export class UploadStore {
     private readonly fs: FileSystem,
     readonly mode: AtomicUploadMode,
     private readonly partialMaxAgeMs: number,
+    /** A read-only server: nothing is ever removed, renamed or written (stale partials stay). */
+    private readonly readOnly = false,
   ) {}
 
   get enabled(): boolean {
@@ -64,7 +66,7 @@ export class UploadStore {
     }
     if (!isRegMode(stats.mode)) return undefined;
     if (this.isStale(stats)) {
-      await this.fs.remove(p).catch(() => undefined);
+      if (!this.readOnly) await this.fs.remove(p).catch(() => undefined);
       return undefined;
     }
     return { path: p, stats };
@@ -81,7 +83,7 @@ export class UploadStore {
 
   /** Remove stale partials seen while listing a directory. */
   expireIfStale(dirPath: string, name: string, stats: FileStats | undefined): void {
-    if (this.mode !== 'atomic-resume' || !stats || !isPartialName(name) || !this.isStale(stats)) return;
+    if (this.readOnly || this.mode !== 'atomic-resume' || !stats || !isPartialName(name) || !this.isStale(stats)) return;
     void this.fs.remove(joinVirtual(dirPath, name)).catch(() => undefined);
   }
 
