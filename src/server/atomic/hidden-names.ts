@@ -29,3 +29,12 @@ export function isHiddenUploadName(name: string): boolean {
 export function isPartialName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX);
 }
+
+/** The base name and tag inside an upload's hidden name, or undefined for other names. */
+export function parseUploadName(name: string): { stem: string; tag: string } | undefined {
+  if (!name.startsWith('.') || !name.endsWith(UPLOAD_SUFFIX)) return undefined;
+  const inner = name.slice(1, name.length - UPLOAD_SUFFIX.length);
+  const dot = inner.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  return { stem: inner.slice(0, dot), tag: inner.slice(dot + 1) };
+}
