@@ -83,6 +83,26 @@ describe('upload files left by a SIGKILLed server', () => {
     t.cleanup();
   });
 
+  it('atomic-resume: an upload killed while it had a hole (a write past its prefix) is removed, never offered as a partial', async () => {
+    const t = tempDir();
+    const root = path.join(t.dir, 'root');
+    mkdirSync(root);
+    const s = await serverChild(root, 'atomic-resume');
+    const h = await s.client.open('/holey.bin', NEW);
+    await s.client.ok({ type: T.WRITE, handle: h, offset: 0, data: data.subarray(0, 32768) });
+    await s.client.ok({ type: T.WRITE, handle: h, offset: 65536, data: data.subarray(65536, 98304) });
+    s.child.kill('SIGKILL');
+    await s.exited;
+    assert.equal(readdirSync(root).filter((n) => n.endsWith(UPLOAD_SUFFIX)).length, 1);
+    const next = await serverChild(root, 'atomic-resume');
+    const st = await next.client.request({ type: T.STAT, path: '/holey.bin' });
+    assert.equal(st.type, T.STATUS, 'no partial is offered');
+    assert.deepEqual(readdirSync(root), [], 'the file with a hole was removed');
+    next.child.stdin!.end();
+    await next.exited;
+    t.cleanup();
+  });
+
   it('atomic-resume: the next server offers it as the partial and OpenSSH reput completes it byte-identically', async () => {
     const t = tempDir();
     const root = path.join(t.dir, 'root');

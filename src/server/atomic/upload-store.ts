@@ -4,7 +4,7 @@ import { errnoOf } from '../fs/fs-error.js';
 import { joinVirtual, normalizeVirtual, virtualBasename, virtualDirname } from '../fs/vpath.js';
 import type { AtomicUploadMode } from '../options.js';
 import { ContiguousTracker } from './contiguous.js';
-import { isPartialName, parseUploadName, partialName, uploadName } from './hidden-names.js';
+import { gapMarkedName, isPartialName, parseUploadName, partialName, uploadName } from './hidden-names.js';
 import { claimTag, ownerOf, releaseTag } from './upload-owner.js';
 
 /** An upload that writes into a hidden file and appears under its final name only at CLOSE. */
@@ -22,6 +22,8 @@ export interface Upload {
   failed: boolean;
   /** Continued from a kept partial. */
   resumed: boolean;
+  /** The file's name carries the gap mark: its size may not be a written prefix. */
+  gapped: boolean;
   /**
    * The client said the upload was cut short (discard-handle@sftp-wire, or a resumed upload's size
    * cut below where it began): CLOSE keeps it as a partial (atomic-resume) or removes it, never commits.
@@ -146,6 +148,7 @@ export class UploadStore {
       tracker: new ContiguousTracker(0),
       failed: false,
       resumed: false,
+      gapped: false,
       discarded: false,
     };
   }
@@ -198,7 +201,8 @@ export class UploadStore {
     if (owner === 'owned' || (owner === 'unknown' && !this.isStale(stats))) return;
     const path = joinVirtual(dir, name);
     // a base too long for the name was replaced by its digest: its partial cannot be named
-    const keepable = this.mode === 'atomic-resume' && !/^h[0-9a-f]{40}$/.test(parsed.stem) && !this.isStale(stats);
+    // and a file whose bytes may not all have been written (gap mark) is no prefix to resume from
+    const keepable = this.mode === 'atomic-resume' && !parsed.gapped && !/^h[0-9a-f]{40}$/.test(parsed.stem) && !this.isStale(stats);
     if (keepable) {
       const partial = joinVirtual(dir, partialName(parsed.stem));
       const other = await this.fs.lstat(partial).catch(() => undefined);
@@ -245,8 +249,29 @@ export class UploadStore {
       tracker: new ContiguousTracker(size),
       failed: false,
       resumed: true,
+      gapped: false,
       discarded: false,
     };
+  }
+
+  /**
+   * atomic-resume, before a write at `from` (or a size change to `from`) on an upload: when it would
+   * leave bytes never written before the file's end (a write past the contiguous prefix), the file's
+   * name gets the gap mark first. Were the server killed then, the file's size would no longer be a
+   * written prefix: a sweep removes a marked file instead of keeping it as the partial. (A live
+   * session knows its exact prefix and keeps that.) Writes in order, as clients send them, never
+   * mark anything.
+   */
+  async beforeGap(u: Upload, from: number): Promise<void> {
+    if (this.mode !== 'atomic-resume' || u.gapped || u.append || from <= u.tracker.end) return;
+    const marked = joinVirtual(virtualDirname(u.tempPath), gapMarkedName(virtualBasename(u.tempPath)));
+    try {
+      await this.fs.rename(u.tempPath, marked, { overwrite: false });
+      u.tempPath = marked;
+      u.gapped = true;
+    } catch {
+      // left unmarked: were the server killed, this one file might be kept with a hole
+    }
   }
 
   /** CLOSE without error: rename the hidden file into place. Throws when the commit fails. */

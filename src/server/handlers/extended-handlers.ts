@@ -113,7 +113,7 @@ const handlers: ExtTable = {
       if (!ctx.alive) throw new StatusError(StatusCode.FAILURE, 'ECANCELED: the session ended during the copy');
       const data = await src.file.read(q.readOffset + done, Math.min(COPY_CHUNK, total - done));
       if (data.length === 0) break;
-      await writeToEntry(dst, q.writeOffset + done, data);
+      await writeToEntry(dst, q.writeOffset + done, data, ctx);
       done += data.length;
     }
     return okStatus(id);

@@ -108,7 +108,8 @@ function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
  * Write to an open file. For an atomic upload a failed write marks it failed (it can no longer
  * commit), and a successful one is recorded for the contiguous prefix.
  */
-export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer): Promise<void> {
+export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer, ctx: SessionContext): Promise<void> {
+  if (entry.upload) await ctx.uploads.beforeGap(entry.upload, offset);
   try {
     await entry.file.write(offset, data);
   } catch (err) {
@@ -119,7 +120,7 @@ export async function writeToEntry(entry: FileHandleEntry, offset: number, data:
 }
 
 export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
-  await writeToEntry(writableEntry(req.handle, ctx), req.offset, req.data);
+  await writeToEntry(writableEntry(req.handle, ctx), req.offset, req.data, ctx);
   return okStatus(req.id);
 };
 
@@ -136,6 +137,7 @@ export type AnswerOne<R> = (req: R) => Promise<Packet>;
 export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionContext, one: AnswerOne<WriteRequest>): Promise<Packet[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
   if (reqs.length > 1 && entry.file.writev) {
+    if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
     let ok = true;
     try {
       await entry.file.writev(reqs[0]!.offset, reqs.map((r) => r.data));
@@ -201,6 +203,7 @@ export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
   const entry = ctx.handles.any(req.handle);
   const set = setStatsFromAttrs(req.attrs);
   if (entry.kind === 'file') set.size = interruptedAppend(entry, set.size, ctx);
+  if (entry.kind === 'file' && entry.upload && set.size !== undefined) await ctx.uploads.beforeGap(entry.upload, set.size);
   if (entry.kind === 'file') await entry.file.setstat(set);
   else await ctx.fs.setstat(entry.path, set, { follow: true });
   if (entry.kind === 'file' && entry.upload && set.size !== undefined) {
