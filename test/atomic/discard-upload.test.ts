@@ -137,3 +137,25 @@ describe('an aborted put() of sftp-wire never commits what it wrote', () => {
     cleanup();
   });
 });
+
+describe('a write stream destroyed with an error never commits what it wrote', () => {
+  for (const mode of ['atomic', 'atomic-resume'] as const) {
+    it(`${mode}: the final file is unchanged`, async () => {
+      const t = tempDir();
+      writeFileSync(path.join(t.dir, 'dest.bin'), 'the good file');
+      const peer = await clientOn(t.dir, mode);
+      const ws = peer.client.createWriteStream('/dest.bin', { chunkSize: 8192 });
+      const closed = new Promise<void>((r) => ws.on('close', () => r()));
+      ws.on('error', () => undefined);
+      const part = randomBytes(100_000);
+      await new Promise<void>((r) => ws.write(part, () => r()));
+      ws.destroy(new Error('the source failed'));
+      await closed;
+      await peer.close();
+      assert.equal(readFileSync(path.join(t.dir, 'dest.bin')).toString(), 'the good file');
+      assert.deepEqual(hidden(t.dir, UPLOAD_SUFFIX), []);
+      assert.equal(hidden(t.dir, PARTIAL_SUFFIX).length, mode === 'atomic-resume' ? 1 : 0);
+      t.cleanup();
+    });
+  }
+});
