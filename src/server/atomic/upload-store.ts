@@ -25,23 +25,25 @@ export interface Upload {
   /** The file's name carries the gap mark: its size may not be a written prefix. */
   gapped: boolean;
   /**
-   * The client said the upload was cut short (discard-handle@sftp-wire, or a resumed upload's size
-   * cut below where it began): CLOSE keeps it as a partial (atomic-resume) or removes it, never commits.
+   * The client said the upload was cut short (discard-handle@sftp-wire, or in atomic-resume the size
+   * of an APPEND upload cut, as OpenSSH's reput does on failure): CLOSE keeps it as the partial
+   * (atomic-resume) or removes it (atomic), never commits.
    */
   discarded: boolean;
 }
 
-/**
- * Server-side atomic uploads (DESIGN, "Server, atomicUploads"). One per session: its tag makes the
- * session's temporary names unique. Kept partials (atomic-resume) are shared by all sessions under a
- * deterministic name per final path.
- */
 /** Directories swept for orphaned upload files, per storage, by this process (bounded). */
 const swept = new WeakMap<FileSystem, Map<string, Promise<void>>>();
 const MAX_SWEPT_DIRS = 10_000;
 /** Entries of one directory looked at by a sweep at most (a huge directory is swept by READDIR instead). */
 const MAX_SWEEP_ENTRIES = 100_000;
 
+/**
+ * Server-side atomic uploads, one store per session. Each upload's temporary name carries a tag
+ * naming its writer (upload-owner.ts), unique per upload and process, so leftovers of a dead process
+ * can be told from live uploads. Kept partials (atomic-resume) are shared by all sessions under a
+ * deterministic name per final path.
+ */
 export class UploadStore {
   constructor(
     private readonly fs: FileSystem,
