@@ -1,5 +1,6 @@
 import { abortError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
+import { Extensions, encodeExtensionRequest } from '../protocol/extensions.js';
 
 /** What closeHandle needs of a client. */
 export interface HandleCloser {
@@ -64,4 +65,25 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, 
  */
 export function closeHandle(client: HandleCloser, handle: Buffer, signal?: AbortSignal): Promise<void> {
   return untilAborted(client.close(handle), signal, abortGraceOf(client));
+}
+
+/** What abandonUpload needs of a client beyond CLOSE. */
+export interface UploadAbandoner extends HandleCloser {
+  supports(ext: string): boolean;
+  extended(name: string, data?: Buffer): Promise<unknown>;
+}
+
+/**
+ * Give up on an upload that failed or was aborted: when the server advertises
+ * discard-handle@sftp-wire, ask it first not to commit what was written (an sftp-wire server with
+ * atomic uploads then removes the temporary file, or keeps it as the resumable partial), then CLOSE
+ * as closeHandle does. Both requests are sent at once (the server runs them in order on the handle)
+ * and both are sent even when `signal` has fired. The discard's own outcome is ignored: it never
+ * hides the error that made the caller give up, and the CLOSE is sent whatever it answers.
+ */
+export function abandonUpload(client: UploadAbandoner, handle: Buffer, signal?: AbortSignal): Promise<void> {
+  if (client.supports(Extensions.discardHandle.name)) {
+    client.extended(Extensions.discardHandle.name, encodeExtensionRequest('discardHandle', { handle })).catch(() => {});
+  }
+  return closeHandle(client, handle, signal);
 }

@@ -4,7 +4,7 @@ import type { SftpClient } from './client.js';
 import type { OpenMode } from './flags.js';
 import { readChunks } from './transfer-read.js';
 import { resolveDownload, resolveUpload } from './transfer.js';
-import { closeHandle as closeRemote } from './close-handle.js';
+import { abandonUpload, closeHandle as closeRemote } from './close-handle.js';
 import { Wakeup } from './wakeup.js';
 
 export interface ReadStreamOptions {
@@ -104,10 +104,11 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
     while (inflight > n) await wakeup.wait(); // after a failure, let the rest settle
     if (failure !== undefined) throw failure;
   };
-  const closeHandle = async () => {
+  /** CLOSE the handle; after a failure (`failed`), ask the server not to commit what was written. */
+  const closeHandle = async (failed = false) => {
     const h = handle;
     handle = undefined;
-    if (h && autoClose) await closeRemote(client, h, opts.signal);
+    if (h && autoClose) await (failed ? abandonUpload : closeRemote)(client, h, opts.signal);
   };
 
   return new Writable({
@@ -156,7 +157,7 @@ export function createWriteStream(client: SftpClient, path: string, opts: WriteS
       })().then(() => cb(), (err: Error) => cb(err));
     },
     destroy(err, cb) {
-      closeHandle().then(() => cb(err), () => cb(err));
+      closeHandle(err !== null).then(() => cb(err), () => cb(err));
     },
   });
 }

@@ -7,7 +7,7 @@ import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWrit
 import { atomicGet } from './atomic-get.js';
 import { atomicPut, atomicWriteFile } from './atomic-put.js';
 import { writeBehindFileSink, type DownloadSink } from './write-behind.js';
-import { closeHandle } from './close-handle.js';
+import { abandonUpload, closeHandle } from './close-handle.js';
 
 export interface TransferProgress {
   /** Bytes transferred so far (acknowledged by the server for uploads; received in order and handed to the local file for downloads). */
@@ -379,7 +379,7 @@ export async function uploadWith(
     await hooks.commit?.(target);
     return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved, ...PLAIN, resumedFrom: start };
   } catch (err) {
-    if (open && target) await closeHandle(client, target.handle, t.signal).catch(() => {});
+    if (open && target) await abandonUpload(client, target.handle, t.signal).catch(() => {});
     if (hooks.abort) await hooks.abort(target, err).catch(() => {});
     throw err;
   }

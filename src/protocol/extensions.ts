@@ -235,6 +235,11 @@ export const Extensions = {
       read: (r) => ({ users: unpackStrings(r.bytes('usernames'), 'username'), groups: unpackStrings(r.bytes('groupnames'), 'groupname') }),
     },
   } as ExtensionDef<UsersGroupsRequest, UsersGroupsReply>,
+  /**
+   * sftp-wire's own: the upload behind this handle is not to be committed at CLOSE (it was cut
+   * short). The server answers STATUS OK (or OP_UNSUPPORTED/FAILURE).
+   */
+  discardHandle: { name: 'discard-handle@sftp-wire', version: '1', ...oneHandle, reply: status } as ExtensionDef<{ handle: Buffer }, void>,
   checkFileName: checkFile('check-file-name', false),
   checkFileHandle: checkFile('check-file-handle', true),
 } as const;

@@ -18,6 +18,18 @@ export class SessionContext {
     readonly uploads: UploadStore,
   ) {}
 
+  private live = true;
+
+  /** False once the session is ending: long-running requests (copy-data) stop at their next step. */
+  get alive(): boolean {
+    return this.live;
+  }
+
+  /** The session is ending (called by the session as its shutdown starts). */
+  end(): void {
+    this.live = false;
+  }
+
   /** Every request that changes anything calls this first. */
   assertWritable(): void {
     if (this.readOnly) throw readOnlyError();

@@ -326,6 +326,7 @@ export class Session {
     if (!graceful || this.stream.destroyed) this.dropped = true;
     if (this.ending) return this.finished;
     this.ending = true;
+    this.ctx.end(); // requests still running that take long (copy-data) stop
     try {
       // answer what was received before the end: running requests and the backlog
       while (this.tasks.size > 0 || (!this.dropped && this.backlog.length > 0)) {

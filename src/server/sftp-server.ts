@@ -42,7 +42,7 @@ export class SftpServer {
       this.limits,
       this.readOnly,
       new HandleTable(this.limits.maxHandles),
-      new UploadStore(this.fs, this.atomicUploads, this.partialMaxAgeMs),
+      new UploadStore(this.fs, this.atomicUploads, this.partialMaxAgeMs, this.readOnly),
     );
     return new Session(stream, ctx, this.log).run();
   }

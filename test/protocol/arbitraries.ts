@@ -158,6 +158,7 @@ export const extensionRequests = {
   fstatvfs: oneHandle,
   hardlink: twoPaths,
   fsync: oneHandle,
+  discardHandle: oneHandle,
   lsetstat: rec({ path: text, attrs }),
   limits: fc.constant({} as Record<string, never>),
   expandPath: path,

@@ -427,6 +427,9 @@ describe('golden bytes: captured from OpenSSH 9.2p1 sftp-server', () => {
       assert.ok(key, `${name} is known`);
       assert.equal(Extensions[key].version, version, name);
     }
+    assert.equal(extensionKeyByName('discard-handle@sftp-wire'), 'discardHandle');
+    assert.equal(Extensions.discardHandle.version, '1');
+    assert.equal(Extensions.discardHandle.reply.kind, 'status');
     assert.equal(extensionKeyByName('check-file-name'), 'checkFileName');
     assert.equal(extensionKeyByName('check-file-handle'), 'checkFileHandle');
     assert.equal(extensionKeyByName('no-such@example.com'), undefined);
@@ -530,6 +533,11 @@ const extGoldens: ExtGolden[] = [
     key: 'fsync',
     request: { handle: Buffer.from([7]) },
     requestData: bytes`00000001 07   # string handle`,
+  },
+  {
+    key: 'discardHandle',
+    request: { handle: Buffer.from([0, 0, 0, 3]) },
+    requestData: bytes`00000004 00000003   # string handle`,
   },
   {
     key: 'lsetstat',

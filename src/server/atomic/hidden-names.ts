@@ -12,9 +12,17 @@ function stem(base: string, extra: number): string {
   return 'h' + createHash('sha256').update(base).digest('hex').slice(0, 40);
 }
 
-/** `.<base>.<tag>.sftp-wire-upload`, unique per session and upload. */
+/** Appended to an upload's tag once its file may have bytes never written before its end (see UploadStore.beforeGap). */
+export const GAP_MARK = '-g';
+
+/** `.<base>.<tag>.sftp-wire-upload`, unique per upload (room is left for GAP_MARK). */
 export function uploadName(base: string, tag: string): string {
-  return `.${stem(base, 2 + tag.length + UPLOAD_SUFFIX.length)}.${tag}${UPLOAD_SUFFIX}`;
+  return `.${stem(base, 2 + tag.length + GAP_MARK.length + UPLOAD_SUFFIX.length)}.${tag}${UPLOAD_SUFFIX}`;
+}
+
+/** The name of an upload file once marked as possibly holding unwritten bytes. */
+export function gapMarkedName(name: string): string {
+  return name.slice(0, name.length - UPLOAD_SUFFIX.length) + GAP_MARK + UPLOAD_SUFFIX;
 }
 
 /** `.<base>.sftp-wire-partial`, the same for every session. */
@@ -28,4 +36,15 @@ export function isHiddenUploadName(name: string): boolean {
 }
 export function isPartialName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX);
+}
+
+/** The base name and tag inside an upload's hidden name, or undefined for other names. */
+export function parseUploadName(name: string): { stem: string; tag: string; gapped: boolean } | undefined {
+  if (!name.startsWith('.') || !name.endsWith(UPLOAD_SUFFIX)) return undefined;
+  const inner = name.slice(1, name.length - UPLOAD_SUFFIX.length);
+  const dot = inner.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const tag = inner.slice(dot + 1);
+  const gapped = tag.endsWith(GAP_MARK);
+  return { stem: inner.slice(0, dot), tag: gapped ? tag.slice(0, -GAP_MARK.length) : tag, gapped };
 }

@@ -14,6 +14,9 @@ export interface FileStats {
   atime: number;
   mtime: number;
   nlink: number;
+  /** Device and inode, when the storage has them: two names (or handles) of one file have the same pair. */
+  dev?: number;
+  ino?: number;
 }
 
 /** The attributes SETSTAT may change; undefined fields stay as they are. */

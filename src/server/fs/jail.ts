@@ -8,6 +8,8 @@ import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
 export const O_PATH = 0o10000000;
 const MAX_SYMLINK_HOPS = 40;
 
+const outsideError = (): Error => fsError('EACCES', 'path leads outside the served root');
+
 /**
  * This process's directory in /proc as the mounted /proc names it: /proc/PID rather than /proc/self,
  * which saves the kernel one symlink per lookup (about a tenth of an lstat through a pinned directory).
@@ -62,7 +64,64 @@ export class Jail {
 
   /** Fail unless a real path is inside the root. */
   private check(real: string): void {
-    if (!this.inside(real)) throw fsError('EACCES', 'path leads outside the served root');
+    if (!this.inside(real)) throw outsideError();
+  }
+
+  /**
+   * The real path of a virtual path, every symlink on the way (the last component's too) resolved.
+   * A path that leads outside the root at any step is EACCES, whatever exists out there: the answer
+   * never tells what is outside. Paths without symlinks cost one realpath; others are walked.
+   */
+  async realOf(vpath: string): Promise<string> {
+    const lexical = this.lexicalReal(vpath);
+    let real: string;
+    try {
+      real = await fsp.realpath(lexical);
+    } catch {
+      // why it failed is told by the walk: outside (EACCES) before anything about existence
+      return this.walk(vpath);
+    }
+    return real === lexical ? real : this.walk(vpath);
+  }
+
+  /**
+   * Resolve a virtual path one component at a time from the root, as the kernel does: a symlink's
+   * target continues the walk (a relative one from the link's directory, `..` going to the parent of
+   * the directory actually reached). A target that is absolute and not inside the root, or `..` above
+   * the root, is EACCES at once, before anything beyond it is looked at. Inside the root the errors
+   * are the kernel's (ENOENT, ENOTDIR, ELOOP).
+   */
+  private async walk(vpath: string): Promise<string> {
+    const todo = normalizeVirtual(vpath).split('/').filter((c) => c.length > 0);
+    let cur = this.realRoot;
+    let hops = 0;
+    while (todo.length > 0) {
+      const c = todo.shift()!;
+      if (c === '.') continue;
+      if (c === '..') {
+        if (cur === this.realRoot) throw outsideError();
+        cur = path.dirname(cur);
+        continue;
+      }
+      const next = path.join(cur, c);
+      const st = await fsp.lstat(next);
+      if (st.isSymbolicLink()) {
+        if (++hops > MAX_SYMLINK_HOPS) throw fsError('ELOOP');
+        const target = await fsp.readlink(next);
+        if (path.isAbsolute(target)) {
+          const abs = path.resolve(target);
+          if (!this.inside(abs)) throw outsideError();
+          cur = this.realRoot;
+          todo.unshift(...abs.slice(this.realRoot.length).split('/').filter((x) => x.length > 0));
+        } else {
+          todo.unshift(...target.split('/').filter((x) => x.length > 0));
+        }
+        continue;
+      }
+      if (todo.length > 0 && !st.isDirectory()) throw fsError('ENOTDIR');
+      cur = next;
+    }
+    return cur;
   }
 
   /**
@@ -73,7 +132,7 @@ export class Jail {
   async at<T>(vpath: string, fn: (p: string, realDir: string) => Promise<T>): Promise<T> {
     const v = normalizeVirtual(vpath);
     const base = virtualBasename(v) || '.';
-    const realDir = await fsp.realpath(this.lexicalReal(virtualDirname(v)));
+    const realDir = await this.realOf(virtualDirname(v));
     this.check(realDir);
     if (!this.pinned) return fn(path.join(realDir, base), realDir);
     const dir = await fsp.open(realDir, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);

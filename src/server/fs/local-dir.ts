@@ -11,6 +11,8 @@ export function statsFromNode(st: Stats): FileStats {
     atime: Math.floor(st.atimeMs / 1000),
     mtime: Math.floor(st.mtimeMs / 1000),
     nlink: st.nlink,
+    dev: st.dev,
+    ino: st.ino,
   };
 }
 

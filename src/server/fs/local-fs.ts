@@ -219,7 +219,7 @@ export class LocalFs implements FileSystem {
     const v = normalizeVirtual(vpath);
     let real: string;
     try {
-      real = await fsp.realpath(this.jail.lexicalReal(v));
+      real = await this.jail.realOf(v);
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT' || v === '/') throw err;
       // The last component may not exist yet (a name about to be created).

@@ -10,6 +10,8 @@ interface NodeBase {
   atime: number;
   mtime: number;
   nlink: number;
+  /** Identity of the node (FileStats.ino). */
+  ino: number;
 }
 interface MemFile extends NodeBase {
   kind: 'file';
@@ -59,6 +61,8 @@ function statsOf(n: MemNode): FileStats {
     atime: n.atime,
     mtime: n.mtime,
     nlink: n.nlink,
+    dev: 0,
+    ino: n.ino,
   };
 }
 
@@ -174,9 +178,10 @@ export class MemoryFs implements FileSystem {
     return this.options.capacity ?? 1 << 30;
   }
 
+  private nextIno = 1;
   private base(mode: number): NodeBase {
     const t = now();
-    return { mode, uid: this.uid, gid: this.gid, atime: t, mtime: t, nlink: 1 };
+    return { mode, uid: this.uid, gid: this.gid, atime: t, mtime: t, nlink: 1, ino: this.nextIno++ };
   }
   private newDir(perm: number): MemDirNode {
     return { kind: 'dir', children: new Map(), ...this.base(S_IFDIR | (perm & 0o7777)), nlink: 2 };

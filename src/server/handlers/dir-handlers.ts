@@ -94,6 +94,7 @@ export const readdir: Handler<typeof T.READDIR> = async (req, ctx) => {
       const e = batch[i]!;
       if (hide && isHiddenUploadName(e.name)) {
         ctx.uploads.expireIfStale(h.path, e.name, e.stats);
+        ctx.uploads.sweepListed(h.path, e.name, e.stats);
         continue;
       }
       if (e.stats && !add(entry(ctx, e.name, e.stats))) break;

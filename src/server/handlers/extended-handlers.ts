@@ -10,7 +10,8 @@ import {
   type ExtensionRequest,
   type StatVfs,
 } from '../../protocol/extensions.js';
-import type { FsStatVfs } from '../fs/file-system.js';
+import type { FileStats, FsStatVfs } from '../fs/file-system.js';
+import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
 import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
@@ -57,6 +58,12 @@ export function expandTilde(p: string): string {
 
 const COPY_CHUNK = 64 * 1024;
 
+/** One file behind both handles: the same open file, or the same device and inode (as OpenSSH compares). */
+function sameFile(a: FileHandleEntry, b: FileHandleEntry, sa: FileStats, sb: FileStats): boolean {
+  if (a === b || a.file === b.file) return true;
+  return sa.ino !== undefined && sa.ino === sb.ino && sa.dev === sb.dev;
+}
+
 const handlers: ExtTable = {
   posixRename: async (q, id, ctx) => {
     ctx.assertWritable();
@@ -95,17 +102,26 @@ const handlers: ExtTable = {
     const dst = ctx.handles.file(q.writeHandle);
     if (!src.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: read handle not open for reading');
     if (!dst.writable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: write handle not open for writing');
-    const total = q.readLength === 0 ? Infinity : q.readLength;
-    if (src === dst && q.readOffset < q.writeOffset + total && q.writeOffset < q.readOffset + total) {
-      throw new StatusError(StatusCode.FAILURE, 'EINVAL: source and destination ranges overlap');
+    const [from, to] = await Promise.all([src.file.stat(), dst.file.stat()]);
+    // Length 0 is "to the end of the file" as it is now: a copy that extends its own source ends.
+    const total = q.readLength === 0 ? Math.max(0, from.size - q.readOffset) : q.readLength;
+    if (sameFile(src, dst, from, to) && q.readOffset < q.writeOffset + total && q.writeOffset < q.readOffset + total) {
+      throw new StatusError(StatusCode.FAILURE, 'EINVAL: source and destination are overlapping ranges of the same file');
     }
     let done = 0;
     while (done < total) {
+      if (!ctx.alive) throw new StatusError(StatusCode.FAILURE, 'ECANCELED: the session ended during the copy');
       const data = await src.file.read(q.readOffset + done, Math.min(COPY_CHUNK, total - done));
       if (data.length === 0) break;
-      await writeToEntry(dst, q.writeOffset + done, data);
+      await writeToEntry(dst, q.writeOffset + done, data, ctx);
       done += data.length;
     }
+    return okStatus(id);
+  },
+  discardHandle: async (q, id, ctx) => {
+    const entry = ctx.handles.file(q.handle);
+    // Without an atomic upload the file was written in place: there is nothing to hold back.
+    if (entry.upload) entry.upload.discarded = true;
     return okStatus(id);
   },
   homeDirectory: async (_q, id) => oneName(id, '/'),
@@ -142,6 +158,7 @@ export function extensionHandles(req: PacketOf<typeof T.EXTENDED>): Buffer[] {
     switch (key) {
       case 'fstatvfs':
       case 'fsync':
+      case 'discardHandle':
         return [decodeExtensionRequest(key, req.data).handle];
       case 'checkFileHandle':
         return [decodeExtensionRequest(key, req.data).target as Buffer];

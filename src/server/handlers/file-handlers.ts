@@ -59,7 +59,7 @@ export async function closeFileEntry(entry: FileHandleEntry, ctx: SessionContext
   } catch (err) {
     closeError = err;
   }
-  if (commit && !u.failed && closeError === undefined) {
+  if (commit && !u.failed && !u.discarded && closeError === undefined) {
     try {
       await ctx.uploads.commit(u);
       return;
@@ -108,7 +108,8 @@ function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
  * Write to an open file. For an atomic upload a failed write marks it failed (it can no longer
  * commit), and a successful one is recorded for the contiguous prefix.
  */
-export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer): Promise<void> {
+export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer, ctx: SessionContext): Promise<void> {
+  if (entry.upload) await ctx.uploads.beforeGap(entry.upload, offset);
   try {
     await entry.file.write(offset, data);
   } catch (err) {
@@ -119,7 +120,7 @@ export async function writeToEntry(entry: FileHandleEntry, offset: number, data:
 }
 
 export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
-  await writeToEntry(writableEntry(req.handle, ctx), req.offset, req.data);
+  await writeToEntry(writableEntry(req.handle, ctx), req.offset, req.data, ctx);
   return okStatus(req.id);
 };
 
@@ -136,6 +137,7 @@ export type AnswerOne<R> = (req: R) => Promise<Packet>;
 export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionContext, one: AnswerOne<WriteRequest>): Promise<Packet[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
   if (reqs.length > 1 && entry.file.writev) {
+    if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
     let ok = true;
     try {
       await entry.file.writev(reqs[0]!.offset, reqs.map((r) => r.data));
@@ -181,10 +183,27 @@ export const fstat: Handler<typeof T.FSTAT> = async (req, ctx) => {
   return attrsReply(req.id, attrsFromStats(st));
 };
 
+/**
+ * An upload opened with APPEND in atomic-resume mode (OpenSSH's `reput`) whose size is then cut:
+ * OpenSSH does that when a `reput` fails or is interrupted, to its own count of bytes acknowledged
+ * (which 9.2 gets wrong: 0). It is an interrupted upload, not a request for a shorter file. The cut is
+ * not applied (APPEND writes land one after another, so every byte written is a true prefix of the
+ * source) and the upload is kept as the partial at CLOSE, never committed. Returns the size to apply.
+ */
+function interruptedAppend(entry: FileHandleEntry, size: number | undefined, ctx: SessionContext): number | undefined {
+  const u = entry.upload;
+  if (!u || size === undefined || ctx.uploads.mode !== 'atomic-resume' || !u.append) return size;
+  if (size >= u.tracker.end) return size;
+  u.discarded = true;
+  return undefined;
+}
+
 export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
   ctx.assertWritable();
   const entry = ctx.handles.any(req.handle);
   const set = setStatsFromAttrs(req.attrs);
+  if (entry.kind === 'file') set.size = interruptedAppend(entry, set.size, ctx);
+  if (entry.kind === 'file' && entry.upload && set.size !== undefined) await ctx.uploads.beforeGap(entry.upload, set.size);
   if (entry.kind === 'file') await entry.file.setstat(set);
   else await ctx.fs.setstat(entry.path, set, { follow: true });
   if (entry.kind === 'file' && entry.upload && set.size !== undefined) {
