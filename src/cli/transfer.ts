@@ -118,6 +118,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     client = await connectUrl(url, {
       identity: v.identity,
+      passphraseEnv: v['passphrase-env'],
       requests,
       chunkSize,
       knownHosts: v['known-hosts'],

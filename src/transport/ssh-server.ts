@@ -79,9 +79,12 @@ export function loadOrCreateHostKey(file: string): Buffer {
  * refused attempts are logged, one line each (user, address, method; never the password or key).
  */
 function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[], log: (m: string) => void, from: string): boolean {
+  const methods: ('password' | 'publickey')[] = [];
+  if (users.some((u) => u.password !== undefined)) methods.push('password');
+  methods.push('publickey');
   const answer = (ok: boolean): boolean => {
     if (ok) ctx.accept();
-    else ctx.reject();
+    else ctx.reject(methods); // the methods that can continue (RFC 4252), not an empty list
     // an accepted key without a signature is only the client asking whether that key would do
     if (!ok || ctx.method !== 'publickey' || ctx.signature) log(`${ok ? 'login' : 'failed login'}: user ${JSON.stringify(ctx.username)} from ${from} (${ctx.method})`);
     return ok;
@@ -97,9 +100,6 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
     if (!ctx.signature || !ctx.blob) return answer(true); // the client asks whether this key would do
     return answer(match.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
   }
-  const methods: ('password' | 'publickey')[] = [];
-  if (users.some((u) => u.password !== undefined)) methods.push('password');
-  methods.push('publickey');
   ctx.reject(methods);
   return true; // "none" and other methods only ask what is allowed: not counted as a failure
 }
