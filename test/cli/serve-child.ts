@@ -20,6 +20,8 @@ export interface ServeChild {
   stderr(): string;
   /** Wait until stderr matches (or fail after `ms`). */
   waitStderr(re: RegExp, ms?: number): Promise<void>;
+  /** Wait until stdout matches (or fail after `ms`). */
+  waitStdout(re: RegExp, ms?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function startServe(opts: { root: string; dir: string; user: string
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await until(() => /host key: .*\n/.test(out) || child.exitCode !== null, 30_000, () => `serve did not start: ${out} ${err}`);
+  await until(() => /on sftp:\/\/.*\n/.test(out) || child.exitCode !== null, 30_000, () => `serve did not start: ${out} ${err}`);
   const m = /on sftp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\//.exec(out);
   assert.ok(m, `serve printed no URL: ${out} ${err}`);
   const host = m[1]!;
@@ -66,6 +68,7 @@ export async function startServe(opts: { root: string; dir: string; user: string
     stdout: () => out,
     stderr: () => err,
     waitStderr: (re, ms = 10_000) => until(() => re.test(err), ms, () => `stderr never matched ${re}: ${err}`),
+    waitStdout: (re, ms = 10_000) => until(() => re.test(out), ms, () => `stdout never matched ${re}: ${out}`),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

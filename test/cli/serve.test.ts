@@ -32,7 +32,8 @@ describe('sftp-wire serve with a password user', () => {
     rmSync(t.dir, { recursive: true, force: true });
   });
 
-  it('prints the host key fingerprint as ssh-keygen -lf shows it', () => {
+  it('prints the host key fingerprint as ssh-keygen -lf shows it', async () => {
+    await served.waitStdout(/^host key: .*\n/m, 5000);
     const line = /^host key: (\S+) (SHA256:\S+) \((.*)\)$/m.exec(served.stdout());
     assert.ok(line, served.stdout());
     assert.equal(line[1], 'ssh-ed25519');
