@@ -46,6 +46,17 @@ On a terminal a progress line (bytes, percent, MiB/s, ETA) is redrawn in place; 
 a tree are listed on stderr and the exit code is 1.
 `;
 
+/**
+ * A failed transfer's message. An error about another file than the destination (an atomic upload's
+ * temporary file, a resume partial) names the destination too, so the user sees what was being written.
+ */
+export function failureText(err: unknown, destination: string | undefined): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const path = (err as { path?: unknown } | undefined)?.path;
+  if (destination === undefined || typeof path !== 'string' || path === destination) return message;
+  return `${message}, writing ${destination}`;
+}
+
 /** `sftp-wire put|get ...`: args[0] is 'put' or 'get'. Returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
@@ -144,6 +155,12 @@ export async function run(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+  // What a cancelled --resume leaves: the partial, which the same command continues.
+  const resumeNote = (): void => {
+    if (v.resume && interrupt.signal.aborted) {
+      process.stderr.write(`sftp-wire ${verb}: the partial copy was kept; run the same command again to resume it\n`);
+    }
+  };
   if (v.recursive) {
     try {
       return await runTree(client, {
@@ -153,13 +170,17 @@ export async function run(args: string[]): Promise<number> {
         // atomic/resume apply to every file of the tree (TreeOptions), once the flags are accepted above.
         options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume, signal: interrupt.signal },
         quiet: v.quiet,
-      }).then(cancelled);
+      }).then((code) => {
+        resumeNote();
+        return cancelled(code);
+      });
     } finally {
       stopListening();
       await client.end();
     }
   }
   const progress = new ProgressDisplay({ label: verb === 'put' ? basename(localArg) : basename(url.path), quiet: v.quiet });
+  let to: string | undefined;
   try {
     const opts: TransferOptions = {
       preserve: v.preserve,
@@ -174,7 +195,6 @@ export async function run(args: string[]): Promise<number> {
     };
     let result;
     let from: string;
-    let to: string;
     if (verb === 'put') {
       let remote = url.path;
       if (remote.endsWith('/')) remote += basename(localArg);
@@ -195,11 +215,12 @@ export async function run(args: string[]): Promise<number> {
       result.verified ? `verified (${result.verified})` : '',
       result.replaced === 'non-atomic' ? 'replaced NON-atomically (REMOVE+RENAME)' : '',
     ].filter(Boolean);
-    progress.finish(`${verb} ${from} -> ${to}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
+    progress.finish(`${verb} ${from} -> ${to!}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
     return 0;
   } catch (err) {
     progress.finish();
-    process.stderr.write(`sftp-wire ${verb}: ${(err as Error).message}\n`);
+    process.stderr.write(`sftp-wire ${verb}: ${failureText(err, to)}\n`);
+    resumeNote();
     return cancelled(1);
   } finally {
     stopListening();
