@@ -58,16 +58,17 @@ export const CONNECT_OPTIONS = {
   'host-key-check': { type: 'string' },
 } as const;
 
-export const CONNECT_USAGE = `  -i FILE          private key (default: ssh-agent, then ~/.ssh/id_*)
-  --passphrase-env VAR          the passphrase of an encrypted key is in $VAR
-                                (default: asked for on a terminal)
-  Passwords: SFTP_WIRE_PASSWORD=... for scripts; else asked for on a terminal when no key
-  logs in (never without a terminal, nor under CI).
+export const CONNECT_USAGE = `  -i FILE          private key (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  --passphrase-env VAR          an encrypted key's passphrase is in $VAR (default: asked for
+                                on a terminal)
   --known-hosts FILE            known_hosts file (default ~/.ssh/known_hosts;
                                 /etc/ssh/ssh_known_hosts is read too)
   --host-key-check strict|accept-new|off
                    strict: refuse hosts not on file; accept-new (default): record an
                    unknown host's key, refuse a changed one; off: no check at all
+
+Passwords: when no key logs in, the password is asked for on a terminal (not echoed); scripts set
+SFTP_WIRE_PASSWORD. Without a terminal, or under CI, nothing is asked.
 `;
 
 /** The host-key-check flag's value, checked. */

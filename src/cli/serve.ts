@@ -29,8 +29,11 @@ const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 222
 Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
 stdin/stdout, for \`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sftp\` line.
 Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
-(default FILE: ~/.config/sftp-wire/host_key); with no credentials given, a user and a random
-password are printed at start.
+(default FILE: ~/.config/sftp-wire/host_key) and its fingerprint printed at start (as
+\`ssh-keygen -lf FILE\` shows it); with no credentials given, a user and a random password are
+printed at start. Logins and failed logins are logged on stderr (user, address, method).
+The options of the SSH server (--host, --port, --host-key, --user, --password, --authorized-keys
+and the limits below) are errors with --stdio.
 
 Limits of the SSH server (it may face a network):
   --idle-timeout SECONDS   close a connection with no SFTP traffic for this long, and a socket

@@ -42,7 +42,7 @@ ${CONNECT_USAGE}
 A destination ending in '/', or an existing directory, receives the source under its base name
 (with -r as cp -r does; otherwise the directory is created as the copy).
 sftp://host/path is absolute; sftp://host/~/path is relative to the login directory.
-On a terminal a progress line (bytes, percent, MiB/s, ETA) is redrawn in place; failed entries of
+On a terminal a progress line (bytes, percent, rate, ETA) is redrawn in place; failed entries of
 a tree are listed on stderr and the exit code is 1.
 `;
 
