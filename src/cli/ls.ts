@@ -3,7 +3,7 @@ import { isSftpUrl, parseSftpUrl } from '../client/url.js';
 import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
 import type { SftpClient } from '../client/client.js';
 
-const USAGE = `usage: sftp-wire ls [-l] [-a] [-i FILE] sftp://[user@]host[:port]/path
+const USAGE = `usage: sftp-wire ls [-l] [-a] [-i FILE] [--passphrase-env VAR] sftp://[user@]host[:port]/path
 
 Entries are printed as they arrive (the listing is streamed, not collected first).
   -l               long format (the server's ls -l line)
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<number> {
   }
   let client: SftpClient;
   try {
-    client = await connectUrl(url, { identity: v.identity, knownHosts: v['known-hosts'], hostKeyCheck });
+    client = await connectUrl(url, { identity: v.identity, passphraseEnv: v['passphrase-env'], knownHosts: v['known-hosts'], hostKeyCheck });
   } catch (err) {
     process.stderr.write(`sftp-wire ls: ${(err as Error).message}\n`);
     return 1;

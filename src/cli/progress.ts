@@ -35,8 +35,15 @@ export function formatBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${UNITS[u]}`;
 }
 
+/** 512 B/s, 12.0 KiB/s, 85.3 MiB/s: the unit follows the figure; '-- B/s' when not a finite rate. */
 export function formatRate(bytesPerSecond: number): string {
-  return `${(bytesPerSecond / KIB / KIB).toFixed(1)} MiB/s`;
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 0) return '-- B/s';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** "1 file", "2 files": a count and its noun, plural unless one. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** m:ss or h:mm:ss; '--:--' when unknown or absurd. */
@@ -52,12 +59,12 @@ export function formatEta(seconds: number | undefined): string {
 /** The text of one progress line, at most `columns - 1` characters (the label is shortened first). */
 export function renderProgress(st: ProgressState, columns = 80): string {
   const parts: string[] = [];
-  if (st.files !== undefined) parts.push(st.totalFiles !== undefined ? `${st.files}/${st.totalFiles} files` : `${st.files} files`);
+  if (st.files !== undefined) parts.push(st.totalFiles !== undefined ? `${st.files}/${plural(st.totalFiles, 'file')}` : plural(st.files, 'file'));
   if (st.total !== undefined && st.total > 0) {
     parts.push(`${Math.min(100, Math.floor((st.bytes / st.total) * 100))}%`);
     parts.push(`${formatBytes(st.bytes)} / ${formatBytes(st.total)}`);
   } else parts.push(formatBytes(st.bytes));
-  parts.push(st.rate !== undefined ? formatRate(st.rate) : '-- MiB/s');
+  parts.push(st.rate !== undefined ? formatRate(st.rate) : '-- B/s');
   if (st.total !== undefined) {
     const left = Math.max(0, st.total - st.bytes);
     parts.push(`ETA ${formatEta(left === 0 ? 0 : st.rate ? left / st.rate : undefined)}`);
@@ -126,15 +133,19 @@ export class ProgressDisplay {
   }
 
   update(p: ProgressUpdate): void {
+    const before = this.last;
     this.last = p;
     if (!this.live) return;
     const t = this.now();
-    if (t - this.lastDraw < this.interval) return;
+    // Totals that just became known are shown at once, not at the next redraw.
+    const newTotals = (p.totalFiles !== undefined && before.totalFiles === undefined) || (p.total !== undefined && before.total === undefined);
+    if (t - this.lastDraw < this.interval && !newTotals) return;
     this.lastDraw = t;
     this.samples.push({ t, bytes: p.bytes });
     while (this.samples.length > 2 && t - this.samples[1]!.t >= RATE_WINDOW_MS) this.samples.shift();
     const first = this.samples[0]!;
-    const rate = t > first.t ? ((p.bytes - first.bytes) * 1000) / (t - first.t) : undefined;
+    // a span shorter than the clock can time well would give an absurd figure: no rate yet
+    const rate = t - first.t >= RATE_MIN_SECONDS * 1000 ? ((p.bytes - first.bytes) * 1000) / (t - first.t) : undefined;
     const line = renderProgress({ label: this.opts.label, ...p, rate }, this.stream.columns || 80); // a pty may report 0 columns
     this.stream.write(`\r${line}\x1b[K`);
     this.drawn = true;
@@ -154,7 +165,15 @@ export class ProgressDisplay {
   }
 }
 
-/** "N bytes in X s (Y MiB/s)" for a summary line. */
+/** Below this the clock says little about the rate: a summary gives none. */
+const RATE_MIN_SECONDS = 0.01;
+
+/**
+ * "N bytes in X s (Y MiB/s)" for a summary line; "N bytes in <0.01 s" (no rate) for a transfer too
+ * quick to time, rather than an absurd figure.
+ */
 export function rateSummary(bytes: number, seconds: number): string {
-  return `${bytes} bytes in ${seconds.toFixed(2)} s (${formatRate(bytes / Math.max(seconds, 1e-9))})`;
+  const count = plural(bytes, 'byte');
+  if (!(seconds >= RATE_MIN_SECONDS)) return `${count} in <${RATE_MIN_SECONDS} s`;
+  return `${count} in ${seconds.toFixed(2)} s (${formatRate(bytes / seconds)})`;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SftpServer } from '../server/sftp-server.js';
 import type { AtomicUploadMode } from '../server/options.js';
@@ -29,8 +29,11 @@ const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 222
 Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
 stdin/stdout, for \`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sftp\` line.
 Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
-(default FILE: ~/.config/sftp-wire/host_key); with no credentials given, a user and a random
-password are printed at start.
+(default FILE: ~/.config/sftp-wire/host_key) and its fingerprint printed at start (as
+\`ssh-keygen -lf FILE\` shows it); with no credentials given, a user and a random password are
+printed at start. Logins and failed logins are logged on stderr (user, address, method).
+The options of the SSH server (--host, --port, --host-key, --user, --password, --authorized-keys
+and the limits below) are errors with --stdio.
 
 Limits of the SSH server (it may face a network):
   --idle-timeout SECONDS   close a connection with no SFTP traffic for this long, and a socket
@@ -40,6 +43,36 @@ Limits of the SSH server (it may face a network):
 `;
 
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
+
+/** Options of the SSH server only: meaningless with --stdio (where sshd or sftp -D does the SSH part). */
+const NETWORK_FLAGS = ['host', 'port', 'host-key', 'user', 'password', 'authorized-keys', 'idle-timeout', 'max-connections'] as const;
+
+/** The URL of a listening address: an IPv6 host goes in brackets (sftp://[::1]:2222/). */
+export function serverUrl(host: string, port: number): string {
+  return `sftp://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
+
+/** Why `root` cannot be served, or undefined when it is a directory. */
+export function rootProblem(root: string): string | undefined {
+  let st;
+  try {
+    st = statSync(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `--root ${root} does not exist` : `--root ${root}: ${(err as Error).message}`;
+  }
+  return st.isDirectory() ? undefined : `--root ${root} is not a directory`;
+}
+
+/** The one line for a listen error: a port in use or not ours to take says so and how to choose another. */
+export function listenProblem(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = serverUrl(host, port).replace(/^sftp:\/\/|\/$/g, '');
+  if (code === 'EADDRINUSE') return `cannot listen on ${where}: the port is in use (choose another with --port, or --port 0 for any free one)`;
+  if (code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose another with --port)`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such local address (--host)`;
+  return `cannot listen on ${where}: ${(err as Error).message}`;
+}
 
 function fail(message: string): number {
   process.stderr.write(`sftp-wire serve: ${message}\n`);
@@ -53,8 +86,8 @@ export async function run(args: string[]): Promise<number> {
       args,
       options: {
         root: { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '2222' },
+        host: { type: 'string' },
+        port: { type: 'string' },
         'host-key': { type: 'string' },
         user: { type: 'string' },
         password: { type: 'string' },
@@ -74,15 +107,25 @@ export async function run(args: string[]): Promise<number> {
   }
   const o = parsed.values;
   if (o.help) {
-    // help goes to stderr: in --stdio mode stdout belongs to the protocol
-    process.stderr.write(HELP);
+    // with --stdio, stdout belongs to the protocol: help goes to stderr there
+    (o.stdio ? process.stderr : process.stdout).write(HELP);
     return 0;
+  }
+  if (o.stdio) {
+    const given = NETWORK_FLAGS.filter((f) => o[f] !== undefined);
+    if (given.length) return fail(`--stdio serves on stdin/stdout: ${given.map((f) => `--${f}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} for the SSH server only`);
   }
   const mode = o['atomic-uploads']!;
   if (!MODES.includes(mode)) return fail(`--atomic-uploads must be one of ${MODES.join(', ')}`);
   const root = path.resolve(o.root ?? process.cwd());
-  if (!existsSync(root)) return fail(`root ${root} does not exist`);
-  const log = (m: string): void => void process.stderr.write(`sftp-wire serve: ${m}\n`);
+  const bad = rootProblem(root);
+  if (bad) return fail(bad);
+  let listening = false;
+  const log = (m: string): void => {
+    // Before listening, the only server error is the listen error itself: reported once, below.
+    if (!listening && m.startsWith('ssh server error')) return;
+    process.stderr.write(`sftp-wire serve: ${m}\n`);
+  };
   const server = new SftpServer({ root, atomicUploads: mode as AtomicUploadMode, readOnly: o['read-only'], log });
 
   if (o.stdio) {
@@ -90,8 +133,9 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
 
-  const port = Number(o.port);
+  const port = Number(o.port ?? '2222');
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`bad --port ${o.port}`);
+  const host = o.host ?? '127.0.0.1';
   const limits = networkLimits(o);
   if ('error' in limits) return fail(limits.error);
   if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined) {
@@ -101,6 +145,8 @@ export async function run(args: string[]): Promise<number> {
   const hostKeyFile = o['host-key'] ?? path.join(process.env.HOME ?? process.cwd(), '.config', 'sftp-wire', 'host_key');
   mkdirSync(path.dirname(hostKeyFile), { recursive: true });
   const hostKey = loadOrCreateHostKey(hostKeyFile);
+  const { hostKeyFingerprint } = await import('./host-key-fingerprint.js');
+  const hostKeyId = hostKeyFingerprint(hostKey);
   let user = o.user;
   let password = o.password;
   if (user === undefined && password === undefined && o['authorized-keys'] === undefined) {
@@ -108,18 +154,26 @@ export async function run(args: string[]): Promise<number> {
     user = 'sftp';
     password = randomBytes(9).toString('base64url');
   }
-  const running = await startSftpSshServer({
-    server,
-    hostKeys: [hostKey],
-    host: o.host!,
-    port,
-    users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
-    authorizedKeysFile: o['authorized-keys'],
-    idleTimeoutMs: limits.idleTimeoutMs,
-    maxConnections: limits.maxConnections,
-    log,
-  });
-  process.stdout.write(`sftp-wire serving ${root} on sftp://${running.host}:${running.port}/ (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`);
+  let running;
+  try {
+    running = await startSftpSshServer({
+      server,
+      hostKeys: [hostKey],
+      host,
+      port,
+      users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
+      authorizedKeysFile: o['authorized-keys'],
+      idleTimeoutMs: limits.idleTimeoutMs,
+      maxConnections: limits.maxConnections,
+      log,
+    });
+  } catch (err) {
+    process.stderr.write(`sftp-wire serve: ${listenProblem(err, host, port)}\n`);
+    return 1;
+  }
+  listening = true;
+  process.stdout.write(`sftp-wire serving ${root} on ${serverUrl(running.host, running.port)} (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`);
+  process.stdout.write(`host key: ${hostKeyId ?? 'unreadable'} (${hostKeyFile})\n`);
   if (o.password === undefined && password !== undefined) process.stdout.write(`user: ${user}  password: ${password}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -7,7 +7,7 @@ import { basename, join, posix, resolve } from 'node:path';
 import type { SftpClient } from '../client/client.js';
 import { getTree, putTree, TreeError, type TreeEntryError, type TreeOptions, type TreeResult } from '../client/tree.js';
 import { isDirectory } from '../protocol/index.js';
-import { ProgressDisplay, rateSummary, type ProgressStream } from './progress.js';
+import { plural, ProgressDisplay, rateSummary, type ProgressStream } from './progress.js';
 
 export interface TreeCommand {
   verb: 'put' | 'get';
@@ -47,15 +47,16 @@ function describe(err: unknown): string {
 }
 
 function listFailures(stream: ProgressStream, verb: string, errors: TreeEntryError[]): void {
-  stream.write(`sftp-wire ${verb}: ${errors.length} ${errors.length === 1 ? 'entry' : 'entries'} failed:\n`);
+  stream.write(`sftp-wire ${verb}: ${plural(errors.length, 'entry', 'entries')} failed:\n`);
   for (const e of errors) stream.write(`  ${e.path === '' ? '.' : e.path}: ${describe(e.error)}\n`);
 }
 
-function summary(verb: string, from: string, to: string, r: TreeResult, seconds: number): string {
-  const extra = [r.symlinks ? `${r.symlinks} symlinks` : '', r.skipped ? `${r.skipped} skipped` : '', r.errors.length ? `${r.errors.length} failed` : '']
+/** The summary line of a tree transfer: "put -r a -> b: 1 file, 2 directories, 1 symlink, ...". */
+export function treeSummary(verb: string, from: string, to: string, r: TreeResult, seconds: number): string {
+  const extra = [r.symlinks ? plural(r.symlinks, 'symlink') : '', r.skipped ? `${r.skipped} skipped` : '', r.errors.length ? `${r.errors.length} failed` : '']
     .filter(Boolean)
     .join(', ');
-  return `${verb} -r ${from} -> ${to}: ${r.files} files, ${r.directories} directories${extra ? `, ${extra}` : ''}, ${rateSummary(r.bytes, seconds)}`;
+  return `${verb} -r ${from} -> ${to}: ${plural(r.files, 'file')}, ${plural(r.directories, 'directory', 'directories')}${extra ? `, ${extra}` : ''}, ${rateSummary(r.bytes, seconds)}`;
 }
 
 /** Run one tree transfer on a connected client; returns the exit code (0, or 1 when anything failed). */
@@ -80,11 +81,11 @@ export async function runTree(client: SftpClient, cmd: TreeCommand): Promise<num
     progress.finish();
     if (err instanceof TreeError) {
       if (err.errors.length) listFailures(stream, cmd.verb, err.errors);
-      stream.write(`sftp-wire ${cmd.verb}: ${err.message} (${err.result.files} files, ${err.result.bytes} bytes done)\n`);
+      stream.write(`sftp-wire ${cmd.verb}: ${err.message} (${plural(err.result.files, 'file')}, ${plural(err.result.bytes, 'byte')} done)\n`);
     } else stream.write(`sftp-wire ${cmd.verb}: ${describe(err)}\n`);
     return 1;
   }
-  progress.finish(summary(cmd.verb, cmd.src, to, result, progress.elapsed));
+  progress.finish(treeSummary(cmd.verb, cmd.src, to, result, progress.elapsed));
   if (result.errors.length) {
     listFailures(stream, cmd.verb, result.errors);
     return 1;

@@ -43,9 +43,20 @@ ${CONNECT_USAGE}
 A destination ending in '/', or an existing directory, receives the source under its base name
 (with -r as cp -r does; otherwise the directory is created as the copy).
 sftp://host/path is absolute; sftp://host/~/path is relative to the login directory.
-On a terminal a progress line (bytes, percent, MiB/s, ETA) is redrawn in place; failed entries of
+On a terminal a progress line (bytes, percent, rate, ETA) is redrawn in place; failed entries of
 a tree are listed on stderr and the exit code is 1.
 `;
+
+/**
+ * A failed transfer's message. An error about another file than the destination (an atomic upload's
+ * temporary file, a resume partial) names the destination too, so the user sees what was being written.
+ */
+export function failureText(err: unknown, destination: string | undefined): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const path = (err as { path?: unknown } | undefined)?.path;
+  if (destination === undefined || typeof path !== 'string' || path === destination) return message;
+  return `${message}, writing ${destination}`;
+}
 
 /** `sftp-wire put|get ...`: args[0] is 'put' or 'get'. Returns the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -119,6 +130,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     client = await connectUrl(url, {
       identity: v.identity,
+      passphraseEnv: v['passphrase-env'],
       requests,
       chunkSize,
       knownHosts: v['known-hosts'],
@@ -144,6 +156,12 @@ export async function run(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+  // What a cancelled --resume leaves: the partial, which the same command continues.
+  const resumeNote = (): void => {
+    if (v.resume && interrupt.signal.aborted) {
+      process.stderr.write(`sftp-wire ${verb}: the partial copy was kept; run the same command again to resume it\n`);
+    }
+  };
   if (v.recursive) {
     try {
       return await runTree(client, {
@@ -153,13 +171,17 @@ export async function run(args: string[]): Promise<number> {
         // atomic/resume apply to every file of the tree (TreeOptions), once the flags are accepted above.
         options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume, signal: interrupt.signal },
         quiet: v.quiet,
-      }).then(cancelled);
+      }).then((code) => {
+        resumeNote();
+        return cancelled(code);
+      });
     } finally {
       stopListening();
       await client.end();
     }
   }
   const progress = new ProgressDisplay({ label: verb === 'put' ? basename(localArg) : basename(url.path), quiet: v.quiet });
+  let to: string | undefined;
   try {
     const opts: TransferOptions = {
       preserve: v.preserve,
@@ -174,7 +196,6 @@ export async function run(args: string[]): Promise<number> {
     };
     let result;
     let from: string;
-    let to: string;
     if (verb === 'put') {
       let remote = url.path;
       if (remote.endsWith('/')) remote += basename(localArg);
@@ -195,12 +216,14 @@ export async function run(args: string[]): Promise<number> {
       result.verified ? `verified (${result.verified})` : '',
       result.replaced === 'non-atomic' ? 'replaced NON-atomically (REMOVE+RENAME)' : '',
     ].filter(Boolean);
-    progress.finish(`${verb} ${from} -> ${to}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
+    progress.finish(`${verb} ${from} -> ${to!}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
     return 0;
   } catch (err) {
     progress.finish();
     const source = verb === 'put' ? localArg : url.path;
-    process.stderr.write(`${connectionLostLine(url, err, `during ${verb} of ${source}`) ?? `sftp-wire ${verb}: ${(err as Error).message}`}\n`);
+    process.stderr.write(`${connectionLostLine(url, err, `during ${verb} of ${source}`) ?? `sftp-wire ${verb}: ${failureText(err, to)}`}
+`);
+    resumeNote();
     return cancelled(1);
   } finally {
     stopListening();

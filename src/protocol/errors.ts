@@ -71,7 +71,7 @@ export class SftpError extends Error {
     const code = init.code ?? codeForStatus(init.status, serverMessage);
     const what = [init.op, init.path !== undefined ? JSON.stringify(init.path) : undefined].filter(Boolean).join(' ');
     super(
-      `${code}: ${serverMessage || statusName(init.status)}${what ? ` (${what})` : ''}`,
+      `${withCode(code, serverMessage || statusName(init.status))}${what ? ` (${what})` : ''}`,
       init.cause !== undefined ? { cause: init.cause } : undefined,
     );
     this.status = init.status;
@@ -82,11 +82,22 @@ export class SftpError extends Error {
   }
 }
 
-/** The Node-style code for a status; a FAILURE whose message names an errno takes that errno. */
+/** `text` led by `code` once: "ENOENT: no such file", never "ENOENT: ENOENT: no such file". */
+function withCode(code: string, text: string): string {
+  return text === code || text.startsWith(`${code}:`) ? text : `${code}: ${text}`;
+}
+
+/**
+ * The Node-style code for a status. A message that starts with an errno name takes that errno when it
+ * fits the status: any known errno for a FAILURE or PERMISSION_DENIED, and one the server maps to this
+ * very status otherwise (NO_SUCH_FILE with "ENOTDIR: not a directory" is ENOTDIR, not ENOENT).
+ */
 export function codeForStatus(status: number, message = ''): string {
-  if (status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED) {
-    const m = /^(E[A-Z]+)\b/.exec(message);
-    if (m && KNOWN_ERRNOS.has(m[1]!)) return m[1]!;
+  const m = /^(E[A-Z]+)\b/.exec(message);
+  if (m) {
+    const errno = m[1]!;
+    if ((status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED) && KNOWN_ERRNOS.has(errno)) return errno;
+    if (statusToCode[status] !== undefined && statusForErrno(errno) === status && status !== StatusCode.FAILURE) return errno;
   }
   return statusToCode[status] ?? 'ESFTP';
 }

@@ -75,11 +75,19 @@ export function loadOrCreateHostKey(file: string): Buffer {
   return readFileSync(file);
 }
 
-/** Answer one authentication attempt; false when a password or key was tried and refused. */
-function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[]): boolean {
+/**
+ * Answer one authentication attempt; false when a password or key was tried and refused. Logins and
+ * refused attempts are logged, one line each (user, address, method; never the password or key).
+ */
+function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[], log: (m: string) => void, from: string): boolean {
+  const methods: ('password' | 'publickey')[] = [];
+  if (users.some((u) => u.password !== undefined)) methods.push('password');
+  methods.push('publickey');
   const answer = (ok: boolean): boolean => {
     if (ok) ctx.accept();
-    else ctx.reject();
+    else ctx.reject(methods); // the methods that can continue (RFC 4252), not an empty list
+    // an accepted key without a signature is only the client asking whether that key would do
+    if (!ok || ctx.method !== 'publickey' || ctx.signature) log(`${ok ? 'login' : 'failed login'}: user ${JSON.stringify(ctx.username)} from ${from} (${ctx.method})`);
     return ok;
   };
   const user = users.find((u) => u.username === ctx.username);
@@ -93,9 +101,6 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
     if (!ctx.signature || !ctx.blob) return answer(true); // the client asks whether this key would do
     return answer(match.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
   }
-  const methods: ('password' | 'publickey')[] = [];
-  if (users.some((u) => u.password !== undefined)) methods.push('password');
-  methods.push('publickey');
   ctx.reject(methods);
   return true; // "none" and other methods only ask what is allowed: not counted as a failure
 }
@@ -121,7 +126,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   };
   const clients = new Set<Connection>();
 
-  const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client) => {
+  const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client, info) => {
     clients.add(client);
     // Connection.setNoDelay exists in ssh2 but is missing from its type declarations
     (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
@@ -138,7 +143,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     touch();
     let failures = 0;
     client.on('authentication', (ctx) => {
-      if (authenticate(ctx, users, keyFileKeys) || ++failures < (opts.maxAuthTries ?? 6)) return;
+      if (authenticate(ctx, users, keyFileKeys, log, info.ip.includes(':') ? `[${info.ip}]:${info.port}` : `${info.ip}:${info.port}`) || ++failures < (opts.maxAuthTries ?? 6)) return;
       log(`closing a connection after ${failures} failed authentication attempts`);
       client.end();
     });

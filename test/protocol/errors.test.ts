@@ -30,7 +30,7 @@ describe('SftpError', () => {
     const cause = new Error('root');
     const e = new SftpError({ status: StatusCode.FAILURE, message: 'EEXIST: file exists', path: '/a', op: 'rename', cause });
     assert.equal(e.code, 'EEXIST');
-    assert.equal(e.message, 'EEXIST: EEXIST: file exists (rename "/a")');
+    assert.equal(e.message, 'EEXIST: file exists (rename "/a")', 'the errno is named once');
     assert.equal(e.cause, cause);
     assert.equal(new SftpError({ status: StatusCode.FAILURE, code: 'EXDEV' }).code, 'EXDEV');
   });
@@ -39,11 +39,46 @@ describe('SftpError', () => {
       fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.string({ maxLength: 30 }), (status, message) => {
         const e = new SftpError({ status, message });
         assert.match(e.code, /^E[A-Z]+$/);
-        assert.ok(e.message.startsWith(`${e.code}: `));
+        assert.ok(e.message.startsWith(e.code), e.message);
+        assert.ok(!e.message.startsWith(`${e.code}: ${e.code}`), `the code is named once: ${e.message}`);
         assert.equal(e.serverMessage, message);
         assert.equal(e.code, codeForStatus(status, message));
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('SftpError names its code once', () => {
+  it('a message already led by the code is not prefixed again, whatever the status', () => {
+    const cases: [number, string, string, string][] = [
+      [StatusCode.NO_SUCH_FILE, 'ENOENT: no such file or directory', 'ENOENT', 'ENOENT: no such file or directory (stat "/x")'],
+      [StatusCode.NO_SUCH_FILE, 'ENOTDIR: not a directory', 'ENOTDIR', 'ENOTDIR: not a directory (stat "/x")'],
+      [StatusCode.NO_SUCH_FILE, 'ELOOP: too many levels of symbolic links', 'ELOOP', 'ELOOP: too many levels of symbolic links (stat "/x")'],
+      [StatusCode.PERMISSION_DENIED, 'EACCES: permission denied', 'EACCES', 'EACCES: permission denied (stat "/x")'],
+      [StatusCode.FAILURE, 'ENOSPC: no space left on device', 'ENOSPC', 'ENOSPC: no space left on device (stat "/x")'],
+      [StatusCode.BAD_MESSAGE, 'ENAMETOOLONG: file name too long', 'ENAMETOOLONG', 'ENAMETOOLONG: file name too long (stat "/x")'],
+      [StatusCode.OP_UNSUPPORTED, 'ENOSYS: operation not supported', 'ENOSYS', 'ENOSYS: operation not supported (stat "/x")'],
+      [StatusCode.FAILURE, 'EEXIST', 'EEXIST', 'EEXIST (stat "/x")'],
+      // An errno that does not fit the status is kept in the text, after the status's own code.
+      [StatusCode.NO_SUCH_FILE, 'EEXIST: odd', 'ENOENT', 'ENOENT: EEXIST: odd (stat "/x")'],
+      [StatusCode.NO_SUCH_FILE, 'No such file', 'ENOENT', 'ENOENT: No such file (stat "/x")'],
+    ];
+    for (const [status, message, code, text] of cases) {
+      const e = new SftpError({ status, message, op: 'stat', path: '/x' });
+      assert.equal(e.code, code, message);
+      assert.equal(e.message, text);
+    }
+  });
+  it('for every errno the server maps to a status, that status with "ERRNO: text" gives code ERRNO named once', () => {
+    const errnos = ['ENOENT', 'ENOTDIR', 'EBADF', 'ELOOP', 'EPERM', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'EINVAL', 'ENOSYS', 'EEXIST', 'ENOSPC', 'ENOTEMPTY'];
+    fc.assert(
+      fc.property(fc.constantFrom(...errnos), fc.string({ maxLength: 20 }), (errno, text) => {
+        const e = new SftpError({ status: statusForErrno(errno), message: `${errno}: ${text}` });
+        assert.equal(e.code, errno);
+        assert.equal(e.message, `${errno}: ${text}`);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -82,8 +82,8 @@ test('sftp-wire serve: idle timeout 10 minutes and 256 connections by default; -
   for (const bad of ['0', '-3', '2.5', 'x']) assert.ok('error' in networkLimits({ 'max-connections': bad }), `--max-connections ${bad}`);
   const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  assert.match(help.stderr, /--idle-timeout SECONDS.*\n.*\(default 600; 0: never\)/);
-  assert.match(help.stderr, /--max-connections N[\s\S]*\(default 256\)/);
+  assert.match(help.stdout, /--idle-timeout SECONDS.*\n.*\(default 600; 0: never\)/);
+  assert.match(help.stdout, /--max-connections N[\s\S]*\(default 256\)/);
   const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--max-connections', '0'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /bad --max-connections/);

@@ -1,0 +1,165 @@
+// What a TypeScript user gets from `npm install sftp-wire`: the package is packed as it would be
+// published (npm pack, which builds it), installed into a scratch project with exactly the
+// dependencies its package.json declares (linked from this checkout's node_modules: no network), and
+// the README's client examples are type-checked with `tsc --strict` and no skipLibCheck. A misspelled
+// connect option must be a type error even with skipLibCheck (the option types are not `any`).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, maxBuffer: 32 << 20, timeout: 120_000, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+const README_CLIENT = `
+import { SftpClient, SftpError, type TransferResult, type TreeResult } from 'sftp-wire';
+
+const privateKey = Buffer.from('');
+const signal = new AbortController().signal;
+const client = await SftpClient.connect({ host: 'files.example.org', username: 'me', privateKey, sftp: { requests: 32 } });
+const v: number = client.version;
+const ext: Map<string, string> = client.extensions;
+const maxRead: number = client.limits.maxReadLength;
+
+const up: TransferResult = await client.put('report.csv', '/srv/in/report.csv', { onProgress: (p) => console.log(p.bytes, p.total) });
+await client.get('/srv/out/big.iso', 'big.iso', { chunkSize: 256 * 1024, requests: 32, signal });
+const motd: Buffer = await client.readFile('/etc/motd');
+await client.writeFile('/tmp/hello.txt', 'hello');
+for await (const e of client.scandir('/var/log')) {
+  console.log(e.filename, e.attrs.size);
+  if (e.filename === 'found-it') break;
+}
+const entries = await client.list('/var/log');
+console.log(entries.map((e) => e.filename));
+
+const tree: TreeResult = await client.putTree('./site', '/var/www/site', { preserve: true });
+console.log(\`\${tree.files} files, \${tree.bytes} bytes, \${tree.directories} directories\`);
+for (const { path, error } of tree.errors) console.error(\`\${path}: \${error}\`);
+await client.getTree('/var/log/app', './logs', {
+  symlinks: 'skip',
+  onProgress: ({ files, bytes, totalFiles }) => console.log(files, '/', totalFiles ?? '?', bytes),
+});
+await client.put('big.iso', '/data/big.iso', { resume: true, verify: 'tail', atomic: true });
+try {
+  await client.rmtree('/tmp/old-build');
+} catch (err) {
+  if (err instanceof SftpError) console.log(err.code, err.path);
+}
+console.log(v, ext, maxRead, up.bytes, motd.length);
+await client.end();
+`;
+
+const README_SERVER = `
+import { SftpServer, startSftpSshServer, loadOrCreateHostKey } from 'sftp-wire';
+import { PacketType } from 'sftp-wire/protocol';
+
+const server = new SftpServer({ root: '/srv/data', atomicUploads: 'atomic-resume', readOnly: false,
+  limits: { maxPacket: 263168, maxRead: 261120, maxWrite: 261120, maxHandles: 1024, maxInFlight: 64 } });
+const ssh = await startSftpSshServer({ server, hostKeys: [loadOrCreateHostKey('./host_key')], port: 2222,
+  users: [{ username: 'alice', password: 'secret' }], authorizedKeysFile: './authorized_keys', idleTimeoutMs: 600_000 });
+console.log(ssh.port, PacketType.WRITE);
+await ssh.close();
+`;
+
+const MISSPELLED = `
+import { SftpClient } from 'sftp-wire';
+await SftpClient.connect({ hots: 'x' });
+await SftpClient.connect({ host: 'x', sftp: { requestz: 1 } });
+`;
+
+const TSCONFIG = (skipLibCheck: boolean, files: string[]) =>
+  JSON.stringify({
+    compilerOptions: { strict: true, skipLibCheck, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types: ['node'] },
+    files,
+  });
+
+describe('the packed package, as a TypeScript user installs it', { timeout: 240_000 }, () => {
+  let dir: string;
+  let app: string;
+  let installed: string;
+  let packed: { dependencies?: Record<string, string>; devDependencies?: Record<string, string>; license?: string };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sftp-wire-pack-'));
+    // A copy of what the build needs, so that packing (which rebuilds dist/) leaves this checkout alone.
+    const pkg = join(dir, 'pkg');
+    mkdirSync(pkg);
+    for (const f of ['package.json', 'tsconfig.json', 'src', 'bin', 'bench', 'test/support', 'LICENSE', 'README.md']) {
+      if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    const pack = await run('npm', ['pack', '--pack-destination', dir], pkg);
+    assert.equal(pack.code, 0, pack.out);
+    const tarballs = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
+    assert.equal(tarballs.length, 1, pack.out);
+    const file = tarballs[0]!;
+    app = join(dir, 'app');
+    installed = join(app, 'node_modules', 'sftp-wire');
+    mkdirSync(installed, { recursive: true });
+    const untar = await run('tar', ['-xzf', join(dir, file), '-C', installed, '--strip-components=1'], dir);
+    assert.equal(untar.code, 0, untar.out);
+    packed = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    // Install exactly what the package declares (and the user's own @types/node), from this checkout.
+    for (const dep of [...Object.keys(packed.dependencies ?? {}), '@types/node']) {
+      const to = join(app, 'node_modules', dep);
+      mkdirSync(dirname(to), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', dep), to, 'dir');
+    }
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    writeFileSync(join(app, 'client.ts'), README_CLIENT);
+    writeFileSync(join(app, 'server.ts'), README_SERVER);
+    writeFileSync(join(app, 'misspelled.ts'), MISSPELLED);
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships the compiled code, its declarations, the command and the license', () => {
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/protocol/index.d.ts', 'dist/src/cli/main.js', 'bin/sftp-wire.js', 'LICENSE']) {
+      assert.ok(existsSync(join(installed, f)), `${f} is in the package`);
+    }
+    assert.equal(packed.license, 'MIT');
+    assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License/);
+  });
+
+  it('declares the types its declarations import as dependencies', () => {
+    assert.ok(packed.dependencies?.['@types/ssh2'], 'the .d.ts files import ssh2: @types/ssh2 must be a dependency');
+    assert.equal(packed.devDependencies?.['@types/ssh2'], undefined);
+  });
+
+  it('the README examples type-check with tsc --strict and no skipLibCheck', async () => {
+    writeFileSync(join(app, 'tsconfig.json'), TSCONFIG(false, ['client.ts', 'server.ts']));
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], app);
+    assert.equal(r.code, 0, `tsc reported errors:\n${r.out}`);
+  });
+
+  it("a misspelled connect option (ssh2's or ours) is a type error, even with skipLibCheck", async () => {
+    writeFileSync(join(app, 'tsconfig.json'), TSCONFIG(true, ['misspelled.ts']));
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], app);
+    assert.notEqual(r.code, 0, 'hots was accepted');
+    assert.match(r.out, /misspelled\.ts\(3,\d+\): error TS2353: .*'hots' does not exist/);
+    assert.match(r.out, /misspelled\.ts\(4,\d+\): error TS2\d+: .*'requestz' does not exist/);
+    assert.equal(r.out.trim().split('\n').filter((l) => /error TS/.test(l)).length, 2, r.out);
+  });
+
+  it('the installed command runs the compiled CLI, with no notice', async () => {
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(installed, 'bin', 'sftp-wire.js'), '--help'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, stdout, stderr })),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^usage: sftp-wire <command>/);
+    assert.equal(r.stderr, '');
+  });
+});
