@@ -4,11 +4,18 @@ import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
 import type { SftpServer } from '../server/sftp-server.js';
+import { OutputMeter, meterSocket } from '../server/output-meter.js';
 
 const { Server, utils } = ssh2;
 
 /** Connections a server facing the network accepts at once by default. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Session channels open at once on one connection by default (OpenSSH's MaxSessions). */
+export const DEFAULT_MAX_SESSIONS = 10;
+/** Time from accepting a socket to the end of authentication by default (OpenSSH's LoginGraceTime). */
+export const DEFAULT_LOGIN_GRACE_MS = 120_000;
+/** Connections not authenticated yet, open at once, by default. */
+export const DEFAULT_MAX_STARTUPS = 64;
 
 export interface SshUser {
   username: string;
@@ -37,13 +44,60 @@ export interface SftpSshServerOptions {
    * more is closed at once. Infinity: no limit.
    */
   maxConnections?: number;
+  /**
+   * Session channels open at once on one connection (default DEFAULT_MAX_SESSIONS, 10, as OpenSSH's
+   * MaxSessions); one more is refused.
+   */
+  maxSessions?: number;
+  /**
+   * From accepting a socket to the end of authentication, at most this long (default
+   * DEFAULT_LOGIN_GRACE_MS, 120 s, as OpenSSH's LoginGraceTime); traffic does not extend it. 0: no limit.
+   */
+  loginGraceMs?: number;
+  /**
+   * Connections not authenticated yet, open at once (default DEFAULT_MAX_STARTUPS, 64). A new socket
+   * past it closes the oldest of them: an idle or trickling crowd cannot keep a real client out; to
+   * do so a peer must open this many connections within one real client's handshake.
+   */
+  maxStartups?: number;
   log?: (message: string) => void;
+}
+
+export interface SshServerStats {
+  /** TCP connections open. */
+  connections: number;
+  /** Connections not authenticated yet. */
+  unauthenticated: number;
+  /** Session channels open, on all connections. */
+  sessions: number;
+  /** Counted against maxOutputBuffer on all connections: socket queues (bytes plus a per-write overhead), channel queues, READs running. */
+  queuedBytes: number;
+  /** Bytes in the sockets' own write queues. */
+  socketBytes: number;
 }
 
 export interface RunningSftpSshServer {
   host: string;
   port: number;
+  stats(): SshServerStats;
   close(): Promise<void>;
+}
+
+/** One TCP connection: its socket, what it has queued, whether it has authenticated, its sessions. */
+interface Conn {
+  socket: net.Socket;
+  output: OutputMeter;
+  /** Aborted when the socket closes: every session on it ends at once. */
+  gone: AbortController;
+  authenticated: boolean;
+  sessions: number;
+  grace?: NodeJS.Timeout;
+}
+
+function limit(name: string, v: number | undefined, dflt: number, min: number): number {
+  const n = v ?? dflt;
+  if (!(n >= min)) throw new RangeError(`${name} must be at least ${min}, got ${v}`);
+  return n;
 }
 
 function parsePublicKeys(lines: string[]): ParsedKey[] {
@@ -105,8 +159,15 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
  * exec, other subsystems and port forwarding are refused.
  */
 export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningSftpSshServer> {
-  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  if (!(maxConnections >= 1)) return Promise.reject(new RangeError(`maxConnections must be at least 1, got ${maxConnections}`));
+  let maxConnections: number, maxSessions: number, loginGraceMs: number, maxStartups: number;
+  try {
+    maxConnections = limit('maxConnections', opts.maxConnections, DEFAULT_MAX_CONNECTIONS, 1);
+    maxSessions = limit('maxSessions', opts.maxSessions, DEFAULT_MAX_SESSIONS, 1);
+    loginGraceMs = limit('loginGraceMs', opts.loginGraceMs, DEFAULT_LOGIN_GRACE_MS, 0);
+    maxStartups = limit('maxStartups', opts.maxStartups, DEFAULT_MAX_STARTUPS, 1);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const log = opts.log ?? (() => undefined);
   const users = opts.users ?? [];
   const keyFileKeys = (): ParsedKey[] => {
@@ -119,8 +180,20 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     }
   };
   const clients = new Set<Connection>();
+  /** Every open connection by its peer's address and port (how ssh2's connection event names it). */
+  const conns = new Map<string, Conn>();
+  /** Connections not authenticated yet, oldest first. */
+  const unauthenticated = new Set<Conn>();
+  const peerKey = (address: string | undefined, port: number | undefined): string => `${address}|${port}`;
 
-  const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client) => {
+  const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client, info) => {
+    const conn = conns.get(peerKey(info.ip, info.port));
+    if (!conn) {
+      // its socket is already gone
+      client.on('error', () => undefined);
+      client.end();
+      return;
+    }
     clients.add(client);
     // Connection.setNoDelay exists in ssh2 but is missing from its type declarations
     (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
@@ -149,8 +222,23 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     client.on('tcpip', (_accept, reject) => reject());
     client.on('request', (_accept, reject) => reject?.());
     client.on('ready', () => {
-      client.on('session', (acceptSession) => {
+      conn.authenticated = true;
+      unauthenticated.delete(conn);
+      clearTimeout(conn.grace);
+      client.on('session', (acceptSession, rejectSession) => {
+        if (conn.sessions >= maxSessions) {
+          log(`refusing a session channel: ${maxSessions} already open on this connection (maxSessions)`);
+          rejectSession();
+          return;
+        }
         const session = acceptSession();
+        conn.sessions++;
+        let counted = true;
+        const uncount = (): void => {
+          if (counted) conn.sessions--;
+          counted = false;
+        };
+        session.once('close', uncount);
         session.on('pty', (_a, reject) => reject?.());
         session.on('env', (_a, reject) => reject?.());
         session.on('shell', (_a, reject) => reject());
@@ -159,7 +247,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
           if (info.name !== 'sftp') return reject();
           const channel: ServerChannel = accept();
           channel.on('data', touch);
-          void opts.server.serve(channel).then(() => {
+          void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal }).then(() => {
             if (!channel.destroyed) channel.close();
           });
         });
@@ -173,6 +261,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   // close() can end those too.
   const sockets = new Set<net.Socket>();
   let refusedSince = 0;
+  let evictedSince = 0;
   const tcp = net.createServer((socket) => {
     if (sockets.size >= maxConnections) {
       // logged once per burst: a flood must not flood the log too
@@ -182,8 +271,42 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     }
     if (refusedSince > 0) log(`accepting connections again; refused ${refusedSince} while at maxConnections`);
     refusedSince = 0;
+    if (unauthenticated.size >= maxStartups) {
+      // make room by closing the oldest connection still not authenticated
+      const oldest = unauthenticated.values().next().value as Conn;
+      unauthenticated.delete(oldest);
+      if (evictedSince++ === 0) log(`${maxStartups} connections not authenticated yet (maxStartups): closing the oldest for each new one`);
+      oldest.socket.destroy();
+    } else if (evictedSince > 0) {
+      log(`closed ${evictedSince} connections not authenticated yet to make room (maxStartups)`);
+      evictedSince = 0;
+    }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const conn: Conn = {
+      socket,
+      output: new OutputMeter(opts.server.limits.maxOutputBuffer),
+      gone: new AbortController(),
+      authenticated: false,
+      sessions: 0,
+    };
+    const key = peerKey(socket.remoteAddress, socket.remotePort);
+    conns.set(key, conn);
+    unauthenticated.add(conn);
+    meterSocket(socket, conn.output);
+    if (loginGraceMs > 0) {
+      conn.grace = setTimeout(() => {
+        log(`closing a connection not authenticated within ${loginGraceMs / 1000} s (loginGraceMs)`);
+        socket.destroy();
+      }, loginGraceMs);
+      conn.grace.unref?.();
+    }
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (conns.get(key) === conn) conns.delete(key);
+      unauthenticated.delete(conn);
+      clearTimeout(conn.grace);
+      conn.gone.abort();
+    });
     if (opts.idleTimeoutMs) {
       socket.setTimeout(opts.idleTimeoutMs, () => {
         log('closing a socket with no traffic');
@@ -202,6 +325,17 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       resolve({
         host: addr.address,
         port: addr.port,
+        stats: () => {
+          let sessions = 0;
+          let queuedBytes = 0;
+          let socketBytes = 0;
+          for (const c of conns.values()) {
+            sessions += c.sessions;
+            queuedBytes += c.output.queued;
+            socketBytes += c.socket.writableLength;
+          }
+          return { connections: sockets.size, unauthenticated: unauthenticated.size, sessions, queuedBytes, socketBytes };
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const c of clients) c.end();
