@@ -56,8 +56,9 @@ export interface SftpSshServerOptions {
   loginGraceMs?: number;
   /**
    * Connections not authenticated yet, open at once (default DEFAULT_MAX_STARTUPS, 64). A new socket
-   * past it closes the oldest of them: an idle or trickling crowd cannot keep a real client out; to
-   * do so a peer must open this many connections within one real client's handshake.
+   * past it closes the oldest of them, taking first those that have not sent their SSH version line,
+   * then those before their key exchange: an idle or trickling crowd cannot keep a real client out
+   * (refusing new ones instead would let it hold every slot until the login grace ends).
    */
   maxStartups?: number;
   log?: (message: string) => void;
@@ -90,6 +91,11 @@ interface Conn {
   /** Aborted when the socket closes: every session on it ends at once. */
   gone: AbortController;
   authenticated: boolean;
+  /**
+   * How far the handshake got: 0 accepted, 1 SSH version line received, 2 key exchange done. Past
+   * maxStartups the oldest connection of the lowest stage is closed.
+   */
+  stage: 0 | 1 | 2;
   sessions: number;
   grace?: NodeJS.Timeout;
 }
@@ -195,6 +201,8 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       return;
     }
     clients.add(client);
+    conn.stage = 1;
+    client.once('handshake', () => (conn.stage = 2));
     // Connection.setNoDelay exists in ssh2 but is missing from its type declarations
     (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
     let idle: NodeJS.Timeout | undefined;
@@ -272,11 +280,15 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     if (refusedSince > 0) log(`accepting connections again; refused ${refusedSince} while at maxConnections`);
     refusedSince = 0;
     if (unauthenticated.size >= maxStartups) {
-      // make room by closing the oldest connection still not authenticated
-      const oldest = unauthenticated.values().next().value as Conn;
-      unauthenticated.delete(oldest);
+      // make room by closing the oldest connection not authenticated of those least far in their handshake
+      let oldest: Conn | undefined;
+      for (const c of unauthenticated) {
+        if (oldest === undefined || c.stage < oldest.stage) oldest = c;
+        if (c.stage === 0) break;
+      }
+      unauthenticated.delete(oldest!);
       if (evictedSince++ === 0) log(`${maxStartups} connections not authenticated yet (maxStartups): closing the oldest for each new one`);
-      oldest.socket.destroy();
+      oldest!.socket.destroy();
     } else if (evictedSince > 0) {
       log(`closed ${evictedSince} connections not authenticated yet to make room (maxStartups)`);
       evictedSince = 0;
@@ -287,6 +299,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       output: new OutputMeter(opts.server.limits.maxOutputBuffer),
       gone: new AbortController(),
       authenticated: false,
+      stage: 0,
       sessions: 0,
     };
     const key = peerKey(socket.remoteAddress, socket.remotePort);
