@@ -192,6 +192,7 @@ console.log(
   renderTable(
     ['scenario', 'idle RSS MiB', 'RSS MiB', 'peak (VmHWM) MiB', 'max counted MiB', 'note'],
     rows.map((r) => [r.scenario, mib(r.idleRss), mib(r.rss), mib(r.hwm), mib(r.queued), r.note]),
+    { align: ['l', 'r', 'r', 'r', 'r', 'l'] },
   ),
 );
 process.exit(0);
