@@ -100,6 +100,27 @@ interface Conn {
   grace?: NodeJS.Timeout;
 }
 
+/** ssh2's receive window per channel (its Channel.js MAX_WINDOW); a peer may have this much in flight. */
+const SSH2_CHANNEL_WINDOW = 2 * 1024 * 1024;
+
+/**
+ * ssh2 takes channel data past the window it granted (it only checks for a window of exactly 0), so a
+ * peer that ignores the window could fill the channel's buffer while the session is paused. Data
+ * buffered past twice the window is a peer breaking the protocol: `onOverrun` closes its connection.
+ */
+function holdToWindow(channel: ServerChannel, onOverrun: () => void): void {
+  const push = channel.push.bind(channel);
+  let overrun = false;
+  channel.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    const more = push(chunk, encoding);
+    if (!overrun && channel.readableLength > 2 * SSH2_CHANNEL_WINDOW) {
+      overrun = true;
+      onOverrun();
+    }
+    return more;
+  };
+}
+
 function limit(name: string, v: number | undefined, dflt: number, min: number): number {
   const n = v ?? dflt;
   if (!(n >= min)) throw new RangeError(`${name} must be at least ${min}, got ${v}`);
@@ -254,6 +275,10 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
         session.on('subsystem', (accept, reject, info) => {
           if (info.name !== 'sftp') return reject();
           const channel: ServerChannel = accept();
+          holdToWindow(channel, () => {
+            log('closing a connection whose peer sent past its channel window');
+            conn.socket.destroy();
+          });
           channel.on('data', touch);
           void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal }).then(() => {
             if (!channel.destroyed) channel.close();
