@@ -71,6 +71,7 @@ export class Session {
     this.drainBacklog();
     this.updateFlow();
   };
+  private readonly onAbort = (): void => void this.shutdown(false);
 
   constructor(
     private readonly stream: Duplex,
@@ -99,7 +100,7 @@ export class Session {
     this.meter.on('room', this.onRoom);
     this.connection?.on('room', this.onRoom);
     if (this.signal?.aborted) void this.shutdown(false);
-    else this.signal?.addEventListener('abort', () => void this.shutdown(false), { once: true });
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
     return this.finished;
   }
 
@@ -399,7 +400,9 @@ export class Session {
       }
     } finally {
       if (graceful && !this.dropped && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      // the connection outlives its sessions: nothing of this one stays attached to it
       this.connection?.off('room', this.onRoom);
+      this.signal?.removeEventListener('abort', this.onAbort);
       // the session's writes no longer count against the connection: a closed channel never finishes them
       this.meter.detach();
       this.resolveFinished();

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import net from 'node:net';
+import { setMaxListeners } from 'node:events';
 import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
@@ -119,6 +120,13 @@ function holdToWindow(channel: ServerChannel, onOverrun: () => void): void {
     }
     return more;
   };
+}
+
+/** An AbortController whose signal takes a listener or two per session without a leak warning. */
+function abortController(maxSessions: number): AbortController {
+  const c = new AbortController();
+  setMaxListeners(2 * maxSessions + 8, c.signal);
+  return c;
 }
 
 function limit(name: string, v: number | undefined, dflt: number, min: number): number {
@@ -322,7 +330,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     const conn: Conn = {
       socket,
       output: new OutputMeter(opts.server.limits.maxOutputBuffer),
-      gone: new AbortController(),
+      gone: abortController(maxSessions),
       authenticated: false,
       stage: 0,
       sessions: 0,
