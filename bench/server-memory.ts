@@ -80,7 +80,7 @@ async function scenario(name: string, run: (server: ServerChild, root: string) =
   const root = path.join(base, name.replace(/\W+/g, '-'));
   mkdirSync(root);
   writeFileSync(path.join(root, 'big'), Buffer.alloc(MiB, 5));
-  const server = await startServerChild({ root });
+  const server = await startServerChild({ root }, { gc: false });
   try {
     await sleep(500);
     const idleRss = procStatus(server.pid).rss;

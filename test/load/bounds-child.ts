@@ -6,7 +6,8 @@
  *   <- { ready: true, port }
  *   -> { cmd: 'stats' }    <- BoundsChildStats
  *   -> { cmd: 'close' }    <- { closed: true } and the process exits
- * User "u", password "p". Log lines go to stderr when SFTP_WIRE_CHILD_LOG is set.
+ * User "u", password "p". Log lines go to stderr when SFTP_WIRE_CHILD_LOG is set. Run with
+ * --expose-gc, every stats reading follows a full garbage collection.
  */
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
@@ -77,6 +78,7 @@ process.once('message', async (cfg: BoundsChildConfig) => {
   } as Parameters<typeof startSftpSshServer>[0]);
   process.on('message', async (m: { cmd?: string }) => {
     if (m.cmd === 'stats') {
+      (globalThis as { gc?: () => void }).gc?.();
       const mem = process.memoryUsage();
       const r = running as { stats?: () => BoundsChildStats['ssh'] };
       const s = server as { stats?: () => BoundsChildStats['sftp'] };

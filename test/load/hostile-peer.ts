@@ -39,9 +39,13 @@ function ask<T>(c: ChildProcess, msg: unknown, pick: (m: Record<string, unknown>
   });
 }
 
-/** Start the server in a child process. */
-export async function startServerChild(cfg: BoundsChildConfig): Promise<ServerChild> {
-  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * Start the server in a child process. With `gc` (the default) each stats reading follows a full
+ * garbage collection, so heapUsed and arrayBuffers are what is live, not garbage awaiting collection.
+ */
+export async function startServerChild(cfg: BoundsChildConfig, opts: { gc?: boolean } = {}): Promise<ServerChild> {
+  const execArgv = ['--import', 'tsx', ...(opts.gc === false ? [] : ['--expose-gc'])];
+  const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await within(ask(child, undefined, (m) => m.hello === true), 30_000, 'the server process loading');
   const { port } = await within(ask<{ port: number }>(child, cfg, (m) => m.ready === true), 30_000, 'the server process starting');
   return {
@@ -151,6 +155,25 @@ export async function watch(
     await sleep(every);
   }
   return samples;
+}
+
+/**
+ * Watch a flood: until `reached` (the server is at its bound) or `overgrown` (it has failed to stop),
+ * then on until the figures are stable for 3 s, so that growth past the bound would be seen. Every
+ * sample is returned; bounded by `maxMs`.
+ */
+export async function watchFlood(
+  server: ServerChild,
+  reached: (s: BoundsChildStats) => boolean,
+  overgrown: (s: BoundsChildStats) => boolean,
+  maxMs = 60_000,
+): Promise<BoundsChildStats[]> {
+  const start = Date.now();
+  const first = await watch(server, (s) => reached(s) || overgrown(s), { maxMs, stableMs: maxMs });
+  const last = first[first.length - 1]!;
+  if (overgrown(last) || !reached(last)) return first;
+  const rest = await watch(server, overgrown, { maxMs: Math.max(5000, maxMs - (Date.now() - start)), stableMs: 3000 });
+  return [...first, ...rest];
 }
 
 /** A raw TCP socket that never sends a byte (or sends `banner` one byte every `everyMs`). */

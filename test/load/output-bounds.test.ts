@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { WRITE_OVERHEAD } from '../../src/server/output-meter.js';
-import { openSftp, openWindowWide, sshLogin, startServerChild, watch, writeRequests, type ServerChild } from './hostile-peer.js';
+import { openSftp, openWindowWide, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from './hostile-peer.js';
 
 const MiB = 1024 * 1024;
 /** The server's default maxOutputBuffer. */
@@ -52,7 +52,11 @@ test('window flood: a peer with a 4 GiB window that stops reading gets at most t
   peer.socket.pause();
   // 2 MiB of READs (what the server's window lets in): some 18 GiB of replies asked for
   writeRequests(channel, reads(handle, 70_000, MAX_READ, 10));
-  const samples = await watch(server, (s) => s.arrayBuffers - idle.arrayBuffers > 512 * MiB, { maxMs: 30_000 });
+  const samples = await watchFlood(
+    server,
+    (s) => (s.ssh?.queuedBytes ?? 0) >= BOUND / 2,
+    (s) => s.arrayBuffers - idle.arrayBuffers > 64 * MiB,
+  );
   const worstSocket = Math.max(...samples.map((s) => s.ssh?.socketBytes ?? Infinity));
   const worstQueued = Math.max(...samples.map((s) => s.ssh?.queuedBytes ?? Infinity));
   const worstBuffers = Math.max(...samples.map((s) => s.arrayBuffers)) - idle.arrayBuffers;
@@ -94,7 +98,11 @@ test('0-byte flood: with its channel window shut, tiny replies count at least WR
     }
   }
   const sent = writeRequests(channel, flood());
-  const samples = await watch(server, (s) => s.heapUsed - idle.heapUsed > 1024 * MiB, { maxMs: 60_000, stableMs: 3000 });
+  const samples = await watchFlood(
+    server,
+    (s) => (s.sftp?.queuedBytes ?? 0) >= BOUND / 2,
+    (s) => s.heapUsed + s.arrayBuffers - (idle.heapUsed + idle.arrayBuffers) > 96 * MiB,
+  );
   const worstSession = Math.max(...samples.map((s) => s.sftp?.queuedBytes ?? Infinity));
   const grown = Math.max(...samples.map((s) => s.heapUsed + s.arrayBuffers)) - (idle.heapUsed + idle.arrayBuffers);
   const last = samples[samples.length - 1]!;
