@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
-import { openSftp, sshLogin, startServerChild, watch, writeRequests, type ServerChild } from './hostile-peer.js';
+import { openSftp, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from './hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-dead-'));
 const servers: ServerChild[] = [];
@@ -41,12 +41,18 @@ test('a connection reset while its session is paused: the session shuts down, ha
   assert.ok(!during.includes('upload.bin'), 'nothing under the final name before CLOSE');
 
   // stop reading; ask for far more than the bound: the session pauses, waiting for room
+  const idle = await server.stats();
   peer.socket.pause();
   function* reads(): Generator<Packet> {
     for (let i = 0; i < 60_000; i++) yield { type: T.READ, id: 10 + i, handle, offset: 0, length: 261_120 };
   }
   writeRequests(channel, reads());
-  const paused = await watch(server, () => false, { maxMs: 20_000, stableMs: 2000 });
+  const paused = await watchFlood(
+    server,
+    (s) => (s.sftp?.queuedBytes ?? 0) >= 8 * 1024 * 1024 || s.arrayBuffers - idle.arrayBuffers >= 12 * 1024 * 1024,
+    () => false,
+    30_000,
+  );
   const at = paused[paused.length - 1]!;
   t.diagnostic(`paused with ${at.sftp?.queuedBytes} B counted, ${at.storageHandles} storage handles`);
   assert.equal(at.storageHandles, 2, 'both files open while paused');
