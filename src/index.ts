@@ -41,8 +41,10 @@ export type {
   SymlinkMode,
 } from './client/index.js';
 
-export { SftpServer, LocalFs, MemoryFs, FsError } from './server/index.js';
+export { SftpServer, LocalFs, MemoryFs, FsError, DEFAULT_MAX_OPEN_HANDLES, OutputMeter, WRITE_OVERHEAD } from './server/index.js';
 export type {
+  ServeOptions,
+  SftpServerStats,
   SftpServerOptions,
   ServerLimits,
   AtomicUploadMode,
@@ -59,12 +61,12 @@ export type {
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
 export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js';
 export type { SshKeyPair } from './transport/keys.js';
-export type { SftpSshServerOptions, RunningSftpSshServer, SshUser } from './transport/ssh-server.js';
+export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats } from './transport/ssh-server.js';
 export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
 export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
 export { DEFAULT_ABORT_GRACE_MS } from './client/close-handle.js';
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './client/handshake-deadline.js';
-export { DEFAULT_MAX_CONNECTIONS } from './transport/ssh-server.js';
+export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_STARTUPS } from './transport/ssh-server.js';
 export { stdioDuplex } from './transport/stdio.js';
 export { knownHostsCheck, HostKeyError } from './cli/connect.js';
 export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';

@@ -17,13 +17,42 @@ export function networkLimits(o: { 'idle-timeout'?: string; 'max-connections'?: 
   return { idleTimeoutMs: idle > 0 ? idle * 1000 : undefined, maxConnections: max };
 }
 
+/** Mirror the defaults of src/transport/ssh-server.ts and src/server/options.ts (loaded only when needed). */
+export const DEFAULT_MAX_SESSIONS = 10;
+export const DEFAULT_LOGIN_GRACE_S = 120;
+export const DEFAULT_MAX_STARTUPS = 64;
+export const DEFAULT_MAX_OPEN_HANDLES = 4096;
+
+/** The bounds per connection, before authentication and on handles, from the command line, or an error. */
+export function serverBounds(o: {
+  'max-sessions'?: string;
+  'login-grace'?: string;
+  'max-startups'?: string;
+  'max-open-handles'?: string;
+}): { maxSessions: number; loginGraceMs: number; maxStartups: number; maxOpenHandles: number } | { error: string } {
+  const int = (v: string | undefined, dflt: number): number | undefined => {
+    const n = v === undefined ? dflt : v.trim() === '' ? NaN : Number(v);
+    return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+  };
+  const maxSessions = int(o['max-sessions'], DEFAULT_MAX_SESSIONS);
+  if (maxSessions === undefined) return { error: `bad --max-sessions ${o['max-sessions']} (at least 1)` };
+  const maxStartups = int(o['max-startups'], DEFAULT_MAX_STARTUPS);
+  if (maxStartups === undefined) return { error: `bad --max-startups ${o['max-startups']} (at least 1)` };
+  const maxOpenHandles = int(o['max-open-handles'], DEFAULT_MAX_OPEN_HANDLES);
+  if (maxOpenHandles === undefined) return { error: `bad --max-open-handles ${o['max-open-handles']} (at least 1)` };
+  const grace = o['login-grace'] === undefined ? DEFAULT_LOGIN_GRACE_S : o['login-grace'].trim() === '' ? NaN : Number(o['login-grace']);
+  if (!Number.isFinite(grace) || grace < 0) return { error: `bad --login-grace ${o['login-grace']}` };
+  return { maxSessions, loginGraceMs: Math.round(grace * 1000), maxStartups, maxOpenHandles };
+}
+
 /** `--idle-timeout` when not given: connections with no SFTP traffic for 10 minutes are closed. */
 export const DEFAULT_IDLE_TIMEOUT_S = 600;
 
 const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 2222] [--host-key FILE]
                        [--user NAME --password PW | --authorized-keys FILE]
                        [--atomic-uploads off|atomic|atomic-resume] [--read-only]
-                       [--idle-timeout SECONDS] [--max-connections N]
+                       [--idle-timeout SECONDS] [--max-connections N] [--max-sessions N]
+                       [--login-grace SECONDS] [--max-startups N] [--max-open-handles N]
        sftp-wire serve --stdio [--root DIR] [--atomic-uploads MODE] [--read-only]
 
 Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
@@ -40,6 +69,14 @@ Limits of the SSH server (it may face a network):
                            that never completes its SSH handshake (default ${DEFAULT_IDLE_TIMEOUT_S}; 0: never)
   --max-connections N      TCP connections open at once, authenticated or not; more are closed
                            at once (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-sessions N         SFTP sessions (channels) open at once on one connection; more are
+                           refused (default ${DEFAULT_MAX_SESSIONS}, as OpenSSH's MaxSessions)
+  --login-grace SECONDS    from connecting to the end of authentication, at most this long;
+                           traffic does not extend it (default ${DEFAULT_LOGIN_GRACE_S}; 0: no limit)
+  --max-startups N         connections not authenticated yet; past it a new one closes the oldest
+                           of them, those that sent nothing first (default ${DEFAULT_MAX_STARTUPS})
+  --max-open-handles N     files and directories open at once in all sessions; past it OPEN fails
+                           with EMFILE (default ${DEFAULT_MAX_OPEN_HANDLES}; also with --stdio)
 `;
 
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
@@ -96,6 +133,10 @@ export async function run(args: string[]): Promise<number> {
         'read-only': { type: 'boolean', default: false },
         'idle-timeout': { type: 'string' },
         'max-connections': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'login-grace': { type: 'string' },
+        'max-startups': { type: 'string' },
+        'max-open-handles': { type: 'string' },
         stdio: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -120,13 +161,21 @@ export async function run(args: string[]): Promise<number> {
   const root = path.resolve(o.root ?? process.cwd());
   const bad = rootProblem(root);
   if (bad) return fail(bad);
+  const bounds = serverBounds(o);
+  if ('error' in bounds) return fail(bounds.error);
   let listening = false;
   const log = (m: string): void => {
     // Before listening, the only server error is the listen error itself: reported once, below.
     if (!listening && m.startsWith('ssh server error')) return;
     process.stderr.write(`sftp-wire serve: ${m}\n`);
   };
-  const server = new SftpServer({ root, atomicUploads: mode as AtomicUploadMode, readOnly: o['read-only'], log });
+  const server = new SftpServer({
+    root,
+    atomicUploads: mode as AtomicUploadMode,
+    readOnly: o['read-only'],
+    limits: { maxOpenHandles: bounds.maxOpenHandles },
+    log,
+  });
 
   if (o.stdio) {
     await server.serve(stdioDuplex());
@@ -165,6 +214,9 @@ export async function run(args: string[]): Promise<number> {
       authorizedKeysFile: o['authorized-keys'],
       idleTimeoutMs: limits.idleTimeoutMs,
       maxConnections: limits.maxConnections,
+      maxSessions: bounds.maxSessions,
+      loginGraceMs: bounds.loginGraceMs,
+      maxStartups: bounds.maxStartups,
       log,
     });
   } catch (err) {

@@ -25,21 +25,54 @@ export interface DirHandleEntry {
 }
 export type HandleEntry = FileHandleEntry | DirHandleEntry;
 
+/**
+ * Handles open across every session of one server: a process-wide cap, so that one client opening
+ * handles on many sessions cannot take every descriptor of the process from the others.
+ */
+export class HandleBudget {
+  private open = 0;
+  constructor(readonly max: number) {}
+
+  get used(): number {
+    return this.open;
+  }
+
+  assertRoom(): void {
+    if (this.open >= this.max) {
+      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open files on this server (limit ${this.max} handles in all sessions)`);
+    }
+  }
+
+  take(): void {
+    this.assertRoom();
+    this.open++;
+  }
+
+  give(n = 1): void {
+    this.open = Math.max(0, this.open - n);
+  }
+}
+
 /** The open handles of one session: opaque 4-byte handles, a bound on how many are open. */
 export class HandleTable {
   private readonly entries = new Map<string, HandleEntry>();
   private next = 1;
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    private readonly budget: HandleBudget = new HandleBudget(Number.MAX_SAFE_INTEGER),
+  ) {}
 
-  /** Fail before opening anything when the table is full. */
+  /** Fail before opening anything when the session's table, or the server's budget, is full. */
   assertRoom(): void {
     if (this.entries.size >= this.max) {
-      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open handles (limit ${this.max})`);
+      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open files in this session (limit ${this.max} handles)`);
     }
+    this.budget.assertRoom();
   }
 
   add(entry: HandleEntry): Buffer {
     this.assertRoom();
+    this.budget.take();
     let key: string;
     do {
       const b = Buffer.allocUnsafe(4);
@@ -77,13 +110,17 @@ export class HandleTable {
   /** Remove and return an entry (the handle is invalid from now on). */
   take(handle: Buffer): HandleEntry | undefined {
     const e = this.get(handle);
-    if (e) this.entries.delete(handle.toString('hex'));
+    if (e) {
+      this.entries.delete(handle.toString('hex'));
+      this.budget.give();
+    }
     return e;
   }
 
   /** Remove and return every entry (session end). */
   drain(): HandleEntry[] {
     const all = [...this.entries.values()];
+    this.budget.give(this.entries.size);
     this.entries.clear();
     return all;
   }

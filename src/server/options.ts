@@ -12,9 +12,18 @@ export interface ServerLimits {
   maxWrite?: number;
   /** Open file and directory handles per session (default 1024). */
   maxHandles?: number;
+  /**
+   * Open file and directory handles across every session of this server (default 4096), so that one
+   * client cannot take every descriptor of the process. OPEN/OPENDIR past it fail with "EMFILE".
+   */
+  maxOpenHandles?: number;
   /** Requests received and not yet answered, per session, before the server stops reading (default 64). */
   maxInFlight?: number;
-  /** Bytes of replies queued on the stream before the server stops reading (default 16 MiB). */
+  /**
+   * Replies queued and not yet sent, per session and per SSH connection, before the server stops
+   * taking requests (default 16 MiB). Each queued write counts at least REPLY_OVERHEAD bytes (what
+   * the process spends on it, whatever its size), and each READ running counts the bytes it may return.
+   */
   maxOutputBuffer?: number;
 }
 
@@ -37,9 +46,13 @@ export interface ResolvedLimits {
   maxRead: number;
   maxWrite: number;
   maxHandles: number;
+  maxOpenHandles: number;
   maxInFlight: number;
   maxOutputBuffer: number;
 }
+
+/** Handles open at once across all sessions of one server by default. */
+export const DEFAULT_MAX_OPEN_HANDLES = 4096;
 
 const OPENSSH_MAX_RW = 256 * 1024 - 1024;
 
@@ -58,6 +71,7 @@ export function resolveLimits(l: ServerLimits = {}): ResolvedLimits {
     maxRead: Math.min(positive('maxRead', l.maxRead, OPENSSH_MAX_RW), room),
     maxWrite: Math.min(positive('maxWrite', l.maxWrite, OPENSSH_MAX_RW), room),
     maxHandles: positive('maxHandles', l.maxHandles, 1024),
+    maxOpenHandles: positive('maxOpenHandles', l.maxOpenHandles, DEFAULT_MAX_OPEN_HANDLES),
     maxInFlight: positive('maxInFlight', l.maxInFlight, 64),
     maxOutputBuffer: positive('maxOutputBuffer', l.maxOutputBuffer, 16 * 1024 * 1024),
   };

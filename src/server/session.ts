@@ -7,7 +7,8 @@ import { statusReply } from './context.js';
 import { handlers, isRequestType, orderingKeys } from './handlers/index.js';
 import { advertisedExtensions } from './handlers/extended-handlers.js';
 import { closeFileEntry, readBatch, writeBatch } from './handlers/file-handlers.js';
-import { wireBuffers, type Reply } from './wire-reply.js';
+import { DATA_HEADER, wireBuffers, type Reply } from './wire-reply.js';
+import { OutputMeter, WRITE_OVERHEAD } from './output-meter.js';
 import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
 import { statusFor } from './status-error.js';
@@ -27,11 +28,22 @@ export function handleInHead(head: Buffer): Buffer | undefined {
   return head.subarray(9, 9 + len);
 }
 
+export interface SessionOptions {
+  /**
+   * The connection under the stream, shared with the other sessions on it (an SSH connection's
+   * socket): while it is blocked, this session takes no more requests either.
+   */
+  connection?: OutputMeter;
+  /** Aborted when the transport under the stream is gone: the session ends as if its stream broke. */
+  signal?: AbortSignal;
+}
+
 /**
  * One SFTP session on a byte stream: framing, INIT/VERSION, dispatch, per-handle ordering and flow
- * control. Input is paused while `maxInFlight` requests are unanswered or while more than
- * `maxOutputBuffer` bytes of replies wait on the stream, and resumed as they drain, so memory stays
- * bounded whatever the client sends. Replies are written as soon as they are ready; the stream
+ * control. Input is paused while `maxInFlight` requests are unanswered, or while the replies queued
+ * on the stream and the READs running count more than `maxOutputBuffer` (each write at least
+ * WRITE_OVERHEAD bytes), or while the connection under the stream is at that bound, and resumed as
+ * they drain, so memory stays bounded whatever the client sends. Replies are written as soon as they are ready; the stream
  * buffers them, so a client that writes a whole window of requests before reading never deadlocks.
  * Contiguous READs or WRITEs queued on one handle run as one vectored call (see IoBatch) and are
  * answered in arrival order.
@@ -51,12 +63,25 @@ export class Session {
   private dropped = false;
   private finished!: Promise<void>;
   private resolveFinished!: () => void;
+  /** This session's replies queued on the stream and being prepared. */
+  private readonly meter: OutputMeter;
+  private readonly connection?: OutputMeter;
+  private readonly signal?: AbortSignal;
+  private readonly onRoom = (): void => {
+    this.drainBacklog();
+    this.updateFlow();
+  };
+  private readonly onAbort = (): void => void this.shutdown(false);
 
   constructor(
     private readonly stream: Duplex,
     private readonly ctx: SessionContext,
     private readonly log: (message: string) => void,
+    opts: SessionOptions = {},
   ) {
+    this.connection = opts.connection;
+    this.signal = opts.signal;
+    this.meter = new OutputMeter(ctx.limits.maxOutputBuffer, opts.connection);
     this.framer = new PacketFramer(
       { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info), oversizedHead: HANDLE_HEAD },
       ctx.limits.maxPacket,
@@ -71,11 +96,17 @@ export class Session {
     s.on('end', () => void this.shutdown(true));
     s.on('close', () => void this.shutdown(false));
     s.on('error', () => void this.shutdown(false));
-    s.on('drain', () => {
-      this.drainBacklog();
-      this.updateFlow();
-    });
+    s.on('drain', this.onRoom);
+    this.meter.on('room', this.onRoom);
+    this.connection?.on('room', this.onRoom);
+    if (this.signal?.aborted) void this.shutdown(false);
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
     return this.finished;
+  }
+
+  /** Bytes counted against maxOutputBuffer for this session now (queued replies and READs running). */
+  get queued(): number {
+    return this.meter.queued;
   }
 
   private onData(chunk: Buffer): void {
@@ -97,10 +128,10 @@ export class Session {
   private sendAll(replies: readonly Reply[]): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
     const bufs = wireBuffers(replies);
-    if (bufs.length === 1) this.stream.write(bufs[0]);
+    if (bufs.length === 1) this.meter.write(this.stream, bufs[0]!);
     else {
       this.stream.cork();
-      for (const b of bufs) this.stream.write(b);
+      for (const b of bufs) this.meter.write(this.stream, b);
       this.stream.uncork();
     }
   }
@@ -125,6 +156,7 @@ export class Session {
   private answerInPlace(id: number, code: number, message: string, head: Buffer | undefined): void {
     const reply = statusReply(id, code, message);
     this.inFlight++;
+    this.meter.charge(WRITE_OVERHEAD);
     this.updateFlow();
     const handle = head && handleInHead(head);
     if (handle) {
@@ -133,6 +165,7 @@ export class Session {
       this.track(
         this.queues.run([key], async () => this.send(reply)),
         () => 1,
+        () => WRITE_OVERHEAD,
       );
       return;
     }
@@ -140,6 +173,7 @@ export class Session {
     this.track(
       Promise.all(earlier).then(() => this.send(reply)).catch(() => undefined),
       () => 1,
+      () => WRITE_OVERHEAD,
     );
   }
 
@@ -147,7 +181,12 @@ export class Session {
   private readonly backlog: Array<Buffer | OversizedPacket> = [];
 
   private atBound(): boolean {
-    return this.inFlight >= this.ctx.limits.maxInFlight || this.stream.writableLength >= this.ctx.limits.maxOutputBuffer;
+    return this.inFlight >= this.ctx.limits.maxInFlight || this.meter.blocked || this.connection?.blocked === true;
+  }
+
+  /** What a request's reply may take until it is sent: a READ's bytes, and one write's overhead. */
+  private replyCost(req: RequestPacket): number {
+    return WRITE_OVERHEAD + (req.type === T.READ ? DATA_HEADER + Math.min(req.length, this.ctx.limits.maxRead) : 0);
   }
 
   /**
@@ -215,6 +254,8 @@ export class Session {
 
   private dispatch(req: RequestPacket): void {
     this.inFlight++;
+    const cost = this.replyCost(req);
+    this.meter.charge(cost);
     this.updateFlow();
     if ((req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
     const keys = orderingKeys(req);
@@ -223,6 +264,7 @@ export class Session {
     this.track(
       this.queues.run(keys, async () => this.send(await this.answer(req))),
       () => 1,
+      () => cost,
     );
   }
 
@@ -252,6 +294,7 @@ export class Session {
         this.sendAll(replies);
       }),
       () => batch.requests.length,
+      () => batch.requests.reduce((sum, r) => sum + this.replyCost(r), 0),
     );
   }
 
@@ -279,28 +322,38 @@ export class Session {
     return statusReply(req.id, s.code, s.message);
   }
 
-  /** Count a queued task's requests out of flight when it is done (`answered` is read then). */
-  private track(task: Promise<void>, answered: () => number): void {
+  /**
+   * Count a queued task's requests out of flight when it is done, and give back what was reserved
+   * for their replies (`answered` and `reserved` are read then).
+   */
+  private track(task: Promise<void>, answered: () => number, reserved: () => number): void {
     this.tasks.add(task);
     void task.then(() => {
       this.tasks.delete(task);
       this.inFlight -= answered();
+      this.meter.release(reserved());
       this.drainBacklog();
       this.updateFlow();
     });
   }
 
-  /** Resolves when the stream drains or closes. */
+  /** Resolves when there is room for more replies, or the stream or its transport is gone. */
   private outputRoom(): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         this.stream.off('drain', done);
         this.stream.off('close', done);
+        this.meter.off('room', done);
+        this.connection?.off('room', done);
+        this.signal?.removeEventListener('abort', done);
         resolve();
       };
-      if (this.stream.destroyed) return resolve();
+      if (this.stream.destroyed || this.signal?.aborted) return resolve();
       this.stream.on('drain', done);
       this.stream.on('close', done);
+      this.meter.on('room', done);
+      this.connection?.on('room', done);
+      this.signal?.addEventListener('abort', done);
     });
   }
 
@@ -323,7 +376,7 @@ export class Session {
    * abandoned — then end our side of the stream.
    */
   private async shutdown(graceful: boolean): Promise<void> {
-    if (!graceful || this.stream.destroyed) this.dropped = true;
+    if (!graceful || this.stream.destroyed || this.signal?.aborted) this.dropped = true;
     if (this.ending) return this.finished;
     this.ending = true;
     this.ctx.end(); // requests still running that take long (copy-data) stop
@@ -334,7 +387,7 @@ export class Session {
         if (this.tasks.size > 0) await Promise.race([...this.tasks]);
         else if (this.backlog.length > 0 && !this.dropped) {
           await this.outputRoom();
-          if (this.stream.destroyed) this.dropped = true;
+          if (this.stream.destroyed || this.signal?.aborted) this.dropped = true;
         }
       }
       this.backlog.length = 0;
@@ -347,7 +400,12 @@ export class Session {
         }
       }
     } finally {
-      if (graceful && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      if (graceful && !this.dropped && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      // the connection outlives its sessions: nothing of this one stays attached to it
+      this.connection?.off('room', this.onRoom);
+      this.signal?.removeEventListener('abort', this.onAbort);
+      // the session's writes no longer count against the connection: a closed channel never finishes them
+      this.meter.detach();
       this.resolveFinished();
     }
   }

@@ -1,14 +1,25 @@
 import type { Duplex } from 'node:stream';
 import type { FileSystem } from './fs/file-system.js';
 import { LocalFs } from './fs/local-fs.js';
-import { HandleTable } from './handle-table.js';
+import { HandleBudget, HandleTable } from './handle-table.js';
 import { UploadStore } from './atomic/upload-store.js';
 import { SessionContext } from './context.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type SftpServerOptions } from './options.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ATOMIC_MODES: readonly AtomicUploadMode[] = ['off', 'atomic', 'atomic-resume'];
+
+export type ServeOptions = SessionOptions;
+
+export interface SftpServerStats {
+  /** Sessions being served. */
+  sessions: number;
+  /** File and directory handles open in all sessions (bounded by limits.maxOpenHandles). */
+  openHandles: number;
+  /** Bytes counted against maxOutputBuffer in all sessions: queued replies (with per-write overhead) and READs running. */
+  queuedBytes: number;
+}
 
 /**
  * An SFTP version 3 server. One instance serves any number of sessions, each on its own byte
@@ -21,11 +32,14 @@ export class SftpServer {
   readonly readOnly: boolean;
   readonly partialMaxAgeMs: number;
   private readonly log: (message: string) => void;
+  private readonly handleBudget: HandleBudget;
+  private readonly live = new Set<Session>();
 
   constructor(opts: SftpServerOptions = {}) {
     if (opts.fs && opts.root !== undefined) throw new TypeError('SftpServer: give either fs or root, not both');
     this.fs = opts.fs ?? new LocalFs(opts.root ?? process.cwd());
     this.limits = resolveLimits(opts.limits);
+    this.handleBudget = new HandleBudget(this.limits.maxOpenHandles);
     this.atomicUploads = opts.atomicUploads ?? 'off';
     if (!ATOMIC_MODES.includes(this.atomicUploads)) {
       throw new TypeError(`SftpServer: atomicUploads must be one of ${ATOMIC_MODES.join(', ')}`);
@@ -35,15 +49,28 @@ export class SftpServer {
     this.log = opts.log ?? (() => undefined);
   }
 
-  /** Serve one SFTP session on `stream`; resolves when the session has ended and is cleaned up. */
-  serve(stream: Duplex): Promise<void> {
+  /**
+   * Serve one SFTP session on `stream`; resolves when the session has ended and is cleaned up.
+   * `opts.connection` is the output meter of the transport the stream runs on, shared by its
+   * sessions; `opts.signal`, aborted when that transport is gone, ends the session at once.
+   */
+  serve(stream: Duplex, opts: ServeOptions = {}): Promise<void> {
     const ctx = new SessionContext(
       this.fs,
       this.limits,
       this.readOnly,
-      new HandleTable(this.limits.maxHandles),
+      new HandleTable(this.limits.maxHandles, this.handleBudget),
       new UploadStore(this.fs, this.atomicUploads, this.partialMaxAgeMs, this.readOnly),
     );
-    return new Session(stream, ctx, this.log).run();
+    const session = new Session(stream, ctx, this.log, opts);
+    this.live.add(session);
+    return session.run().finally(() => this.live.delete(session));
+  }
+
+  /** What the server holds now, for monitoring and tests. */
+  stats(): SftpServerStats {
+    let queuedBytes = 0;
+    for (const s of this.live) queuedBytes += s.queued;
+    return { sessions: this.live.size, openHandles: this.handleBudget.used, queuedBytes };
   }
 }

@@ -1,15 +1,23 @@
 import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import net from 'node:net';
+import { setMaxListeners } from 'node:events';
 import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
 import { generateEd25519KeyPair } from './keys.js';
 import type { SftpServer } from '../server/sftp-server.js';
+import { OutputMeter, meterSocket } from '../server/output-meter.js';
 
 const { Server, utils } = ssh2;
 
 /** Connections a server facing the network accepts at once by default. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Session channels open at once on one connection by default (OpenSSH's MaxSessions). */
+export const DEFAULT_MAX_SESSIONS = 10;
+/** Time from accepting a socket to the end of authentication by default (OpenSSH's LoginGraceTime). */
+export const DEFAULT_LOGIN_GRACE_MS = 120_000;
+/** Connections not authenticated yet, open at once, by default. */
+export const DEFAULT_MAX_STARTUPS = 64;
 
 export interface SshUser {
   username: string;
@@ -38,13 +46,94 @@ export interface SftpSshServerOptions {
    * more is closed at once. Infinity: no limit.
    */
   maxConnections?: number;
+  /**
+   * Session channels open at once on one connection (default DEFAULT_MAX_SESSIONS, 10, as OpenSSH's
+   * MaxSessions); one more is refused.
+   */
+  maxSessions?: number;
+  /**
+   * From accepting a socket to the end of authentication, at most this long (default
+   * DEFAULT_LOGIN_GRACE_MS, 120 s, as OpenSSH's LoginGraceTime); traffic does not extend it. 0: no limit.
+   */
+  loginGraceMs?: number;
+  /**
+   * Connections not authenticated yet, open at once (default DEFAULT_MAX_STARTUPS, 64). A new socket
+   * past it closes the oldest of them, taking first those that have not sent their SSH version line,
+   * then those before their key exchange: an idle or trickling crowd cannot keep a real client out
+   * (refusing new ones instead would let it hold every slot until the login grace ends).
+   */
+  maxStartups?: number;
   log?: (message: string) => void;
+}
+
+export interface SshServerStats {
+  /** TCP connections open. */
+  connections: number;
+  /** Connections not authenticated yet. */
+  unauthenticated: number;
+  /** Session channels open, on all connections. */
+  sessions: number;
+  /** Counted against maxOutputBuffer on all connections: socket queues (bytes plus a per-write overhead), channel queues, READs running. */
+  queuedBytes: number;
+  /** Bytes in the sockets' own write queues. */
+  socketBytes: number;
 }
 
 export interface RunningSftpSshServer {
   host: string;
   port: number;
+  stats(): SshServerStats;
   close(): Promise<void>;
+}
+
+/** One TCP connection: its socket, what it has queued, whether it has authenticated, its sessions. */
+interface Conn {
+  socket: net.Socket;
+  output: OutputMeter;
+  /** Aborted when the socket closes: every session on it ends at once. */
+  gone: AbortController;
+  authenticated: boolean;
+  /**
+   * How far the handshake got: 0 accepted, 1 SSH version line received, 2 key exchange done. Past
+   * maxStartups the oldest connection of the lowest stage is closed.
+   */
+  stage: 0 | 1 | 2;
+  sessions: number;
+  grace?: NodeJS.Timeout;
+}
+
+/** ssh2's receive window per channel (its Channel.js MAX_WINDOW); a peer may have this much in flight. */
+const SSH2_CHANNEL_WINDOW = 2 * 1024 * 1024;
+
+/**
+ * ssh2 takes channel data past the window it granted (it only checks for a window of exactly 0), so a
+ * peer that ignores the window could fill the channel's buffer while the session is paused. Data
+ * buffered past twice the window is a peer breaking the protocol: `onOverrun` closes its connection.
+ */
+function holdToWindow(channel: ServerChannel, onOverrun: () => void): void {
+  const push = channel.push.bind(channel);
+  let overrun = false;
+  channel.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    const more = push(chunk, encoding);
+    if (!overrun && channel.readableLength > 2 * SSH2_CHANNEL_WINDOW) {
+      overrun = true;
+      onOverrun();
+    }
+    return more;
+  };
+}
+
+/** An AbortController whose signal takes a listener or two per session without a leak warning. */
+function abortController(maxSessions: number): AbortController {
+  const c = new AbortController();
+  setMaxListeners(2 * maxSessions + 8, c.signal);
+  return c;
+}
+
+function limit(name: string, v: number | undefined, dflt: number, min: number): number {
+  const n = v ?? dflt;
+  if (!(n >= min)) throw new RangeError(`${name} must be at least ${min}, got ${v}`);
+  return n;
 }
 
 function parsePublicKeys(lines: string[]): ParsedKey[] {
@@ -111,8 +200,15 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
  * exec, other subsystems and port forwarding are refused.
  */
 export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningSftpSshServer> {
-  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  if (!(maxConnections >= 1)) return Promise.reject(new RangeError(`maxConnections must be at least 1, got ${maxConnections}`));
+  let maxConnections: number, maxSessions: number, loginGraceMs: number, maxStartups: number;
+  try {
+    maxConnections = limit('maxConnections', opts.maxConnections, DEFAULT_MAX_CONNECTIONS, 1);
+    maxSessions = limit('maxSessions', opts.maxSessions, DEFAULT_MAX_SESSIONS, 1);
+    loginGraceMs = limit('loginGraceMs', opts.loginGraceMs, DEFAULT_LOGIN_GRACE_MS, 0);
+    maxStartups = limit('maxStartups', opts.maxStartups, DEFAULT_MAX_STARTUPS, 1);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const log = opts.log ?? (() => undefined);
   const users = opts.users ?? [];
   const keyFileKeys = (): ParsedKey[] => {
@@ -125,9 +221,23 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     }
   };
   const clients = new Set<Connection>();
+  /** Every open connection by its peer's address and port (how ssh2's connection event names it). */
+  const conns = new Map<string, Conn>();
+  /** Connections not authenticated yet, oldest first. */
+  const unauthenticated = new Set<Conn>();
+  const peerKey = (address: string | undefined, port: number | undefined): string => `${address}|${port}`;
 
   const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client, info) => {
+    const conn = conns.get(peerKey(info.ip, info.port));
+    if (!conn) {
+      // its socket is already gone
+      client.on('error', () => undefined);
+      client.end();
+      return;
+    }
     clients.add(client);
+    conn.stage = 1;
+    client.once('handshake', () => (conn.stage = 2));
     // Connection.setNoDelay exists in ssh2 but is missing from its type declarations
     (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
     let idle: NodeJS.Timeout | undefined;
@@ -155,8 +265,23 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     client.on('tcpip', (_accept, reject) => reject());
     client.on('request', (_accept, reject) => reject?.());
     client.on('ready', () => {
-      client.on('session', (acceptSession) => {
+      conn.authenticated = true;
+      unauthenticated.delete(conn);
+      clearTimeout(conn.grace);
+      client.on('session', (acceptSession, rejectSession) => {
+        if (conn.sessions >= maxSessions) {
+          log(`refusing a session channel: ${maxSessions} already open on this connection (maxSessions)`);
+          rejectSession();
+          return;
+        }
         const session = acceptSession();
+        conn.sessions++;
+        let counted = true;
+        const uncount = (): void => {
+          if (counted) conn.sessions--;
+          counted = false;
+        };
+        session.once('close', uncount);
         session.on('pty', (_a, reject) => reject?.());
         session.on('env', (_a, reject) => reject?.());
         session.on('shell', (_a, reject) => reject());
@@ -164,8 +289,12 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
         session.on('subsystem', (accept, reject, info) => {
           if (info.name !== 'sftp') return reject();
           const channel: ServerChannel = accept();
+          holdToWindow(channel, () => {
+            log('closing a connection whose peer sent past its channel window');
+            conn.socket.destroy();
+          });
           channel.on('data', touch);
-          void opts.server.serve(channel).then(() => {
+          void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal }).then(() => {
             if (!channel.destroyed) channel.close();
           });
         });
@@ -179,6 +308,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   // close() can end those too.
   const sockets = new Set<net.Socket>();
   let refusedSince = 0;
+  let evictedSince = 0;
   const tcp = net.createServer((socket) => {
     if (sockets.size >= maxConnections) {
       // logged once per burst: a flood must not flood the log too
@@ -188,8 +318,47 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     }
     if (refusedSince > 0) log(`accepting connections again; refused ${refusedSince} while at maxConnections`);
     refusedSince = 0;
+    if (unauthenticated.size >= maxStartups) {
+      // make room by closing the oldest connection not authenticated of those least far in their handshake
+      let oldest: Conn | undefined;
+      for (const c of unauthenticated) {
+        if (oldest === undefined || c.stage < oldest.stage) oldest = c;
+        if (c.stage === 0) break;
+      }
+      unauthenticated.delete(oldest!);
+      if (evictedSince++ === 0) log(`${maxStartups} connections not authenticated yet (maxStartups): closing the oldest for each new one`);
+      oldest!.socket.destroy();
+    } else if (evictedSince > 0) {
+      log(`closed ${evictedSince} connections not authenticated yet to make room (maxStartups)`);
+      evictedSince = 0;
+    }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const conn: Conn = {
+      socket,
+      output: new OutputMeter(opts.server.limits.maxOutputBuffer),
+      gone: abortController(maxSessions),
+      authenticated: false,
+      stage: 0,
+      sessions: 0,
+    };
+    const key = peerKey(socket.remoteAddress, socket.remotePort);
+    conns.set(key, conn);
+    unauthenticated.add(conn);
+    meterSocket(socket, conn.output);
+    if (loginGraceMs > 0) {
+      conn.grace = setTimeout(() => {
+        log(`closing a connection not authenticated within ${loginGraceMs / 1000} s (loginGraceMs)`);
+        socket.destroy();
+      }, loginGraceMs);
+      conn.grace.unref?.();
+    }
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (conns.get(key) === conn) conns.delete(key);
+      unauthenticated.delete(conn);
+      clearTimeout(conn.grace);
+      conn.gone.abort();
+    });
     if (opts.idleTimeoutMs) {
       socket.setTimeout(opts.idleTimeoutMs, () => {
         log('closing a socket with no traffic');
@@ -208,6 +377,17 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       resolve({
         host: addr.address,
         port: addr.port,
+        stats: () => {
+          let sessions = 0;
+          let queuedBytes = 0;
+          let socketBytes = 0;
+          for (const c of conns.values()) {
+            sessions += c.sessions;
+            queuedBytes += c.output.queued;
+            socketBytes += c.socket.writableLength;
+          }
+          return { connections: sockets.size, unauthenticated: unauthenticated.size, sessions, queuedBytes, socketBytes };
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const c of clients) c.end();

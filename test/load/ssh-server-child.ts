@@ -29,11 +29,11 @@ process.once('message', async (cfg: Config) => {
   let peakActive = 0;
   let sessions = 0;
   const serve = server.serve.bind(server);
-  server.serve = (stream) => {
+  server.serve = (stream, opts) => {
     active++;
     sessions++;
     peakActive = Math.max(peakActive, active);
-    return serve(stream).finally(() => active--);
+    return serve(stream, opts).finally(() => active--);
   };
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
