@@ -95,7 +95,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     // A copy of what the build needs, so that packing (which rebuilds dist/) leaves this checkout alone.
     const pkg = join(dir, 'pkg');
     mkdirSync(pkg);
-    for (const f of ['package.json', 'tsconfig.json', 'src', 'bin', 'bench', 'test/support', 'LICENSE', 'README.md']) {
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'bench', 'test/support', 'LICENSE', 'README.md']) {
       if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
