@@ -41,7 +41,7 @@ export type {
   SymlinkMode,
 } from './client/index.js';
 
-export { SftpServer, LocalFs, MemoryFs, FsError, DEFAULT_MAX_OPEN_HANDLES, OutputMeter, WRITE_OVERHEAD } from './server/index.js';
+export { SftpServer, LocalFs, MemoryFs, FsError, DEFAULT_MAX_SERVER_HANDLES, OutputMeter, WRITE_OVERHEAD } from './server/index.js';
 export type {
   ServeOptions,
   SftpServerStats,

@@ -21,15 +21,15 @@ export function networkLimits(o: { 'idle-timeout'?: string; 'max-connections'?: 
 export const DEFAULT_MAX_SESSIONS = 10;
 export const DEFAULT_LOGIN_GRACE_S = 120;
 export const DEFAULT_MAX_STARTUPS = 64;
-export const DEFAULT_MAX_OPEN_HANDLES = 4096;
+export const DEFAULT_MAX_SERVER_HANDLES = 4096;
 
 /** The bounds per connection, before authentication and on handles, from the command line, or an error. */
 export function serverBounds(o: {
   'max-sessions'?: string;
   'login-grace'?: string;
   'max-startups'?: string;
-  'max-open-handles'?: string;
-}): { maxSessions: number; loginGraceMs: number; maxStartups: number; maxOpenHandles: number } | { error: string } {
+  'max-server-handles'?: string;
+}): { maxSessions: number; loginGraceMs: number; maxStartups: number; maxServerHandles: number } | { error: string } {
   const int = (v: string | undefined, dflt: number): number | undefined => {
     const n = v === undefined ? dflt : v.trim() === '' ? NaN : Number(v);
     return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
@@ -38,11 +38,11 @@ export function serverBounds(o: {
   if (maxSessions === undefined) return { error: `bad --max-sessions ${o['max-sessions']} (at least 1)` };
   const maxStartups = int(o['max-startups'], DEFAULT_MAX_STARTUPS);
   if (maxStartups === undefined) return { error: `bad --max-startups ${o['max-startups']} (at least 1)` };
-  const maxOpenHandles = int(o['max-open-handles'], DEFAULT_MAX_OPEN_HANDLES);
-  if (maxOpenHandles === undefined) return { error: `bad --max-open-handles ${o['max-open-handles']} (at least 1)` };
+  const maxServerHandles = int(o['max-server-handles'], DEFAULT_MAX_SERVER_HANDLES);
+  if (maxServerHandles === undefined) return { error: `bad --max-server-handles ${o['max-server-handles']} (at least 1)` };
   const grace = o['login-grace'] === undefined ? DEFAULT_LOGIN_GRACE_S : o['login-grace'].trim() === '' ? NaN : Number(o['login-grace']);
   if (!Number.isFinite(grace) || grace < 0) return { error: `bad --login-grace ${o['login-grace']}` };
-  return { maxSessions, loginGraceMs: Math.round(grace * 1000), maxStartups, maxOpenHandles };
+  return { maxSessions, loginGraceMs: Math.round(grace * 1000), maxStartups, maxServerHandles };
 }
 
 /** `--idle-timeout` when not given: connections with no SFTP traffic for 10 minutes are closed. */
@@ -52,7 +52,7 @@ const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 222
                        [--user NAME --password PW | --authorized-keys FILE]
                        [--atomic-uploads off|atomic|atomic-resume] [--read-only]
                        [--idle-timeout SECONDS] [--max-connections N] [--max-sessions N]
-                       [--login-grace SECONDS] [--max-startups N] [--max-open-handles N]
+                       [--login-grace SECONDS] [--max-startups N] [--max-server-handles N]
        sftp-wire serve --stdio [--root DIR] [--atomic-uploads MODE] [--read-only]
 
 Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
@@ -75,8 +75,8 @@ Limits of the SSH server (it may face a network):
                            traffic does not extend it (default ${DEFAULT_LOGIN_GRACE_S}; 0: no limit)
   --max-startups N         connections not authenticated yet; past it a new one closes the oldest
                            of them, those that sent nothing first (default ${DEFAULT_MAX_STARTUPS})
-  --max-open-handles N     files and directories open at once in all sessions; past it OPEN fails
-                           with EMFILE (default ${DEFAULT_MAX_OPEN_HANDLES}; also with --stdio)
+  --max-server-handles N   files and directories open at once in all sessions; past it OPEN fails
+                           with EMFILE (default ${DEFAULT_MAX_SERVER_HANDLES}; also with --stdio)
 `;
 
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
@@ -136,7 +136,7 @@ export async function run(args: string[]): Promise<number> {
         'max-sessions': { type: 'string' },
         'login-grace': { type: 'string' },
         'max-startups': { type: 'string' },
-        'max-open-handles': { type: 'string' },
+        'max-server-handles': { type: 'string' },
         stdio: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -173,7 +173,7 @@ export async function run(args: string[]): Promise<number> {
     root,
     atomicUploads: mode as AtomicUploadMode,
     readOnly: o['read-only'],
-    limits: { maxOpenHandles: bounds.maxOpenHandles },
+    limits: { maxServerHandles: bounds.maxServerHandles },
     log,
   });
 

@@ -1,7 +1,7 @@
 export { SftpServer } from './sftp-server.js';
 export type { ServeOptions, SftpServerStats } from './sftp-server.js';
 export type { SftpServerOptions, ServerLimits, AtomicUploadMode } from './options.js';
-export { DEFAULT_MAX_OPEN_HANDLES } from './options.js';
+export { DEFAULT_MAX_SERVER_HANDLES } from './options.js';
 export { OutputMeter, WRITE_OVERHEAD, meterSocket } from './output-meter.js';
 export type { FileSystem, FileStats, SetStats, OpenOptions, FsFile, FsDir, FsDirEntry, FsStatVfs } from './fs/file-system.js';
 export { LocalFs } from './fs/local-fs.js';

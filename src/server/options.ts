@@ -3,20 +3,25 @@ import type { FileSystem } from './fs/file-system.js';
 
 export type AtomicUploadMode = 'off' | 'atomic' | 'atomic-resume';
 
+/**
+ * The server's limits. The first four carry the names of the client's `limits` (the fields of
+ * limits@openssh.com, which the server advertises from them); the older names `maxPacket`, `maxRead`,
+ * `maxWrite` and `maxHandles` are still accepted for them.
+ */
 export interface ServerLimits {
   /** Largest packet accepted (default 256 KiB + 1024); longer ones are answered with BAD_MESSAGE. */
-  maxPacket?: number;
+  maxPacketLength?: number;
   /** Largest READ answered (longer READs return fewer bytes). Default 261120, OpenSSH's figure. */
-  maxRead?: number;
+  maxReadLength?: number;
   /** Largest WRITE payload advertised in limits@openssh.com. Default 261120. */
-  maxWrite?: number;
+  maxWriteLength?: number;
   /** Open file and directory handles per session (default 1024). */
-  maxHandles?: number;
+  maxOpenHandles?: number;
   /**
    * Open file and directory handles across every session of this server (default 4096), so that one
    * client cannot take every descriptor of the process. OPEN/OPENDIR past it fail with "EMFILE".
    */
-  maxOpenHandles?: number;
+  maxServerHandles?: number;
   /** Requests received and not yet answered, per session, before the server stops reading (default 64). */
   maxInFlight?: number;
   /**
@@ -25,6 +30,14 @@ export interface ServerLimits {
    * the process spends on it, whatever its size), and each READ running counts the bytes it may return.
    */
   maxOutputBuffer?: number;
+  /** @deprecated the same as maxPacketLength */
+  maxPacket?: number;
+  /** @deprecated the same as maxReadLength */
+  maxRead?: number;
+  /** @deprecated the same as maxWriteLength */
+  maxWrite?: number;
+  /** @deprecated the same as maxOpenHandles */
+  maxHandles?: number;
 }
 
 export interface SftpServerOptions {
@@ -46,13 +59,13 @@ export interface ResolvedLimits {
   maxRead: number;
   maxWrite: number;
   maxHandles: number;
-  maxOpenHandles: number;
+  maxServerHandles: number;
   maxInFlight: number;
   maxOutputBuffer: number;
 }
 
 /** Handles open at once across all sessions of one server by default. */
-export const DEFAULT_MAX_OPEN_HANDLES = 4096;
+export const DEFAULT_MAX_SERVER_HANDLES = 4096;
 
 const OPENSSH_MAX_RW = 256 * 1024 - 1024;
 
@@ -62,16 +75,24 @@ function positive(name: string, v: number | undefined, dflt: number): number {
   return v;
 }
 
+/** A limit given under its name or its older one (both, if they differ, is an error). */
+function either(l: ServerLimits, name: keyof ServerLimits, old: keyof ServerLimits): number | undefined {
+  const a = l[name];
+  const b = l[old];
+  if (a !== undefined && b !== undefined && a !== b) throw new RangeError(`limits.${name} and limits.${old} (its older name) disagree: ${a} and ${b}`);
+  return a ?? b;
+}
+
 export function resolveLimits(l: ServerLimits = {}): ResolvedLimits {
-  const maxPacket = positive('maxPacket', l.maxPacket, DEFAULT_MAX_PACKET);
-  if (maxPacket < 1024) throw new RangeError('limits.maxPacket must be at least 1024');
+  const maxPacket = positive('maxPacketLength', either(l, 'maxPacketLength', 'maxPacket'), DEFAULT_MAX_PACKET);
+  if (maxPacket < 1024) throw new RangeError('limits.maxPacketLength must be at least 1024');
   const room = maxPacket - 512;
   return {
     maxPacket,
-    maxRead: Math.min(positive('maxRead', l.maxRead, OPENSSH_MAX_RW), room),
-    maxWrite: Math.min(positive('maxWrite', l.maxWrite, OPENSSH_MAX_RW), room),
-    maxHandles: positive('maxHandles', l.maxHandles, 1024),
-    maxOpenHandles: positive('maxOpenHandles', l.maxOpenHandles, DEFAULT_MAX_OPEN_HANDLES),
+    maxRead: Math.min(positive('maxReadLength', either(l, 'maxReadLength', 'maxRead'), OPENSSH_MAX_RW), room),
+    maxWrite: Math.min(positive('maxWriteLength', either(l, 'maxWriteLength', 'maxWrite'), OPENSSH_MAX_RW), room),
+    maxHandles: positive('maxOpenHandles', either(l, 'maxOpenHandles', 'maxHandles'), 1024),
+    maxServerHandles: positive('maxServerHandles', l.maxServerHandles, DEFAULT_MAX_SERVER_HANDLES),
     maxInFlight: positive('maxInFlight', l.maxInFlight, 64),
     maxOutputBuffer: positive('maxOutputBuffer', l.maxOutputBuffer, 16 * 1024 * 1024),
   };

@@ -15,7 +15,7 @@ export type ServeOptions = SessionOptions;
 export interface SftpServerStats {
   /** Sessions being served. */
   sessions: number;
-  /** File and directory handles open in all sessions (bounded by limits.maxOpenHandles). */
+  /** File and directory handles open in all sessions (bounded by limits.maxServerHandles). */
   openHandles: number;
   /** Bytes counted against maxOutputBuffer in all sessions: queued replies (with per-write overhead) and READs running. */
   queuedBytes: number;
@@ -39,7 +39,7 @@ export class SftpServer {
     if (opts.fs && opts.root !== undefined) throw new TypeError('SftpServer: give either fs or root, not both');
     this.fs = opts.fs ?? new LocalFs(opts.root ?? process.cwd());
     this.limits = resolveLimits(opts.limits);
-    this.handleBudget = new HandleBudget(this.limits.maxOpenHandles);
+    this.handleBudget = new HandleBudget(this.limits.maxServerHandles);
     this.atomicUploads = opts.atomicUploads ?? 'off';
     if (!ATOMIC_MODES.includes(this.atomicUploads)) {
       throw new TypeError(`SftpServer: atomicUploads must be one of ${ATOMIC_MODES.join(', ')}`);

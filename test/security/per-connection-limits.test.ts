@@ -1,7 +1,7 @@
 /**
  * One client must not take what the process has for everyone: session channels per connection
  * (maxSessions, default 10 as OpenSSH's MaxSessions) and file handles across all sessions
- * (limits.maxOpenHandles), which are refused with a FAILURE the client reads as EMFILE. Server in its
+ * (limits.maxServerHandles), which are refused with a FAILURE the client reads as EMFILE. Server in its
  * own process, clients on real loopback sockets.
  */
 import { test, after } from 'node:test';
@@ -47,11 +47,11 @@ test('maxSessions: the 11th session channel on one connection is refused; a clos
   assert.equal((sshServer as Record<string, unknown>).DEFAULT_MAX_SESSIONS, 10, 'the default, as OpenSSH');
 });
 
-test('maxOpenHandles: past the server-wide budget OPEN and OPENDIR fail with EMFILE, whichever session asks; closing one frees one', async () => {
+test('maxServerHandles: past the server-wide budget OPEN and OPENDIR fail with EMFILE, whichever session asks; closing one frees one', async () => {
   const root = path.join(base, 'handles');
   mkdirSync(root);
   for (let i = 0; i < 40; i++) writeFileSync(path.join(root, `f${i}`), `file ${i}`);
-  const server = await startServerChild({ root, limits: { maxOpenHandles: 25, maxHandles: 1024 } });
+  const server = await startServerChild({ root, limits: { maxServerHandles: 25, maxOpenHandles: 1024 } });
   servers.push(server);
   const clients: SftpClient[] = [];
   const peers = [await sshLogin(server.port), await sshLogin(server.port)];
@@ -98,5 +98,5 @@ test('maxOpenHandles: past the server-wide budget OPEN and OPENDIR fail with EMF
   const end = await watch(server, (s) => s.sftp?.openHandles === 0 && s.storageHandles === 0, { maxMs: 20_000 });
   assert.equal(end[end.length - 1]!.sftp?.openHandles, 0);
   assert.equal(end[end.length - 1]!.storageHandles, 0);
-  assert.equal((options as Record<string, unknown>).DEFAULT_MAX_OPEN_HANDLES, 4096, 'the documented default');
+  assert.equal((options as Record<string, unknown>).DEFAULT_MAX_SERVER_HANDLES, 4096, 'the documented default');
 });

@@ -1,6 +1,6 @@
 /**
  * `sftp-wire serve` flags for the server's bounds: --max-sessions, --login-grace, --max-startups,
- * --max-open-handles: parsed with clear errors, defaults the same as the library's, and in force in a
+ * --max-server-handles: parsed with clear errors, defaults the same as the library's, and in force in a
  * real server process.
  */
 import { test, after } from 'node:test';
@@ -22,28 +22,28 @@ after(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-type Bounds = { maxSessions: number; loginGraceMs: number; maxStartups: number; maxOpenHandles: number } | { error: string };
+type Bounds = { maxSessions: number; loginGraceMs: number; maxStartups: number; maxServerHandles: number } | { error: string };
 const parse = (o: Record<string, string>): Bounds => (cli as unknown as { serverBounds(o: Record<string, string>): Bounds }).serverBounds(o);
 
 test('serverBounds: defaults as the library, values taken, bad values refused by name', () => {
-  assert.deepEqual(parse({}), { maxSessions: 10, loginGraceMs: 120_000, maxStartups: 64, maxOpenHandles: 4096 });
+  assert.deepEqual(parse({}), { maxSessions: 10, loginGraceMs: 120_000, maxStartups: 64, maxServerHandles: 4096 });
   const lib = sshServer as Record<string, unknown>;
   assert.equal(lib.DEFAULT_MAX_SESSIONS, 10);
   assert.equal(lib.DEFAULT_LOGIN_GRACE_MS, 120_000);
   assert.equal(lib.DEFAULT_MAX_STARTUPS, 64);
-  assert.equal((options as Record<string, unknown>).DEFAULT_MAX_OPEN_HANDLES, 4096);
-  assert.deepEqual(parse({ 'max-sessions': '3', 'login-grace': '0.5', 'max-startups': '8', 'max-open-handles': '100' }), {
+  assert.equal((options as Record<string, unknown>).DEFAULT_MAX_SERVER_HANDLES, 4096);
+  assert.deepEqual(parse({ 'max-sessions': '3', 'login-grace': '0.5', 'max-startups': '8', 'max-server-handles': '100' }), {
     maxSessions: 3,
     loginGraceMs: 500,
     maxStartups: 8,
-    maxOpenHandles: 100,
+    maxServerHandles: 100,
   });
   assert.equal((parse({ 'login-grace': '0' }) as { loginGraceMs: number }).loginGraceMs, 0, '0: no deadline');
   for (const [flag, bad] of [
     ['max-sessions', '0'],
     ['max-sessions', '1.5'],
     ['max-startups', ''],
-    ['max-open-handles', '-3'],
+    ['max-server-handles', '-3'],
     ['login-grace', '-1'],
     ['login-grace', 'soon'],
     ['login-grace', ''],
