@@ -14,6 +14,7 @@ import { encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js
 import { RawClient } from '../server/helpers/raw-client.js';
 import { TSX_LOADER, CLI_MAIN } from '../server/helpers/openssh.js';
 import { SFTP_SERVER_PATH, joinStreams, requireOpenSsh } from '../support/openssh.js';
+import { randomBytesSeeded } from '../atomic/fixture.js';
 
 /** Encode a request and append `extra` bytes inside the same packet (the length prefix covers them). */
 function withTrailing(p: Packet, extra: Buffer): Buffer {
@@ -33,18 +34,6 @@ const peers: Peer[] = [
   { name: "OpenSSH's sftp-server", start: (root) => ({ command: requireOpenSsh(SFTP_SERVER_PATH), args: [], cwd: root }), overrun: 'exit' },
 ];
 
-/** Pseudo-random bytes from a seed, so a misplaced byte shows. */
-function pattern(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 describe('requests with bytes past their last field, over stdio', () => {
   for (const peer of peers) {
@@ -60,12 +49,12 @@ describe('requests with bytes past their last field, over stdio', () => {
         const target = 'up.bin';
         const handle = await c.open(target, OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC);
         // pkg/sftp's shape: 4 KiB declared, 28 KiB more in the packet; then a second, odd-sized one.
-        const first = pattern(4096, 1);
-        const second = pattern(40_001, 2);
+        const first = randomBytesSeeded(4096, 1);
+        const second = randomBytesSeeded(40_001, 2);
         const replies: Packet[] = [];
         for (const [offset, data, extra] of [
-          [0, first, pattern(28672, 3)],
-          [first.length, second, pattern(7, 4)],
+          [0, first, randomBytesSeeded(28672, 3)],
+          [first.length, second, randomBytesSeeded(7, 4)],
         ] as const) {
           const id = c.takeId();
           const reply = c.expect(id);
