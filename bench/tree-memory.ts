@@ -1,5 +1,5 @@
 /**
- * Memory of tree transfers against file count (issue 6: "memory bounded for 100,000 files"): putTree,
+ * Memory of tree transfers against file count: putTree,
  * getTree and rmtree of N small files against OpenSSH's sftp-server on stdio, sampling the heap and
  * RSS every 20 ms. Run with two sizes to see whether the peak grows with the count:
  *

@@ -1,5 +1,5 @@
 /**
- * Quick tree bench (issue 6): the SMALL workload — 2,000 files of 4 KiB in 20 directories — uploaded
+ * Quick tree bench: the SMALL workload — 2,000 files of 4 KiB in 20 directories — uploaded
  * and downloaded by putTree/getTree, by OpenSSH's `sftp -b` (put -r / get -r) and by ssh2's own SFTP
  * one file at a time, in the same run, against OpenSSH's sftp-server (over stdio, and over a loopback
  * sshd), at RTT 0 and, through bench/latency-proxy.ts, at RTT 20 ms.

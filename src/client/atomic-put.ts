@@ -24,7 +24,7 @@ import {
 import { BufferSource } from './transfer-write.js';
 
 /**
- * Uploads with `atomic`, `resume` and/or `verify` (DESIGN "Semantics of atomic and resume"):
+ * Uploads with `atomic`, `resume` and/or `verify` (docs/design.md, "Atomic transfers" and "Resume"):
  *
  * - atomic: write `.NAME.TAG.part` (CREAT|EXCL) next to the destination, check its size (FSTAT),
  *   verify if asked, fsync/preserve if asked, CLOSE (checked), then rename it onto the destination
