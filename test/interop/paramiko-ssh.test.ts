@@ -5,41 +5,19 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { startPythonPeer } from './python-peer.js';
 import { SftpClient } from '../../src/client/client.js';
-import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SERVER_SCRIPT = path.join(here, 'paramiko-sftp-server.py');
-const PYTHON = '/usr/bin/python3';
 
-function requireParamiko(): void {
-  const r = spawnSync(PYTHON, ['-c', 'import paramiko'], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`${PYTHON} cannot import paramiko: install python3-paramiko (.ci/run does)`);
-}
 
 describe("paramiko's SFTP server", () => {
   it("check-file verifies uploads and downloads, and its block hashes match the bytes", { timeout: 120_000 }, async () => {
-    requireParamiko();
-    const dir = mkdtempSync(path.join(tmpdir(), 'sftp-wire-paramiko-'));
-    const root = path.join(dir, 'root');
-    mkdirSync(root);
-    const keys = generateEd25519KeyPair();
-    writeFileSync(path.join(dir, 'key.pub'), keys.public + '\n');
-    const server = spawn(PYTHON, [SERVER_SCRIPT, root, path.join(dir, 'key.pub')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((r) => server.once('exit', () => r()));
-    const killer = setTimeout(() => server.kill('SIGKILL'), 110_000);
+    const peer = await startPythonPeer('paramiko-sftp-server.py', 'paramiko', 'python3-paramiko', [], 110_000);
+    const { port, root, dir, keys } = peer;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        server.once('exit', (code) => reject(new Error(`the paramiko server exited (${code}) before listening`)));
-        createInterface({ input: server.stdout! }).once('line', (l) => resolve(Number(l)));
-      });
       const client = await SftpClient.connect({ host: '127.0.0.1', port, username: 'tester', privateKey: keys.private });
       try {
         assert.equal(client.extensions.get('check-file'), 'md5,sha1', 'paramiko advertises check-file with its hash list');
@@ -74,12 +52,7 @@ describe("paramiko's SFTP server", () => {
         await client.end();
       }
     } finally {
-      clearTimeout(killer);
-      server.stdin!.end();
-      const t = setTimeout(() => server.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
+      await peer.stop();
     }
   });
 });
