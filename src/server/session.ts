@@ -46,7 +46,8 @@ export interface SessionOptions {
  * they drain, so memory stays bounded whatever the client sends. Replies are written as soon as they are ready; the stream
  * buffers them, so a client that writes a whole window of requests before reading never deadlocks.
  * Contiguous READs or WRITEs queued on one handle run as one vectored call (see IoBatch) and are
- * answered in arrival order.
+ * answered in arrival order. Requests that name paths run one at a time in arrival order, behind
+ * everything sent before them (see orderingKeys); only different handles' work runs concurrently.
  */
 export class Session {
   private readonly framer: PacketFramer;
@@ -260,9 +261,11 @@ export class Session {
     if ((req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
     const keys = orderingKeys(req);
     // work queued behind a batch: later READs/WRITEs must not join it and overtake this one
-    for (const k of keys) this.sealBatch(k);
+    if (keys === null) for (const k of [...this.openBatches.keys()]) this.sealBatch(k);
+    else for (const k of keys) this.sealBatch(k);
+    const task = async (): Promise<void> => this.send(await this.answer(req));
     this.track(
-      this.queues.run(keys, async () => this.send(await this.answer(req))),
+      keys === null ? this.queues.runAlone(task) : this.queues.run(keys, task),
       () => 1,
       () => cost,
     );

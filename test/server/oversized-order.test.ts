@@ -105,12 +105,14 @@ describe('requests the server cannot run keep their place among the replies', ()
 
   it('an oversized packet naming no handle waits for every request received before it', async () => {
     const { fs, c, served, h } = await setup();
+    const h2 = await c.open('/g', OpenFlags.READ | OpenFlags.WRITE | OpenFlags.CREAT);
     fs.close();
     const [a, b] = [c.takeId(), c.takeId()];
     const early = send(c, { type: T.WRITE, id: a, handle: h, offset: 0, data: Buffer.from('x') });
     await until(() => fs.writesWaiting === 1);
     const big = send(c, { type: T.STAT, id: b, path: '/' + 'p'.repeat(LIMIT + 10) });
-    const other = c.request({ type: T.STAT, path: '/' }); // unrelated, later: free to go first
+    // unrelated and later, on another handle: free to go first (a path request would wait)
+    const other = c.request({ type: T.FSTAT, handle: h2 });
     await other;
     assert.equal(c.arrivals.includes(b), false);
     fs.openGate();

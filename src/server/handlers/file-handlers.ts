@@ -1,4 +1,5 @@
 import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants.js';
+import { assertOpenableWithSlash, endsInSlash } from '../fs/trailing-slash.js';
 import type { Attrs } from '../../protocol/attrs.js';
 import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
@@ -35,6 +36,7 @@ export const open: Handler<typeof T.OPEN> = async (req, ctx) => {
   const opts = openOptions(req.pflags, req.attrs);
   // CREAT without WRITE makes no sense to open(2) either; treat it as a write open, like OpenSSH.
   if ((opts.create || opts.truncate || opts.append) && !opts.write) opts.write = true;
+  if (endsInSlash(req.path)) await assertOpenableWithSlash(ctx.fs, path, opts.create);
   const upload = await ctx.uploads.begin(path, opts);
   const file = upload ? upload.file : await ctx.fs.open(path, opts);
   const entry: FileHandleEntry = { kind: 'file', path, file, readable: opts.read, writable: opts.write, upload };

@@ -32,9 +32,26 @@ export function isRequestType(type: number): type is RequestPacket['type'] {
   return Object.prototype.hasOwnProperty.call(handlers, type);
 }
 
-/** The handles a request works on: requests sharing a handle run, and are answered, in order. */
-export function orderingKeys(req: RequestPacket): string[] {
-  if ('handle' in req) return [req.handle.toString('hex')];
-  if (req.type === T.EXTENDED) return extensionHandles(req).map((h) => h.toString('hex'));
-  return [];
+/** Key shared by every CLOSE: commits of atomic uploads take effect in the order their CLOSEs came. */
+const CLOSE_KEY = 'close';
+
+/**
+ * How a request is ordered against the others of its session. A request on handles (READ, WRITE,
+ * FSTAT, FSETSTAT, READDIR, CLOSE, handle extensions) gets those handles' keys: it runs after the
+ * earlier requests on the same handles, concurrently with other handles' work. Every other request
+ * names a path or changes the namespace (OPEN, MKDIR, RENAME, STAT, path extensions...): it gets
+ * `null`, meaning it runs alone, after every earlier request and before every later one, so a
+ * pipelined client sees each take effect in the order sent (as with a server that runs one request
+ * at a time). A request on a handle also waits for the path requests sent before it.
+ */
+export function orderingKeys(req: RequestPacket): string[] | null {
+  if ('handle' in req) {
+    const key = req.handle.toString('hex');
+    return req.type === T.CLOSE ? [key, CLOSE_KEY] : [key];
+  }
+  if (req.type === T.EXTENDED) {
+    const handles = extensionHandles(req).map((h) => h.toString('hex'));
+    return handles.length > 0 ? handles : null;
+  }
+  return null;
 }

@@ -1,8 +1,9 @@
 import { PacketType as T } from '../../protocol/constants.js';
 import type { FileStats } from '../fs/file-system.js';
-import { errnoOf } from '../fs/fs-error.js';
+import { errnoOf, fsError } from '../fs/fs-error.js';
 import { attrsFromStats, attrsReply, okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { setStatsFromAttrs } from './file-handlers.js';
+import { assertDirectoryEntry, endsInSlash, statDirectory } from '../fs/trailing-slash.js';
 
 /** stat/lstat, where a missing path with a kept partial upload reports the partial (atomic-resume). */
 export async function statPath(ctx: SessionContext, path: string, follow: boolean): Promise<FileStats> {
@@ -18,19 +19,32 @@ export async function statPath(ctx: SessionContext, path: string, follow: boolea
 }
 
 export const stat: Handler<typeof T.STAT> = async (req, ctx) =>
-  attrsReply(req.id, attrsFromStats(await statPath(ctx, ctx.path(req.path), true)));
+  attrsReply(
+    req.id,
+    attrsFromStats(endsInSlash(req.path) ? await statDirectory(ctx.fs, ctx.path(req.path)) : await statPath(ctx, ctx.path(req.path), true)),
+  );
 
+/** lstat of "dirlink/" is the directory the link points to, as in POSIX. */
 export const lstat: Handler<typeof T.LSTAT> = async (req, ctx) =>
-  attrsReply(req.id, attrsFromStats(await statPath(ctx, ctx.path(req.path), false)));
+  attrsReply(
+    req.id,
+    attrsFromStats(endsInSlash(req.path) ? await statDirectory(ctx.fs, ctx.path(req.path)) : await statPath(ctx, ctx.path(req.path), false)),
+  );
 
 export const setstat: Handler<typeof T.SETSTAT> = async (req, ctx) => {
   ctx.assertWritable();
+  if (endsInSlash(req.path)) await statDirectory(ctx.fs, ctx.path(req.path));
   await ctx.fs.setstat(ctx.path(req.path), setStatsFromAttrs(req.attrs), { follow: true });
   return okStatus(req.id);
 };
 
 export const remove: Handler<typeof T.REMOVE> = async (req, ctx) => {
   ctx.assertWritable();
+  if (endsInSlash(req.path)) {
+    // "name/" is a directory (or names nothing): never unlink a file or a link through it
+    await assertDirectoryEntry(ctx.fs, ctx.path(req.path));
+    throw fsError('EISDIR');
+  }
   await ctx.fs.remove(ctx.path(req.path));
   return okStatus(req.id);
 };
@@ -43,6 +57,7 @@ export const mkdir: Handler<typeof T.MKDIR> = async (req, ctx) => {
 
 export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
   ctx.assertWritable();
+  if (endsInSlash(req.path)) await assertDirectoryEntry(ctx.fs, ctx.path(req.path));
   await ctx.fs.rmdir(ctx.path(req.path));
   return okStatus(req.id);
 };
@@ -52,6 +67,8 @@ export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => oneName(
 /** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
 export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
   ctx.assertWritable();
+  // "old/" or "new/": what is renamed must be a directory itself
+  if (endsInSlash(req.oldPath) || endsInSlash(req.newPath)) await assertDirectoryEntry(ctx.fs, ctx.path(req.oldPath));
   await ctx.fs.rename(ctx.path(req.oldPath), ctx.path(req.newPath), { overwrite: false });
   return okStatus(req.id);
 };
