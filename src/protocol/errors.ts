@@ -5,8 +5,8 @@ import { StatusCode, packetTypeName } from './constants.js';
  * bytes, an unknown type, an absurd count. Never a raw RangeError.
  */
 export class SftpProtocolError extends Error {
-  override readonly name = 'SftpProtocolError';
-  readonly code = 'ERR_SFTP_PROTOCOL';
+  override readonly name: string = 'SftpProtocolError';
+  readonly code: string = 'ERR_SFTP_PROTOCOL';
   constructor(
     message: string,
     /** Byte offset within the packet payload where decoding failed, when known. */
@@ -19,6 +19,25 @@ export class SftpProtocolError extends Error {
         (packetType !== undefined ? ` (in ${packetTypeName(packetType)})` : '') +
         (offset !== undefined ? ` at byte ${offset}` : ''),
     );
+  }
+}
+
+/**
+ * A well-framed reply to a known request, of a type that request cannot get (DATA to a WRITE, HANDLE
+ * to a STAT). Only that request fails with it; the session carries on.
+ */
+export class SftpBadReplyError extends SftpProtocolError {
+  override readonly code: string = 'ERR_SFTP_BAD_REPLY';
+  constructor(
+    /** The request that got the reply ("WRITE"). */
+    readonly request: string,
+    /** The reply types it may get ("STATUS", ...). */
+    readonly expected: readonly string[],
+    /** The reply type it got ("DATA"). */
+    readonly received: string,
+    readonly id: number,
+  ) {
+    super(`${received} is not a valid reply to ${request} (id ${id}; expected ${expected.join(' or ')})`);
   }
 }
 
