@@ -52,7 +52,10 @@ export interface ClientOptions extends SessionOptions {
   symlinkOrder?: 'auto' | 'openssh' | 'draft';
   /** Ask limits@openssh.com during connect when advertised (default true). */
   askLimits?: boolean;
-  /** Default chunk size of transfers (default: from the server's limits, capped at 256 KiB; 32 KiB when unknown). */
+  /**
+   * Default chunk size of transfers, honoured as asked within the server's limits when it gives them
+   * (default: from the server's limits, capped at 256 KiB; 32 KiB when unknown).
+   */
   chunkSize?: number;
   /** Default requests in flight per transfer (default 32). */
   requests?: number;

@@ -116,6 +116,10 @@ export class Session {
   readonly maxBytes: number;
   /** The largest packet the server accepts (from limits@openssh.com); larger requests are refused locally. */
   maxOutgoingPacket = Infinity;
+  /** The largest packet this session accepts from the server (its framer's maximum). */
+  get maxIncomingPacket(): number {
+    return this.framer.maxPacket;
+  }
 
   private readonly framer: PacketFramer;
   private readonly inflight = new Map<number, Req>();
