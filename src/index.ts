@@ -72,6 +72,6 @@ export { knownHostsCheck, HostKeyError } from './cli/connect.js';
 export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';
 
 export * from './protocol/errors.js';
-export { PacketType, OpenFlags, AttrFlags, StatusCode, FileType } from './protocol/constants.js';
+export { PacketType, OpenFlags, AttrFlags, StatusCode, LaterStatusCode, FileType } from './protocol/constants.js';
 export type { Attrs } from './protocol/attrs.js';
 export type { StatVfs, Limits, CheckFileReply } from './protocol/extensions.js';

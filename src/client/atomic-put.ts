@@ -8,7 +8,7 @@ import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIde
 import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
-import { localReader, bufferReader, remoteReader, verifiedPrefix } from './resume-verify.js';
+import { localReader, bufferReader, verifiedPrefix, withReadHandle } from './resume-verify.js';
 import { abortGraceOf, closeHandle, untilAborted } from './close-handle.js';
 import {
   resolveUpload,
@@ -159,19 +159,23 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
     const plan = planResume({ sourceSize: S, partialSize: P, checkpoint: C, window, sample });
     let R = 0;
     if (plan.kind === 'verify') {
-      R = await verifiedPrefix({
-        client,
-        handle,
-        remote: remoteReader(client, handle, signal),
-        local: src.reader,
-        source: src.reader,
-        partial: remoteReader(client, handle, signal),
-        from: plan.verifyFrom,
-        to: plan.verifyTo,
-        chunk: t.chunkSize,
-        sample,
-        signal,
-      });
+      // Read back through a read-only handle of its own; a read that fails or ends early throws and
+      // leaves the partial as it is (only bytes seen to differ shorten it).
+      R = await withReadHandle(client, partial, P, signal, (vh, remote) =>
+        verifiedPrefix({
+          client,
+          handle: vh,
+          remote,
+          local: src.reader,
+          source: src.reader,
+          partial: remote,
+          from: plan.verifyFrom,
+          to: plan.verifyTo,
+          chunk: t.chunkSize,
+          sample,
+          signal,
+        }),
+      );
     }
     if (P > R) await client.fsetstat(handle, { size: R }, { signal });
     resumedFrom = R;
@@ -223,19 +227,12 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
         // The rename replaces the file: keep the mode the destination had (as an in-place overwrite would).
         await client.fsetstat(target.handle, { permissions: resolved.existing.permissions & 0o7777 }, { signal });
       }
-      if (opts.verify) {
-        await verifyCopy({
-          mode: opts.verify,
-          client,
-          handle: target.handle,
-          remote: remoteReader(client, target.handle, signal),
-          local: src.reader,
-          size: S,
-          window,
-          chunk: t.chunkSize,
-          path: writePath,
-          signal,
-        });
+      const verify = opts.verify;
+      if (verify) {
+        // Read back through a read-only handle of its own (some servers cannot read a write handle).
+        await withReadHandle(client, writePath!, S, signal, (vh, remote) =>
+          verifyCopy({ mode: verify, client, handle: vh, remote, local: src.reader, size: S, window, chunk: t.chunkSize, path: writePath, signal }),
+        );
       }
     },
     async commit() {

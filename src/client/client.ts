@@ -37,6 +37,7 @@ import {
 } from './transfer.js';
 import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { putTree, getTree, rmtree } from './tree.js';
+import { refineFailure, type RefinableOp } from './refine-failure.js';
 import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
 
 export type { RequestOptions } from './session.js';
@@ -52,7 +53,10 @@ export interface ClientOptions extends SessionOptions {
   symlinkOrder?: 'auto' | 'openssh' | 'draft';
   /** Ask limits@openssh.com during connect when advertised (default true). */
   askLimits?: boolean;
-  /** Default chunk size of transfers (default: from the server's limits, capped at 256 KiB; 32 KiB when unknown). */
+  /**
+   * Default chunk size of transfers, honoured as asked within the server's limits when it gives them
+   * (default: from the server's limits, capped at 256 KiB; 32 KiB when unknown).
+   */
   chunkSize?: number;
   /** Default requests in flight per transfer (default 32). */
   requests?: number;
@@ -316,6 +320,10 @@ export class SftpClient {
   private static statusError(p: Extract<ReplyPacket, { type: typeof T.STATUS }>, op: string, path: string | undefined): SftpError {
     return new SftpError({ status: p.code, message: p.message, op, path });
   }
+  /** Throw `err`, with a precise code where a bare FAILURE can be told apart by one LSTAT of `target`. */
+  private async refined(err: unknown, what: RefinableOp, target: string, opts?: RequestOptions): Promise<never> {
+    throw await refineFailure(err, what, target, (p, o) => this.lstat(p, o), opts);
+  }
   /** A request whose only good answer is STATUS OK. */
   private async simple(body: RequestBody, op: string, path: string | undefined, opts?: RequestOptions): Promise<void> {
     const p = await this.send(body, op, path, opts);
@@ -350,7 +358,9 @@ export class SftpClient {
   /** OPEN. `flags`: 'r', 'r+', 'w', 'wx', 'w+', 'wx+', 'a', 'ax', 'a+', 'ax+' (as Node's fs) or a pflags number. */
   async open(path: string, flags: OpenMode = 'r', attrs: Attrs = {}, opts?: RequestOptions): Promise<Buffer> {
     const pflags = toPflags(flags);
-    const p = await this.expect(T.HANDLE, { type: T.OPEN, path, pflags, attrs }, 'open', path, opts);
+    const p = await this.expect(T.HANDLE, { type: T.OPEN, path, pflags, attrs }, 'open', path, opts).catch((e: unknown) =>
+      this.refined(e, { op: 'open', pflags }, path, opts),
+    );
     const handle = Buffer.from(p.handle); // own copy: the packet is a view of a network chunk
     this.handlePaths.set(handleKey(handle), path);
     return handle;
@@ -421,10 +431,10 @@ export class SftpClient {
     await this.simple({ type: T.REMOVE, path }, 'remove', path, opts);
   }
   async mkdir(path: string, attrs: Attrs = {}, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts);
+    await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'mkdir' }, path, opts));
   }
   async rmdir(path: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.RMDIR, path }, 'rmdir', path, opts);
+    await this.simple({ type: T.RMDIR, path }, 'rmdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'rmdir' }, path, opts));
   }
   /** REALPATH: the canonical absolute path. */
   async realpath(path: string, opts?: RequestOptions): Promise<string> {
@@ -432,7 +442,9 @@ export class SftpClient {
   }
   /** RENAME (v3: fails when newPath exists on most servers; see posixRename). */
   async rename(oldPath: string, newPath: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.RENAME, oldPath, newPath }, 'rename', oldPath, opts);
+    await this.simple({ type: T.RENAME, oldPath, newPath }, 'rename', oldPath, opts).catch((e: unknown) =>
+      this.refined(e, { op: 'rename' }, newPath, opts),
+    );
   }
   async readlink(path: string, opts?: RequestOptions): Promise<string> {
     return this.oneName(await this.expect(T.NAME, { type: T.READLINK, path }, 'readlink', path, opts), 'readlink');

@@ -1,6 +1,8 @@
 import { createHash, getHashes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { SftpError, StatusCode } from '../protocol/index.js';
 import type { SftpClient } from './client.js';
+import { closeHandle } from './close-handle.js';
 import { compareRange, verifyUntilContiguous, type RangeReader } from './resume-plan.js';
 
 /**
@@ -140,4 +142,45 @@ export async function verifiedPrefix(c: ContiguousCheck): Promise<number> {
   const byHash = await firstDifferenceByHash(c, 0, c.to);
   if (byHash !== undefined) return byHash;
   return verifyUntilContiguous(c.source, c.partial, { from: c.from, to: c.to, chunk: c.chunk, sample: c.sample });
+}
+
+/**
+ * A RangeReader over a remote file known to hold `size` bytes: a read that ends before that is not a
+ * difference but a check that could not run (a server that refuses or cuts the read), so it throws
+ * an SftpError instead of returning short, and nothing is shortened or removed on its account.
+ */
+export function sizedReader(reader: RangeReader, size: number, path: string | undefined): RangeReader {
+  return async (offset, length) => {
+    const b = await reader(offset, length);
+    const want = Math.max(0, Math.min(length, size - offset));
+    if (b.length < want) {
+      throw new SftpError({
+        status: StatusCode.FAILURE,
+        code: 'ERR_SFTP_VERIFY_READ',
+        message: `reading back ${path !== undefined ? JSON.stringify(path) : 'the file'} ended at byte ${offset + b.length} of ${size}: cannot verify it (left as it is)`,
+        op: 'verify',
+        path,
+      });
+    }
+    return b;
+  };
+}
+
+/**
+ * Run `check` with a handle of its own on `path`, opened read-only (some servers cannot read through a
+ * handle opened for writing), and a reader of it that holds `size` bytes; the handle is closed after.
+ */
+export async function withReadHandle<T>(
+  client: SftpClient,
+  path: string,
+  size: number,
+  signal: AbortSignal | undefined,
+  check: (handle: Buffer, reader: RangeReader) => Promise<T>,
+): Promise<T> {
+  const handle = await client.open(path, 'r', {}, { signal });
+  try {
+    return await check(handle, sizedReader(remoteReader(client, handle, signal), size, path));
+  } finally {
+    await closeHandle(client, handle, signal).catch(() => {});
+  }
 }

@@ -5,6 +5,7 @@ import {
   PacketType as T,
   SFTP_VERSION,
   SftpError,
+  SftpBadReplyError,
   SftpProtocolError,
   StatusCode,
   decodePacket,
@@ -101,9 +102,11 @@ function requestCost(b: RequestBody): number {
  * in requests and bytes, and the stream's backpressure. Requests may be issued without awaiting each
  * other; they go out in the order they were made (FIFO), as the window and the stream allow.
  *
- * Any violation by the peer — an undecodable packet, a reply with an unknown id, a reply type the
- * request cannot get, a DATA longer than asked — fails the whole session: every pending call rejects
- * with the SftpProtocolError and the stream is destroyed. When the stream ends, closes or errors (or
+ * A well-framed reply to a known id of a type its request cannot get (DATA to a WRITE) fails only that
+ * request, with an SftpBadReplyError (code 'ERR_SFTP_BAD_REPLY'); the session carries on. Any other
+ * violation by the peer — an undecodable packet, a reply with an unknown id, a DATA longer than asked —
+ * fails the whole session: every pending call rejects with the SftpProtocolError and the stream is
+ * destroyed. When the stream ends, closes or errors (or
  * `connectionLost` says the connection under it is gone), every pending call rejects with an SftpError
  * of code 'ECONNRESET'; calls after that (or after `end()`) reject with code 'ERR_SFTP_CLOSED'. No
  * promise is left hanging.
@@ -113,6 +116,10 @@ export class Session {
   readonly maxBytes: number;
   /** The largest packet the server accepts (from limits@openssh.com); larger requests are refused locally. */
   maxOutgoingPacket = Infinity;
+  /** The largest packet this session accepts from the server (its framer's maximum). */
+  get maxIncomingPacket(): number {
+    return this.framer.maxPacket;
+  }
 
   private readonly framer: PacketFramer;
   private readonly inflight = new Map<number, Req>();
@@ -432,16 +439,21 @@ export class Session {
     if (!req) throw new SftpProtocolError(`${packetTypeName(p.type)} reply to unknown request id ${p.id}`);
     const reqType = req.body.type;
     if (p.type !== T.STATUS && !EXPECTED[reqType].includes(p.type)) {
-      throw new SftpProtocolError(`${packetTypeName(p.type)} is not a valid reply to ${packetTypeName(reqType)} (id ${p.id})`);
+      // Framing and id are intact: only this request is wrong, so only it fails.
+      const expected = [T.STATUS, ...EXPECTED[reqType]].map(packetTypeName);
+      this.retire(req, p.id);
+      if (!req.abandoned) req.reject(new SftpBadReplyError(packetTypeName(reqType), expected, packetTypeName(p.type), p.id));
+      // A HANDLE nobody asked for still names something open on the server: close it.
+      if (p.type === T.HANDLE) this.request({ type: T.CLOSE, handle: Buffer.from(p.handle) }, 'close').catch(() => {});
+      this.pump();
+      if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
+      return;
     }
     if (p.type === T.DATA && p.data.length > req.maxData) {
       throw new SftpProtocolError(`DATA of ${p.data.length} bytes answers a READ of ${req.maxData} (id ${p.id})`);
     }
-    this.inflight.delete(p.id);
-    this.inflightBytes -= req.cost;
-    this.repliesSeen++;
     const abandoned = req.abandoned;
-    this.settle(req);
+    this.retire(req, p.id);
     if (!abandoned) req.resolve(p as ReplyPacket);
     else if (p.type === T.HANDLE && this.state === 'ready') {
       // An OPEN/OPENDIR given up by its caller still opened something: close it, or it stays open on
@@ -450,6 +462,14 @@ export class Session {
     }
     this.pump();
     if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
+  }
+
+  /** A reply came for `req`: it leaves the window. */
+  private retire(req: Req, id: number): void {
+    this.inflight.delete(id);
+    this.inflightBytes -= req.cost;
+    this.repliesSeen++;
+    this.settle(req);
   }
 
   private wakeIdle(): void {

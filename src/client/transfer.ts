@@ -17,7 +17,10 @@ export interface TransferProgress {
 }
 
 export interface TransferOptions {
-  /** Bytes per READ/WRITE (default: from the server's limits, at most 256 KiB; 32 KiB when unknown). */
+  /**
+   * Bytes per READ/WRITE. Asked: used as asked, within the server's limits when it gives them and the
+   * packet sizes each side takes. Default: from the server's limits, at most 256 KiB; 32 KiB when unknown.
+   */
   chunkSize?: number;
   /** Requests in flight (default: the client's `requests` option, 32). */
   requests?: number;
@@ -58,6 +61,7 @@ export interface TransferResult {
   bytes: number;
   /** Size of the destination after the transfer (start offset + bytes). */
   size: number;
+  /** Bytes per READ/WRITE this transfer used. */
   chunkSize: number;
   requests: number;
   /** True when the destination was flushed (fsync asked and, for uploads, advertised by the server). */
@@ -89,18 +93,32 @@ function unsupported(opts: TransferOptions, keys: ReadonlyArray<'atomic' | 'resu
 }
 
 export function resolveDownload(client: SftpClient, opts: TransferOptions): ResolvedTransfer {
-  return {
-    chunkSize: Math.min(opts.chunkSize ?? client.readChunkSize, client.limits.maxReadLength || Infinity),
-    requests: opts.requests ?? client.defaultRequests,
-    signal: opts.signal,
-  };
+  return { chunkSize: chunkSizeFor(client, 'read', opts.chunkSize), requests: opts.requests ?? client.defaultRequests, signal: opts.signal };
 }
 export function resolveUpload(client: SftpClient, opts: TransferOptions): ResolvedTransfer {
-  return {
-    chunkSize: Math.min(opts.chunkSize ?? client.writeChunkSize, client.limits.maxWriteLength || Infinity),
-    requests: opts.requests ?? client.defaultRequests,
-    signal: opts.signal,
-  };
+  return { chunkSize: chunkSizeFor(client, 'write', opts.chunkSize), requests: opts.requests ?? client.defaultRequests, signal: opts.signal };
+}
+
+/** Bytes of a DATA reply that are not data: type, id, the data's length. */
+const DATA_HEADER = 1 + 4 + 4;
+/** Bytes of a WRITE that are not data, with the longest handle the protocol allows (256). */
+const WRITE_HEADER = 1 + 4 + 4 + 256 + 8 + 4;
+
+/**
+ * The chunk size of one transfer. Asked for (per transfer, else per client): that size, within what
+ * the server's limits@openssh.com says when it says, and within the packets each side takes (our
+ * framer's maximum for a DATA reply; the server's maximum packet for a WRITE). Not asked: the
+ * conservative default of the client (the server's limits, at most 256 KiB; 32 KiB when unknown).
+ */
+export function chunkSizeFor(client: SftpClient, dir: 'read' | 'write', asked = client.options.chunkSize): number {
+  let size = asked ?? (dir === 'read' ? client.readChunkSize : client.writeChunkSize);
+  if (client.limitsFromServer) {
+    const max = dir === 'read' ? client.limits.maxReadLength : client.limits.maxWriteLength;
+    if (max > 0) size = Math.min(size, max);
+  }
+  if (dir === 'read') size = Math.min(size, client.session.maxIncomingPacket - DATA_HEADER);
+  else if (Number.isFinite(client.session.maxOutgoingPacket)) size = Math.min(size, client.session.maxOutgoingPacket - WRITE_HEADER);
+  return Math.max(1, Math.floor(size));
 }
 
 /** Mode bits and times to set on a destination from the source's attributes. */

@@ -1,12 +1,12 @@
-import { StatusCode, packetTypeName } from './constants.js';
+import { LaterStatusCode, StatusCode, packetTypeName } from './constants.js';
 
 /**
  * A violation of the wire format: a truncated packet, a length that points past the end, trailing
  * bytes, an unknown type, an absurd count. Never a raw RangeError.
  */
 export class SftpProtocolError extends Error {
-  override readonly name = 'SftpProtocolError';
-  readonly code = 'ERR_SFTP_PROTOCOL';
+  override readonly name: string = 'SftpProtocolError';
+  readonly code: string = 'ERR_SFTP_PROTOCOL';
   constructor(
     message: string,
     /** Byte offset within the packet payload where decoding failed, when known. */
@@ -22,7 +22,26 @@ export class SftpProtocolError extends Error {
   }
 }
 
-const statusNames = new Map<number, string>(Object.entries(StatusCode).map(([k, v]) => [v, k]));
+/**
+ * A well-framed reply to a known request, of a type that request cannot get (DATA to a WRITE, HANDLE
+ * to a STAT). Only that request fails with it; the session carries on.
+ */
+export class SftpBadReplyError extends SftpProtocolError {
+  override readonly code: string = 'ERR_SFTP_BAD_REPLY';
+  constructor(
+    /** The request that got the reply ("WRITE"). */
+    readonly request: string,
+    /** The reply types it may get ("STATUS", ...). */
+    readonly expected: readonly string[],
+    /** The reply type it got ("DATA"). */
+    readonly received: string,
+    readonly id: number,
+  ) {
+    super(`${received} is not a valid reply to ${request} (id ${id}; expected ${expected.join(' or ')})`);
+  }
+}
+
+const statusNames = new Map<number, string>([...Object.entries(StatusCode), ...Object.entries(LaterStatusCode)].map(([k, v]) => [v, k]));
 export function statusName(status: number): string {
   return statusNames.get(status) ?? `STATUS_${status}`;
 }
@@ -37,7 +56,34 @@ const statusToCode: Record<number, string> = {
   [StatusCode.NO_CONNECTION]: 'ENOTCONN',
   [StatusCode.CONNECTION_LOST]: 'ECONNRESET',
   [StatusCode.OP_UNSUPPORTED]: 'ENOSYS',
+  // the later drafts' codes, as Node's fs would name the same failure
+  [LaterStatusCode.INVALID_HANDLE]: 'EBADF',
+  [LaterStatusCode.NO_SUCH_PATH]: 'ENOENT',
+  [LaterStatusCode.FILE_ALREADY_EXISTS]: 'EEXIST',
+  [LaterStatusCode.WRITE_PROTECT]: 'EROFS',
+  [LaterStatusCode.NO_MEDIA]: 'ENODEV',
+  [LaterStatusCode.NO_SPACE_ON_FILESYSTEM]: 'ENOSPC',
+  [LaterStatusCode.QUOTA_EXCEEDED]: 'EDQUOT',
+  [LaterStatusCode.UNKNOWN_PRINCIPAL]: 'EINVAL',
+  [LaterStatusCode.LOCK_CONFLICT]: 'EBUSY',
+  [LaterStatusCode.DIR_NOT_EMPTY]: 'ENOTEMPTY',
+  [LaterStatusCode.NOT_A_DIRECTORY]: 'ENOTDIR',
+  [LaterStatusCode.INVALID_FILENAME]: 'EINVAL',
+  [LaterStatusCode.LINK_LOOP]: 'ELOOP',
+  [LaterStatusCode.CANNOT_DELETE]: 'EPERM',
+  [LaterStatusCode.INVALID_PARAMETER]: 'EINVAL',
+  [LaterStatusCode.FILE_IS_A_DIRECTORY]: 'EISDIR',
+  [LaterStatusCode.BYTE_RANGE_LOCK_CONFLICT]: 'EAGAIN',
+  [LaterStatusCode.BYTE_RANGE_LOCK_REFUSED]: 'ENOLCK',
+  [LaterStatusCode.DELETE_PENDING]: 'EBUSY',
+  [LaterStatusCode.FILE_CORRUPT]: 'EIO',
+  [LaterStatusCode.OWNER_INVALID]: 'EINVAL',
+  [LaterStatusCode.GROUP_INVALID]: 'EINVAL',
+  [LaterStatusCode.NO_MATCHING_BYTE_RANGE_LOCK]: 'ENOLCK',
 };
+
+/** The Node-style code each STATUS maps to (v3 and the later drafts), for docs and tests. */
+export const STATUS_CODES: Readonly<Record<number, string>> = Object.freeze({ ...statusToCode });
 
 /** Errno names a server may put at the start of a FAILURE message ("EEXIST: ...") to be more precise. */
 const KNOWN_ERRNOS = new Set([

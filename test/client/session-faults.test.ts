@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
-import { PacketType as T, SftpError, SftpProtocolError, StatusCode, encodePacketToBuffer } from '../../src/protocol/index.js';
+import { PacketType as T, SftpBadReplyError, SftpError, SftpProtocolError, StatusCode, encodePacketToBuffer } from '../../src/protocol/index.js';
 import { AbortError, Session, SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { FakeServer, duplexPair, type Request } from './fake-server.js';
 import { rejectionOf } from './helpers.js';
@@ -90,7 +90,6 @@ describe('session faults', () => {
 
   for (const [name, reply] of [
     ['a reply with an unknown id', (r: Request) => encodePacketToBuffer({ type: T.ATTRS, id: r.id + 1000, attrs: {} })],
-    ['a reply of the wrong type (HANDLE to STAT)', (r: Request) => encodePacketToBuffer({ type: T.HANDLE, id: r.id, handle: Buffer.from('h') })],
     ['an undecodable packet (ATTRS whose flags promise a size it lacks)', (r: Request) => {
       const bad = Buffer.alloc(13);
       bad.writeUInt32BE(9, 0);
@@ -117,6 +116,42 @@ describe('session faults', () => {
       assert.ok((await client.session.closed) instanceof SftpProtocolError);
       assert.ok(a.destroyed);
       assert.equal((await rejectionOf(client.stat('/c'))).code, 'ERR_SFTP_CLOSED');
+    });
+  }
+
+  // A server answering a WRITE on a read-only handle with DATA (rclone's does): the framing and the id
+  // are intact, so only that call fails and the session carries on.
+  for (const [name, call, reply] of [
+    ['DATA to a WRITE', (c: SftpClient) => c.write(Buffer.from('h'), 0, Buffer.from('x')), (r: Request) => ({ type: T.DATA, id: r.id, data: Buffer.from('x') })],
+    ['HANDLE to a STAT', (c: SftpClient) => c.stat('/a'), (r: Request) => ({ type: T.HANDLE, id: r.id, handle: Buffer.from('h') })],
+  ] as const) {
+    test(`a well-framed reply of the wrong type (${name}) fails only that call; the session carries on`, async () => {
+      const { client, server, a } = await setup();
+      const wrong = call(client);
+      const other = client.realpath('/b');
+      await until(() => server.received.length === 2);
+      server.send(reply(server.received[0]!) as never);
+      const e = await rejectionOf(wrong);
+      assert.ok(e instanceof SftpBadReplyError, String(e));
+      assert.ok(e instanceof SftpProtocolError);
+      assert.equal(e.code, 'ERR_SFTP_BAD_REPLY');
+      assert.equal(e.received, name.split(' ')[0]);
+      assert.ok(e.expected.includes('STATUS'));
+      assert.equal(client.session.isOpen, true);
+      assert.equal(a.destroyed, false);
+      // the call sent alongside, and one sent after, both get their answers
+      server.send({ type: T.NAME, id: server.received[1]!.id, entries: [{ filename: '/b', longname: '', attrs: {} }] });
+      assert.equal(await other, '/b');
+      const after = client.stat('/c');
+      const stats = () => server.received.filter((r) => r.type === T.STAT && r.path === '/c');
+      await until(() => stats().length === 1);
+      server.send({ type: T.ATTRS, id: stats()[0]!.id, attrs: { size: 7 } });
+      assert.deepEqual(await after, { size: 7 });
+      // a HANDLE nobody asked for is closed (it names something open on the server)
+      const closes = server.received.filter((r) => r.type === T.CLOSE);
+      assert.equal(closes.length, name.startsWith('HANDLE') ? 1 : 0);
+      for (const c of closes) server.ok(c.id);
+      await client.end();
     });
   }
 

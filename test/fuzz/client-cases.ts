@@ -304,7 +304,7 @@ export class HostileServer {
         this.fatal = true;
         return this.write(encodePacketToBuffer({ ...good, id: (req.id + 7919) >>> 0 } as Packet));
       case 'wrong-type':
-        this.fatal = true;
+        // not fatal: a well-framed reply to a known id fails only its own request (the session carries on)
         return this.write(
           encodePacketToBuffer(
             good.type === T.HANDLE ? { type: T.ATTRS, id: req.id, attrs: {} } : { type: T.HANDLE, id: req.id, handle: Buffer.from('h') },

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { StatusCode, PacketType as T } from '../../src/protocol/constants.js';
+import { LaterStatusCode, StatusCode, PacketType as T } from '../../src/protocol/constants.js';
 import { SftpError, SftpProtocolError, codeForStatus, statusForErrno, statusName } from '../../src/protocol/errors.js';
 
 describe('SftpError', () => {
@@ -109,7 +109,7 @@ describe('codeForStatus', () => {
       [StatusCode.NO_CONNECTION, 'ENOTCONN'],
       [StatusCode.CONNECTION_LOST, 'ECONNRESET'],
       [StatusCode.OP_UNSUPPORTED, 'ENOSYS'],
-      [9, 'ESFTP'],
+      [32, 'ESFTP'], // 9 to 31 are the later drafts' codes (below)
       [0xffffffff, 'ESFTP'],
     ];
     for (const [status, code] of expected) assert.equal(codeForStatus(status), code, statusName(status));
@@ -164,5 +164,46 @@ describe('statusForErrno', () => {
     for (const status of [StatusCode.NO_SUCH_FILE, StatusCode.PERMISSION_DENIED, StatusCode.FAILURE, StatusCode.OP_UNSUPPORTED]) {
       assert.equal(statusForErrno(codeForStatus(status)), status, statusName(status));
     }
+  });
+});
+
+describe('status codes of the later drafts (sent by some servers to version 3 clients)', () => {
+  it('map to the code Node fs would give, and are named', () => {
+    const expected: Array<[number, string, string]> = [
+      [9, 'INVALID_HANDLE', 'EBADF'],
+      [10, 'NO_SUCH_PATH', 'ENOENT'],
+      [11, 'FILE_ALREADY_EXISTS', 'EEXIST'],
+      [12, 'WRITE_PROTECT', 'EROFS'],
+      [13, 'NO_MEDIA', 'ENODEV'],
+      [14, 'NO_SPACE_ON_FILESYSTEM', 'ENOSPC'],
+      [15, 'QUOTA_EXCEEDED', 'EDQUOT'],
+      [16, 'UNKNOWN_PRINCIPAL', 'EINVAL'],
+      [17, 'LOCK_CONFLICT', 'EBUSY'],
+      [18, 'DIR_NOT_EMPTY', 'ENOTEMPTY'],
+      [19, 'NOT_A_DIRECTORY', 'ENOTDIR'],
+      [20, 'INVALID_FILENAME', 'EINVAL'],
+      [21, 'LINK_LOOP', 'ELOOP'],
+      [22, 'CANNOT_DELETE', 'EPERM'],
+      [23, 'INVALID_PARAMETER', 'EINVAL'],
+      [24, 'FILE_IS_A_DIRECTORY', 'EISDIR'],
+      [25, 'BYTE_RANGE_LOCK_CONFLICT', 'EAGAIN'],
+      [26, 'BYTE_RANGE_LOCK_REFUSED', 'ENOLCK'],
+      [27, 'DELETE_PENDING', 'EBUSY'],
+      [28, 'FILE_CORRUPT', 'EIO'],
+      [29, 'OWNER_INVALID', 'EINVAL'],
+      [30, 'GROUP_INVALID', 'EINVAL'],
+      [31, 'NO_MATCHING_BYTE_RANGE_LOCK', 'ENOLCK'],
+    ];
+    assert.equal(Object.keys(LaterStatusCode).length, expected.length);
+    for (const [status, name, code] of expected) {
+      assert.equal((LaterStatusCode as Record<string, number>)[name], status);
+      assert.equal(statusName(status), name);
+      assert.equal(codeForStatus(status), code, name);
+      assert.equal(codeForStatus(status, 'whatever the server says'), code, name);
+      const e = new SftpError({ status, message: 'File exists', op: 'mkdir', path: '/d' });
+      assert.equal(e.code, code);
+      assert.equal(e.message, `${code}: File exists (mkdir "/d")`);
+    }
+    assert.equal(codeForStatus(32), 'ESFTP');
   });
 });
