@@ -97,6 +97,24 @@ describe('start directory (root /)', () => {
   });
 });
 
+test('expand-path@openssh.com: "~" is the start directory, a relative path starts there', async () => {
+  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'sftp-wire-startdir-')));
+  mkdirSync(path.join(dir, 'sub'));
+  try {
+    const p = await inProcess('root / startDir', { root: '/', startDir: dir });
+    assert.equal(await p.client.expandPath('~'), dir);
+    assert.equal(await p.client.expandPath('~/sub'), path.join(dir, 'sub'));
+    assert.equal(await p.client.expandPath('sub'), path.join(dir, 'sub'));
+    assert.equal(await p.client.expandPath('/etc'), '/etc');
+    await p.close();
+    const jailed = await inProcess('jailed', { root: dir });
+    assert.equal(await jailed.client.expandPath('~/sub'), '/sub');
+    await jailed.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('start directory options', () => {
   let dir: string;
   before(() => {
