@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SftpServer } from '../server/sftp-server.js';
 import type { AtomicUploadMode } from '../server/options.js';
@@ -53,10 +53,16 @@ const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 222
                        [--atomic-uploads off|atomic|atomic-resume] [--read-only]
                        [--idle-timeout SECONDS] [--max-connections N] [--max-sessions N]
                        [--login-grace SECONDS] [--max-startups N] [--max-server-handles N]
-       sftp-wire serve --stdio [--root DIR] [--atomic-uploads MODE] [--read-only]
+                       [-d|--start-dir DIR]
+       sftp-wire serve --stdio [--root DIR] [-d|--start-dir DIR] [--atomic-uploads MODE] [--read-only]
 
-Serves DIR (default: the current directory) over SFTP. With --stdio the SFTP protocol runs on
-stdin/stdout, for \`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sftp\` line.
+Serves DIR over SFTP: clients see it as "/" and cannot reach outside it. The default DIR is the
+current directory, except with --stdio: there, as OpenSSH's sftp-server does, the whole file system
+is served (root /). With --stdio the SFTP protocol runs on stdin/stdout, for
+\`sftp -D "sftp-wire serve --stdio"\` or sshd's \`Subsystem sftp\` line.
+Relative paths start in the start directory (-d, like sftp-server -d): with root / a real path (a
+relative one from the current directory), else a path inside the served tree. Default: the current
+directory with root /, else the top of the served tree.
 Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
 (default FILE: ~/.config/sftp-wire/host_key) and its fingerprint printed at start (as
 \`ssh-keygen -lf FILE\` shows it); with no credentials given, a user and a random password are
@@ -87,6 +93,20 @@ const NETWORK_FLAGS = ['host', 'port', 'host-key', 'user', 'password', 'authoriz
 /** The URL of a listening address: an IPv6 host goes in brackets (sftp://[::1]:2222/). */
 export function serverUrl(host: string, port: number): string {
   return `sftp://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
+
+/**
+ * The start directory `dir` names inside `root`, as a path clients see: with root "/" a real path (a
+ * relative one from the current directory), else a path inside the served tree. It must be a directory.
+ */
+export function startDirIn(root: string, dir: string): { dir: string } | { error: string } {
+  const inside = realpathSync(root) === '/' ? path.resolve(dir) : path.posix.normalize('/' + dir);
+  try {
+    if (statSync(path.join(root, inside)).isDirectory()) return { dir: inside };
+  } catch (err) {
+    return { error: `--start-dir ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}` };
+  }
+  return { error: `--start-dir ${dir} is not a directory` };
 }
 
 /** Why `root` cannot be served, or undefined when it is a directory. */
@@ -123,6 +143,7 @@ export async function run(args: string[]): Promise<number> {
       args,
       options: {
         root: { type: 'string' },
+        'start-dir': { type: 'string', short: 'd' },
         host: { type: 'string' },
         port: { type: 'string' },
         'host-key': { type: 'string' },
@@ -158,9 +179,12 @@ export async function run(args: string[]): Promise<number> {
   }
   const mode = o['atomic-uploads']!;
   if (!MODES.includes(mode)) return fail(`--atomic-uploads must be one of ${MODES.join(', ')}`);
-  const root = path.resolve(o.root ?? process.cwd());
+  // --stdio runs where OpenSSH's sftp-server runs (sshd's Subsystem line, sftp -D): the whole file system.
+  const root = path.resolve(o.root ?? (o.stdio ? '/' : process.cwd()));
   const bad = rootProblem(root);
   if (bad) return fail(bad);
+  const startDir = o['start-dir'] === undefined ? undefined : startDirIn(root, o['start-dir']);
+  if (startDir !== undefined && 'error' in startDir) return fail(startDir.error);
   const bounds = serverBounds(o);
   if ('error' in bounds) return fail(bounds.error);
   let listening = false;
@@ -171,6 +195,7 @@ export async function run(args: string[]): Promise<number> {
   };
   const server = new SftpServer({
     root,
+    startDir: startDir?.dir,
     atomicUploads: mode as AtomicUploadMode,
     readOnly: o['read-only'],
     limits: { maxServerHandles: bounds.maxServerHandles },

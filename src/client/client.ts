@@ -42,13 +42,35 @@ import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
 
 export type { RequestOptions } from './session.js';
 
+/**
+ * Whether a server reads SYMLINK with the target first (OpenSSH's order), from the software part of its
+ * SSH identification ("OpenSSH_9.2p1 Debian-2"):
+ *
+ *   server        reads                   why
+ *   OpenSSH_*     target, link (openssh)  always
+ *   paramiko_*    target, link (openssh)  always (its SFTPServer)
+ *   sftp-wire     target, link (openssh)  what it reads from clients it does not know (this one's is ssh2js)
+ *   anything else link, target (standard) the draft's order; AsyncSSH's server and ProFTPD read it from
+ *                                         a client that does not call itself OpenSSH
+ */
+export function symlinkTargetFirstFor(serverSoftware: string): boolean {
+  return /OpenSSH|^paramiko|^sftp-wire/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
+}
+
+/** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */
+function remoteSoftware(conn: ssh2.Client): string | undefined {
+  const v = (conn as unknown as { _remoteVer?: unknown })._remoteVer;
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** One entry of a directory listing (a NAME entry). */
 export type DirEntry = NameEntry;
 
 export interface ClientOptions extends SessionOptions {
   /**
-   * Wire order of SYMLINK's two paths. 'auto' (default): OpenSSH's order (target first) when the server
-   * advertises any @openssh.com extension, else the draft's (link path first).
+   * Wire order of SYMLINK's two paths. 'auto' (default): over SSH, from the server's identification
+   * (see symlinkTargetFirstFor); over a bare stream (stdio), OpenSSH's order (target first) when the
+   * server advertises any @openssh.com extension, else the draft's (link path first).
    */
   symlinkOrder?: 'auto' | 'openssh' | 'draft';
   /** Ask limits@openssh.com during connect when advertised (default true). */
@@ -148,7 +170,7 @@ export class SftpClient {
   limits: Limits;
   /** True when `limits` came from the server. */
   limitsFromServer = false;
-  /** True when the server is OpenSSH's (it advertises @openssh.com extensions): SYMLINK's paths are swapped. */
+  /** True when the server advertises @openssh.com extensions (the SYMLINK order's fallback without an SSH identification). */
   readonly isOpenSsh: boolean;
   private readonly symlinkTargetFirst: boolean;
   /** The name check-file-handle goes by on this server ('check-file' on paramiko's), if offered. */
@@ -161,6 +183,7 @@ export class SftpClient {
     version: number,
     extensions: Map<string, string>,
     readonly options: ClientOptions,
+    serverIdent?: string,
   ) {
     this.version = version;
     this.extensions = extensions;
@@ -168,7 +191,7 @@ export class SftpClient {
     this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
     this.checkFileHandleName = checkFileHandleName(extensions);
     const order = options.symlinkOrder ?? 'auto';
-    this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && this.isOpenSsh);
+    this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
   }
 
   /**
@@ -188,7 +211,7 @@ export class SftpClient {
    * INIT/VERSION, then limits@openssh.com when advertised (a failed query keeps DEFAULT_LIMITS). With
    * `watch`, the loss of the SSH connection under the stream fails the session at once, with its cause.
    */
-  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline, watch?: ConnectionWatch): Promise<SftpClient> {
+  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline, watch?: ConnectionWatch, serverIdent?: string): Promise<SftpClient> {
     const session = new Session(stream, opts);
     deadline.onExpire((err) => session.destroy(err));
     if (watch) {
@@ -197,7 +220,7 @@ export class SftpClient {
     }
     const hello = await session.init();
     const ext = new Map(hello.extensions.map((e) => [e.name, e.data.toString('utf8')]));
-    const client = new SftpClient(session, hello.version, ext, opts);
+    const client = new SftpClient(session, hello.version, ext, opts, serverIdent);
     if ((opts.askLimits ?? true) && ext.has(Extensions.limits.name)) {
       try {
         client.limits = await client.fetchLimits();
@@ -241,7 +264,7 @@ export class SftpClient {
       const opening = openSftpChannel(conn);
       deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
       const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
-      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch));
+      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, remoteSoftware(conn)));
     } finally {
       deadline.done();
     }

@@ -16,6 +16,10 @@ export class SessionContext {
     readonly readOnly: boolean,
     readonly handles: HandleTable,
     readonly uploads: UploadStore,
+    /** Where relative wire paths start (a normalised path inside the served tree). */
+    readonly startDir = '/',
+    /** SYMLINK's first path is the target (OpenSSH's order) rather than the link (the draft's). */
+    readonly symlinkTargetFirst = true,
   ) {}
 
   private live = true;
@@ -35,9 +39,9 @@ export class SessionContext {
     if (this.readOnly) throw readOnlyError();
   }
 
-  /** A wire path as the FileSystem takes it. */
+  /** A wire path as the FileSystem takes it: a relative one (and "") is taken from the start directory. */
   path(p: string): string {
-    return normalizeVirtual(p);
+    return normalizeVirtual(p.startsWith('/') || this.startDir === '/' ? p : `${this.startDir}/${p}`);
   }
 }
 

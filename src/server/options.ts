@@ -2,6 +2,7 @@ import { DEFAULT_MAX_PACKET } from '../protocol/constants.js';
 import type { FileSystem } from './fs/file-system.js';
 
 export type AtomicUploadMode = 'off' | 'atomic' | 'atomic-resume';
+export type SymlinkOrder = 'auto' | 'openssh' | 'standard';
 
 /**
  * The server's limits. The first four carry the names of the client's `limits` (the fields of
@@ -45,6 +46,18 @@ export interface SftpServerOptions {
   fs?: FileSystem;
   /** Root directory for the default LocalFs (default: the current directory). */
   root?: string;
+  /**
+   * Where relative paths and REALPATH(".") start, as a path inside the served tree (OpenSSH's
+   * sftp-server -d). Default: the process's working directory when the whole file system is served
+   * (a LocalFs on root "/"), else "/" (the top of the served tree).
+   */
+  startDir?: string;
+  /**
+   * Order of SYMLINK's two paths as read from clients: 'openssh' (target first, what OpenSSH's sftp
+   * and most clients send), 'standard' (the draft's: link path first), or 'auto' (default): from the
+   * client's SSH identification when the transport knows it (see symlinkOrderForClient), else 'openssh'.
+   */
+  symlinkOrder?: SymlinkOrder;
   atomicUploads?: AtomicUploadMode;
   readOnly?: boolean;
   limits?: ServerLimits;

@@ -5,12 +5,23 @@ import { HandleBudget, HandleTable } from './handle-table.js';
 import { UploadStore } from './atomic/upload-store.js';
 import { SessionContext } from './context.js';
 import { Session, type SessionOptions } from './session.js';
-import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type SftpServerOptions } from './options.js';
+import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type SftpServerOptions, type SymlinkOrder } from './options.js';
+import { normalizeVirtual } from './fs/vpath.js';
+import { symlinkOrderForClient } from './symlink-order.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ATOMIC_MODES: readonly AtomicUploadMode[] = ['off', 'atomic', 'atomic-resume'];
+const SYMLINK_ORDERS: readonly SymlinkOrder[] = ['auto', 'openssh', 'standard'];
 
-export type ServeOptions = SessionOptions;
+export interface ServeOptions extends SessionOptions {
+  /**
+   * The client's SSH identification ("SSH-2.0-AsyncSSH_2.14.2"), when the transport knows it: with
+   * symlinkOrder 'auto' it decides the order SYMLINK's paths are read in (see symlinkOrderForClient).
+   */
+  clientIdent?: string;
+  /** This server's own SSH identification as the client saw it (default "SSH-2.0-sftp-wire"). */
+  serverIdent?: string;
+}
 
 export interface SftpServerStats {
   /** Sessions being served. */
@@ -31,13 +42,23 @@ export class SftpServer {
   readonly atomicUploads: AtomicUploadMode;
   readonly readOnly: boolean;
   readonly partialMaxAgeMs: number;
+  /** Where relative paths start (a path inside the served tree). */
+  readonly startDir: string;
+  readonly symlinkOrder: SymlinkOrder;
   private readonly log: (message: string) => void;
   private readonly handleBudget: HandleBudget;
   private readonly live = new Set<Session>();
 
   constructor(opts: SftpServerOptions = {}) {
     if (opts.fs && opts.root !== undefined) throw new TypeError('SftpServer: give either fs or root, not both');
-    this.fs = opts.fs ?? new LocalFs(opts.root ?? process.cwd());
+    const local = opts.fs ? undefined : new LocalFs(opts.root ?? process.cwd());
+    this.fs = opts.fs ?? local!;
+    // Serving the whole file system, like OpenSSH's sftp-server, starts where the process runs.
+    this.startDir = normalizeVirtual(opts.startDir ?? (local?.root === '/' ? process.cwd() : '/'));
+    this.symlinkOrder = opts.symlinkOrder ?? 'auto';
+    if (!SYMLINK_ORDERS.includes(this.symlinkOrder)) {
+      throw new TypeError(`SftpServer: symlinkOrder must be one of ${SYMLINK_ORDERS.join(', ')}`);
+    }
     this.limits = resolveLimits(opts.limits);
     this.handleBudget = new HandleBudget(this.limits.maxServerHandles);
     this.atomicUploads = opts.atomicUploads ?? 'off';
@@ -61,10 +82,18 @@ export class SftpServer {
       this.readOnly,
       new HandleTable(this.limits.maxHandles, this.handleBudget),
       new UploadStore(this.fs, this.atomicUploads, this.partialMaxAgeMs, this.readOnly),
+      this.startDir,
+      this.symlinkTargetFirst(opts),
     );
     const session = new Session(stream, ctx, this.log, opts);
     this.live.add(session);
     return session.run().finally(() => this.live.delete(session));
+  }
+
+  /** True when a session reads SYMLINK as OpenSSH's sftp sends it (target first). */
+  private symlinkTargetFirst(opts: ServeOptions): boolean {
+    if (this.symlinkOrder !== 'auto') return this.symlinkOrder === 'openssh';
+    return symlinkOrderForClient(opts.clientIdent, opts.serverIdent) === 'openssh';
   }
 
   /** What the server holds now, for monitoring and tests. */

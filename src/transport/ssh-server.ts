@@ -194,6 +194,9 @@ function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => Par
   return true; // "none" and other methods only ask what is allowed: not counted as a failure
 }
 
+/** The software part of this server's SSH identification ("SSH-2.0-sftp-wire"). */
+const SERVER_IDENT = 'sftp-wire';
+
 /**
  * Run an SSH server (ssh2) whose only service is SFTP: every `sftp` subsystem channel goes to
  * `server.serve` as a raw byte stream (ssh2's own SFTP implementation is never used). Shells,
@@ -227,7 +230,9 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   const unauthenticated = new Set<Conn>();
   const peerKey = (address: string | undefined, port: number | undefined): string => `${address}|${port}`;
 
-  const ssh = new Server({ hostKeys: opts.hostKeys, ident: 'sftp-wire' }, (client, info) => {
+  const ssh = new Server({ hostKeys: opts.hostKeys, ident: SERVER_IDENT }, (client, info) => {
+    // The client's identification line, known before any channel: it tells the order of SYMLINK's paths.
+    const clientIdent = info.header?.identRaw;
     const conn = conns.get(peerKey(info.ip, info.port));
     if (!conn) {
       // its socket is already gone
@@ -294,7 +299,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
             conn.socket.destroy();
           });
           channel.on('data', touch);
-          void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal }).then(() => {
+          void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal, clientIdent, serverIdent: `SSH-2.0-${SERVER_IDENT}` }).then(() => {
             if (!channel.destroyed) channel.close();
           });
         });

@@ -15,7 +15,6 @@ import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
 import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
-import { normalizeVirtual } from '../fs/vpath.js';
 import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
 type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
@@ -49,11 +48,11 @@ async function statvfs(ctx: SessionContext, path: string, id: number): Promise<P
   return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs(path), ctx.readOnly));
 }
 
-/** "~" and "~/x" (and "~user/x") are the home, which is the root. */
-export function expandTilde(p: string): string {
-  if (p === '~') return '/';
+/** "~" and "~/x" (and "~user/x") are the home, which is the session's start directory. */
+export function expandTilde(p: string, home = '/'): string {
+  if (/^~[^/]*$/.test(p)) return home;
   const m = /^~[^/]*\/(.*)$/.exec(p);
-  return m ? '/' + m[1] : p;
+  return m ? `${home === '/' ? '' : home}/${m[1]}` : p;
 }
 
 const COPY_CHUNK = 64 * 1024;
@@ -95,7 +94,7 @@ const handlers: ExtTable = {
       maxWriteLength: ctx.limits.maxWrite,
       maxOpenHandles: ctx.limits.maxHandles,
     }),
-  expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(normalizeVirtual(expandTilde(q.path)))),
+  expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(ctx.path(expandTilde(q.path, ctx.startDir)))),
   copyData: async (q, id, ctx) => {
     ctx.assertWritable();
     const src = ctx.handles.file(q.readHandle);

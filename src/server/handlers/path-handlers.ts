@@ -1,5 +1,5 @@
 import { PacketType as T } from '../../protocol/constants.js';
-import type { FileStats } from '../fs/file-system.js';
+import { S_IFDIR, S_IFMT, type FileStats } from '../fs/file-system.js';
 import { errnoOf, fsError } from '../fs/fs-error.js';
 import { attrsFromStats, attrsReply, okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { setStatsFromAttrs } from './file-handlers.js';
@@ -62,7 +62,21 @@ export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
   return okStatus(req.id);
 };
 
-export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => oneName(req.id, await ctx.fs.realpath(ctx.path(req.path)));
+/**
+ * REALPATH. A path that goes through a directory and back out of it (`dir/missing/..`) needs that
+ * directory to exist, as OpenSSH's answer does (NO_SUCH_FILE), although `..` is then taken lexically.
+ */
+export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => {
+  const parts = req.path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i] !== '..') continue;
+    const before = parts.slice(0, i).join('/');
+    if (before.split('/').every((c) => c === '' || c === '.' || c === '..')) continue;
+    const st = await ctx.fs.stat(ctx.path(before));
+    if ((st.mode & S_IFMT) !== S_IFDIR) throw fsError('ENOTDIR');
+  }
+  return oneName(req.id, await ctx.fs.realpath(ctx.path(req.path)));
+};
 
 /** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
 export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
@@ -75,9 +89,13 @@ export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
 
 export const readlink: Handler<typeof T.READLINK> = async (req, ctx) => oneName(req.id, await ctx.fs.readlink(ctx.path(req.path)));
 
-/** OpenSSH's order: the first string is the link's target, the second the path of the new link. */
+/**
+ * SYMLINK in the order this session's client sends it: OpenSSH's (the first string is the link's
+ * target, the second the path of the new link) or the draft's (the other way round).
+ */
 export const symlink: Handler<typeof T.SYMLINK> = async (req, ctx) => {
   ctx.assertWritable();
-  await ctx.fs.symlink(req.first, ctx.path(req.second));
+  const [target, link] = ctx.symlinkTargetFirst ? [req.first, req.second] : [req.second, req.first];
+  await ctx.fs.symlink(target, ctx.path(link));
   return okStatus(req.id);
 };
