@@ -2,7 +2,7 @@ import { DEFAULT_MAX_PACKET } from '../protocol/constants.js';
 import type { FileSystem } from './fs/file-system.js';
 
 export type AtomicUploadMode = 'off' | 'atomic' | 'atomic-resume';
-export type SymlinkOrder = 'auto' | 'openssh' | 'standard';
+export type SymlinkOrder = 'auto' | 'openssh' | 'draft';
 
 /**
  * The server's limits. The first four carry the names of the client's `limits` (the fields of
@@ -54,7 +54,7 @@ export interface SftpServerOptions {
   startDir?: string;
   /**
    * Order of SYMLINK's two paths as read from clients: 'openssh' (target first, what OpenSSH's sftp
-   * and most clients send), 'standard' (the draft's: link path first), or 'auto' (default): from the
+   * and most clients send), 'draft' (the draft's: link path first), or 'auto' (default): from the
    * client's SSH identification when the transport knows it (see symlinkOrderForClient), else 'openssh'.
    */
   symlinkOrder?: SymlinkOrder;

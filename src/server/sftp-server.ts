@@ -11,7 +11,7 @@ import { symlinkOrderForClient } from './symlink-order.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ATOMIC_MODES: readonly AtomicUploadMode[] = ['off', 'atomic', 'atomic-resume'];
-const SYMLINK_ORDERS: readonly SymlinkOrder[] = ['auto', 'openssh', 'standard'];
+const SYMLINK_ORDERS: readonly SymlinkOrder[] = ['auto', 'openssh', 'draft'];
 
 export interface ServeOptions extends SessionOptions {
   /**

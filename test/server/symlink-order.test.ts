@@ -82,13 +82,13 @@ describe('SYMLINK order per client over SSH', () => {
 });
 
 test('symlinkOrderForClient: the documented table', () => {
-  const cases: Array<[string | undefined, string, 'openssh' | 'standard']> = [
+  const cases: Array<[string | undefined, string, 'openssh' | 'draft']> = [
     ['SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3', 'SSH-2.0-sftp-wire', 'openssh'],
     ['SSH-2.0-paramiko_3.4.0', 'SSH-2.0-sftp-wire', 'openssh'],
     ['SSH-2.0-libssh2_1.11.0', 'SSH-2.0-sftp-wire', 'openssh'],
-    ['SSH-2.0-AsyncSSH_2.13.0', 'SSH-2.0-sftp-wire', 'standard'],
+    ['SSH-2.0-AsyncSSH_2.13.0', 'SSH-2.0-sftp-wire', 'draft'],
     ['SSH-2.0-AsyncSSH_2.13.0', 'SSH-2.0-OpenSSH_9.6', 'openssh'],
-    ['SSH-2.0-libssh_0.10.6', 'SSH-2.0-sftp-wire', 'standard'],
+    ['SSH-2.0-libssh_0.10.6', 'SSH-2.0-sftp-wire', 'draft'],
     ['SSH-2.0-libssh-0.6.3', 'SSH-2.0-OpenSSH_9.6', 'openssh'],
     ['SSH-2.0-PuTTY_Release_0.80', 'SSH-2.0-sftp-wire', 'openssh'],
     [undefined, 'SSH-2.0-sftp-wire', 'openssh'],
