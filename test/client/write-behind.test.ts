@@ -31,6 +31,8 @@ describe('write-behind file sink', () => {
             const path = join(dir, `f${run++}`);
             const fh = await open(path, 'w');
             const expected: Buffer[] = [];
+            /** Where the last byte written ends: a hole followed only by empty chunks is never written. */
+            let end = 0;
             try {
               const sink = writeBehindFileSink(fh, bound);
               let pos = 0;
@@ -44,12 +46,13 @@ describe('write-behind file sink', () => {
                 expected.push(chunk);
                 await sink.write(pos, chunk);
                 pos += chunk.length;
+                if (chunk.length > 0) end = pos;
               }
               await sink.flush!();
             } finally {
               await fh.close();
             }
-            assert.ok((await readFile(path)).equals(Buffer.concat(expected)));
+            assert.ok((await readFile(path)).equals(Buffer.concat(expected).subarray(0, end)));
           },
         ),
         { numRuns: 40 },
