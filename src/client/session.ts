@@ -443,8 +443,11 @@ export class Session {
       const expected = [T.STATUS, ...EXPECTED[reqType]].map(packetTypeName);
       this.retire(req, p.id);
       if (!req.abandoned) req.reject(new SftpBadReplyError(packetTypeName(reqType), expected, packetTypeName(p.type), p.id));
-      // A HANDLE nobody asked for still names something open on the server: close it.
-      if (p.type === T.HANDLE) this.request({ type: T.CLOSE, handle: Buffer.from(p.handle) }, 'close').catch(() => {});
+      // A HANDLE nobody asked for still names something open on the server: close it — unless it
+      // answers a CLOSE (which opens nothing): closing again would let a lying server ping-pong forever.
+      if (p.type === T.HANDLE && reqType !== T.CLOSE && this.state === 'ready') {
+        this.request({ type: T.CLOSE, handle: Buffer.from(p.handle) }, 'close').catch(() => {});
+      }
       this.pump();
       if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
       return;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SftpClient } from '../../src/client/client.js';
-import { SftpError, SftpProtocolError } from '../../src/protocol/index.js';
+import { PacketType as T, SftpError, SftpProtocolError } from '../../src/protocol/index.js';
 import { clientCaseArb, runClientCase, HostileServer, type ClientCase } from './client-cases.js';
 import { memoryPair, within } from './support/streams.js';
 
@@ -41,6 +41,16 @@ async function connected(behaviours: ClientCase['behaviours']) {
 }
 
 const h = Buffer.from([0, 0, 0, 1]);
+
+test('a server that answers every request, CLOSE too, with a HANDLE: the call fails alone and the stray handle is closed once, not forever', async () => {
+  const { client, server, a } = await connected(['wrong-type']);
+  const e = await within(client.stat('/x').then(() => undefined, (err: unknown) => err), 5000, 'stat against a wrong-type server');
+  assert.equal((e as SftpProtocolError).code, 'ERR_SFTP_BAD_REPLY');
+  await new Promise((r) => setTimeout(r, 200));
+  // STAT, then one CLOSE of the stray handle; the CLOSE's own wrong reply is not closed again
+  assert.deepEqual(server.received.map((r) => r.type), [T.STAT, T.CLOSE]);
+  a.destroy();
+});
 
 test('a server that stalls: every kind of call rejects with AbortError when its AbortSignal.timeout fires', async () => {
   const { client, a } = await connected(['stall']);
