@@ -11,7 +11,7 @@ import { PacketType as T, SftpError, SftpProtocolError } from '../../src/protoco
 import { clientCaseArb, runClientCase, HostileServer, type ClientCase } from './client-cases.js';
 import { memoryPair, within } from './support/streams.js';
 
-test('client fuzz: 200 sessions against servers that lie, stall, cut and flood', async () => {
+test('client fuzz: 200 sessions against servers that lie, stall, cut and flood', { timeout: 300_000 }, async () => {
   const t = { cases: 0, requests: 0, faults: 0, resolved: 0, rejected: 0, torndown: 0 };
   await fc.assert(
     fc.asyncProperty(clientCaseArb, async (c) => {
