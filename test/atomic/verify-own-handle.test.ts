@@ -51,13 +51,19 @@ describe('verification through a handle of its own (a server whose write handles
     });
   }
 
-  it('a resumed upload verifies its partial through a read-only handle and continues it', async () => {
+  /** A fresh folder holding the source and the resume partial of its first 100,000 bytes. */
+  const withPartial = (): { dir: string; src: string; partial: string } => {
     const dir = t.fresh();
     const src = join(dir, 'src.bin');
     writeFileSync(src, data);
     const st = statSync(src);
     const partial = resumePartialName('out.bin', 'out.bin', { path: realpathSync(src), size: st.size, mtime: Math.floor(st.mtimeMs) });
     writeFileSync(join(dir, partial), data.subarray(0, 100_000));
+    return { dir, src, partial };
+  };
+
+  it('a resumed upload verifies its partial through a read-only handle and continues it', async () => {
+    const { dir, src } = withPartial();
     await withRelay(dir, async (client, relay) => {
       const r = await client.put(src, 'out.bin', { resume: true, chunkSize: 8192, stateDir: state.dir, tailWindow: 16 * 1024 });
       assert.equal(r.resumedFrom, 100_000);
@@ -67,12 +73,7 @@ describe('verification through a handle of its own (a server whose write handles
   });
 
   it('a verification that cannot read the partial back fails the upload and never shortens the partial', async () => {
-    const dir = t.fresh();
-    const src = join(dir, 'src.bin');
-    writeFileSync(src, data);
-    const st = statSync(src);
-    const partial = resumePartialName('out.bin', 'out.bin', { path: realpathSync(src), size: st.size, mtime: Math.floor(st.mtimeMs) });
-    writeFileSync(join(dir, partial), data.subarray(0, 100_000));
+    const { dir, src, partial } = withPartial();
     await withRelay(
       dir,
       async (client) => {
