@@ -230,3 +230,23 @@ test('the simple options still work: fixed users and one server, identity { user
     /either authenticate or users/,
   );
 });
+
+test('a session factory that never answers refuses that session after the login grace; one that answers serves', async () => {
+  const lines: string[] = [];
+  const root = new MemoryFs();
+  const running = await start(
+    {
+      server: undefined,
+      loginGraceMs: 1000,
+      authenticate: (a) => (a.method === 'password' && a.password === 'pw' ? { id: a.username === 'slow' ? 2 : 1, name: a.username } : undefined),
+      sessionFor: (who) => (who.name === 'slow' ? new Promise<never>(() => undefined) : { fs: root }),
+    },
+    lines,
+  );
+  await assert.rejects(within(SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'slow', password: 'pw' }), 20_000, 'slow session'));
+  assert.ok(lines.some((l) => /refusing an SFTP session of user "slow": no answer within 1 s/.test(l)), lines.join('\n'));
+  const ok = await SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'quick', password: 'pw' });
+  await ok.writeFile('/q', 'q');
+  await ok.end();
+  assert.deepEqual(await root.stat('/q').then((s) => s.size), 1);
+});
