@@ -10,7 +10,7 @@ export interface TransferReport {
   kind: 'upload' | 'download';
   /** The file's path inside the served tree, as the session sees it ("/docs/a.txt"). */
   path: string;
-  /** Bytes this handle wrote (upload) or read (download) through WRITE and READ requests. */
+  /** Bytes this handle wrote (upload: WRITE requests, and copy-data into it) or READ returned (download). */
   bytes: number;
 }
 
