@@ -48,6 +48,9 @@ export type {
   SftpServerOptions,
   ServerLimits,
   AtomicUploadMode,
+  SessionSettings,
+  TransferReport,
+  TransferListener,
   FileSystem,
   FileStats,
   SetStats,
@@ -61,7 +64,22 @@ export type {
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
 export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js';
 export type { SshKeyPair } from './transport/keys.js';
-export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats } from './transport/ssh-server.js';
+export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats, SshIdentity, SshSessionInfo, SessionFactory } from './transport/ssh-server.js';
+export { keyMatches } from './transport/ssh-auth.js';
+export type {
+  AuthHook,
+  AuthAttempt,
+  AuthMethod,
+  AuthVerdict,
+  PasswordAttempt,
+  PublicKeyAttempt,
+  KeyboardInteractiveAttempt,
+  KeyboardPrompt,
+  OfferedKey,
+  LoginFailure,
+} from './transport/ssh-auth.js';
+export type { SshServerEvents, SshServerEventName, LoginEvent, LoginFailedEvent, TransferEvent } from './transport/ssh-events.js';
+export { hashPassword, verifyPassword } from './transport/password-hash.js';
 export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
 export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
 export { DEFAULT_ABORT_GRACE_MS } from './client/close-handle.js';

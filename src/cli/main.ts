@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 /** Each subcommand is a module exporting `run(args): Promise<number>` (the exit code). */
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   serve: { summary: 'run an SFTP server (ssh2 on TCP, or --stdio)', load: () => import('./serve.js') },
+  'hash-password': { summary: 'hash a password for a serve --users file (read from the terminal or stdin)', load: () => import('./hash-password.js') },
   put: { summary: 'upload: put [-r] [--atomic] [--resume] SRC sftp://[user@]host[:port]/path', load: () => import('./transfer.js') },
   get: { summary: 'download: get [-r] [--atomic] [--resume] sftp://... DST', load: () => import('./transfer.js') },
   ls: { summary: 'list a remote directory: ls sftp://[user@]host[:port]/path', load: () => import('./ls.js') },
@@ -10,7 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
 };
 
 export function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(6)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`);
   return `usage: sftp-wire <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'sftp-wire <command> --help' for a command's options.\n`;
 }
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { SftpServer } from '../server/sftp-server.js';
 import type { AtomicUploadMode } from '../server/options.js';
 import { stdioDuplex } from '../transport/stdio.js';
+import type { FileUser } from './users-file.js';
+import type { RunningSftpSshServer } from '../transport/ssh-server.js';
 
 /** Mirrors DEFAULT_MAX_CONNECTIONS of src/transport/ssh-server.ts (that module loads ssh2: imported only when needed). */
 export const DEFAULT_MAX_CONNECTIONS = 256;
@@ -49,7 +51,7 @@ export function serverBounds(o: {
 export const DEFAULT_IDLE_TIMEOUT_S = 600;
 
 const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 2222] [--host-key FILE]
-                       [--user NAME --password PW | --authorized-keys FILE]
+                       [--user NAME --password PW | --authorized-keys FILE | --users FILE]
                        [--atomic-uploads off|atomic|atomic-resume] [--read-only]
                        [--idle-timeout SECONDS] [--max-connections N] [--max-sessions N]
                        [--login-grace SECONDS] [--max-startups N] [--max-server-handles N]
@@ -66,7 +68,18 @@ directory with root /, else the top of the served tree.
 Otherwise an SSH server listens on HOST:PORT; its host key is generated on first use and kept
 (default FILE: ~/.config/sftp-wire/host_key) and its fingerprint printed at start (as
 \`ssh-keygen -lf FILE\` shows it); with no credentials given, a user and a random password are
-printed at start. Logins and failed logins are logged on stderr (user, address, method).
+printed at start. Logins and failed logins are logged on stderr (user, address, method), and so
+are completed uploads and downloads (user, path, bytes).
+
+--users FILE gives each user their own credentials and tree, one stanza per user:
+  user alice
+    password $scrypt$ln=15,r=8,p=1$...   (make one with \`sftp-wire hash-password\`)
+    key ssh-ed25519 AAAA... alice@laptop (an authorized_keys line; repeatable)
+    root %u                              (%u: the name; relative to --root; default --root)
+    start-dir /incoming                  (inside the root)
+    read-only                            (default: --read-only)
+    atomic-uploads atomic                (default: --atomic-uploads)
+A user needs a password, a key or both. A mistake in the file is reported with its line number.
 The options of the SSH server (--host, --port, --host-key, --user, --password, --authorized-keys
 and the limits below) are errors with --stdio.
 
@@ -88,7 +101,7 @@ Limits of the SSH server (it may face a network):
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
 
 /** Options of the SSH server only: meaningless with --stdio (where sshd or sftp -D does the SSH part). */
-const NETWORK_FLAGS = ['host', 'port', 'host-key', 'user', 'password', 'authorized-keys', 'idle-timeout', 'max-connections'] as const;
+const NETWORK_FLAGS = ['host', 'port', 'host-key', 'user', 'password', 'authorized-keys', 'users', 'idle-timeout', 'max-connections'] as const;
 
 /** The URL of a listening address: an IPv6 host goes in brackets (sftp://[::1]:2222/). */
 export function serverUrl(host: string, port: number): string {
@@ -150,6 +163,7 @@ export async function run(args: string[]): Promise<number> {
         user: { type: 'string' },
         password: { type: 'string' },
         'authorized-keys': { type: 'string' },
+        users: { type: 'string' },
         'atomic-uploads': { type: 'string', default: 'off' },
         'read-only': { type: 'boolean', default: false },
         'idle-timeout': { type: 'string' },
@@ -212,8 +226,20 @@ export async function run(args: string[]): Promise<number> {
   const host = o.host ?? '127.0.0.1';
   const limits = networkLimits(o);
   if ('error' in limits) return fail(limits.error);
-  if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined) {
+  if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined && o.users === undefined) {
     return fail('--user and --password go together');
+  }
+  let fileUsers: Map<string, FileUser> | undefined;
+  if (o.users !== undefined) {
+    const others = (['user', 'password', 'authorized-keys'] as const).filter((f) => o[f] !== undefined);
+    if (others.length) return fail(`--users gives every user: ${others.map((f) => `--${f}`).join(', ')} cannot go with it`);
+    const { readUsersFile, UsersFileError } = await import('./users-file.js');
+    try {
+      fileUsers = readUsersFile(o.users, root);
+    } catch (err) {
+      if (err instanceof UsersFileError) return fail(err.message);
+      throw err;
+    }
   }
   const { startSftpSshServer, loadOrCreateHostKey } = await import('../transport/ssh-server.js');
   const hostKeyFile = o['host-key'] ?? path.join(process.env.HOME ?? process.cwd(), '.config', 'sftp-wire', 'host_key');
@@ -223,33 +249,46 @@ export async function run(args: string[]): Promise<number> {
   const hostKeyId = hostKeyFingerprint(hostKey);
   let user = o.user;
   let password = o.password;
-  if (user === undefined && password === undefined && o['authorized-keys'] === undefined) {
+  if (user === undefined && password === undefined && o['authorized-keys'] === undefined && fileUsers === undefined) {
     const { randomBytes } = await import('node:crypto');
     user = 'sftp';
     password = randomBytes(9).toString('base64url');
   }
-  let running;
+  let running: RunningSftpSshServer<{ username: string }>;
   try {
-    running = await startSftpSshServer({
+    const common = {
       server,
       hostKeys: [hostKey],
       host,
       port,
-      users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
-      authorizedKeysFile: o['authorized-keys'],
       idleTimeoutMs: limits.idleTimeoutMs,
       maxConnections: limits.maxConnections,
       maxSessions: bounds.maxSessions,
       loginGraceMs: bounds.loginGraceMs,
       maxStartups: bounds.maxStartups,
       log,
-    });
+    };
+    const started: RunningSftpSshServer<{ username: string }> = fileUsers
+      ? await startSftpSshServer({ ...common, ...(await import('./users-auth.js')).usersFileAuth(fileUsers, { readOnly: o['read-only']!, atomicUploads: mode as AtomicUploadMode }) })
+      : await startSftpSshServer({
+          ...common,
+          users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
+          authorizedKeysFile: o['authorized-keys'],
+        });
+    running = started;
+    for (const kind of ['upload', 'download'] as const) {
+      started.on(kind, (e) => log(`${kind}: user ${JSON.stringify(e.username)} ${JSON.stringify(e.path)} (${e.bytes} bytes)`));
+    }
   } catch (err) {
     process.stderr.write(`sftp-wire serve: ${listenProblem(err, host, port)}\n`);
     return 1;
   }
   listening = true;
-  process.stdout.write(`sftp-wire serving ${root} on ${serverUrl(running.host, running.port)} (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`);
+  process.stdout.write(
+    fileUsers
+      ? `sftp-wire serving ${fileUsers.size} user${fileUsers.size === 1 ? '' : 's'} from ${o.users} on ${serverUrl(running.host, running.port)}\n`
+      : `sftp-wire serving ${root} on ${serverUrl(running.host, running.port)} (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`,
+  );
   process.stdout.write(`host key: ${hostKeyId ?? 'unreadable'} (${hostKeyFile})\n`);
   if (o.password === undefined && password !== undefined) process.stdout.write(`user: ${user}  password: ${password}\n`);
   await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import type { FileSystem, FileStats } from './fs/file-system.js';
-import type { HandleTable } from './handle-table.js';
+import type { FileHandleEntry, HandleTable } from './handle-table.js';
 import type { UploadStore } from './atomic/upload-store.js';
 import type { ResolvedLimits } from './options.js';
 import type { Attrs } from '../protocol/attrs.js';
@@ -23,6 +23,9 @@ export class SessionContext {
   ) {}
 
   private live = true;
+
+  /** Called when the client closed a file handle and the close (and any commit) succeeded. */
+  onFileClosed?: (entry: FileHandleEntry) => void;
 
   /** False once the session is ending: long-running requests (copy-data) stop at their next step. */
   get alive(): boolean {

@@ -11,6 +11,9 @@ export interface FileHandleEntry {
   writable: boolean;
   /** Set when this open is a server-side atomic upload. */
   upload?: Upload;
+  /** Bytes READ requests returned, and WRITE requests wrote, on this handle (see transfer-report.ts). */
+  bytesRead?: number;
+  bytesWritten?: number;
 }
 export interface DirHandleEntry {
   kind: 'dir';

@@ -8,6 +8,8 @@ import { Session, type SessionOptions } from './session.js';
 import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type SftpServerOptions, type SymlinkOrder } from './options.js';
 import { normalizeVirtual } from './fs/vpath.js';
 import { symlinkOrderForClient } from './symlink-order.js';
+import { sessionConfig, type SessionConfig, type SessionSettings } from './session-settings.js';
+import { reportClosed, type TransferListener } from './transfer-report.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ATOMIC_MODES: readonly AtomicUploadMode[] = ['off', 'atomic', 'atomic-resume'];
@@ -21,6 +23,13 @@ export interface ServeOptions extends SessionOptions {
   clientIdent?: string;
   /** This server's own SSH identification as the client saw it (default "SSH-2.0-sftp-wire"). */
   serverIdent?: string;
+  /**
+   * This session's own tree and options (one user's root, read-only flag...); what it leaves out is
+   * the server's. Invalid settings make `serve` reject before anything is read from the stream.
+   */
+  settings?: SessionSettings;
+  /** Told of each completed upload and download of this session (see TransferReport). */
+  onTransfer?: TransferListener;
 }
 
 export interface SftpServerStats {
@@ -76,23 +85,31 @@ export class SftpServer {
    * sessions; `opts.signal`, aborted when that transport is gone, ends the session at once.
    */
   serve(stream: Duplex, opts: ServeOptions = {}): Promise<void> {
+    let cfg: SessionConfig;
+    try {
+      cfg = opts.settings ? sessionConfig(this, opts.settings) : this;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const ctx = new SessionContext(
-      this.fs,
-      this.limits,
-      this.readOnly,
-      new HandleTable(this.limits.maxHandles, this.handleBudget),
-      new UploadStore(this.fs, this.atomicUploads, this.partialMaxAgeMs, this.readOnly),
-      this.startDir,
-      this.symlinkTargetFirst(opts),
+      cfg.fs,
+      cfg.limits,
+      cfg.readOnly,
+      new HandleTable(cfg.limits.maxHandles, this.handleBudget),
+      new UploadStore(cfg.fs, cfg.atomicUploads, cfg.partialMaxAgeMs, cfg.readOnly),
+      cfg.startDir,
+      this.symlinkTargetFirst(opts, cfg.symlinkOrder),
     );
+    const onTransfer = opts.onTransfer;
+    if (onTransfer) ctx.onFileClosed = (entry) => reportClosed(entry, onTransfer, this.log);
     const session = new Session(stream, ctx, this.log, opts);
     this.live.add(session);
     return session.run().finally(() => this.live.delete(session));
   }
 
   /** True when a session reads SYMLINK as OpenSSH's sftp sends it (target first). */
-  private symlinkTargetFirst(opts: ServeOptions): boolean {
-    if (this.symlinkOrder !== 'auto') return this.symlinkOrder === 'openssh';
+  private symlinkTargetFirst(opts: ServeOptions, order: SymlinkOrder = this.symlinkOrder): boolean {
+    if (order !== 'auto') return order === 'openssh';
     return symlinkOrderForClient(opts.clientIdent, opts.serverIdent) === 'openssh';
   }
 

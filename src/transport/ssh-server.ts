@@ -1,14 +1,17 @@
 import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import { setMaxListeners } from 'node:events';
-import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
-import type { AuthContext, Connection, ParsedKey, ServerChannel } from 'ssh2';
+import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
 import { generateEd25519KeyPair } from './keys.js';
-import type { SftpServer } from '../server/sftp-server.js';
+import { SftpServer } from '../server/sftp-server.js';
 import { OutputMeter, meterSocket } from '../server/output-meter.js';
+import type { SessionSettings } from '../server/session-settings.js';
+import { AUTH_METHODS, AuthDriver, keyMatches, parsePublicKeys, sameBytes, type AuthHook, type AuthMethod } from './ssh-auth.js';
+import { SafeEmitter, type SshServerEventSource } from './ssh-events.js';
+import type { TransferReport } from '../server/transfer-report.js';
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 
 /** Connections a server facing the network accepts at once by default. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
@@ -26,17 +29,56 @@ export interface SshUser {
   publicKeys?: string[];
 }
 
-export interface SftpSshServerOptions {
-  /** The SFTP server every `sftp` subsystem channel is handed to. */
-  server: SftpServer;
+/** Who logged in, with fixed `users` or `authorizedKeysFile` (an authentication hook returns its own type). */
+export interface SshIdentity {
+  username: string;
+}
+
+/** What the session factory is told besides the identity. */
+export interface SshSessionInfo {
+  username: string;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/**
+ * The settings of one SFTP session of an authenticated user: their tree (`root` or `fs`), start
+ * directory, read-only flag, atomic mode, limits. Called for every `sftp` channel, so that each
+ * session gets its own; what it leaves out is taken from `server`.
+ */
+export type SessionFactory<Id> = (identity: Id, info: SshSessionInfo) => SessionSettings | Promise<SessionSettings>;
+
+export interface SftpSshServerOptions<Id = SshIdentity> {
+  /**
+   * The SFTP server every `sftp` subsystem channel is handed to. With `sessionFor` it gives the
+   * defaults of what a session's settings leave out, and the budget of handles shared by all
+   * sessions (limits.maxServerHandles); it may then be left out (each session must name its tree).
+   */
+  server?: SftpServer;
   /** Host private keys (PEM or OpenSSH format). */
   hostKeys: (string | Buffer)[];
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Fixed users (the simple case); not with `authenticate`. */
   users?: SshUser[];
-  /** An authorized_keys file: any key in it logs in, under any user name. */
+  /** An authorized_keys file: any key in it logs in, under any user name (not with `authenticate`). */
   authorizedKeysFile?: string;
+  /**
+   * Decide each login attempt (password, public key, keyboard-interactive): return an identity to
+   * let the user in, or undefined/null/false (or throw) to refuse. See AuthHook. Public-key
+   * signatures are verified by the server. A hook that never settles holds only its connection,
+   * which the login grace (loginGraceMs) closes.
+   */
+  authenticate?: AuthHook<Id>;
+  /** The methods offered with `authenticate` (default: publickey, password, keyboard-interactive). */
+  authMethods?: AuthMethod[];
+  /**
+   * Per-session settings from the identity (see SessionFactory). Throwing, rejecting, or invalid
+   * settings refuse that session (its channel is closed, the reason logged); an answer must come
+   * within the login grace.
+   */
+  sessionFor?: SessionFactory<Id>;
   /** Close a connection that has had no traffic for this long. */
   idleTimeoutMs?: number;
   /** Failed password or public key attempts allowed on one connection before it is closed (default 6, as OpenSSH). */
@@ -79,7 +121,11 @@ export interface SshServerStats {
   socketBytes: number;
 }
 
-export interface RunningSftpSshServer {
+/**
+ * A listening server. Its events ('login', 'loginFailed', 'upload', 'download'; see SshServerEvents)
+ * are for the embedding code; a listener that throws is logged and ignored.
+ */
+export interface RunningSftpSshServer<Id = SshIdentity> extends SshServerEventSource<Id> {
   host: string;
   port: number;
   stats(): SshServerStats;
@@ -136,23 +182,6 @@ function limit(name: string, v: number | undefined, dflt: number, min: number): 
   return n;
 }
 
-function parsePublicKeys(lines: string[]): ParsedKey[] {
-  const out: ParsedKey[] = [];
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    // authorized_keys may start with options; find the key type field
-    const at = line.search(/(ssh-|ecdsa-|sk-)/);
-    const parsed = utils.parseKey(at > 0 ? line.slice(at) : line);
-    if (!(parsed instanceof Error)) out.push(Array.isArray(parsed) ? parsed[0]! : parsed);
-  }
-  return out;
-}
-
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** A host key from `file`, generated (ed25519, mode 0600) when the file does not exist yet. */
 export function loadOrCreateHostKey(file: string): Buffer {
   if (!existsSync(file)) {
@@ -164,34 +193,40 @@ export function loadOrCreateHostKey(file: string): Buffer {
   return readFileSync(file);
 }
 
-/**
- * Answer one authentication attempt; false when a password or key was tried and refused. Logins and
- * refused attempts are logged, one line each (user, address, method; never the password or key).
- */
-function authenticate(ctx: AuthContext, users: SshUser[], keyFileKeys: () => ParsedKey[], log: (m: string) => void, from: string): boolean {
-  const methods: ('password' | 'publickey')[] = [];
-  if (users.some((u) => u.password !== undefined)) methods.push('password');
-  methods.push('publickey');
-  const answer = (ok: boolean): boolean => {
-    if (ok) ctx.accept();
-    else ctx.reject(methods); // the methods that can continue (RFC 4252), not an empty list
-    // an accepted key without a signature is only the client asking whether that key would do
-    if (!ok || ctx.method !== 'publickey' || ctx.signature) log(`${ok ? 'login' : 'failed login'}: user ${JSON.stringify(ctx.username)} from ${from} (${ctx.method})`);
-    return ok;
+/** The fixed users (and authorized_keys file) of the simple case, as an authentication hook. */
+function fixedUsersHook(users: SshUser[], keyFileKeys: () => ParsedKey[]): AuthHook<SshIdentity> {
+  return (attempt) => {
+    const user = users.find((u) => u.username === attempt.username);
+    if (attempt.method === 'password') {
+      return user?.password !== undefined && sameBytes(Buffer.from(attempt.password), Buffer.from(user.password)) ? { username: attempt.username } : undefined;
+    }
+    if (attempt.method === 'publickey') {
+      const keys = [...parsePublicKeys(user?.publicKeys ?? []), ...keyFileKeys()];
+      return keyMatches(attempt.key, keys) ? { username: attempt.username } : undefined;
+    }
+    return undefined;
   };
-  const user = users.find((u) => u.username === ctx.username);
-  if (ctx.method === 'password') {
-    return answer(user?.password !== undefined && sameBytes(Buffer.from(ctx.password), Buffer.from(user.password)));
+}
+
+/**
+ * What `p` settles to, or `gone` when `signal` aborts first, or an error when `ms` (if above 0) passes
+ * first. Never rejects.
+ */
+async function settle<T>(p: Promise<T>, signal: AbortSignal, ms: number): Promise<{ gone: true } | { gone: false; value: T } | { gone: false; error: string }> {
+  if (signal.aborted) return { gone: true };
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort!: () => void;
+  const stop = new Promise<{ gone: true } | { gone: false; error: string }>((resolve) => {
+    onAbort = () => resolve({ gone: true });
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (ms > 0) timer = setTimeout(() => resolve({ gone: false, error: `no answer within ${ms / 1000} s` }), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ gone: false as const, value }), (err: unknown) => ({ gone: false as const, error: (err as Error)?.message ?? String(err) })), stop]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
-  if (ctx.method === 'publickey') {
-    const keys = [...parsePublicKeys(user?.publicKeys ?? []), ...keyFileKeys()];
-    const match = keys.find((k) => k.type === ctx.key.algo && sameBytes(k.getPublicSSH(), ctx.key.data));
-    if (!match) return answer(false);
-    if (!ctx.signature || !ctx.blob) return answer(true); // the client asks whether this key would do
-    return answer(match.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
-  }
-  ctx.reject(methods);
-  return true; // "none" and other methods only ask what is allowed: not counted as a failure
 }
 
 /** The software part of this server's SSH identification ("SSH-2.0-sftp-wire"). */
@@ -202,18 +237,34 @@ const SERVER_IDENT = 'sftp-wire';
  * `server.serve` as a raw byte stream (ssh2's own SFTP implementation is never used). Shells,
  * exec, other subsystems and port forwarding are refused.
  */
-export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningSftpSshServer> {
-  let maxConnections: number, maxSessions: number, loginGraceMs: number, maxStartups: number;
+export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<Id>): Promise<RunningSftpSshServer<Id>> {
+  let maxConnections: number, maxSessions: number, loginGraceMs: number, maxStartups: number, maxAuthTries: number;
+  let hook: AuthHook<Id>, offered: AuthMethod[];
+  const log = opts.log ?? (() => undefined);
   try {
     maxConnections = limit('maxConnections', opts.maxConnections, DEFAULT_MAX_CONNECTIONS, 1);
     maxSessions = limit('maxSessions', opts.maxSessions, DEFAULT_MAX_SESSIONS, 1);
     loginGraceMs = limit('loginGraceMs', opts.loginGraceMs, DEFAULT_LOGIN_GRACE_MS, 0);
     maxStartups = limit('maxStartups', opts.maxStartups, DEFAULT_MAX_STARTUPS, 1);
+    maxAuthTries = limit('maxAuthTries', opts.maxAuthTries, 6, 1);
+    if (!opts.server && !opts.sessionFor) throw new TypeError('startSftpSshServer: give server, sessionFor, or both');
+    if (opts.authenticate) {
+      if (opts.users || opts.authorizedKeysFile) throw new TypeError('startSftpSshServer: give either authenticate or users/authorizedKeysFile, not both');
+      offered = [...(opts.authMethods ?? AUTH_METHODS)];
+      if (offered.length === 0 || offered.some((m) => !AUTH_METHODS.includes(m))) {
+        throw new TypeError(`startSftpSshServer: authMethods must be some of ${AUTH_METHODS.join(', ')}`);
+      }
+      hook = opts.authenticate;
+    } else {
+      const users = opts.users ?? [];
+      offered = users.some((u) => u.password !== undefined) ? ['password', 'publickey'] : ['publickey'];
+      hook = fixedUsersHook(users, () => keyFileKeys()) as unknown as AuthHook<Id>;
+    }
   } catch (err) {
     return Promise.reject(err);
   }
-  const log = opts.log ?? (() => undefined);
-  const users = opts.users ?? [];
+  const server = opts.server ?? new SftpServer({ log });
+  const events = new SafeEmitter<Id>(log);
   const keyFileKeys = (): ParsedKey[] => {
     if (!opts.authorizedKeysFile) return [];
     try {
@@ -229,6 +280,39 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
   /** Connections not authenticated yet, oldest first. */
   const unauthenticated = new Set<Conn>();
   const peerKey = (address: string | undefined, port: number | undefined): string => `${address}|${port}`;
+
+  /**
+   * Serve one `sftp` channel of an authenticated user: the session's settings from the factory (if
+   * any), then the SFTP session, its completed transfers reported as events. A factory that fails
+   * or does not answer within the login grace closes the channel; nothing is read from it before.
+   */
+  const serveChannel = async (channel: ServerChannel, user: { identity: Id; username: string; remoteAddress: string; remotePort: number }, conn: Conn, clientIdent: string | undefined, touch: () => void): Promise<void> => {
+    let closed = false;
+    channel.once('close', () => (closed = true));
+    const refuse = (why: string): void => {
+      log(`refusing an SFTP session of user ${JSON.stringify(user.username)}: ${why}`);
+      if (!closed) channel.close();
+    };
+    let settings: SessionSettings | undefined;
+    if (opts.sessionFor) {
+      const factory = opts.sessionFor;
+      const answer = await settle(Promise.resolve().then(() => factory(user.identity, { username: user.username, remoteAddress: user.remoteAddress, remotePort: user.remotePort })), conn.gone.signal, loginGraceMs);
+      if (answer.gone) return;
+      if ('error' in answer) return refuse(answer.error);
+      settings = answer.value;
+      if (typeof settings !== 'object' || settings === null) return refuse('the session factory returned no settings');
+      if (!opts.server && settings.root === undefined && settings.fs === undefined) return refuse('its settings name no tree (root or fs)');
+    }
+    if (closed || conn.gone.signal.aborted) return;
+    channel.on('data', touch);
+    const onTransfer = (r: TransferReport): void => events.emit(r.kind, { ...user, path: r.path, bytes: r.bytes });
+    try {
+      await server.serve(channel, { connection: conn.output, signal: conn.gone.signal, clientIdent, serverIdent: `SSH-2.0-${SERVER_IDENT}`, settings, onTransfer });
+    } catch (err) {
+      return refuse((err as Error).message);
+    }
+    if (!channel.destroyed) channel.close();
+  };
 
   const ssh = new Server({ hostKeys: opts.hostKeys, ident: SERVER_IDENT }, (client, info) => {
     // The client's identification line, known before any channel: it tells the order of SYMLINK's paths.
@@ -256,12 +340,22 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
       idle.unref?.();
     };
     touch();
-    let failures = 0;
-    client.on('authentication', (ctx) => {
-      if (authenticate(ctx, users, keyFileKeys, log, info.ip.includes(':') ? `[${info.ip}]:${info.port}` : `${info.ip}:${info.port}`) || ++failures < (opts.maxAuthTries ?? 6)) return;
-      log(`closing a connection after ${failures} failed authentication attempts`);
-      client.end();
-    });
+    const peer = { remoteAddress: info.ip, remotePort: info.port };
+    const from = info.ip.includes(':') ? `[${info.ip}]:${info.port}` : `${info.ip}:${info.port}`;
+    const auth: AuthDriver<Id> = new AuthDriver<Id>(hook, offered, { address: info.ip, port: info.port }, conn.gone.signal, {
+      login: (method, username, identity) => {
+        log(`login: user ${JSON.stringify(username)} from ${from} (${method})`);
+        events.emit('login', { username, method, identity, ...peer });
+      },
+      failed: (method, username, reason) => {
+        log(`failed login: user ${JSON.stringify(username)} from ${from} (${method})${reason === 'rejected' ? '' : `: ${reason}`}`);
+        events.emit('loginFailed', { username, method, reason, ...peer });
+        if (auth.failures < maxAuthTries) return;
+        log(`closing a connection after ${auth.failures} failed authentication attempts`);
+        client.end();
+      },
+    }, log);
+    client.on('authentication', (ctx) => auth.handle(ctx));
     client.on('error', (err) => log(`ssh connection error: ${err.message}`));
     client.on('close', () => {
       clearTimeout(idle);
@@ -270,6 +364,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     client.on('tcpip', (_accept, reject) => reject());
     client.on('request', (_accept, reject) => reject?.());
     client.on('ready', () => {
+      const user = { identity: auth.identity as Id, username: auth.username ?? '', ...peer };
       conn.authenticated = true;
       unauthenticated.delete(conn);
       clearTimeout(conn.grace);
@@ -298,10 +393,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
             log('closing a connection whose peer sent past its channel window');
             conn.socket.destroy();
           });
-          channel.on('data', touch);
-          void opts.server.serve(channel, { connection: conn.output, signal: conn.gone.signal, clientIdent, serverIdent: `SSH-2.0-${SERVER_IDENT}` }).then(() => {
-            if (!channel.destroyed) channel.close();
-          });
+          void serveChannel(channel, user, conn, clientIdent, touch);
         });
       });
     });
@@ -340,7 +432,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     sockets.add(socket);
     const conn: Conn = {
       socket,
-      output: new OutputMeter(opts.server.limits.maxOutputBuffer),
+      output: new OutputMeter(server.limits.maxOutputBuffer),
       gone: abortController(maxSessions),
       authenticated: false,
       stage: 0,
@@ -379,7 +471,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
     tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       tcp.off('error', reject);
       const addr = tcp.address() as net.AddressInfo;
-      resolve({
+      resolve(events.source({
         host: addr.address,
         port: addr.port,
         stats: () => {
@@ -402,7 +494,7 @@ export function startSftpSshServer(opts: SftpSshServerOptions): Promise<RunningS
             }, 500).unref();
             tcp.close(() => done());
           }),
-      });
+      }));
     });
   });
 }

@@ -8,6 +8,7 @@ import type { ReadRequest, WriteRequest } from '../io-batch.js';
 import { dataFrame, frameData, type Reply } from '../wire-reply.js';
 import { StatusError, badHandle } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
+import { countRead, countWritten } from '../transfer-report.js';
 
 export function openOptions(pflags: number, attrs: Attrs): OpenOptions {
   const write = (pflags & OpenFlags.WRITE) !== 0;
@@ -79,7 +80,10 @@ export const close: Handler<typeof T.CLOSE> = async (req, ctx) => {
   const entry = ctx.handles.take(req.handle);
   if (!entry) throw badHandle();
   if (entry.kind === 'dir') await entry.dir.close();
-  else await closeFileEntry(entry, ctx, true);
+  else {
+    await closeFileEntry(entry, ctx, true);
+    ctx.onFileClosed?.(entry);
+  }
   return okStatus(req.id);
 };
 
@@ -95,6 +99,7 @@ export const read: Handler<typeof T.READ> = async (req, ctx) => {
   const length = Math.min(req.length, ctx.limits.maxRead);
   const data = length === 0 ? Buffer.alloc(0) : await entry.file.read(req.offset, length);
   if (data.length === 0 && length > 0) return statusReply(req.id, StatusCode.EOF, 'End of file');
+  countRead(entry, data.length);
   return { type: T.DATA, id: req.id, data };
 };
 
@@ -119,6 +124,7 @@ export async function writeToEntry(entry: FileHandleEntry, offset: number, data:
     throw err;
   }
   entry.upload?.tracker.record(offset, data.length);
+  countWritten(entry, data.length);
 }
 
 export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
@@ -147,7 +153,10 @@ export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionCont
       ok = false;
     }
     if (ok) {
-      for (const r of reqs) entry.upload?.tracker.record(r.offset, r.data.length);
+      for (const r of reqs) {
+        entry.upload?.tracker.record(r.offset, r.data.length);
+        countWritten(entry, r.data.length);
+      }
       return reqs.map((r) => okStatus(r.id));
     }
   }
@@ -164,6 +173,7 @@ export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContex
   if (!entry.file.readv) return inOrder(reqs, one);
   const frames = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead)));
   let left = await entry.file.readv(reqs[0]!.offset, frames.map((f) => f.body));
+  countRead(entry, left);
   return reqs.map((r, i): Reply => {
     const f = frames[i]!;
     if (left === 0) return statusReply(r.id, StatusCode.EOF, 'End of file');
