@@ -61,6 +61,9 @@ class Paramiko:
             except IOError:
                 self.s.mkdir(done)
 
+    def mkdir(self, p): self.s.mkdir(p)
+    def utime(self, p, t): self.s.utime(p, (int(t), int(t)))
+    def mtime(self, p): return self.s.stat(p).st_mtime
     def put(self, local, remote): self.s.put(local, remote)
     def get(self, remote, local): self.s.get(remote, local)
     def listdir(self, p): return [(a.filename, attrs_of(a)) for a in self.s.listdir_attr(p)]
@@ -92,7 +95,10 @@ class AsyncSsh:
         return type(e).__name__
 
     def realpath(self, p): return self.run(self.s.realpath(p))
-    def mkdirp(self, p): self.run(self.s.makedirs(p))
+    def mkdirp(self, p): self.run(self.s.makedirs(p, exist_ok=True))
+    def mkdir(self, p): self.run(self.s.mkdir(p))
+    def utime(self, p, t): self.run(self.s.utime(p, (int(t), int(t))))
+    def mtime(self, p): return self.run(self.s.stat(p)).mtime
     def put(self, local, remote): self.run(self.s.put(local, remote))
     def get(self, remote, local): self.run(self.s.get(remote, local))
 
