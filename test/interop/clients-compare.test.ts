@@ -8,7 +8,11 @@
  * Transports: paramiko and lftp run the servers on their own pipes (`sftp-server` and `sftp-wire
  * serve --stdio`, as OpenSSH's `sftp -D` would); AsyncSSH, rclone and curl (libssh2) need SSH, so
  * they reach OpenSSH's sshd (Subsystem sftp-server -d DIR) and our SSH server (startSftpSshServer,
- * startDir DIR), both on 127.0.0.1. Under CI=true a missing client is a failure, never a skip.
+ * startDir DIR), both on 127.0.0.1. A missing client is a failure naming its Debian package (under
+ * CI=true as anywhere), never a skip.
+ *
+ * Found and fixed with it: REALPATH through a missing folder (a/nope/deeper) made up a path where
+ * OpenSSH answers NO_SUCH_FILE (test/server/start-dir.test.ts pins it).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
