@@ -93,6 +93,9 @@ describe('start directory (root /)', () => {
       assert.equal(await statusOf(p.client.realpath(`${work}/missing/../sub`)), StatusCode.NO_SUCH_FILE, p.name);
       // only the last component may be missing
       assert.equal(await p.client.realpath('sub/missing'), path.join(work, 'sub/missing'), p.name);
+      // ...not the one before it (found by paramiko and AsyncSSH in test/interop/clients-compare.test.ts)
+      assert.equal(await statusOf(p.client.realpath('sub/missing/deeper')), StatusCode.NO_SUCH_FILE, p.name);
+      assert.equal(await statusOf(p.client.realpath(`${work}/missing/deeper/x`)), StatusCode.NO_SUCH_FILE, p.name);
     }
   });
 });

@@ -222,8 +222,10 @@ export class LocalFs implements FileSystem {
       real = await this.jail.realOf(v);
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT' || v === '/') throw err;
-      // The last component may not exist yet (a name about to be created).
-      const dir = await this.realpath(virtualDirname(v));
+      // The last component may not exist yet (a name about to be created); the directory it would be
+      // in must (as on OpenSSH: NO_SUCH_FILE otherwise).
+      const dir = this.jail.toVirtual(await this.jail.realOf(virtualDirname(v)));
+      if (dir === undefined) throw fsError('EACCES', 'path leads outside the served root');
       return joinVirtual(dir, virtualBasename(v));
     }
     const out = this.jail.toVirtual(real);
