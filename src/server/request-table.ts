@@ -7,6 +7,7 @@ import {
   type ExtensionKey,
   type ExtensionRequest,
 } from '../protocol/extensions.js';
+import type { FileSystem } from './fs/file-system.js';
 import type { Handler, SessionContext } from './context.js';
 import { StatusError } from './status-error.js';
 import * as file from './handlers/file-handlers.js';
@@ -62,6 +63,11 @@ export type ExtensionRow<K extends ExtensionKey> = ExtensionPlacement<K> & {
   handler: ExtHandler<K>;
   /** As RequestRow's. */
   writes: boolean;
+  /**
+   * Whether a FileSystem can serve it (it has the optional methods the extension needs): the
+   * extension is advertised in VERSION and answered only then. Absent: every FileSystem can.
+   */
+  serves?: (fs: FileSystem) => boolean;
 };
 
 /** Handlers that take the EXTENDED packet rather than a decoded request: the extension rows' dispatcher. */
@@ -69,6 +75,9 @@ const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
   const key = extensionKeyByName(req.request);
   if (!key) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`);
   const row = EXTENSIONS[key] as ExtensionRow<typeof key>;
+  if (row.serves && !row.serves(ctx.fs)) {
+    throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: ${req.request} is not supported by this storage`);
+  }
   let q: ExtensionRequest<typeof key>;
   try {
     q = decodeExtensionRequest(key, req.data);
@@ -106,9 +115,9 @@ const oneHandle = (q: { handle: Buffer }): Buffer[] => [q.handle];
 /** Every extension this server knows, with its handler and facts. */
 export const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
   posixRename: { handler: ext.posixRename, writes: true, order: 'path' },
-  statvfs: { handler: ext.statvfs, writes: false, order: 'path' },
-  fstatvfs: { handler: ext.fstatvfs, writes: false, order: 'handle', handles: oneHandle },
-  hardlink: { handler: ext.hardlink, writes: true, order: 'path' },
+  statvfs: { handler: ext.statvfs, writes: false, order: 'path', serves: (fs) => fs.statvfs !== undefined },
+  fstatvfs: { handler: ext.fstatvfs, writes: false, order: 'handle', handles: oneHandle, serves: (fs) => fs.statvfs !== undefined },
+  hardlink: { handler: ext.hardlink, writes: true, order: 'path', serves: (fs) => fs.link !== undefined },
   // flushes a file to stable storage: a write, as in OpenSSH's table
   fsync: { handler: ext.fsync, writes: true, order: 'handle', handles: oneHandle },
   lsetstat: { handler: ext.lsetstat, writes: true, order: 'path' },
@@ -116,7 +125,12 @@ export const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
   expandPath: { handler: ext.expandPath, writes: false, order: 'path' },
   copyData: { handler: ext.copyData, writes: true, order: 'handle', handles: (q) => [q.readHandle, q.writeHandle] },
   homeDirectory: { handler: ext.homeDirectory, writes: false, order: 'path' },
-  usersGroupsById: { handler: ext.usersGroupsById, writes: false, order: 'path' },
+  usersGroupsById: {
+    handler: ext.usersGroupsById,
+    writes: false,
+    order: 'path',
+    serves: (fs) => fs.userName !== undefined || fs.groupName !== undefined,
+  },
   // only ever holds back an upload's commit: it changes nothing itself
   discardHandle: { handler: ext.discardHandle, writes: false, order: 'handle', handles: oneHandle },
   checkFileName: { handler: ext.checkFileName, writes: false, order: 'path' },
@@ -147,9 +161,11 @@ export function handleFirst(type: number): boolean {
   return isRequestType(type) && REQUESTS[type].handle === 'first';
 }
 
-/** The extensions this server offers in VERSION. */
-export function advertisedExtensions(): { name: string; data: Buffer }[] {
-  return (Object.keys(EXTENSIONS) as ExtensionKey[]).map((k) => ({ name: Extensions[k].name, data: Buffer.from(Extensions[k].version) }));
+/** The extensions a session on `fs` offers in VERSION: those its FileSystem can serve. */
+export function advertisedExtensions(fs: FileSystem): { name: string; data: Buffer }[] {
+  return (Object.keys(EXTENSIONS) as ExtensionKey[])
+    .filter((k) => EXTENSIONS[k].serves?.(fs) ?? true)
+    .map((k) => ({ name: Extensions[k].name, data: Buffer.from(Extensions[k].version) }));
 }
 
 /** Key shared by every CLOSE (order 'commit'). */

@@ -246,7 +246,7 @@ export class Session {
       return;
     }
     this.initialized = true;
-    this.send({ type: T.VERSION, version: SFTP_VERSION, extensions: advertisedExtensions() });
+    this.send({ type: T.VERSION, version: SFTP_VERSION, extensions: advertisedExtensions(this.ctx.fs) });
   }
 
   /**

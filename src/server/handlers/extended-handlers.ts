@@ -35,9 +35,9 @@ function statvfsOf(s: FsStatVfs, readOnly: boolean): StatVfs {
   };
 }
 
+/** Only for a FileSystem with statvfs: the extension rows say so, and no other gets here. */
 async function statvfs(ctx: SessionContext, path: string, id: number): Promise<Packet> {
-  if (!ctx.fs.statvfs) throw new StatusError(StatusCode.OP_UNSUPPORTED, 'ENOSYS: statvfs is not supported by this storage');
-  return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs(path), ctx.readOnly));
+  return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs!(path), ctx.readOnly));
 }
 
 /** "~" and "~/x" (and "~user/x") are the home, which is the session's start directory. */
@@ -66,7 +66,8 @@ export const extensionHandlers: ExtTable = {
     return statvfs(ctx, ctx.handles.any(q.handle).path, id);
   },
   hardlink: async (q, id, ctx) => {
-    await ctx.fs.link(ctx.path(q.oldPath), ctx.path(q.newPath));
+    // only for a FileSystem with link: the extension rows say so, and no other gets here
+    await ctx.fs.link!(ctx.path(q.oldPath), ctx.path(q.newPath));
     return okStatus(id);
   },
   fsync: async (q, id, ctx) => {
