@@ -70,7 +70,7 @@ export type ExtensionRow<K extends ExtensionKey> = ExtensionPlacement<K> & {
   serves?: (fs: FileSystem) => boolean;
 };
 
-/** Handlers that take the EXTENDED packet rather than a decoded request: the extension rows' dispatcher. */
+/** EXTENDED's handler: the extension's row (unknown, or not served by this storage: OP_UNSUPPORTED), its decoded request, its handler. */
 const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
   const key = extensionKeyByName(req.request);
   if (!key) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`);
