@@ -13,12 +13,12 @@ import {
   packetTypeName,
   type ExtensionPair,
   type Packet,
+  type ReplyType,
+  type RequestType,
 } from '../protocol/index.js';
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
 
-type ReplyType = typeof T.STATUS | typeof T.HANDLE | typeof T.DATA | typeof T.NAME | typeof T.ATTRS | typeof T.EXTENDED_REPLY;
-type RequestType = Exclude<Packet['type'], ReplyType | typeof T.INIT | typeof T.VERSION>;
 type WithoutId<P> = P extends unknown ? Omit<P, 'id'> : never;
 
 /** A request as a caller builds it: any request packet without its id (the session assigns it). */

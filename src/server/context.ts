@@ -3,9 +3,8 @@ import type { FileHandleEntry, HandleTable } from './handle-table.js';
 import type { UploadStore } from './atomic/upload-store.js';
 import type { ResolvedLimits } from './options.js';
 import type { Attrs } from '../protocol/attrs.js';
-import type { Packet, PacketOf } from '../protocol/packets.js';
+import type { Packet, PacketOf, RequestPacket, RequestType } from '../protocol/packets.js';
 import { PacketType as T, StatusCode } from '../protocol/constants.js';
-import { readOnlyError } from './status-error.js';
 import { normalizeVirtual } from './fs/vpath.js';
 
 /** What a request handler can reach: the session's storage, handles, limits and upload store. */
@@ -13,6 +12,7 @@ export class SessionContext {
   constructor(
     readonly fs: FileSystem,
     readonly limits: ResolvedLimits,
+    /** Requests whose table row `writes` are refused before they run (see Session.dispatch). */
     readonly readOnly: boolean,
     readonly handles: HandleTable,
     readonly uploads: UploadStore,
@@ -37,26 +37,14 @@ export class SessionContext {
     this.live = false;
   }
 
-  /** Every request that changes anything calls this first. */
-  assertWritable(): void {
-    if (this.readOnly) throw readOnlyError();
-  }
-
   /** A wire path as the FileSystem takes it: a relative one (and "") is taken from the start directory. */
   path(p: string): string {
     return normalizeVirtual(p.startsWith('/') || this.startDir === '/' ? p : `${this.startDir}/${p}`);
   }
 }
 
-/** The packet types a client sends that carry a request id. */
-export type RequestType =
-  | typeof T.OPEN | typeof T.CLOSE | typeof T.READ | typeof T.WRITE | typeof T.LSTAT | typeof T.FSTAT
-  | typeof T.SETSTAT | typeof T.FSETSTAT | typeof T.OPENDIR | typeof T.READDIR | typeof T.REMOVE
-  | typeof T.MKDIR | typeof T.RMDIR | typeof T.REALPATH | typeof T.STAT | typeof T.RENAME
-  | typeof T.READLINK | typeof T.SYMLINK | typeof T.EXTENDED;
-export type RequestPacket = PacketOf<RequestType>;
+export type { RequestType, RequestPacket };
 export type Handler<K extends RequestType> = (req: PacketOf<K>, ctx: SessionContext) => Promise<Packet>;
-export type HandlerTable = { [K in RequestType]: Handler<K> };
 
 const U32_MAX = 0xffffffff;
 const u32 = (v: number): number => Math.min(U32_MAX, Math.max(0, Math.floor(v)));

@@ -4,25 +4,21 @@ import { decodePacket, isKnownPacketType, peekHeader, type Packet, type PacketOf
 import { PacketFramer, type OversizedPacket } from '../protocol/framing.js';
 import type { RequestPacket, SessionContext } from './context.js';
 import { statusReply } from './context.js';
-import { handlers, isRequestType, orderingKeys } from './handlers/index.js';
-import { advertisedExtensions } from './handlers/extended-handlers.js';
+import { advertisedExtensions, handleFirst, handlerOf, isRequestType, orderingKeys, requestWrites } from './request-table.js';
 import { closeFileEntry, readBatch, writeBatch } from './handlers/file-handlers.js';
 import { DATA_HEADER, wireBuffers, type Reply } from './wire-reply.js';
 import { OutputMeter, WRITE_OVERHEAD } from './output-meter.js';
 import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
-import { statusFor } from './status-error.js';
+import { readOnlyError, statusFor } from './status-error.js';
 
 /** Handle strings are at most 256 bytes (draft-ietf-secsh-filexfer-02, 3.1). */
 const MAX_HANDLE = 256;
 /** Head bytes of an oversized packet kept: type, id, and the handle string a file request starts with. */
 const HANDLE_HEAD = 1 + 4 + 4 + MAX_HANDLE;
-/** Requests whose first field after the id is a handle. */
-const HANDLE_FIRST: ReadonlySet<number> = new Set([T.CLOSE, T.READ, T.WRITE, T.FSTAT, T.FSETSTAT, T.READDIR]);
-
 /** The handle a request's head names (type, id, then a handle string), when it is all there. */
 export function handleInHead(head: Buffer): Buffer | undefined {
-  if (head.length < 9 || !HANDLE_FIRST.has(head[0]!)) return undefined;
+  if (head.length < 9 || !handleFirst(head[0]!)) return undefined;
   const len = head.readUInt32BE(5);
   if (len > MAX_HANDLE || head.length < 9 + len) return undefined;
   return head.subarray(9, 9 + len);
@@ -250,20 +246,25 @@ export class Session {
       return;
     }
     this.initialized = true;
-    this.send({ type: T.VERSION, version: SFTP_VERSION, extensions: advertisedExtensions() });
+    this.send({ type: T.VERSION, version: SFTP_VERSION, extensions: advertisedExtensions(this.ctx.fs) });
   }
 
+  /**
+   * Queue a request where its table row says. The one read-only check of the server is here: a
+   * request whose row `writes` is refused (answered in its place, like any reply) and never runs.
+   */
   private dispatch(req: RequestPacket): void {
     this.inFlight++;
     const cost = this.replyCost(req);
     this.meter.charge(cost);
     this.updateFlow();
-    if ((req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
+    const refused = this.ctx.readOnly && requestWrites(req);
+    if (!refused && (req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
     const keys = orderingKeys(req);
     // work queued behind a batch: later READs/WRITEs must not join it and overtake this one
     if (keys === null) for (const k of [...this.openBatches.keys()]) this.sealBatch(k);
     else for (const k of keys) this.sealBatch(k);
-    const task = async (): Promise<void> => this.send(await this.answer(req));
+    const task = async (): Promise<void> => this.send(refused ? this.failure(req, readOnlyError()) : await this.answer(req));
     this.track(
       keys === null ? this.queues.runAlone(task) : this.queues.run(keys, task),
       () => 1,
@@ -311,9 +312,8 @@ export class Session {
 
   /** Run one request's handler; errors become its STATUS reply. */
   private async answer(req: RequestPacket): Promise<Packet> {
-    const handler = handlers[req.type] as (r: RequestPacket, c: SessionContext) => Promise<Packet>;
     try {
-      return await handler(req, this.ctx);
+      return await handlerOf(req)(req, this.ctx);
     } catch (err) {
       return this.failure(req, err);
     }

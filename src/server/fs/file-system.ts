@@ -2,7 +2,9 @@
  * The storage the server serves. Every path is a normalised virtual path ("/" is the root of the
  * served tree; see vpath.ts). Errors are thrown as objects with a Node-style errno `code`
  * (FsError, or Node's own fs errors); the server turns them into STATUS replies.
- * Implement this to serve another storage; LocalFs and MemoryFs are the two built in.
+ * Implement this to serve another storage; LocalFs and MemoryFs are the two built in. The optional
+ * methods are capabilities: the server advertises (and answers) the extensions that need one only
+ * when the FileSystem has it.
  */
 export interface FileStats {
   /** st_mode: type bits and permission bits. */
@@ -103,14 +105,19 @@ export interface FileSystem {
   remove(path: string): Promise<void>;
   /** With overwrite false an existing target is EEXIST (SFTP v3 RENAME); true replaces it (posix-rename). */
   rename(oldPath: string, newPath: string, opts: { overwrite: boolean }): Promise<void>;
-  link(existingPath: string, newPath: string): Promise<void>;
+  /** Optional: without it the server does not offer hardlink@openssh.com. */
+  link?(existingPath: string, newPath: string): Promise<void>;
   /** Create `linkPath` pointing at `target`, stored as given. */
   symlink(target: string, linkPath: string): Promise<void>;
   readlink(path: string): Promise<string>;
   /** The canonical virtual path: symlinks resolved, the last component may not exist. */
   realpath(path: string): Promise<string>;
+  /** Optional: without it the server does not offer statvfs@openssh.com and fstatvfs@openssh.com. */
   statvfs?(path: string): Promise<FsStatVfs>;
-  /** Names for ls -l longnames and users-groups-by-id; undefined when unknown. */
+  /**
+   * Names for ls -l longnames and users-groups-by-id; undefined when unknown. Optional: without
+   * either the server does not offer users-groups-by-id@openssh.com.
+   */
   userName?(uid: number): string | undefined;
   groupName?(gid: number): string | undefined;
 }

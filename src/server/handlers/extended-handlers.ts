@@ -1,23 +1,15 @@
 import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants.js';
-import type { Packet, PacketOf } from '../../protocol/packets.js';
-import {
-  Extensions,
-  decodeExtensionRequest,
-  encodeExtensionReply,
-  extensionKeyByName,
-  StatVfsFlag,
-  type ExtensionKey,
-  type ExtensionRequest,
-  type StatVfs,
-} from '../../protocol/extensions.js';
+import type { Packet } from '../../protocol/packets.js';
+import { encodeExtensionReply, StatVfsFlag, type ExtensionKey, type ExtensionRequest, type StatVfs } from '../../protocol/extensions.js';
 import type { FileStats, FsStatVfs } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
-import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
+import { okStatus, oneName, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
 import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
-type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
+/** Answers one extension's request, already decoded (see the extension rows in request-table.ts). */
+export type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
 type ExtTable = { [K in ExtensionKey]: ExtHandler<K> };
 
 const reply = <K extends ExtensionKey>(id: number, key: K, rep: Parameters<typeof encodeExtensionReply<K>>[1]): Packet => ({
@@ -43,9 +35,9 @@ function statvfsOf(s: FsStatVfs, readOnly: boolean): StatVfs {
   };
 }
 
+/** Only for a FileSystem with statvfs: the extension rows say so, and no other gets here. */
 async function statvfs(ctx: SessionContext, path: string, id: number): Promise<Packet> {
-  if (!ctx.fs.statvfs) throw new StatusError(StatusCode.OP_UNSUPPORTED, 'ENOSYS: statvfs is not supported by this storage');
-  return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs(path), ctx.readOnly));
+  return reply(id, 'statvfs', statvfsOf(await ctx.fs.statvfs!(path), ctx.readOnly));
 }
 
 /** "~" and "~/x" (and "~user/x") are the home, which is the session's start directory. */
@@ -63,9 +55,9 @@ function sameFile(a: FileHandleEntry, b: FileHandleEntry, sa: FileStats, sb: Fil
   return sa.ino !== undefined && sa.ino === sb.ino && sa.dev === sb.dev;
 }
 
-const handlers: ExtTable = {
+/** One handler per extension, by key. */
+export const extensionHandlers: ExtTable = {
   posixRename: async (q, id, ctx) => {
-    ctx.assertWritable();
     await ctx.fs.rename(ctx.path(q.oldPath), ctx.path(q.newPath), { overwrite: true });
     return okStatus(id);
   },
@@ -74,8 +66,8 @@ const handlers: ExtTable = {
     return statvfs(ctx, ctx.handles.any(q.handle).path, id);
   },
   hardlink: async (q, id, ctx) => {
-    ctx.assertWritable();
-    await ctx.fs.link(ctx.path(q.oldPath), ctx.path(q.newPath));
+    // only for a FileSystem with link: the extension rows say so, and no other gets here
+    await ctx.fs.link!(ctx.path(q.oldPath), ctx.path(q.newPath));
     return okStatus(id);
   },
   fsync: async (q, id, ctx) => {
@@ -83,7 +75,6 @@ const handlers: ExtTable = {
     return okStatus(id);
   },
   lsetstat: async (q, id, ctx) => {
-    ctx.assertWritable();
     await ctx.fs.setstat(ctx.path(q.path), setStatsFromAttrs(q.attrs), { follow: false });
     return okStatus(id);
   },
@@ -96,7 +87,6 @@ const handlers: ExtTable = {
     }),
   expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(ctx.path(expandTilde(q.path, ctx.startDir)))),
   copyData: async (q, id, ctx) => {
-    ctx.assertWritable();
     const src = ctx.handles.file(q.readHandle);
     const dst = ctx.handles.file(q.writeHandle);
     if (!src.readable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: read handle not open for reading');
@@ -141,46 +131,4 @@ const handlers: ExtTable = {
     const e = readableEntry(q.target as Buffer, ctx);
     return reply(id, 'checkFileHandle', await checkFile(e.file, q, ctx.limits.maxPacket - 1024));
   },
-};
-
-/** The extensions this server answers, as advertised in VERSION. */
-export const SERVER_EXTENSIONS: readonly ExtensionKey[] = Object.keys(handlers) as ExtensionKey[];
-
-export function advertisedExtensions(): { name: string; data: Buffer }[] {
-  return SERVER_EXTENSIONS.map((k) => ({ name: Extensions[k].name, data: Buffer.from(Extensions[k].version) }));
-}
-
-/** Handles an EXTENDED request refers to, so it runs in order with the other requests on them. */
-export function extensionHandles(req: PacketOf<typeof T.EXTENDED>): Buffer[] {
-  const key = extensionKeyByName(req.request);
-  try {
-    switch (key) {
-      case 'fstatvfs':
-      case 'fsync':
-      case 'discardHandle':
-        return [decodeExtensionRequest(key, req.data).handle];
-      case 'checkFileHandle':
-        return [decodeExtensionRequest(key, req.data).target as Buffer];
-      case 'copyData': {
-        const q = decodeExtensionRequest(key, req.data);
-        return [q.readHandle, q.writeHandle];
-      }
-      default:
-        return [];
-    }
-  } catch {
-    return [];
-  }
-}
-
-export const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
-  const key = extensionKeyByName(req.request);
-  if (!key) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`);
-  let q: ExtensionRequest<typeof key>;
-  try {
-    q = decodeExtensionRequest(key, req.data);
-  } catch (err) {
-    throw new StatusError(StatusCode.BAD_MESSAGE, `EBADMSG: malformed ${req.request} request: ${(err as Error).message}`);
-  }
-  return (handlers[key] as ExtHandler<typeof key>)(q, req.id, ctx);
 };

@@ -28,15 +28,19 @@ export function setStatsFromAttrs(a: Attrs): SetStats {
   return { size: a.size, mode: a.permissions, uid: a.uid, gid: a.gid, atime: a.atime, mtime: a.mtime };
 }
 
-const CHANGING = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC | OpenFlags.APPEND;
+const WRITE_OPEN = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC | OpenFlags.APPEND;
+
+/**
+ * An OPEN with these pflags opens for writing: WRITE, or CREAT, TRUNC or APPEND, which make no sense
+ * to open(2) without it either (OpenSSH treats them the same way).
+ */
+export const opensForWriting = (pflags: number): boolean => (pflags & WRITE_OPEN) !== 0;
 
 export const open: Handler<typeof T.OPEN> = async (req, ctx) => {
-  if (req.pflags & CHANGING) ctx.assertWritable();
   ctx.handles.assertRoom();
   const path = ctx.path(req.path);
   const opts = openOptions(req.pflags, req.attrs);
-  // CREAT without WRITE makes no sense to open(2) either; treat it as a write open, like OpenSSH.
-  if ((opts.create || opts.truncate || opts.append) && !opts.write) opts.write = true;
+  opts.write = opensForWriting(req.pflags);
   if (endsInSlash(req.path)) await assertOpenableWithSlash(ctx.fs, path, opts.create);
   const upload = await ctx.uploads.begin(path, opts);
   const file = upload ? upload.file : await ctx.fs.open(path, opts);
@@ -104,7 +108,6 @@ export const read: Handler<typeof T.READ> = async (req, ctx) => {
 };
 
 function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
-  ctx.assertWritable();
   const entry = ctx.handles.file(handle);
   if (!entry.writable) throw new StatusError(StatusCode.PERMISSION_DENIED, 'EBADF: handle not open for writing');
   if (entry.upload?.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: an earlier write to this file failed');
@@ -211,7 +214,6 @@ function interruptedAppend(entry: FileHandleEntry, size: number | undefined, ctx
 }
 
 export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
-  ctx.assertWritable();
   const entry = ctx.handles.any(req.handle);
   const set = setStatsFromAttrs(req.attrs);
   if (entry.kind === 'file') set.size = interruptedAppend(entry, set.size, ctx);

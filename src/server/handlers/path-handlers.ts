@@ -32,14 +32,12 @@ export const lstat: Handler<typeof T.LSTAT> = async (req, ctx) =>
   );
 
 export const setstat: Handler<typeof T.SETSTAT> = async (req, ctx) => {
-  ctx.assertWritable();
   if (endsInSlash(req.path)) await statDirectory(ctx.fs, ctx.path(req.path));
   await ctx.fs.setstat(ctx.path(req.path), setStatsFromAttrs(req.attrs), { follow: true });
   return okStatus(req.id);
 };
 
 export const remove: Handler<typeof T.REMOVE> = async (req, ctx) => {
-  ctx.assertWritable();
   if (endsInSlash(req.path)) {
     // "name/" is a directory (or names nothing): never unlink a file or a link through it
     await assertDirectoryEntry(ctx.fs, ctx.path(req.path));
@@ -50,13 +48,11 @@ export const remove: Handler<typeof T.REMOVE> = async (req, ctx) => {
 };
 
 export const mkdir: Handler<typeof T.MKDIR> = async (req, ctx) => {
-  ctx.assertWritable();
   await ctx.fs.mkdir(ctx.path(req.path), req.attrs.permissions !== undefined ? req.attrs.permissions & 0o7777 : 0o777);
   return okStatus(req.id);
 };
 
 export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
-  ctx.assertWritable();
   if (endsInSlash(req.path)) await assertDirectoryEntry(ctx.fs, ctx.path(req.path));
   await ctx.fs.rmdir(ctx.path(req.path));
   return okStatus(req.id);
@@ -80,7 +76,6 @@ export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => {
 
 /** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
 export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
-  ctx.assertWritable();
   // "old/" or "new/": what is renamed must be a directory itself
   if (endsInSlash(req.oldPath) || endsInSlash(req.newPath)) await assertDirectoryEntry(ctx.fs, ctx.path(req.oldPath));
   await ctx.fs.rename(ctx.path(req.oldPath), ctx.path(req.newPath), { overwrite: false });
@@ -94,7 +89,6 @@ export const readlink: Handler<typeof T.READLINK> = async (req, ctx) => oneName(
  * target, the second the path of the new link) or the draft's (the other way round).
  */
 export const symlink: Handler<typeof T.SYMLINK> = async (req, ctx) => {
-  ctx.assertWritable();
   const [target, link] = ctx.symlinkTargetFirst ? [req.first, req.second] : [req.second, req.first];
   await ctx.fs.symlink(target, ctx.path(link));
   return okStatus(req.id);

@@ -100,7 +100,11 @@ export class CountingFs implements FileSystem {
   rmdir: FileSystem['rmdir'] = (p) => this.call(() => this.inner.rmdir(p));
   remove: FileSystem['remove'] = (p) => this.call(() => this.inner.remove(p));
   rename: FileSystem['rename'] = (a, b, o) => this.call(() => this.inner.rename(a, b, o));
-  link: FileSystem['link'] = (a, b) => this.call(() => this.inner.link(a, b));
+  link = (a: string, b: string): Promise<void> => {
+    const inner = this.inner.link;
+    if (!inner) return Promise.reject(Object.assign(new Error('ENOSYS'), { code: 'ENOSYS' }));
+    return this.call(() => inner.call(this.inner, a, b));
+  };
   symlink: FileSystem['symlink'] = (t, l) => this.call(() => this.inner.symlink(t, l));
   readlink: FileSystem['readlink'] = (p) => this.call(() => this.inner.readlink(p));
   realpath: FileSystem['realpath'] = (p) => this.call(() => this.inner.realpath(p));
