@@ -15,6 +15,7 @@ import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
 import { okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
+import { realpathWalk } from '../fs/realpath-walk.js';
 import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
 type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
@@ -94,7 +95,7 @@ const handlers: ExtTable = {
       maxWriteLength: ctx.limits.maxWrite,
       maxOpenHandles: ctx.limits.maxHandles,
     }),
-  expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(ctx.path(expandTilde(q.path, ctx.startDir)))),
+  expandPath: async (q, id, ctx) => oneName(id, await realpathWalk(ctx.fs, ctx.startDir, expandTilde(q.path, ctx.startDir))),
   copyData: async (q, id, ctx) => {
     ctx.assertWritable();
     const src = ctx.handles.file(q.readHandle);
