@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildGoSuite, parseGoTestOutput, testExcerpt, type GoSuite, type SuiteRun } from './pkg-sftp/go-suite.js';
+import { buildGoSuite, parseGoTestOutput, suiteProblem, testExcerpt, type GoSuite, type SuiteRun } from './pkg-sftp/go-suite.js';
 import { requireOpenSsh, SFTP_SERVER_PATH } from '../support/openssh.js';
 
 /**
@@ -20,6 +20,11 @@ const MUST_RUN = ['TestClientLstat', 'TestClientMkdir', 'TestClientSymlink', 'Te
 
 const BUILD_LIMIT_MS = 300_000;
 const RUN_LIMIT_MS = 150_000;
+
+// Said as a failing test of its own (the hook below failing too only cancels the tests it serves).
+test('Go and the pkg/sftp sources are installed (golang-go, golang-github-pkg-sftp-dev)', () => {
+  assert.equal(suiteProblem(), undefined);
+});
 
 describe('pkg/sftp (Go) client integration suite: OpenSSH sftp-server vs serve --stdio', { timeout: BUILD_LIMIT_MS + 2 * RUN_LIMIT_MS + 60_000 }, () => {
   let suite: GoSuite;
