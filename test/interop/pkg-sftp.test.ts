@@ -64,9 +64,9 @@ describe('pkg/sftp (Go) client integration suite: OpenSSH sftp-server vs serve -
 });
 
 test('parseGoTestOutput reads results of tests and subtests from go test -v', () => {
-  const out = ['=== RUN   TestA', '--- PASS: TestA (0.00s)', '=== RUN   TestB', '    --- FAIL: TestB/sub (0.01s)', '--- FAIL: TestB (0.02s)', '--- SKIP: TestC (0.00s)', 'FAIL'].join('\n');
+  const out = ['=== RUN   TestA', '--- PASS: TestA (0.00s)', '=== RUN   TestB', '    --- FAIL: TestB/sub (0.01s)', '--- FAIL: TestB (0.02s)', '--- SKIP: TestC (0.00s)', 'a server line with no newline--- PASS: TestD (0.10s)', 'FAIL'].join('\n');
   const r = parseGoTestOutput(out);
-  assert.deepEqual([...r.passed], ['TestA']);
+  assert.deepEqual([...r.passed], ['TestA', 'TestD']);
   assert.deepEqual([...r.failed].sort(), ['TestB', 'TestB/sub']);
   assert.deepEqual([...r.skipped], ['TestC']);
   assert.equal(testExcerpt(out, 'TestB'), ['=== RUN   TestB', '    --- FAIL: TestB/sub (0.01s)', '--- FAIL: TestB (0.02s)'].join('\n'));

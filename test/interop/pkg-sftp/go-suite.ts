@@ -8,7 +8,7 @@
  * golang-github-pkg-sftp-dev (and what they depend on) is needed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,8 @@ export interface SuiteRun {
 /** Test names by result in `go test -v` output; subtests come as Parent/child. */
 export function parseGoTestOutput(output: string): { passed: Set<string>; failed: Set<string>; skipped: Set<string> } {
   const sets = { PASS: new Set<string>(), FAIL: new Set<string>(), SKIP: new Set<string>() };
-  for (const m of output.matchAll(/^\s*--- (PASS|FAIL|SKIP): (\S+) \(/gm)) sets[m[1] as keyof typeof sets].add(m[2]!);
+  // not anchored at the start of a line: a server's stderr (the suite's stdout) may end without one
+  for (const m of output.matchAll(/--- (PASS|FAIL|SKIP): (\S+) \(\d/g)) sets[m[1] as keyof typeof sets].add(m[2]!);
   return { passed: sets.PASS, failed: sets.FAIL, skipped: sets.SKIP };
 }
 
@@ -86,7 +87,8 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
   const starts = path.join(dir, 'our-server-starts');
   writeFileSync(starts, '');
   const ourServer = path.join(dir, 'sftp-wire-server');
-  for (const p of [TSX_LOADER, CLI_MAIN, starts, process.execPath]) if (/[\s'"$`\\]/.test(p)) throw new Error(`cannot quote path ${p}`);
+  const machineTmp = tmpdir();
+  for (const p of [TSX_LOADER, CLI_MAIN, starts, process.execPath, machineTmp]) if (/[\s'"$`\\]/.test(p)) throw new Error(`cannot quote path ${p}`);
   // The suite passes OpenSSH's flags: -e (log to stderr), -l LEVEL, -R (read-only). Ours serves the
   // whole file system from the working directory with --stdio, as sftp-server does.
   writeFileSync(
@@ -96,6 +98,8 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
       `echo started >> ${starts}`,
       'ro=',
       'while [ $# -gt 0 ]; do case $1 in -R) ro=--read-only;; -l) shift;; esac; shift; done',
+      // tsx keeps its compile cache in the machine's temporary folder, not in the run's own
+      `TMPDIR=${machineTmp}; export TMPDIR`,
       `exec ${process.execPath} --import ${TSX_LOADER} ${CLI_MAIN} serve --stdio $ro`,
       '',
     ].join('\n'),
@@ -106,7 +110,17 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
     ourServerStarts: () => readFileSync(starts, 'utf8').split('\n').filter((l) => l === 'started').length,
     async run(server, runLimitMs) {
       const seconds = Math.ceil(runLimitMs / 1000);
-      const r = await runChild(binary, ['-test.v', `-test.timeout=${seconds}s`, '-integration', '-sftp', server], { cwd: pkgDir, env }, runLimitMs + 10_000);
+      // A temporary folder of the run's own: TestClientReadDir lists os.TempDir() three times (the
+      // file system, the server under test, Go's server) and compares sizes and times, so a shared
+      // /tmp that other processes write to would fail it at random.
+      // It also fails on an empty one (reading it gives EOF): a file, a directory and a symlink are
+      // there to be listed.
+      const runTmp = mkdtempSync(path.join(dir, 'tmp-'));
+      writeFileSync(path.join(runTmp, 'a-file'), 'seventeen bytes..');
+      mkdirSync(path.join(runTmp, 'a-dir'));
+      symlinkSync('a-file', path.join(runTmp, 'a-link'));
+      const runEnv = { ...env, TMPDIR: runTmp };
+      const r = await runChild(binary, ['-test.v', `-test.timeout=${seconds}s`, '-integration', '-sftp', server], { cwd: pkgDir, env: runEnv }, runLimitMs + 10_000);
       const { passed, failed } = parseGoTestOutput(r.output);
       const closing = /^(PASS|FAIL)$/m.test(r.output.split('\n').slice(-3).join('\n'));
       return { output: r.output, passed, failed, incomplete: r.timedOut || !closing };
