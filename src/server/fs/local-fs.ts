@@ -217,17 +217,16 @@ export class LocalFs implements FileSystem {
 
   async realpath(vpath: string): Promise<string> {
     const v = normalizeVirtual(vpath);
-    let real: string;
     try {
-      real = await this.jail.realOf(v);
+      return this.virtualOf(await this.jail.realOf(v));
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT' || v === '/') throw err;
-      // The last component may not exist yet (a name about to be created); the directory it would be
-      // in must (as on OpenSSH: NO_SUCH_FILE otherwise).
-      const dir = this.jail.toVirtual(await this.jail.realOf(virtualDirname(v)));
-      if (dir === undefined) throw fsError('EACCES', 'path leads outside the served root');
-      return joinVirtual(dir, virtualBasename(v));
+      // The last component may not exist yet (a name about to be created); its directory must.
+      return joinVirtual(this.virtualOf(await this.jail.realOf(virtualDirname(v))), virtualBasename(v));
     }
+  }
+
+  private virtualOf(real: string): string {
     const out = this.jail.toVirtual(real);
     if (out === undefined) throw fsError('EACCES', 'path leads outside the served root');
     return out;

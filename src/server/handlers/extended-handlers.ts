@@ -6,6 +6,7 @@ import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
 import { okStatus, oneName, type SessionContext } from '../context.js';
 import { checkFile } from '../check-file.js';
+import { realpathWalk } from '../fs/realpath-walk.js';
 import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
 /** Answers one extension's request, already decoded (see the extension rows in request-table.ts). */
@@ -85,7 +86,7 @@ export const extensionHandlers: ExtTable = {
       maxWriteLength: ctx.limits.maxWrite,
       maxOpenHandles: ctx.limits.maxHandles,
     }),
-  expandPath: async (q, id, ctx) => oneName(id, await ctx.fs.realpath(ctx.path(expandTilde(q.path, ctx.startDir)))),
+  expandPath: async (q, id, ctx) => oneName(id, await realpathWalk(ctx.fs, ctx.startDir, expandTilde(q.path, ctx.startDir))),
   copyData: async (q, id, ctx) => {
     const src = ctx.handles.file(q.readHandle);
     const dst = ctx.handles.file(q.writeHandle);

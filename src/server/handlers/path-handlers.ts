@@ -1,9 +1,10 @@
 import { PacketType as T } from '../../protocol/constants.js';
-import { S_IFDIR, S_IFMT, type FileStats } from '../fs/file-system.js';
+import type { FileStats } from '../fs/file-system.js';
 import { errnoOf, fsError } from '../fs/fs-error.js';
 import { attrsFromStats, attrsReply, okStatus, oneName, type Handler, type SessionContext } from '../context.js';
 import { setStatsFromAttrs } from './file-handlers.js';
 import { assertDirectoryEntry, endsInSlash, statDirectory } from '../fs/trailing-slash.js';
+import { realpathWalk } from '../fs/realpath-walk.js';
 
 /** stat/lstat, where a missing path with a kept partial upload reports the partial (atomic-resume). */
 export async function statPath(ctx: SessionContext, path: string, follow: boolean): Promise<FileStats> {
@@ -58,21 +59,8 @@ export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
   return okStatus(req.id);
 };
 
-/**
- * REALPATH. A path that goes through a directory and back out of it (`dir/missing/..`) needs that
- * directory to exist, as OpenSSH's answer does (NO_SUCH_FILE), although `..` is then taken lexically.
- */
-export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => {
-  const parts = req.path.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    if (parts[i] !== '..') continue;
-    const before = parts.slice(0, i).join('/');
-    if (before.split('/').every((c) => c === '' || c === '.' || c === '..')) continue;
-    const st = await ctx.fs.stat(ctx.path(before));
-    if ((st.mode & S_IFMT) !== S_IFDIR) throw fsError('ENOTDIR');
-  }
-  return oneName(req.id, await ctx.fs.realpath(ctx.path(req.path)));
-};
+/** REALPATH, as OpenSSH's sftp-server answers it (`..` after a symlink is the parent of its target). */
+export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => oneName(req.id, await realpathWalk(ctx.fs, ctx.startDir, req.path));
 
 /** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
 export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
