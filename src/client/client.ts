@@ -38,6 +38,7 @@ import {
 import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { putTree, getTree, rmtree } from './tree.js';
 import { refineFailure, type RefinableOp } from './refine-failure.js';
+import { SymlinkOrderCheck, type SymlinkWireOrder } from './symlink-order-check.js';
 import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
 
 export type { RequestOptions } from './session.js';
@@ -70,7 +71,9 @@ export interface ClientOptions extends SessionOptions {
   /**
    * Wire order of SYMLINK's two paths. 'auto' (default): over SSH, from the server's identification
    * (see symlinkTargetFirstFor); over a bare stream (stdio), OpenSSH's order (target first) when the
-   * server advertises any @openssh.com extension, else the draft's (link path first).
+   * server advertises any @openssh.com extension, else the draft's (link path first); the guess is
+   * then checked on the session's first symlink (one READLINK) and corrected if the server read the
+   * paths the other way. 'openssh' / 'draft': that order, never checked.
    */
   symlinkOrder?: 'auto' | 'openssh' | 'draft';
   /** Ask limits@openssh.com during connect when advertised (default true). */
@@ -172,7 +175,7 @@ export class SftpClient {
   limitsFromServer = false;
   /** True when the server advertises @openssh.com extensions (the SYMLINK order's fallback without an SSH identification). */
   readonly isOpenSsh: boolean;
-  private readonly symlinkTargetFirst: boolean;
+  private readonly symlinkOrderCheck: SymlinkOrderCheck;
   /** The name check-file-handle goes by on this server ('check-file' on paramiko's), if offered. */
   private readonly checkFileHandleName: CheckFileHandleName | undefined;
   private readonly handlePaths = new Map<string, string>();
@@ -191,7 +194,8 @@ export class SftpClient {
     this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
     this.checkFileHandleName = checkFileHandleName(extensions);
     const order = options.symlinkOrder ?? 'auto';
-    this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
+    const targetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
+    this.symlinkOrderCheck = new SymlinkOrderCheck(targetFirst, order !== 'auto');
   }
 
   /**
@@ -472,12 +476,24 @@ export class SftpClient {
   async readlink(path: string, opts?: RequestOptions): Promise<string> {
     return this.oneName(await this.expect(T.NAME, { type: T.READLINK, path }, 'readlink', path, opts), 'readlink');
   }
-  /** SYMLINK in Node's fs order: create `linkPath` pointing at `target` (wire order chosen for the server). */
+  /**
+   * SYMLINK in Node's fs order: create `linkPath` pointing at `target` (wire order chosen for the
+   * server). With symlinkOrder 'auto' the first symlink of the session is read back once (READLINK)
+   * and, if the server took the paths the other way round, the wrong link is removed and the symlink
+   * made in the other order, which the session keeps.
+   */
   async symlink(target: string, linkPath: string, opts?: RequestOptions): Promise<void> {
-    const body = this.symlinkTargetFirst
-      ? { type: T.SYMLINK, first: target, second: linkPath }
-      : { type: T.SYMLINK, first: linkPath, second: target };
-    await this.simple(body as RequestBody, 'symlink', linkPath, opts);
+    const sendSymlink = async (first: string, second: string, o?: RequestOptions): Promise<void> => {
+      await this.simple({ type: T.SYMLINK, first, second } as RequestBody, 'symlink', linkPath, o);
+    };
+    await this.symlinkOrderCheck.symlink({ sendSymlink, readlink: (p, o) => this.readlink(p, o), remove: (p, o) => this.remove(p, o) }, target, linkPath, opts);
+  }
+  /**
+   * SYMLINK's wire order now, and whether it is settled: `checked` once given explicitly
+   * (symlinkOrder) or looked at after this session's first symlink (see symlink-order-check.ts).
+   */
+  get symlinkOrder(): { order: SymlinkWireOrder; checked: boolean } {
+    return { order: this.symlinkOrderCheck.order, checked: this.symlinkOrderCheck.checked };
   }
   /** A raw EXTENDED request: `data` is everything after the request name. */
   async extended(name: string, data: Buffer = Buffer.alloc(0), opts?: RequestOptions): Promise<ExtendedReply> {
