@@ -51,11 +51,14 @@ export type { RequestOptions } from './session.js';
  *   OpenSSH_*     target, link (openssh)  always
  *   paramiko_*    target, link (openssh)  always (its SFTPServer)
  *   sftp-wire     target, link (openssh)  what it reads from clients it does not know (this one's is ssh2js)
- *   anything else link, target (standard) the draft's order; AsyncSSH's server and ProFTPD read it from
- *                                         a client that does not call itself OpenSSH
+ *   mod_sftp      target, link (openssh)  ProFTPD 1.3.8 reads it from this client too (seen on disk)
+ *   anything else link, target (standard) the draft's order; AsyncSSH's server reads it from a client
+ *                                         that does not call itself OpenSSH
+ *
+ * With symlinkOrder 'auto' the guess is checked on the session's first symlink (symlink-order-check.ts).
  */
 export function symlinkTargetFirstFor(serverSoftware: string): boolean {
-  return /OpenSSH|^paramiko|^sftp-wire/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
+  return /OpenSSH|^paramiko|^sftp-wire|^mod_sftp/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
 }
 
 /** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */

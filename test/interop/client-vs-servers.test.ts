@@ -177,9 +177,11 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       rmSync(local, { recursive: true, force: true });
     });
 
-    test('connect: version 3, and check-file as expected', () => {
+    test('connect: version 3, check-file and the guessed SYMLINK order as expected', () => {
       assert.equal(client.version, 3);
       assert.equal(client.supports('checkFileHandle'), x.hash);
+      // The guess from its identification is already the order it reads: no symlink needs redoing.
+      assert.deepEqual(client.symlinkOrder, { order: x.symlinkOrder ?? 'draft', checked: false });
     });
 
     test('put and get, plain', async () => {
