@@ -105,16 +105,9 @@ const DATA_HEADER = 1 + 4 + 4;
 const WRITE_HEADER = 1 + 4 + 4 + 256 + 8 + 4;
 
 /**
- * The longest WRITE packet sent to a server that announces no limits: 256 KiB, the most OpenSSH's
- * sftp-server and Go's pkg/sftp server (rclone's) read; a longer one ends their session.
- */
-export const UNANNOUNCED_MAX_PACKET = 256 * 1024;
-
-/**
  * The chunk size of one transfer. Asked for (per transfer, else per client): that size, within what
  * the server's limits@openssh.com says when it says, and within the packets each side takes (our
- * framer's maximum for a DATA reply; the server's maximum packet for a WRITE, or UNANNOUNCED_MAX_PACKET
- * when it announces none). Not asked: the
+ * framer's maximum for a DATA reply; the server's maximum packet for a WRITE). Not asked: the
  * conservative default of the client (the server's limits, at most 256 KiB; 32 KiB when unknown).
  */
 export function chunkSizeFor(client: SftpClient, dir: 'read' | 'write', asked = client.options.chunkSize): number {
@@ -125,7 +118,6 @@ export function chunkSizeFor(client: SftpClient, dir: 'read' | 'write', asked = 
   }
   if (dir === 'read') size = Math.min(size, client.session.maxIncomingPacket - DATA_HEADER);
   else if (Number.isFinite(client.session.maxOutgoingPacket)) size = Math.min(size, client.session.maxOutgoingPacket - WRITE_HEADER);
-  else if (!client.limitsFromServer) size = Math.min(size, UNANNOUNCED_MAX_PACKET - WRITE_HEADER);
   return Math.max(1, Math.floor(size));
 }
 

@@ -1,9 +1,7 @@
-// Servers met in test/interop/client-vs-servers.test.ts, reproduced in process:
-// - ProFTPD with `HiddenStores on`: a file opened for writing is written under a hidden name and
+// A server met in test/interop/client-vs-servers.test.ts, reproduced in process:
+// ProFTPD with `HiddenStores on`: a file opened for writing is written under a hidden name and
 //   renamed into place only at CLOSE; the name shows nothing (or an older file) until then. An
 //   upload's read-back (verify, resume) must still see the bytes written.
-// - A server announcing no limits (rclone's Go server): a WRITE packet longer than 256 KiB ends its
-//   session, so an asked 256 KiB chunk is cut to what fits in a 256 KiB packet.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,12 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { posix } from 'node:path';
 import { SftpClient } from '../../src/client/client.js';
-import { UNANNOUNCED_MAX_PACKET } from '../../src/client/transfer.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { FsError } from '../../src/server/fs/fs-error.js';
 import type { FileSystem, FsFile, OpenOptions } from '../../src/server/fs/file-system.js';
-import { PacketType as T, decodePacket, PacketFramer } from '../../src/protocol/index.js';
 import { duplexPair } from './fake-server.js';
 
 /** A file system that stores as ProFTPD's HiddenStores does: every write open is a fresh hidden file, renamed over the name at CLOSE. */
@@ -45,13 +41,8 @@ function hiddenStores(inner: FileSystem): FileSystem {
   });
 }
 
-async function serve(fs: FileSystem, watch?: (type: number, length: number) => void) {
+async function serve(fs: FileSystem) {
   const [a, b] = duplexPair(1 << 20);
-  if (watch) {
-    const framer = new PacketFramer({ onPacket: (p) => watch(decodePacket(p).type, p.length) }, 1 << 24);
-    const write = a.write.bind(a);
-    a.write = ((chunk: Buffer, ...rest: unknown[]) => { framer.push(chunk); return (write as (...x: unknown[]) => boolean)(chunk, ...rest); }) as typeof a.write;
-  }
   const served = new SftpServer({ fs }).serve(b).catch(() => undefined);
   return { a, served };
 }
@@ -105,26 +96,4 @@ describe('HiddenStores-like server: uploads read back what they wrote', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-});
-
-test('no limits announced: an asked 256 KiB chunk is cut so every WRITE packet stays within 256 KiB', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sftp-wire-nolimits-'));
-  const data = randomBytes(1_000_000);
-  writeFileSync(path.join(dir, 'src.bin'), data);
-  let longestWrite = 0;
-  const { a, served } = await serve(new MemoryFs(), (type, length) => {
-    if (type === T.WRITE) longestWrite = Math.max(longestWrite, length);
-  });
-  const client = await SftpClient.fromStream(a, { askLimits: false });
-  try {
-    assert.equal(client.limitsFromServer, false);
-    const r = await client.put(path.join(dir, 'src.bin'), '/big.bin', { chunkSize: 256 * 1024 });
-    assert.ok(r.chunkSize < 256 * 1024 && r.chunkSize >= 255 * 1024, `chunk ${r.chunkSize}`);
-    assert.ok(longestWrite > 0 && longestWrite <= UNANNOUNCED_MAX_PACKET, `longest WRITE packet ${longestWrite}`);
-    assert.ok((await client.readFile('/big.bin')).equals(data));
-  } finally {
-    await client.end();
-    await served;
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
