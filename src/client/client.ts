@@ -457,8 +457,9 @@ export class SftpClient {
     if (p.type === T.STATUS) throw SftpClient.statusError(p, 'readdir', path);
     throw new SftpProtocolError('unexpected reply to readdir');
   }
+  /** REMOVE a file or symlink; a directory rejects with EISDIR (told by one LSTAT after a bare FAILURE). */
   async remove(path: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts);
+    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts).catch((e: unknown) => this.refined(e, { op: 'remove' }, path, opts));
   }
   async mkdir(path: string, attrs: Attrs = {}, opts?: RequestOptions): Promise<void> {
     await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'mkdir' }, path, opts));

@@ -66,7 +66,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: true,
     renameOver: 'EEXIST',
     mkdirExisting: 'EEXIST',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'opens',
     readDir: 'EIO',
     symlinks: 'yes',
@@ -81,7 +81,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: true,
     renameOver: 'EEXIST',
     mkdirExisting: 'EEXIST',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'EACCES',
     symlinks: 'yes',
     readlinkRelative: '/tree/one.txt', // it answers the link's text made absolute
@@ -95,7 +95,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: false, // every write open is a new hidden file, renamed into place at CLOSE
     renameOver: 'EEXIST',
     mkdirExisting: 'EEXIST',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'EACCES',
     symlinks: 'yes',
     readlinkRelative: '/tree/one.txt',
@@ -109,7 +109,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: true,
     renameOver: 'EEXIST',
     mkdirExisting: 'EEXIST',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'EIO',
     symlinks: 'yes',
     readlinkRelative: 'ENOENT', // its chroot cannot map a relative link's text back
@@ -123,7 +123,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: true,
     renameOver: 'replaces', // the script's rename is os.rename
     mkdirExisting: 'EEXIST',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'EIO',
     symlinks: 'yes',
     readlinkRelative: 'one.txt',
@@ -138,7 +138,7 @@ const EXPECT: Record<ServerName, Expect> = {
     resumesUpload: false, // its VFS cache starts a write open afresh
     renameOver: 'replaces',
     mkdirExisting: 'succeeds',
-    removeDir: 'EIO',
+    removeDir: 'EISDIR',
     openDir: 'opens',
     readDir: 'EIO',
     symlinks: 'no',
