@@ -8,7 +8,8 @@ import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIde
 import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orphans.js';
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
-import { localReader, bufferReader, verifiedPrefix, withReadHandle } from './resume-verify.js';
+import { localReader, bufferReader, verifiedPrefix } from './resume-verify.js';
+import { withVerifyReadHandle } from './verify-read-handle.js';
 import { abortGraceOf, closeHandle, untilAborted } from './close-handle.js';
 import {
   resolveUpload,
@@ -159,9 +160,10 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
     const plan = planResume({ sourceSize: S, partialSize: P, checkpoint: C, window, sample });
     let R = 0;
     if (plan.kind === 'verify') {
-      // Read back through a read-only handle of its own; a read that fails or ends early throws and
-      // leaves the partial as it is (only bytes seen to differ shorten it).
-      R = await withReadHandle(client, partial, P, signal, (vh, remote) =>
+      // Read back through a read-only handle of its own (or the write handle: see verify-read-handle.ts);
+      // a read that fails or ends early throws and leaves the partial as it is (only bytes seen to
+      // differ shorten it).
+      R = await withVerifyReadHandle(client, partial, handle, P, signal, (vh, remote) =>
         verifiedPrefix({
           client,
           handle: vh,
@@ -229,8 +231,9 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
       }
       const verify = opts.verify;
       if (verify) {
-        // Read back through a read-only handle of its own (some servers cannot read a write handle).
-        await withReadHandle(client, writePath!, S, signal, (vh, remote) =>
+        // Read back through a read-only handle of its own (some servers cannot read a write handle), or
+        // the write handle where the name does not show the file yet (see verify-read-handle.ts).
+        await withVerifyReadHandle(client, writePath!, target.handle, S, signal, (vh, remote) =>
           verifyCopy({ mode: verify, client, handle: vh, remote, local: src.reader, size: S, window, chunk: t.chunkSize, path: writePath, signal }),
         );
       }

@@ -38,6 +38,7 @@ import {
 import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { putTree, getTree, rmtree } from './tree.js';
 import { refineFailure, type RefinableOp } from './refine-failure.js';
+import { SymlinkOrderCheck, type SymlinkWireOrder } from './symlink-order-check.js';
 import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
 
 export type { RequestOptions } from './session.js';
@@ -50,11 +51,14 @@ export type { RequestOptions } from './session.js';
  *   OpenSSH_*     target, link (openssh)  always
  *   paramiko_*    target, link (openssh)  always (its SFTPServer)
  *   sftp-wire     target, link (openssh)  what it reads from clients it does not know (this one's is ssh2js)
- *   anything else link, target (standard) the draft's order; AsyncSSH's server and ProFTPD read it from
- *                                         a client that does not call itself OpenSSH
+ *   mod_sftp      target, link (openssh)  ProFTPD 1.3.8 reads it from this client too (seen on disk)
+ *   anything else link, target (standard) the draft's order; AsyncSSH's server reads it from a client
+ *                                         that does not call itself OpenSSH
+ *
+ * With symlinkOrder 'auto' the guess is checked on the session's first symlink (symlink-order-check.ts).
  */
 export function symlinkTargetFirstFor(serverSoftware: string): boolean {
-  return /OpenSSH|^paramiko|^sftp-wire/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
+  return /OpenSSH|^paramiko|^sftp-wire|^mod_sftp/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
 }
 
 /** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */
@@ -70,7 +74,9 @@ export interface ClientOptions extends SessionOptions {
   /**
    * Wire order of SYMLINK's two paths. 'auto' (default): over SSH, from the server's identification
    * (see symlinkTargetFirstFor); over a bare stream (stdio), OpenSSH's order (target first) when the
-   * server advertises any @openssh.com extension, else the draft's (link path first).
+   * server advertises any @openssh.com extension, else the draft's (link path first); the guess is
+   * then checked on the session's first symlink (one READLINK) and corrected if the server read the
+   * paths the other way. 'openssh' / 'draft': that order, never checked.
    */
   symlinkOrder?: 'auto' | 'openssh' | 'draft';
   /** Ask limits@openssh.com during connect when advertised (default true). */
@@ -172,7 +178,7 @@ export class SftpClient {
   limitsFromServer = false;
   /** True when the server advertises @openssh.com extensions (the SYMLINK order's fallback without an SSH identification). */
   readonly isOpenSsh: boolean;
-  private readonly symlinkTargetFirst: boolean;
+  private readonly symlinkOrderCheck: SymlinkOrderCheck;
   /** The name check-file-handle goes by on this server ('check-file' on paramiko's), if offered. */
   private readonly checkFileHandleName: CheckFileHandleName | undefined;
   private readonly handlePaths = new Map<string, string>();
@@ -191,7 +197,8 @@ export class SftpClient {
     this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
     this.checkFileHandleName = checkFileHandleName(extensions);
     const order = options.symlinkOrder ?? 'auto';
-    this.symlinkTargetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
+    const targetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
+    this.symlinkOrderCheck = new SymlinkOrderCheck(targetFirst, order !== 'auto');
   }
 
   /**
@@ -450,8 +457,9 @@ export class SftpClient {
     if (p.type === T.STATUS) throw SftpClient.statusError(p, 'readdir', path);
     throw new SftpProtocolError('unexpected reply to readdir');
   }
+  /** REMOVE a file or symlink; a directory rejects with EISDIR (told by one LSTAT after a bare FAILURE). */
   async remove(path: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts);
+    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts).catch((e: unknown) => this.refined(e, { op: 'remove' }, path, opts));
   }
   async mkdir(path: string, attrs: Attrs = {}, opts?: RequestOptions): Promise<void> {
     await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'mkdir' }, path, opts));
@@ -472,12 +480,24 @@ export class SftpClient {
   async readlink(path: string, opts?: RequestOptions): Promise<string> {
     return this.oneName(await this.expect(T.NAME, { type: T.READLINK, path }, 'readlink', path, opts), 'readlink');
   }
-  /** SYMLINK in Node's fs order: create `linkPath` pointing at `target` (wire order chosen for the server). */
+  /**
+   * SYMLINK in Node's fs order: create `linkPath` pointing at `target` (wire order chosen for the
+   * server). With symlinkOrder 'auto' the first symlink of the session is read back once (READLINK)
+   * and, if the server took the paths the other way round, the wrong link is removed and the symlink
+   * made in the other order, which the session keeps.
+   */
   async symlink(target: string, linkPath: string, opts?: RequestOptions): Promise<void> {
-    const body = this.symlinkTargetFirst
-      ? { type: T.SYMLINK, first: target, second: linkPath }
-      : { type: T.SYMLINK, first: linkPath, second: target };
-    await this.simple(body as RequestBody, 'symlink', linkPath, opts);
+    const sendSymlink = async (first: string, second: string, o?: RequestOptions): Promise<void> => {
+      await this.simple({ type: T.SYMLINK, first, second } as RequestBody, 'symlink', linkPath, o);
+    };
+    await this.symlinkOrderCheck.symlink({ sendSymlink, readlink: (p, o) => this.readlink(p, o), remove: (p, o) => this.remove(p, o) }, target, linkPath, opts);
+  }
+  /**
+   * SYMLINK's wire order now, and whether it is settled: `checked` once given explicitly
+   * (symlinkOrder) or looked at after this session's first symlink (see symlink-order-check.ts).
+   */
+  get symlinkOrder(): { order: SymlinkWireOrder; checked: boolean } {
+    return { order: this.symlinkOrderCheck.order, checked: this.symlinkOrderCheck.checked };
   }
   /** A raw EXTENDED request: `data` is everything after the request name. */
   async extended(name: string, data: Buffer = Buffer.alloc(0), opts?: RequestOptions): Promise<ExtendedReply> {

@@ -6,12 +6,14 @@ export type RefinableOp =
   | { op: 'mkdir' }
   | { op: 'rmdir' }
   | { op: 'rename' }
+  | { op: 'remove' }
   | { op: 'open'; pflags: number };
 
 /**
  * A version 3 server answers a bare FAILURE where Node's fs would say EEXIST, ENOTEMPTY or EISDIR
  * (OpenSSH's sftp-server does for mkdir of an existing directory, rmdir of a non-empty one, a RENAME
- * onto an existing name, an exclusive OPEN of an existing file). When the message carries no errno
+ * onto an existing name, an exclusive OPEN of an existing file; every server tried does for a REMOVE
+ * of a directory). When the message carries no errno
  * name of its own, one LSTAT of the target says which: the error comes back with that code (the status
  * and the server's message unchanged, the first error as `cause`). Anything else, or an LSTAT that
  * fails, leaves the error as it was.
@@ -44,6 +46,8 @@ function codeFor(what: RefinableOp, attrs: Attrs): string | undefined {
       return 'EEXIST';
     case 'rmdir':
       return dir === true ? 'ENOTEMPTY' : dir === false ? 'ENOTDIR' : undefined;
+    case 'remove':
+      return dir === true ? 'EISDIR' : undefined;
     case 'open':
       if (what.pflags & F.EXCL) return 'EEXIST';
       return dir === true ? 'EISDIR' : undefined;

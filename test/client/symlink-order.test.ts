@@ -84,5 +84,7 @@ test('symlinkTargetFirstFor: the documented table', () => {
   assert.equal(symlinkTargetFirstFor('paramiko_3.4.0'), true);
   assert.equal(symlinkTargetFirstFor('sftp-wire'), true);
   assert.equal(symlinkTargetFirstFor('AsyncSSH_2.13.0'), false);
-  assert.equal(symlinkTargetFirstFor('mod_sftp/1.0.0'), false);
+  assert.equal(symlinkTargetFirstFor('mod_sftp'), true); // ProFTPD 1.3.8 reads the target first from us
+  assert.equal(symlinkTargetFirstFor('mod_sftp/1.0.0'), true);
+  assert.equal(symlinkTargetFirstFor('rclone/'), false);
 });

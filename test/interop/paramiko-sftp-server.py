@@ -2,8 +2,8 @@
 
 Usage: paramiko-sftp-server.py ROOT AUTHORIZED_PUBLIC_KEY_FILE
 Prints the port it listens on (one line), serves connections until its stdin closes.
-paramiko ships the SFTP protocol but no file system behind it; the few operations the tests use
-are served from ROOT here.
+paramiko ships the SFTP protocol but no file system behind it; the operations the tests use (files,
+directories, listings, symlinks) are served from ROOT here.
 """
 import base64
 import os
@@ -55,7 +55,51 @@ class Files(SFTPServerInterface):
         except OSError as e:
             return SFTPServer.convert_errno(e.errno)
 
-    lstat = stat
+    def lstat(self, path):
+        try:
+            return SFTPAttributes.from_stat(os.lstat(self._real(path)))
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
+
+    def list_folder(self, path):
+        try:
+            real = self._real(path)
+            out = []
+            for name in os.listdir(real):
+                a = SFTPAttributes.from_stat(os.lstat(os.path.join(real, name)))
+                a.filename = name
+                out.append(a)
+            return out
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
+
+    def mkdir(self, path, attr):
+        try:
+            os.mkdir(self._real(path))
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
+        return SFTP_OK
+
+    def rmdir(self, path):
+        try:
+            os.rmdir(self._real(path))
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
+        return SFTP_OK
+
+    def symlink(self, target_path, path):
+        # The link's text is stored as given (a relative target stays relative).
+        try:
+            os.symlink(target_path, self._real(path))
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
+        return SFTP_OK
+
+    def readlink(self, path):
+        try:
+            return os.readlink(self._real(path))
+        except OSError as e:
+            return SFTPServer.convert_errno(e.errno)
 
     def open(self, path, flags, attr):
         try:
