@@ -1,9 +1,9 @@
 /** The orchestrator's side of worker processes: fork, send a job, await its result, stop. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { siblingScript } from './child-script.js';
-import type { NodeJob, NodeJobResult, WorkerReply } from './jobs.js';
+import { siblingScript } from '../lib/child-script.js';
+import type { NodeJob, NodeJobResult, WorkerReply } from '../contenders/jobs.js';
 
-const WORKER = siblingScript('worker');
+const WORKER = siblingScript(import.meta.url, 'worker');
 
 export class Worker {
   private child: ChildProcess;
