@@ -61,3 +61,12 @@ test('a worker refuses a job its contender has no runner for, instead of running
   }
 });
 
+test('a worker whose module cannot load fails ready() and run() instead of leaving them waiting', { timeout: 60_000 }, async () => {
+  const w = new Worker('missing-module', { path: fileURLToPath(new URL('./no-such-worker.js', import.meta.url)), execArgv: [] });
+  try {
+    await assert.rejects(w.ready(), /worker missing-module exited \(1\)/);
+    await assert.rejects(w.run({ contender: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' }), /exited/);
+  } finally {
+    await w.stop();
+  }
+});
