@@ -64,7 +64,7 @@ async function runSftpBatch(sshd: Sshd, port: number, direction: 'up' | 'down', 
   return r.seconds;
 }
 
-/** ssh2's SFTP (the contender the issue names), one file at a time: mkdir, then fastPut/fastGet each file. */
+/** ssh2's SFTP client one file at a time, as users write it: mkdir, then fastPut/fastGet each file. */
 async function ssh2OneByOne(port: number, sshd: Sshd, direction: 'up' | 'down', from: string, to: string): Promise<number> {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
