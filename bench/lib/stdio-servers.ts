@@ -4,7 +4,7 @@
 // on such a child. The server's CPU seconds per run come from process-timing.ts (withCpuTime).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SftpClient } from '../../src/client/index.js';
 import { joinStreams } from './peers/openssh.js';
@@ -24,7 +24,10 @@ export function linkNodeModules(work: string): void {
  */
 export function compileServer(srcDir: string, outDir: string, root: string, nodeFlags: string[] = []): string[] {
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
+  // The root is src/'s parent: the CLI's `bench` command imports ../bench, and a file outside the
+  // root would be emitted next to its source, leaving .js files in the checkout that tsx then runs.
+  const rootDir = dirname(srcDir);
+  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', rootDir, '--target', 'ES2022',
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
   try {
     execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
@@ -32,7 +35,7 @@ export function compileServer(srcDir: string, outDir: string, root: string, node
     // type errors elsewhere still emit JavaScript; a missing output below is the real failure
   }
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-  const main = join(outDir, 'cli/main.js');
+  const main = join(outDir, relative(rootDir, srcDir), 'cli/main.js');
   statSync(main);
   return [process.execPath, ...nodeFlags, main, 'serve', '--stdio', '--root', root];
 }
