@@ -13,12 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PacketType as T } from '../src/protocol/constants.js';
-import { decodePacket, encodePacket, encodePacketToBuffer, type NameEntry, type Packet } from '../src/protocol/packets.js';
-import { PacketFramer } from '../src/protocol/framing.js';
-import { formatLongname } from '../src/protocol/longname.js';
-import { median, mibPerSecond, perSecond, range, formatNumber } from './stats.js';
-import { renderTable } from './text-table.js';
+import { PacketFramer, PacketType as T, decodePacket, encodePacket, encodePacketToBuffer, formatLongname, type NameEntry, type Packet } from '../src/protocol/index.js';
+import { median, mibPerSecond, perSecond, range, formatNumber } from './lib/stats.js';
+import { renderTable } from './lib/text-table.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,9 +1,9 @@
 // Heap taken by list() per collected entry (the figure behind DEFAULT_LIST_MAX_ENTRIES), against an
 // in-process fake server. Not a test: run `node --expose-gc --import tsx bench/list-heap.ts
 // [ENTRIES] [tiny]` ("tiny": one-letter names, no long name, no attributes).
-import { PacketType as T, StatusCode } from '../src/protocol/index.js';
 import { SftpClient } from '../src/client/index.js';
-import { FakeServer, duplexPair } from '../test/client/fake-server.js';
+import { PacketType as T, StatusCode } from '../src/protocol/index.js';
+import { FakeServer, duplexPair } from './lib/peers/fake-sftp-server.js';
 const N = Number(process.argv[2] ?? 200000), tiny = process.argv[3] === 'tiny';
 const [a, b] = duplexPair(1 << 20);
 const server = new FakeServer(b);

@@ -1,24 +1,24 @@
 /**
  * The bench suite's entry: `npm run bench` (node --import tsx bench/run.ts) and `sftp-wire bench`.
- * Runs every contender (suite.ts), then the sweep (sweep.ts); prints the tables; writes results.json,
+ * Runs every contender (suite/suite.ts), then the sweep (suite/sweep.ts); prints the tables; writes results.json,
  * table.txt, table.md (both with the sweep's tables) and SVG charts to --out. Exits 0 when the run did
- * its job, 1 with the reasons when it did not (verdict.ts), 2 on a bad command line.
+ * its job, 1 with the reasons when it did not (suite/verdict.ts), 2 on a bad command line.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { renderContenderList, selectContenders } from './contenders.js';
-import { Eta } from './eta.js';
-import { CIPHER } from './jobs.js';
-import { openSshPrograms } from './openssh-programs.js';
-import { HELP, describeSizes, parseOptions, type BenchOptions } from './options.js';
-import { jsonSafe, ratioMatrix, renderSummary, summarize } from './report.js';
-import { casesOf, runSuite, suiteRunCount } from './suite.js';
-import { REFERENCE_NOTE, runSweep, sweepCharts, sweepRunCount, sweepTables } from './sweep.js';
-import { formatBytes, formatDuration } from './stats.js';
-import { runProblems } from './verdict.js';
+import { renderContenderList, selectContenders } from './contenders/index.js';
+import { Eta } from './suite/eta.js';
+import { CIPHER } from './contenders/jobs.js';
+import { openSshPrograms } from './lib/openssh-programs.js';
+import { HELP, describeSizes, parseOptions, type BenchOptions } from './suite/options.js';
+import { jsonSafe, ratioMatrix, renderSummary, summarize } from './suite/report.js';
+import { casesOf, runSuite, suiteRunCount } from './suite/suite.js';
+import { REFERENCE_NOTE, runSweep, sweepCharts, sweepRunCount, sweepTables } from './suite/sweep.js';
+import { formatBytes, formatDuration } from './lib/stats.js';
+import { runProblems } from './suite/verdict.js';
 
 function openSshVersion(): string {
   try {

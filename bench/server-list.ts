@@ -14,11 +14,16 @@
 // NAME replies per listing. After the runs, the longnames of ours and OpenSSH's are compared
 // entry by entry (a mismatch is printed, not hidden).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkoutSrc, compileServer, linkNodeModules, median, REPO, SFTP, SFTP_SERVER, withClientOnChild, withCpuTime } from './stdio-servers.js';
+import { generateMixedListDir } from './lib/dataset.js';
+import { SFTP_PATH as SFTP, SFTP_SERVER_PATH as SFTP_SERVER } from './lib/peers/openssh.js';
+import { withCpuTime } from './lib/process-timing.js';
+import { median } from './lib/stats.js';
+import { checkoutSrc, compileServer, linkNodeModules, REPO, withClientOnChild } from './lib/stdio-servers.js';
+import { renderTable } from './lib/text-table.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,16 +50,6 @@ const only = values.only ? new RegExp(values.only) : undefined;
 const work = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-list-'));
 const root = join(work, 'root');
 const DIR = 'big';
-
-/** N empty files with names of varied length, a few subdirectories and symlinks among them. */
-function makeDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < ENTRIES; i++) {
-    const name = `entry-${i.toString(36)}-${'x'.repeat(i % 17)}`;
-    if (i % 1000 === 1) mkdirSync(join(dir, name));
-    else closeSync(openSync(join(dir, name), 'w'));
-  }
-}
 
 interface Sample {
   secs: number;
@@ -152,7 +147,7 @@ function viaOpenSshClient(server: string[], remote: string): () => Promise<Sampl
 async function main(): Promise<void> {
   if (/\s/.test(work)) throw new Error('temporary directory with spaces');
   process.stdout.write(`creating ${ENTRIES} entries...\n`);
-  makeDirectory(join(root, DIR));
+  generateMixedListDir(join(root, DIR), ENTRIES);
   linkNodeModules(work);
   const profFlags = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
   const servers: Array<{ label: string; cmd: string[]; remote: string }> = [
@@ -188,13 +183,11 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(`one directory of ${ENTRIES} entries, ${RUNS} runs, medians (node ${process.version})\n`);
-  process.stdout.write(`${'contender'.padEnd(44)} ${'total s'.padStart(8)} ${'best s'.padStart(8)} ${'first ms'.padStart(9)} ${'cpu s'.padStart(6)} ${'client'.padStart(7)} ${'replies'.padStart(8)}\n`);
-  for (const r of rows) {
-    const f = (v: number, d: number, w: number): string => (Number.isNaN(v) ? '' : v.toFixed(d)).padStart(w);
-    process.stdout.write(
-      `${r.name.padEnd(44)} ${f(r.totalSecs, 3, 8)} ${f(r.bestSecs, 3, 8)} ${f(r.firstMs, 1, 9)} ${f(r.serverCpuSecs, 2, 6)} ${f(r.clientCpuSecs, 2, 7)} ${f(r.replies, 0, 8)}\n`,
-    );
-  }
+  const f = (v: number, d: number): string => (Number.isNaN(v) ? '' : v.toFixed(d));
+  process.stdout.write(renderTable(
+    ['contender', 'total s', 'best s', 'first ms', 'cpu s', 'client', 'replies'],
+    rows.map((r) => [r.name, f(r.totalSecs, 3), f(r.bestSecs, 3), f(r.firstMs, 1), f(r.serverCpuSecs, 2), f(r.clientCpuSecs, 2), f(r.replies, 0)]),
+  ));
 
   const theirs = longnames.get('openssh sftp-server');
   const ours = longnames.get('sftp-wire serve');

@@ -1,6 +1,6 @@
 /**
  * What hostile or numerous peers make the SSH server process hold. Each scenario runs against a fresh
- * server in a child process (test/load/bounds-child.ts, default limits); its VmRSS and VmHWM (peak)
+ * server in a child process (lib/peers/bounds-server-child.ts, default limits); its VmRSS and VmHWM (peak)
  * are read from /proc/PID/status:
  *
  *   window flood   one peer raises its channel window to 2^32-1, stops reading TCP, sends 2 MiB of
@@ -13,12 +13,11 @@
  *
  *   node --import tsx bench/server-memory.ts [--seconds 10] [--only window,zero,unauth,sessions]
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PacketType as T, OpenFlags } from '../src/protocol/constants.js';
-import type { Packet } from '../src/protocol/packets.js';
+import { OpenFlags, PacketType as T, type Packet } from '../src/protocol/index.js';
 import {
   openSftp,
   openWindowWide,
@@ -29,22 +28,17 @@ import {
   writeRequests,
   type ServerChild,
   type SshPeer,
-} from '../test/load/hostile-peer.js';
-import type { RawPeer } from '../test/fuzz/support/raw-peer.js';
-import { renderTable } from './text-table.js';
+} from './lib/peers/hostile-peer.js';
+import type { RawPeer } from './lib/peers/raw-peer.js';
+import { procMemory as procStatus } from './lib/process-timing.js';
+import { MiB } from './lib/stats.js';
+import { renderTable } from './lib/text-table.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, only: { type: 'string', default: 'window,zero,unauth,sessions' } } });
 const SECONDS = Number(values.seconds);
 const ONLY = new Set(values.only!.split(','));
-const MiB = 1024 * 1024;
 /** A scenario stops early when the server passes this (a server without the bounds would not stop). */
 const RSS_CAP = 3 * 1024 * MiB;
-
-function procStatus(pid: number): { rss: number; hwm: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
 
 interface Row {
   scenario: string;

@@ -12,12 +12,16 @@
 // `cpu` is the server process's user+system CPU seconds per run (median, from /usr/bin/time): on a
 // shared, busy machine it is steadier than wall-clock throughput.
 import { spawn } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkoutSrc, compileServer, linkNodeModules, median, REPO, SFTP, SFTP_SERVER, withClientOnChild, withCpuTime } from './stdio-servers.js';
+import { verifyFile, writeSeededFile } from './lib/dataset.js';
+import { SFTP_PATH as SFTP, SFTP_SERVER_PATH as SFTP_SERVER } from './lib/peers/openssh.js';
+import { timed, withCpuTime } from './lib/process-timing.js';
+import { median } from './lib/stats.js';
+import { checkoutSrc, compileServer, linkNodeModules, REPO, withClientOnChild } from './lib/stdio-servers.js';
+import { renderTable } from './lib/text-table.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,36 +39,7 @@ const only = values.only ? new RegExp(values.only) : undefined;
 const work = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-server-'));
 const root = join(work, 'root');
 const SRC = 'src.bin';
-
-function makeSource(path: string): void {
-  const fd = openSync(path, 'w');
-  const block = Buffer.allocUnsafe(4 * 1024 * 1024);
-  for (let done = 0; done < SIZE; done += block.length) {
-    randomFillSync(block);
-    writeSync(fd, block, 0, Math.min(block.length, SIZE - done));
-  }
-  closeSync(fd);
-}
-
-/** Byte-compare two files (outside the timing). */
-function sameBytes(a: string, b: string): boolean {
-  if (statSync(a).size !== statSync(b).size) return false;
-  const fa = openSync(a, 'r');
-  const fb = openSync(b, 'r');
-  const ba = Buffer.allocUnsafe(8 << 20);
-  const bb = Buffer.allocUnsafe(8 << 20);
-  try {
-    for (;;) {
-      const na = readSync(fa, ba, 0, ba.length, null);
-      const nb = readSync(fb, bb, 0, bb.length, null);
-      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
-      if (na === 0) return true;
-    }
-  } finally {
-    closeSync(fa);
-    closeSync(fb);
-  }
-}
+const SEED = 20240601;
 
 function sftpBatch(server: string[], commands: string[]): Promise<void> {
   return new Promise((resolveRun, reject) => {
@@ -95,12 +70,6 @@ interface Contender {
   direct: boolean;
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
 function direct(server: string[], command: string): () => Promise<Sample> {
   return async () => {
     const startup = await timed(() => sftpBatch(server, ['pwd']));
@@ -124,7 +93,8 @@ function viaClient(server: string[], op: 'put' | 'get', outName: string): () => 
 async function main(): Promise<void> {
   if (/\s/.test(work)) throw new Error('temporary directory with spaces');
   mkdirSync(root, { recursive: true });
-  makeSource(join(root, SRC));
+  // Seeded bytes (the suite's LARGE stream); the copies are checked against its digest.
+  const sha256 = writeSeededFile(join(root, SRC), SEED, SIZE);
   linkNodeModules(work);
   // sftp-server serves its working directory (for sftp -D that is sftp's, `work`); ours serve `root`.
   const servers: Array<{ label: string; cmd: string[]; remote: string; asClient: string[] }> = [
@@ -168,7 +138,7 @@ async function main(): Promise<void> {
     for (const c of contenders) {
       rmSync(c.output, { force: true });
       samples.get(c.name)!.push(await c.run());
-      if (i === 0 && !sameBytes(join(root, SRC), c.output)) throw new Error(`${c.name}: ${c.output} differs from the source`);
+      if (i === 0) await verifyFile(c.output, sha256, SIZE).catch((err: Error) => { throw new Error(`${c.name}: ${err.message}`); });
       if (statSync(c.output).size !== SIZE) throw new Error(`${c.name}: ${c.output} has the wrong size`);
     }
   }
@@ -188,14 +158,17 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(`one file of ${mib} MiB, ${RUNS} runs; throughput in MiB/s, server CPU in seconds (node ${process.version})\n`);
-  process.stdout.write(`${'contender'.padEnd(40)} ${'median'.padStart(8)} ${'best'.padStart(8)} ${'startup'.padStart(9)} ${'net'.padStart(8)} ${'cpu'.padStart(6)}\n`);
-  for (const r of rows) {
-    const su = r.startupMs !== undefined ? `${r.startupMs.toFixed(0)} ms` : '';
-    const net = r.net !== undefined ? r.net.toFixed(1) : '';
-    process.stdout.write(
-      `${r.name.padEnd(40)} ${r.median.toFixed(1).padStart(8)} ${r.best.toFixed(1).padStart(8)} ${su.padStart(9)} ${net.padStart(8)} ${r.serverCpuSecs.toFixed(2).padStart(6)}\n`,
-    );
-  }
+  process.stdout.write(renderTable(
+    ['contender', 'median', 'best', 'startup', 'net', 'cpu'],
+    rows.map((r) => [
+      r.name,
+      r.median.toFixed(1),
+      r.best.toFixed(1),
+      r.startupMs !== undefined ? `${r.startupMs.toFixed(0)} ms` : '',
+      r.net !== undefined ? r.net.toFixed(1) : '',
+      r.serverCpuSecs.toFixed(2),
+    ]),
+  ));
   if (values.json) writeFileSync(values.json, JSON.stringify({ sizeMiB: mib, runs: RUNS, rows }, null, 2) + '\n');
 }
 

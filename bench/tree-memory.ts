@@ -5,19 +5,19 @@
  *
  *   node --expose-gc --import tsx bench/tree-memory.ts --files 10000,100000
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SftpClient } from '../src/client/index.js';
-import { getTree, putTree, rmtree } from '../src/client/tree.js';
-import { spawnSftpServer } from '../test/support/openssh.js';
+import { SftpClient, getTree, putTree, rmtree } from '../src/client/index.js';
+import { generateSmallTree } from './lib/dataset.js';
+import { spawnSftpServer } from './lib/peers/openssh.js';
+import { MiB } from './lib/stats.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '10000,100000' }, dirs: { type: 'string', default: '100' }, size: { type: 'string', default: '64' } } });
 const DIRS = Number(values.dirs);
 const SIZE = Number(values.size);
-const MiB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function sampled<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -57,9 +57,8 @@ const client = await SftpClient.fromStream(server.stream);
 try {
   for (const n of values.files!.split(',').map(Number)) {
     const src = join(work, `src-${n}`);
-    const payload = Buffer.alloc(SIZE, 7);
-    for (let d = 0; d < DIRS; d++) mkdirSync(join(src, `d${d}`), { recursive: true });
-    for (let i = 0; i < n; i++) writeFileSync(join(src, `d${i % DIRS}`, `f${i}`), payload);
+    // The list of files and digests is dropped at once: only the tree's own memory is sampled.
+    void generateSmallTree(src, 20240601, { files: n, dirs: Math.min(DIRS, n), size: SIZE });
     console.log(`${n} files of ${SIZE} B in ${DIRS} directories`);
     const up = join(work, `up-${n}`);
     const r = await sampled(`putTree ${n}`, () => putTree(client, src, up));

@@ -10,20 +10,19 @@
  * on the first --slow-files files (spread over the same 20 directories) and their time is scaled to
  * 2,000 files (their cost is per file: round trips). Every copy is checked byte for byte.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import ssh2 from 'ssh2';
-import { SftpClient } from '../src/client/index.js';
-import { getTree, putTree } from '../src/client/tree.js';
-import { startSshd, spawnSftpServer, SFTP_PATH, type Sshd } from '../test/support/openssh.js';
-import { delayForRtt, startLatencyProxy } from './latency-proxy.js';
-
-const CIPHER = 'aes128-gcm@openssh.com';
+import { SftpClient, getTree, putTree } from '../src/client/index.js';
+import { runOpenSshSftp } from './contenders/clients/openssh-clients.js';
+import { CIPHER } from './contenders/jobs.js';
+import { generateSmallTree, verifyTree, type SmallFile } from './lib/dataset.js';
+import { delayForRtt, startLatencyProxy } from './lib/latency-proxy.js';
+import { startSshd, spawnSftpServer, type Sshd } from './lib/peers/openssh.js';
+import { median } from './lib/stats.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -41,26 +40,11 @@ const DIRS = Number(values.dirs);
 const SIZE = Number(values.size);
 const RTTS = values.rtt!.split(',').map(Number);
 
-function makeSmall(dir: string, files: number): void {
-  for (let d = 0; d < DIRS; d++) mkdirSync(join(dir, `d${String(d).padStart(2, '0')}`), { recursive: true });
-  for (let i = 0; i < files; i++) writeFileSync(join(dir, `d${String(i % DIRS).padStart(2, '0')}`, `f${String(i).padStart(5, '0')}`), randomBytes(SIZE));
-}
+const SEED = 20240601;
 
-function sameTree(a: string, b: string): boolean {
-  const da = readdirSync(a, { withFileTypes: true }).map((e) => e.name).sort();
-  const db = readdirSync(b, { withFileTypes: true }).map((e) => e.name).sort();
-  if (da.join('\0') !== db.join('\0')) return false;
-  for (const e of readdirSync(a, { withFileTypes: true })) {
-    if (e.isDirectory()) {
-      if (!sameTree(join(a, e.name), join(b, e.name))) return false;
-    } else if (!readFileSync(join(a, e.name)).equals(readFileSync(join(b, e.name)))) return false;
-  }
-  return true;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+/** The SMALL tree of `files` files (d00/f00000 ...) in DIRS directories, seeded; returns the files with their digests. */
+function makeSmall(dir: string, files: number): SmallFile[] {
+  return generateSmallTree(dir, SEED, { files, dirs: Math.min(DIRS, files), size: SIZE });
 }
 
 interface Row {
@@ -73,28 +57,14 @@ interface Row {
   scaled: number;
 }
 
-/** `sftp -b` with `!date` stamps around the command: connection set-up is not timed. */
-function runSftpBatch(sshd: Sshd, port: number, command: string): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-tree-bench-'));
-  writeFileSync(join(dir, 'batch'), `!date +%s.%N\n${command}\n!date +%s.%N\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(SFTP_PATH, [...sshd.sshOptions, '-c', CIPHER, '-P', String(port), '-b', join(dir, 'batch'), `${sshd.username}@${sshd.host}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      const stamps = out.split('\n').filter((l) => /^\d+\.\d+$/.test(l)).map(Number);
-      if (code !== 0 || stamps.length !== 2) reject(new Error(`sftp exited ${code}: ${err.trim()}`));
-      else resolve(stamps[1]! - stamps[0]!);
-    });
-  });
+/** `sftp -b` with `!date` stamps around the command (the suite's openssh-sftp runner): connection set-up is not timed. */
+async function runSftpBatch(sshd: Sshd, port: number, direction: 'up' | 'down', from: string, to: string): Promise<number> {
+  const target = { host: sshd.host, port, username: sshd.username, sshOptions: sshd.sshOptions };
+  const r = await runOpenSshSftp({ workload: 'small', direction, target, localPath: direction === 'up' ? from : to, remotePath: direction === 'up' ? to : from });
+  return r.seconds;
 }
 
-const q = (p: string) => `"${p}"`;
-
-/** ssh2's SFTP (the contender the issue names), one file at a time: mkdir, then fastPut/fastGet each file. */
+/** ssh2's SFTP client one file at a time, as users write it: mkdir, then fastPut/fastGet each file. */
 async function ssh2OneByOne(port: number, sshd: Sshd, direction: 'up' | 'down', from: string, to: string): Promise<number> {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
@@ -133,10 +103,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const full = join(work, 'small');
-    makeSmall(full, FILES);
+    const fullFiles = makeSmall(full, FILES);
     const slowFiles = values.full ? FILES : Math.min(FILES, Number(values['slow-files']));
     const subset = join(work, 'small-subset');
-    if (slowFiles < FILES) makeSmall(subset, slowFiles);
+    const subsetFiles = slowFiles < FILES ? makeSmall(subset, slowFiles) : fullFiles;
+    const filesOf = (src: string): SmallFile[] => (src === full ? fullFiles : subsetFiles);
     console.log(`SMALL: ${FILES} files x ${SIZE} B in ${DIRS} directories; ${RUNS} runs each; cipher ${CIPHER}; node ${process.version}`);
 
     let n = 0;
@@ -158,7 +129,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const s = await op(dst);
         secs.push(typeof s === 'number' ? s : (performance.now() - t0) / 1000);
-        if (!sameTree(src, check(dst))) throw new Error(`copy into ${dst} differs from ${src}`);
+        verifyTree(check(dst), filesOf(src));
         rmSync(check(dst), { recursive: true, force: true });
       }
       return secs;
@@ -185,8 +156,8 @@ async function main(): Promise<void> {
         record(rtt, 'sftp-wire getTree (sshd)', 'down', FILES, await measure(full, RUNS, async (dst) => void (await getTree(client, full, dst)), (d) => d));
         await client.end();
         const slowRuns = rtt > 0 ? 1 : RUNS;
-        record(rtt, 'OpenSSH sftp -b put -r', 'up', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, `put -r ${q(slowSrc)} ${q(dst)}`), (d) => d));
-        record(rtt, 'OpenSSH sftp -b get -r', 'down', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, `get -r ${q(slowSrc)} ${q(dst)}`), (d) => d));
+        record(rtt, 'OpenSSH sftp -b put -r', 'up', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, 'up', slowSrc, dst), (d) => d));
+        record(rtt, 'OpenSSH sftp -b get -r', 'down', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, 'down', slowSrc, dst), (d) => d));
         record(rtt, 'ssh2 SFTP one file at a time', 'up', slow, await measure(slowSrc, slowRuns, (dst) => ssh2OneByOne(port, sshd, 'up', slowSrc, dst), (d) => d));
         record(rtt, 'ssh2 SFTP one file at a time', 'down', slow, await measure(slowSrc, slowRuns, (dst) => ssh2OneByOne(port, sshd, 'down', slowSrc, dst), (d) => d));
       } finally {

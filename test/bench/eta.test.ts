@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Eta, formatEta } from '../../bench/eta.js';
+import { Eta, formatEta } from '../../bench/suite/eta.js';
 
 test('the ETA projects the phase under way from its own pace and later phases from their guess', () => {
   let now = 0;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { startLatencyProxy } from '../../bench/latency-proxy.js';
+import { startLatencyProxy } from '../../bench/lib/latency-proxy.js';
 
 /** An echo server that half-closes after its peer does. */
 function startEcho(): Promise<{ server: Server; port: number }> {

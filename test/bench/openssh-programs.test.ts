@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTENDERS, openSshNeeds, skipReason } from '../../bench/contenders.js';
-import { findOpenSsh, missingOpenSsh } from '../../bench/openssh-programs.js';
+import { CONTENDERS, openSshNeeds, skipReason } from '../../bench/contenders/index.js';
+import { findOpenSsh, missingOpenSsh } from '../../bench/lib/openssh-programs.js';
 
 function program(path: string, mode = 0o755): void {
   writeFileSync(path, '#!/bin/sh\nexit 0\n');

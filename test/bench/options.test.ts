@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseOptions, defaultOptions } from '../../bench/options.js';
-import { expectedRate, largePointSize, predecessor, smallPointCount, summarizeSweep, sweepPlan } from '../../bench/sweep.js';
-import { smallFileList, smallDirCount, generateSmallTree, verifyTree, verifyListing, writeSeededFile, verifyFile } from '../../bench/dataset.js';
-import { CONTENDERS } from '../../bench/contenders.js';
-import { smallCountFor } from '../../bench/suite.js';
+import { parseOptions, defaultOptions } from '../../bench/suite/options.js';
+import { expectedRate, largePointSize, predecessor, smallPointCount, summarizeSweep, sweepPlan } from '../../bench/suite/sweep.js';
+import { smallFileList, smallDirCount, generateSmallTree, verifyTree, verifyListing, writeSeededFile, verifyFile } from '../../bench/lib/dataset.js';
+import { CONTENDERS } from '../../bench/contenders/index.js';
+import { smallCountFor } from '../../bench/suite/suite.js';
 
 const MiB = 1024 * 1024;
 
@@ -159,7 +159,7 @@ test('seeded LARGE files: a smaller size is a prefix of a larger one; verificati
 });
 
 test('listing digests: order does not matter, a missing, extra, repeated or renamed entry does', async () => {
-  const { digestNames, verifyListingDigest } = await import('../../bench/dataset.js');
+  const { digestNames, verifyListingDigest } = await import('../../bench/lib/dataset.js');
   const names = Array.from({ length: 500 }, (_, i) => `entry-${String(i).padStart(6, '0')}`);
   const expected = new Set(names);
   assert.equal(verifyListingDigest(digestNames(['.', ...[...names].reverse(), '..']), expected), 500);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { summarize, ratioMatrix, renderSummary, speedOf, jsonSafe } from '../../bench/report.js';
-import type { Sample } from '../../bench/suite.js';
-import { MiB } from '../../bench/stats.js';
+import { summarize, ratioMatrix, renderSummary, speedOf, jsonSafe } from '../../bench/suite/report.js';
+import type { Sample } from '../../bench/suite/suite.js';
+import { MiB } from '../../bench/lib/stats.js';
 
 function large(contender: string, seconds: number[], extra: Partial<Sample> = {}): Sample[] {
   return seconds.map((s, rep) => ({ contender, workload: 'large', direction: 'up', rttMs: 0, rep, seconds: s, bytes: 256 * MiB, files: 1, ...extra }));

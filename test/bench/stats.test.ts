@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { median, range, mibPerSecond, perSecond, ratio, formatNumber, formatRatio, formatBytes, parseSize, MiB } from '../../bench/stats.js';
-import { Prng, seedFrom } from '../../bench/prng.js';
-import { renderTable, renderMarkdownTable } from '../../bench/text-table.js';
+import { median, range, mibPerSecond, perSecond, ratio, formatNumber, formatRatio, formatBytes, parseSize, MiB } from '../../bench/lib/stats.js';
+import { Prng, seedFrom } from '../../bench/lib/prng.js';
+import { renderTable, renderMarkdownTable } from '../../bench/lib/text-table.js';
 
 test('median of odd and even lists, ignoring non-finite values', () => {
   assert.equal(median([3, 1, 2]), 2);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { renderLineChart, niceTicks, escapeXml, MIN_TICK_STEP } from '../../bench/svg-chart.js';
+import { renderLineChart, niceTicks, escapeXml, MIN_TICK_STEP } from '../../bench/lib/svg-chart.js';
 
 function polylines(svg: string): { name: string; points: [number, number][] }[] {
   return [...svg.matchAll(/<polyline class="series" data-name="([^"]*)"[^>]*points="([^"]*)"/g)].map((m) => ({
@@ -139,7 +139,7 @@ test('a chart note is wrapped under the title, and each point\'s spread is a bar
 });
 
 test('wrapText keeps every word, in order, within the width where words allow', async () => {
-  const { wrapText } = await import('../../bench/svg-chart.js');
+  const { wrapText } = await import('../../bench/lib/svg-chart.js');
   fc.assert(fc.property(fc.array(fc.stringMatching(/^[a-z]{1,15}$/), { maxLength: 40 }), fc.integer({ min: 5, max: 80 }), (words, width) => {
     const lines = wrapText(words.join(' '), width);
     assert.deepEqual(lines.join(' ').split(' ').filter(Boolean), words);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTENDERS, selectContenders } from '../../bench/contenders.js';
-import { summarize } from '../../bench/report.js';
-import type { Sample, Skipped } from '../../bench/suite.js';
-import { runProblems } from '../../bench/verdict.js';
+import { CONTENDERS, selectContenders } from '../../bench/contenders/index.js';
+import { summarize } from '../../bench/suite/report.js';
+import type { Sample, Skipped } from '../../bench/suite/suite.js';
+import { runProblems } from '../../bench/suite/verdict.js';
 
 const MiB = 1024 * 1024;
 const ok = (contender: string): Sample => ({ contender, workload: 'large', direction: 'up', rttMs: 0, rep: 0, seconds: 1, bytes: MiB, files: 1 });

@@ -1,18 +1,17 @@
 // What the server benches (server-list.ts, server-one-file.ts) share: the SFTP servers they compare,
 // each run as a child process speaking SFTP on its stdin/stdout — ours compiled once from a checkout's
-// src/ (so node starts in milliseconds, without tsx), and OpenSSH's sftp-server — plus the server's CPU
-// seconds per run (from /usr/bin/time) and the median they report.
+// src/ (so node starts in milliseconds, without tsx), and OpenSSH's sftp-server — and a client session
+// on such a child. The server's CPU seconds per run come from process-timing.ts (withCpuTime).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SftpClient } from '../src/client/client.js';
-import { joinStreams } from '../test/support/openssh.js';
+import { SftpClient } from '../../src/client/index.js';
+import { joinStreams } from './peers/openssh.js';
 
 export const SFTP = '/usr/bin/sftp';
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
-const TIME = '/usr/bin/time';
-export const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Let files compiled into `work` import ssh2 etc. from the repository's node_modules. */
 export function linkNodeModules(work: string): void {
@@ -25,7 +24,10 @@ export function linkNodeModules(work: string): void {
  */
 export function compileServer(srcDir: string, outDir: string, root: string, nodeFlags: string[] = []): string[] {
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', srcDir, '--target', 'ES2022',
+  // The root is src/'s parent: the CLI's `bench` command imports ../bench, and a file outside the
+  // root would be emitted next to its source, leaving .js files in the checkout that tsx then runs.
+  const rootDir = dirname(srcDir);
+  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', rootDir, '--target', 'ES2022',
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
   try {
     execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
@@ -33,7 +35,7 @@ export function compileServer(srcDir: string, outDir: string, root: string, node
     // type errors elsewhere still emit JavaScript; a missing output below is the real failure
   }
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-  const main = join(outDir, 'cli/main.js');
+  const main = join(outDir, relative(rootDir, srcDir), 'cli/main.js');
   statSync(main);
   return [process.execPath, ...nodeFlags, main, 'serve', '--stdio', '--root', root];
 }
@@ -47,20 +49,6 @@ export function checkoutSrc(ref: string, work: string): string {
   // ESM, like the repository (NodeNext decides the output's module kind from package.json)
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   return join(dir, 'src');
-}
-
-let timeFiles = 0;
-/** A server command wrapped in /usr/bin/time, writing its CPU seconds to a fresh file in `work`. */
-export function withCpuTime(work: string, cmd: string[]): { cmd: string[]; cpu(): number } {
-  const file = join(work, `cpu-${timeFiles++}.txt`);
-  return {
-    cmd: [TIME, '-f', '%U,%S', '-o', file, ...cmd],
-    cpu() {
-      const [u, sys] = readFileSync(file, 'utf8').trim().split('\n').at(-1)!.split(',').map(Number);
-      rmSync(file, { force: true });
-      return u! + sys!;
-    },
-  };
 }
 
 /**
@@ -81,6 +69,3 @@ export async function withClientOnChild<T>(cmd: string[], cwd: string, fn: (clie
     clearTimeout(k);
   }
 }
-
-// The median the server benches report is the suite's own (bench/stats.ts).
-export { median } from './stats.js';

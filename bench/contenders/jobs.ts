@@ -1,4 +1,5 @@
 /** The shapes passed between the bench orchestrator and its worker processes (JSON over IPC). */
+import type { ContenderId } from './index.js';
 
 export type Workload = 'large' | 'small' | 'list';
 export type Direction = 'up' | 'down';
@@ -14,17 +15,9 @@ export interface Endpoint {
   privateKeyPath: string;
 }
 
-/** Kinds of job the Node worker runs (OpenSSH programs run from the orchestrator instead). */
-export type NodeJobKind =
-  | 'sftp-wire'       // our client
-  | 'ssh2-fast'       // ssh2's SFTP: fastPut/fastGet
-  | 'ssh2-serial'     // ssh2's SFTP: one file at a time (fastPut/fastGet in a loop)
-  | 'ssh2-parallel'   // ssh2's SFTP: N files in flight
-  | 'raw'             // a plain SSH channel: `cat > /dev/null` up, `head -c N /dev/zero` down
-  | 'idle';           // nothing: the worker's baseline peak RSS
-
 export interface NodeJob {
-  kind: NodeJobKind;
+  /** Whose runner does the job (see contenders/index.ts); 'idle' does nothing: the worker's baseline peak RSS. */
+  contender: ContenderId | 'idle';
   workload: Workload;
   direction: Direction;
   endpoint: Endpoint;

@@ -1,9 +1,9 @@
 /** Command-line options of the bench suite, its two profiles (default and --quick), and --help. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseSize, formatBytes } from './stats.js';
-import type { Direction, Workload } from './jobs.js';
-import { selectContenders } from './contenders.js';
+import { parseSize, formatBytes } from '../lib/stats.js';
+import type { Direction, Workload } from '../contenders/jobs.js';
+import { selectContenders } from '../contenders/index.js';
 
 export interface BenchOptions {
   profile: 'default' | 'quick';

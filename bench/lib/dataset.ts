@@ -9,31 +9,7 @@ import { join } from 'node:path';
 import { Prng, seedFrom } from './prng.js';
 
 export interface SmallSpec { files: number; dirs: number; size: number }
-export interface DatasetSpec {
-  seed: number;
-  small: SmallSpec;
-  largeSize: number;
-  listEntries: number;
-}
-
-/** Where the generated data lives, relative to the work folder. */
-export const LAYOUT = {
-  small: 'src/small',
-  large: 'src/large.bin',
-  list: 'src/list',
-} as const;
-
 export interface SmallFile { rel: string; sha256: string; size: number }
-
-export interface Dataset {
-  spec: DatasetSpec;
-  workDir: string;
-  /** Every small file in upload order (directory by directory), with its digest. */
-  smallFiles: SmallFile[];
-  largeSha256: string;
-  /** Names in the LIST directory. */
-  listNames: Set<string>;
-}
 
 const GEN_BLOCK = 4 * 1024 * 1024;
 
@@ -117,13 +93,17 @@ export function generateListDir(dir: string, entries: number): Set<string> {
   return names;
 }
 
-/** Generate everything under `workDir` (which must exist). */
-export function generateDataset(workDir: string, spec: DatasetSpec): Dataset {
-  const smallFiles = generateSmallTree(join(workDir, LAYOUT.small), spec.seed, spec.small);
-  mkdirSync(join(workDir, 'src'), { recursive: true });
-  const largeSha256 = writeSeededFile(join(workDir, LAYOUT.large), spec.seed, spec.largeSize);
-  const listNames = generateListDir(join(workDir, LAYOUT.list), spec.listEntries);
-  return { spec, workDir, smallFiles, largeSha256, listNames };
+/**
+ * Create `entries` entries in `dir` with names of varied length (entry-<base 36>-x..x), every
+ * thousandth a subdirectory, the rest empty files (the server listing bench's directory).
+ */
+export function generateMixedListDir(dir: string, entries: number): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < entries; i++) {
+    const name = `entry-${i.toString(36)}-${'x'.repeat(i % 17)}`;
+    if (i % 1000 === 1) mkdirSync(join(dir, name));
+    else closeSync(openSync(join(dir, name), 'w'));
+  }
 }
 
 /** sha256 of a file, streamed. */
@@ -236,4 +216,18 @@ export function verifyListingDigest(got: ListingDigest, expected: Set<string>): 
 /** Remove a destination so the next run starts from nothing. */
 export function clearPath(path: string): void {
   rmSync(path, { recursive: true, force: true });
+}
+
+/** Relative paths of every file under a local directory, and its subdirectories (parents first). */
+export function walkLocal(root: string): { dirs: string[]; files: string[] } {
+  const dirs: string[] = [];
+  const files: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) { dirs.push(r); walk(r); } else files.push(r);
+    }
+  };
+  walk('');
+  return { dirs, files };
 }

@@ -3,11 +3,11 @@
  * raw-channel limit, and how each contender compares with sftp-wire and with every other contender.
  * Renders the terminal table and its markdown twin.
  */
-import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from './contenders.js';
-import type { Direction, Workload } from './jobs.js';
+import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from '../contenders/index.js';
+import type { Direction, Workload } from '../contenders/jobs.js';
 import type { Sample, Skipped } from './suite.js';
-import { formatBytes, formatCount, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from './stats.js';
-import { renderMarkdownTable, renderTable } from './text-table.js';
+import { formatBytes, formatCount, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from '../lib/stats.js';
+import { renderMarkdownTable, renderTable } from '../lib/text-table.js';
 
 export interface SummaryRow {
   contender: string;

@@ -8,14 +8,13 @@
  * has the median time of copying one empty file the same way subtracted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { CIPHER, type Direction, type Workload } from './jobs.js';
-import { openSshPrograms, type OpenSshProgram } from './openssh-programs.js';
-
-export const GNU_TIME = '/usr/bin/time';
+import { openSshPrograms, type OpenSshProgram } from '../../lib/openssh-programs.js';
+import { spawnTimed } from '../../lib/process-timing.js';
+import { median } from '../../lib/stats.js';
+import { CIPHER, type Direction, type Workload } from '../jobs.js';
 
 /** The path of an OpenSSH program found on this machine; throws when it is not installed. */
 function program(name: OpenSshProgram): string {
@@ -49,59 +48,6 @@ export interface OpenSshResult {
   /** Whole process wall time, set-up included. */
   wallSeconds: number;
   maxRssBytes?: number;
-}
-
-interface Spawned {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallSeconds: number;
-  maxRssBytes?: number;
-  /** Date.now() when each stdout line arrived. */
-  lineTimes: { line: string; at: number }[];
-}
-
-function hasGnuTime(): boolean {
-  return existsSync(GNU_TIME);
-}
-
-/** Spawn a program (under GNU time when available), collect output, and time stamp stdout lines. */
-function spawnTimed(bin: string, args: string[]): Promise<Spawned> {
-  const tmp = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-time-'));
-  const rssFile = join(tmp, 'rss');
-  const useTime = hasGnuTime();
-  const cmd = useTime ? GNU_TIME : bin;
-  const argv = useTime ? ['-f', '%M', '-o', rssFile, bin, ...args] : args;
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    // sftp's `!command` runs $SHELL -c: a plain sh keeps rc files out of the time stamps.
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    const lineTimes: { line: string; at: number }[] = [];
-    child.stdout.on('data', (d: Buffer) => {
-      const at = Date.now();
-      const s = d.toString();
-      stdout += s;
-      const parts = (partial + s).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) lineTimes.push({ line, at });
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', (err) => { rmSync(tmp, { recursive: true, force: true }); reject(err); });
-    child.once('close', (code) => {
-      const wallSeconds = (performance.now() - t0) / 1000;
-      if (partial) lineTimes.push({ line: partial, at: Date.now() });
-      let maxRssBytes: number | undefined;
-      try {
-        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-        if (Number.isFinite(kb) && kb > 0) maxRssBytes = kb * 1024;
-      } catch { /* no GNU time */ }
-      rmSync(tmp, { recursive: true, force: true });
-      resolve({ code, stdout, stderr, wallSeconds, maxRssBytes, lineTimes });
-    });
-  });
 }
 
 function baseArgs(t: SshTarget): string[] {
@@ -166,8 +112,7 @@ export async function measureScpSetup(target: SshTarget, emptyLocal: string, rem
     const r = await runScp({ workload: 'large', direction: 'up', target, localPath: emptyLocal, remotePath: remoteDst }, 0);
     times.push(r.wallSeconds);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  return median(times);
 }
 
 export interface ControlMaster {

@@ -7,14 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { siblingScript } from './child-script.js';
-import { startSshd, type Sshd } from '../test/support/openssh.js';
-import { writeEd25519KeyPair as writeKeyPair } from '../src/transport/keys.js';
-import { CIPHER, type Endpoint } from './jobs.js';
-import { startLatencyProxy, delayForRtt, type LatencyProxy } from './latency-proxy.js';
-import type { SshTarget } from './openssh-jobs.js';
-import type { TargetId } from './contenders.js';
-import { missingOpenSsh, openSshPrograms } from './openssh-programs.js';
+import { siblingScript } from '../lib/child-script.js';
+import { startSshd, type Sshd } from '../lib/peers/openssh.js';
+import { writeEd25519KeyPair as writeKeyPair } from '../../src/index.js';
+import { CIPHER, type Endpoint } from '../contenders/jobs.js';
+import { startLatencyProxy, delayForRtt, type LatencyProxy } from '../lib/latency-proxy.js';
+import type { SshTarget } from '../contenders/clients/openssh-clients.js';
+import type { TargetId } from '../contenders/index.js';
+import { missingOpenSsh, openSshPrograms } from '../lib/openssh-programs.js';
 
 export interface RunningTarget {
   id: TargetId;
@@ -59,7 +59,7 @@ export async function startEmbeddedTargets(workDir: string): Promise<{ sftp: Run
   mkdirSync(keyDir, { recursive: true });
   // ssh2 makes the key: the embedded server needs nothing but Node.
   const privateKeyPath = writeKeyPair(join(keyDir, 'client_ed25519'), 'sftp-wire-bench');
-  const script = siblingScript('embedded-server');
+  const script = siblingScript(import.meta.url, 'embedded-server');
   const child: ChildProcess = spawn(process.execPath, [...script.execArgv, script.path, workDir, `${privateKeyPath}.pub`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -6,15 +6,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSshNeeds, selectContenders, skipReason, type ContenderDef, type TargetId } from './contenders.js';
-import { DataStore } from './data-store.js';
-import { clearPath, verifyFile, verifyListing, verifyListingDigest, verifyTree, type ListingDigest } from './dataset.js';
-import type { Direction, NodeJob, Workload } from './jobs.js';
-import { measureScpSetup, runOpenSshSftp, runScp, startControlMaster, type ControlMaster, type OpenSshJob } from './openssh-jobs.js';
+import { openSshNeeds, selectContenders, skipReason, type Contender, type TargetId } from '../contenders/index.js';
+import { DataStore } from '../lib/data-store.js';
+import { clearPath, verifyFile, verifyListing, verifyListingDigest, verifyTree, type ListingDigest } from '../lib/dataset.js';
+import type { Direction, NodeJob, Workload } from '../contenders/jobs.js';
+import { measureScpSetup, startControlMaster, type ControlMaster } from '../contenders/clients/openssh-clients.js';
+import { assertNever } from '../contenders/types.js';
 import type { Eta } from './eta.js';
 import type { BenchOptions } from './options.js';
-import { openSshPrograms } from './openssh-programs.js';
-import { formatCount, formatDuration, formatNumber, mibPerSecond, perSecond } from './stats.js';
+import { openSshPrograms } from '../lib/openssh-programs.js';
+import { formatCount, formatDuration, formatNumber, mibPerSecond, perSecond } from '../lib/stats.js';
 import { atRtt, startEmbeddedTargets, startOpenSshTarget, type RunningTarget, type TargetAtRtt } from './targets.js';
 import { Worker } from './worker-pool.js';
 
@@ -67,7 +68,7 @@ export function casesOf(opts: BenchOptions): { workload: Workload; direction: Di
 }
 
 /** The SMALL file count a contender runs at an RTT. */
-export function smallCountFor(c: ContenderDef, rttMs: number, opts: BenchOptions): number {
+export function smallCountFor(c: Contender, rttMs: number, opts: BenchOptions): number {
   if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
   if (rttMs > 0) return Math.min(opts.smallFiles, opts.rttSmallFiles);
   return opts.smallFiles;
@@ -118,7 +119,7 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
       }
       catch (err) { problems.embedded = `embedded server did not start: ${(err as Error).message}`; }
     }
-    const active: ContenderDef[] = [];
+    const active: Contender[] = [];
     for (const c of contenders) {
       const why = skipReason(c, problems, programs);
       if (why) { skipped.push({ contender: c.id, label: c.label, reason: why }); log(`skipped: ${c.label}: ${why}`); }
@@ -127,7 +128,7 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
 
     const idle = new Worker('idle');
     try {
-      idleWorkerRssBytes = (await idle.run({ kind: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' })).maxRssBytes;
+      idleWorkerRssBytes = (await idle.run({ contender: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' })).maxRssBytes;
     } finally {
       await idle.stop();
     }
@@ -150,7 +151,7 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
       for (const id of ['openssh', 'embedded', 'embedded-raw'] as const) if (running[id]) views[id] = await atRtt(running[id]!, rtt);
       let master: ControlMaster | null = null;
       try {
-        if (active.some((c) => c.runner.type === 'scp') && views.openssh) {
+        if (active.some((c) => c.runs === 'spawned' && c.sharedMaster) && views.openssh) {
           const v = views.openssh;
           master = await startControlMaster(v.sshTarget);
           v.sshTarget = { ...v.sshTarget, controlPath: master.controlPath };
@@ -160,7 +161,7 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
         for (const cs of plan.filter((p) => p.rtt === rtt)) {
           if (cs.who.length === 0) continue;
           const workers = new Map<string, Worker>();
-          for (const c of cs.who) if (c.runner.type === 'node') workers.set(c.id, new Worker(c.id));
+          for (const c of cs.who) if (c.runs === 'worker') workers.set(c.id, new Worker(c.id));
           await Promise.all([...workers.values()].map((w) => w.ready()));
           try {
             for (let rep = 0; rep < opts.reps; rep++) {
@@ -198,7 +199,7 @@ function describeSample(s: Sample): string {
 }
 
 interface RunArgs {
-  c: ContenderDef;
+  c: Contender;
   rtt: number;
   rep: number;
   workload: Workload;
@@ -251,21 +252,27 @@ async function runOne(a: RunArgs): Promise<Sample> {
     let names: string[] | undefined;
     let listing: ListingDigest | undefined;
     let maxRssBytes: number | undefined;
-    if (c.runner.type === 'node') {
-      const job: NodeJob = {
-        kind: c.runner.kind, workload, direction, endpoint: view.endpoint, localPath, remotePath,
-        bytes: base.bytes,
-        ...(c.runner.kind === 'sftp-wire' ? { requests: opts.requests, chunkSize: opts.chunkSize, concurrency: opts.concurrency } : {}),
-        ...(c.runner.concurrency ? { concurrency: c.runner.concurrency } : {}),
-      };
-      const r = await a.worker!.run(job);
-      ({ seconds, firstEntrySeconds, listing, maxRssBytes } = r);
-    } else {
-      const job: OpenSshJob = { workload, direction, target: view.sshTarget, localPath, remotePath };
-      const r = c.runner.type === 'sftp' ? await runOpenSshSftp(job) : await runScp(job, a.scpSetup);
-      ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
+    switch (c.runs) {
+      case 'worker': {
+        const job: NodeJob = {
+          contender: c.id, workload, direction, endpoint: view.endpoint, localPath, remotePath,
+          bytes: base.bytes,
+          ...c.jobOptions?.({ requests: opts.requests, chunkSize: opts.chunkSize, concurrency: opts.concurrency }),
+        };
+        const r = await a.worker!.run(job);
+        ({ seconds, firstEntrySeconds, listing, maxRssBytes } = r);
+        break;
+      }
+      case 'spawned': {
+        const run = c.runners[workload];
+        if (!run) throw new Error(`contender ${c.id} has no runner for ${workload}`);
+        const r = await run({ workload, direction, target: view.sshTarget, localPath, remotePath }, { scpSetupSeconds: a.scpSetup });
+        ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
+        break;
+      }
+      default: assertNever(c, 'contender kind');
     }
-    if (c.runner.type !== 'node' || c.runner.kind !== 'raw') {
+    if (!c.isLimit) {
       if (workload === 'list') {
         const expected = data.listDir(base.entries!).names;
         if (listing) verifyListingDigest(listing, expected);

@@ -10,18 +10,18 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataStore } from './data-store.js';
-import { clearPath, verifyFile, verifyTree } from './dataset.js';
+import { DataStore } from '../lib/data-store.js';
+import { clearPath, verifyFile, verifyTree } from '../lib/dataset.js';
 import type { Eta } from './eta.js';
-import type { Direction, NodeJob } from './jobs.js';
+import type { Direction, NodeJob } from '../contenders/jobs.js';
 import type { BenchOptions } from './options.js';
-import { formatBytes, formatNumber, median, mibPerSecond, perSecond, range, MiB } from './stats.js';
-import { renderLineChart, type ChartSeries } from './svg-chart.js';
+import { formatBytes, formatNumber, median, mibPerSecond, perSecond, range, MiB } from '../lib/stats.js';
+import { renderLineChart, type ChartSeries } from '../lib/svg-chart.js';
 import { atRtt, startEmbeddedTargets, type RunningTarget, type TargetAtRtt } from './targets.js';
-import { renderMarkdownTable, renderTable } from './text-table.js';
+import { renderMarkdownTable, renderTable } from '../lib/text-table.js';
 import { Worker } from './worker-pool.js';
 import type { Log } from './suite.js';
-import { SFTP_RECEIVE_WINDOW } from '../src/transport/ssh-client.js';
+import { SFTP_RECEIVE_WINDOW } from '../../src/index.js';
 
 /** ssh2's own channel receive window (fixed in ssh2): what the raw-channel reference runs with. */
 export const SSH2_DEFAULT_WINDOW = 2 * MiB;
@@ -229,14 +229,14 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
             let verify: () => Promise<void> = async () => undefined;
             if (spec.workload === 'limit') {
               bytes = largePointSize(rate, 2 * opts.sweepSeconds, opts.sweepMaxSize, SSH2_DEFAULT_WINDOW);
-              job = { kind: 'raw', workload: 'large', direction: spec.direction, endpoint: rawView.endpoint, localPath: '', remotePath: '', bytes };
+              job = { contender: 'limit-ssh2', workload: 'large', direction: spec.direction, endpoint: rawView.endpoint, localPath: '', remotePath: '', bytes };
             } else if (spec.workload === 'large') {
               const src = data.large(largePointSize(rate, opts.sweepSeconds, opts.sweepMaxSize, spec.requests! * spec.chunkSize!));
               bytes = src.size;
               files = 1;
               dest = up ? data.local(`dst/${tag}.bin`) : data.local(`dl/${tag}.bin`);
               job = {
-                kind: 'sftp-wire', workload: 'large', direction: spec.direction, endpoint: view.endpoint, requests: spec.requests, chunkSize: spec.chunkSize,
+                contender: 'sftp-wire', workload: 'large', direction: spec.direction, endpoint: view.endpoint, requests: spec.requests, chunkSize: spec.chunkSize,
                 localPath: up ? data.local(src.rel) : dest,
                 remotePath: up ? remote(view, `dst/${tag}.bin`) : remote(view, src.rel),
               };
@@ -248,7 +248,7 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
               files = tree.files.length;
               dest = up ? data.local(`dst/${tag}`) : data.local(`dl/${tag}`);
               job = {
-                kind: 'sftp-wire', workload: 'small', direction: spec.direction, endpoint: view.endpoint, concurrency: spec.concurrency,
+                contender: 'sftp-wire', workload: 'small', direction: spec.direction, endpoint: view.endpoint, concurrency: spec.concurrency,
                 localPath: up ? data.local(tree.rel) : dest,
                 remotePath: up ? remote(view, `dst/${tag}`) : remote(view, tree.rel),
               };

@@ -11,11 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { SftpServer } from '../../src/server/sftp-server.js';
-import { LocalFs } from '../../src/server/fs/local-fs.js';
-import type { AtomicUploadMode, ServerLimits } from '../../src/server/options.js';
-import { startSftpSshServer } from '../../src/transport/ssh-server.js';
-import { CountingFs } from '../fuzz/support/counting-fs.js';
+import { LocalFs, SftpServer, startSftpSshServer, type AtomicUploadMode, type ServerLimits } from '../../../src/index.js';
+import { CountingFs } from './counting-fs.js';
 
 export interface BoundsChildConfig {
   root: string;

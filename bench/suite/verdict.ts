@@ -5,7 +5,7 @@
  * verification, and when the sweep did not run or had a failed point. OpenSSH rows skipped because
  * OpenSSH is not installed are not a failure: the table lists them with what to install.
  */
-import { CONTENDERS, isSftpWireRow, needsOnlyNode, type ContenderDef } from './contenders.js';
+import { CONTENDERS, isSftpWireRow, needsOnlyNode, type ContenderDef } from '../contenders/index.js';
 import type { SummaryRow } from './report.js';
 import type { Skipped } from './suite.js';
 import type { SweepResult } from './sweep.js';

@@ -5,17 +5,15 @@
  * so the limit is measured over the same transport. Both accept one public key, with a generated
  * host key, on loopback.
  *
- * Run as a child (`node --import tsx bench/embedded-server.ts ROOT AUTHORIZED_KEYS_FILE`): it prints
+ * Run as a child (`node --import tsx bench/suite/embedded-server.ts ROOT AUTHORIZED_KEYS_FILE`): it prints
  * one JSON line {"port": N, "rawPort": M} once both listen, and exits when its stdin closes.
  */
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import ssh2 from 'ssh2';
-import { CIPHER, RAW_SINK_COMMAND, parseRawSource } from './jobs.js';
-import { SftpServer } from '../src/server/index.js';
-import { startSftpSshServer } from '../src/transport/ssh-server.js';
-import { generateEd25519KeyPair } from '../src/transport/keys.js';
+import { CIPHER, RAW_SINK_COMMAND, parseRawSource } from '../contenders/jobs.js';
+import { SftpServer, generateEd25519KeyPair, startSftpSshServer } from '../../src/index.js';
 
 export interface EmbeddedServers {
   port: number;
