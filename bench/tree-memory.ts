@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SftpClient } from '../src/client/index.js';
-import { getTree, putTree, rmtree } from '../src/client/tree.js';
+import { getTree, putTree, rmtree } from '../src/client/tree/index.js';
 import { spawnSftpServer } from '../test/support/openssh.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '10000,100000' }, dirs: { type: 'string', default: '100' }, size: { type: 'string', default: '64' } } });

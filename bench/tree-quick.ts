@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import ssh2 from 'ssh2';
 import { SftpClient } from '../src/client/index.js';
-import { getTree, putTree } from '../src/client/tree.js';
+import { getTree, putTree } from '../src/client/tree/index.js';
 import { startSshd, spawnSftpServer, SFTP_PATH, type Sshd } from '../test/support/openssh.js';
 import { delayForRtt, startLatencyProxy } from './latency-proxy.js';
 

@@ -63,9 +63,9 @@ export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js
 export type { SshKeyPair } from './transport/keys.js';
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats } from './transport/ssh-server.js';
 export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
-export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
-export { DEFAULT_ABORT_GRACE_MS } from './client/close-handle.js';
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './client/handshake-deadline.js';
+export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/engine/write-behind.js';
+export { DEFAULT_ABORT_GRACE_MS } from './client/core/close-handle.js';
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './client/core/handshake-deadline.js';
 export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_STARTUPS } from './transport/ssh-server.js';
 export { stdioDuplex } from './transport/stdio.js';
 export { knownHostsCheck, HostKeyError } from './cli/connect.js';

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
 import type { SftpClient } from '../client/client.js';
-import { getTree, putTree, TreeError, type TreeEntryError, type TreeOptions, type TreeResult } from '../client/tree.js';
+import { getTree, putTree, TreeError, type TreeEntryError, type TreeOptions, type TreeResult } from '../client/tree/index.js';
 import { isDirectory } from '../protocol/index.js';
 import { plural, ProgressDisplay, rateSummary, type ProgressStream } from './progress.js';
 

@@ -20,13 +20,13 @@ import {
   type UsersGroupsReply,
 } from '../protocol/index.js';
 import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
-import { notSupportedError } from './errors.js';
-import { ConnectionWatch, connectFailure } from './ssh-connection-watch.js';
-import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './check-file-names.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './handshake-deadline.js';
-import { toPflags, type OpenMode } from './flags.js';
-import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
-import { scandir, type ScandirOptions } from './scandir.js';
+import { notSupportedError } from './core/errors.js';
+import { ConnectionWatch, connectFailure } from '../transport/ssh-connection-watch.js';
+import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './core/check-file-names.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './core/handshake-deadline.js';
+import { toPflags, type OpenMode } from './core/flags.js';
+import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './core/session.js';
+import { scandir, type ScandirOptions } from './file/scandir.js';
 import {
   get,
   put,
@@ -34,13 +34,13 @@ import {
   writeFile,
   type TransferOptions,
   type TransferResult,
-} from './transfer.js';
-import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
-import { putTree, getTree, rmtree } from './tree.js';
-import { refineFailure, type RefinableOp } from './refine-failure.js';
-import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
+} from './file/transfer.js';
+import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file/streams.js';
+import { putTree, getTree, rmtree } from './tree/index.js';
+import { refineFailure, type RefinableOp } from './core/refine-failure.js';
+import type { TreeOptions, TreeResult, RmtreeOptions } from './tree/types.js';
 
-export type { RequestOptions } from './session.js';
+export type { RequestOptions } from './core/session.js';
 
 /**
  * Whether a server reads SYMLINK with the target first (OpenSSH's order), from the software part of its

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ContiguousTracker, planResume, verifyUntilContiguous, compareRange, type RangeReader } from '../../src/client/resume-plan.js';
+import { ContiguousTracker, planResume, verifyUntilContiguous, compareRange, type RangeReader } from '../../src/client/file/atomic/resume-plan.js';
 
 const reader = (b: Buffer): RangeReader => async (off, len) => b.subarray(Math.min(off, b.length), Math.min(off + len, b.length));
 

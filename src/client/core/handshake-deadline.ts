@@ -1,4 +1,4 @@
-import { SftpError, StatusCode } from '../protocol/index.js';
+import { SftpError, StatusCode } from '../../protocol/index.js';
 import { abortError } from './errors.js';
 
 /** How long connecting may take by default: opening the channel, INIT/VERSION and the limits query. */

@@ -1,10 +1,10 @@
-import { SftpError, SftpProtocolError } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
-import { AbortError, abortError } from './errors.js';
-import { closeHandle as closeRemote } from './close-handle.js';
-import { TreeWindow } from './tree-window.js';
-import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './tree-types.js';
-import { SyncGate } from './tree-local-io.js';
+import { SftpError, SftpProtocolError } from '../../protocol/index.js';
+import type { SftpClient } from '../client.js';
+import { AbortError, abortError } from '../core/errors.js';
+import { closeHandle as closeRemote } from '../core/close-handle.js';
+import { TreeWindow } from '../engine/window.js';
+import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './types.js';
+import { SyncGate } from './local-io.js';
 
 export const DEFAULT_TREE_REQUESTS = 256;
 export const DEFAULT_TREE_BYTES = 16 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { SftpError, StatusCode } from '../protocol/index.js';
+import { SftpError, StatusCode } from '../../protocol/index.js';
 
 /** The error an aborted request or transfer rejects with (like Node's own AbortError). */
 export class AbortError extends Error {

@@ -1,7 +1,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
+import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../../../protocol/index.js';
+import type { SftpClient } from '../../client.js';
 import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
@@ -9,7 +9,7 @@ import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orpha
 import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, verifiedPrefix, withReadHandle } from './resume-verify.js';
-import { abortGraceOf, closeHandle, untilAborted } from './close-handle.js';
+import { abortGraceOf, closeHandle, untilAborted } from '../../core/close-handle.js';
 import {
   resolveUpload,
   uploadWith,
@@ -20,8 +20,8 @@ import {
   type UploadHooks,
   type UploadSourceInfo,
   type UploadTarget,
-} from './transfer.js';
-import { BufferSource } from './transfer-write.js';
+} from '../transfer.js';
+import { BufferSource } from '../../engine/write-chunks.js';
 
 /**
  * Uploads with `atomic`, `resume` and/or `verify` (docs/design.md, "Atomic transfers" and "Resume"):

@@ -1,5 +1,5 @@
 import fs, { type Stats } from 'node:fs';
-import { SourceChangedError } from './errors.js';
+import { SourceChangedError } from '../core/errors.js';
 
 /**
  * Local file I/O for the tree operations, where thousands of small files each cost an open, a stat,

@@ -1,16 +1,16 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
-import { preservedAttrs, put, resolveUpload } from './transfer.js';
-import { TreeDir } from './tree-dirs.js';
-import { closeFd, openSource, readAt, Slab } from './tree-local-io.js';
-import { childRel, remoteJoin } from './tree-names.js';
-import { closeHandle as closeRemote } from './close-handle.js';
-import { transferOneFile } from './tree-one-file.js';
-import { isSessionFailure, Pending, TreeRun, TreeStopped, treeSettings, type TreeSettings } from './tree-run.js';
-import type { TreeOptions, TreeResult } from './tree-types.js';
+import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../../protocol/index.js';
+import type { SftpClient } from '../client.js';
+import { preservedAttrs, put, resolveUpload } from '../file/transfer.js';
+import { TreeDir } from './dirs.js';
+import { closeFd, openSource, readAt, Slab } from './local-io.js';
+import { childRel, remoteJoin } from './names.js';
+import { closeHandle as closeRemote } from '../core/close-handle.js';
+import { transferOneFile } from './one-file.js';
+import { isSessionFailure, Pending, TreeRun, TreeStopped, treeSettings, type TreeSettings } from './run.js';
+import type { TreeOptions, TreeResult } from './types.js';
 
 interface PutContext extends TreeSettings {
   run: TreeRun;

@@ -1,8 +1,8 @@
 import { createHash, getHashes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { SftpError, StatusCode } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
-import { closeHandle } from './close-handle.js';
+import { SftpError, StatusCode } from '../../../protocol/index.js';
+import type { SftpClient } from '../../client.js';
+import { closeHandle } from '../../core/close-handle.js';
 import { compareRange, verifyUntilContiguous, type RangeReader } from './resume-plan.js';
 
 /**

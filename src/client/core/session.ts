@@ -13,7 +13,7 @@ import {
   packetTypeName,
   type ExtensionPair,
   type Packet,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
 

@@ -1,4 +1,4 @@
-import type { Attrs } from '../protocol/index.js';
+import type { Attrs } from '../../protocol/index.js';
 
 /**
  * One directory of a tree operation. It completes when its own listing has ended and every child

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { abortError, SourceChangedError } from './errors.js';
-import type { RequestOptions } from './session.js';
+import { abortError, SourceChangedError } from '../core/errors.js';
+import type { RequestOptions } from '../core/session.js';
 
 /** What the write engine needs of a client. */
 export interface ChunkWriter {

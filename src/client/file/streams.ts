@@ -1,11 +1,11 @@
 import { Readable, Writable } from 'node:stream';
-import type { Attrs } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
-import type { OpenMode } from './flags.js';
-import { readChunks } from './transfer-read.js';
+import type { Attrs } from '../../protocol/index.js';
+import type { SftpClient } from '../client.js';
+import type { OpenMode } from '../core/flags.js';
+import { readChunks } from '../engine/read-chunks.js';
 import { resolveDownload, resolveUpload } from './transfer.js';
-import { abandonUpload, closeHandle as closeRemote } from './close-handle.js';
-import { Wakeup } from './wakeup.js';
+import { abandonUpload, closeHandle as closeRemote } from '../core/close-handle.js';
+import { Wakeup } from '../core/wakeup.js';
 
 export interface ReadStreamOptions {
   /** Open flags (default 'r'). */

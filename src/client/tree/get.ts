@@ -1,18 +1,18 @@
 import { constants as fsConstants } from 'node:fs';
 import { chmod, lstat, mkdir, open, stat, symlink, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../protocol/index.js';
-import type { DirEntry, SftpClient } from './client.js';
-import { downloadHandle, fileSink, openForRead, resolveDownload } from './transfer.js';
-import { atomicGet } from './atomic-get.js';
-import { symlinkDestinationError } from './atomic-target.js';
-import { DirQueue, TreeDir } from './tree-dirs.js';
-import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
-import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from './tree-run.js';
-import { writeWhole } from './tree-local-io.js';
-import { closeHandle as closeRemote } from './close-handle.js';
-import { transferOneFile } from './tree-one-file.js';
-import type { TreeOptions, TreeResult } from './tree-types.js';
+import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../../protocol/index.js';
+import type { DirEntry, SftpClient } from '../client.js';
+import { downloadHandle, fileSink, openForRead, resolveDownload } from '../file/transfer.js';
+import { atomicGet } from '../file/atomic/atomic-get.js';
+import { symlinkDestinationError } from '../file/atomic/atomic-target.js';
+import { DirQueue, TreeDir } from './dirs.js';
+import { badNameError, childRel, isPlainName, remoteJoin } from './names.js';
+import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from './run.js';
+import { writeWhole } from './local-io.js';
+import { closeHandle as closeRemote } from '../core/close-handle.js';
+import { transferOneFile } from './one-file.js';
+import type { TreeOptions, TreeResult } from './types.js';
 
 interface GetContext extends TreeSettings {
   run: TreeRun;

@@ -1,6 +1,6 @@
 import { abortError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
-import { Extensions, encodeExtensionRequest } from '../protocol/extensions.js';
+import { Extensions, encodeExtensionRequest } from '../../protocol/extensions.js';
 
 /** What closeHandle needs of a client. */
 export interface HandleCloser {

@@ -1,13 +1,13 @@
 import type { Stats } from 'node:fs';
 import { open as openLocal, type FileHandle } from 'node:fs/promises';
-import { FileType, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
-import { readChunks } from './transfer-read.js';
-import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from './transfer-write.js';
-import { atomicGet } from './atomic-get.js';
-import { atomicPut, atomicWriteFile } from './atomic-put.js';
-import { writeBehindFileSink, type DownloadSink } from './write-behind.js';
-import { abandonUpload, closeHandle } from './close-handle.js';
+import { FileType, SftpError, StatusCode, type Attrs } from '../../protocol/index.js';
+import type { SftpClient } from '../client.js';
+import { readChunks } from '../engine/read-chunks.js';
+import { BufferSource, FileSource, writeChunks, type ChunkSource, type ChunkWriter } from '../engine/write-chunks.js';
+import { atomicGet } from './atomic/atomic-get.js';
+import { atomicPut, atomicWriteFile } from './atomic/atomic-put.js';
+import { writeBehindFileSink, type DownloadSink } from '../engine/write-behind.js';
+import { abandonUpload, closeHandle } from '../core/close-handle.js';
 
 export interface TransferProgress {
   /** Bytes transferred so far (acknowledged by the server for uploads; received in order and handed to the local file for downloads). */
@@ -32,7 +32,7 @@ export interface TransferOptions {
   fsync?: boolean;
   /**
    * Write to a temporary name in the destination's directory and rename it into place only when whole
-   * (see src/client/atomic-put.ts and atomic-get.ts). The destination never holds a partial file.
+   * (see src/client/file/atomic/atomic-put.ts and atomic-get.ts). The destination never holds a partial file.
    */
   atomic?: boolean;
   /**
@@ -134,7 +134,7 @@ export function preservedAttrs(a: Attrs): Attrs {
 
 // ---- downloads ---------------------------------------------------------------------------------
 
-export type { DownloadSink } from './write-behind.js';
+export type { DownloadSink } from '../engine/write-behind.js';
 
 export interface DownloadHandleOptions extends ResolvedTransfer {
   start?: number;

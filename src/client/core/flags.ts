@@ -1,4 +1,4 @@
-import { OpenFlags as F } from '../protocol/index.js';
+import { OpenFlags as F } from '../../protocol/index.js';
 
 /** Node's fs flag strings, or a raw pflags number. */
 export type OpenMode = 'r' | 'r+' | 'w' | 'wx' | 'w+' | 'wx+' | 'a' | 'ax' | 'a+' | 'ax+' | number;

@@ -1,4 +1,4 @@
-import { SftpError, StatusCode } from '../protocol/index.js';
+import { SftpError, StatusCode } from '../../protocol/index.js';
 
 /**
  * The name a server answers check-file-handle under, and the limits of its hashing.

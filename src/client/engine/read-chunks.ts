@@ -1,7 +1,7 @@
-import { SftpProtocolError } from '../protocol/index.js';
-import { abortError, SourceChangedError } from './errors.js';
-import type { RequestOptions } from './session.js';
-import { Wakeup } from './wakeup.js';
+import { SftpProtocolError } from '../../protocol/index.js';
+import { abortError, SourceChangedError } from '../core/errors.js';
+import type { RequestOptions } from '../core/session.js';
+import { Wakeup } from '../core/wakeup.js';
 
 /** What the read engine needs of a client. */
 export interface ChunkReader {

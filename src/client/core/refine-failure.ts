@@ -1,4 +1,4 @@
-import { OpenFlags as F, SftpError, StatusCode, isDirectory, type Attrs } from '../protocol/index.js';
+import { OpenFlags as F, SftpError, StatusCode, isDirectory, type Attrs } from '../../protocol/index.js';
 import type { RequestOptions } from './session.js';
 
 /** What a request failed at, for the follow-up look at its target. */

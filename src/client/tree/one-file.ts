@@ -1,5 +1,5 @@
-import type { TransferOptions, TransferResult } from './transfer.js';
-import type { TreeRun } from './tree-run.js';
+import type { TransferOptions, TransferResult } from '../file/transfer.js';
+import type { TreeRun } from './run.js';
 
 /** What a tree run passes on to each file it sends through the client's own put()/get(). */
 export interface OneFileSettings {

@@ -1,8 +1,8 @@
 import { lstat as lstatLocal, readlink as readlinkLocal } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { posix } from 'node:path';
-import { FileType, SftpError, StatusCode, type Attrs } from '../protocol/index.js';
-import type { SftpClient } from './client.js';
+import { FileType, SftpError, StatusCode, type Attrs } from '../../../protocol/index.js';
+import type { SftpClient } from '../../client.js';
 
 /**
  * Where an atomic or resumable transfer really writes. Decisions (documented in the README):

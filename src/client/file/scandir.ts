@@ -1,6 +1,6 @@
-import type { NameEntry } from '../protocol/index.js';
-import type { RequestOptions } from './session.js';
-import { closeHandle } from './close-handle.js';
+import type { NameEntry } from '../../protocol/index.js';
+import type { RequestOptions } from '../core/session.js';
+import { closeHandle } from '../core/close-handle.js';
 
 export interface ScandirOptions extends RequestOptions {
   /** READDIR requests kept in flight ahead of the caller (default 4, at least 1). */

@@ -1,7 +1,7 @@
 import { constants as fsc } from 'node:fs';
 import { open as openLocal, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SftpClient } from './client.js';
+import type { SftpClient } from '../../client.js';
 import { verifySizes, writeModeOf } from './atomic-put.js';
 import { resolveLocalEntry, resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
@@ -9,7 +9,7 @@ import { trackLocalTemp, untrackLocalTemp } from './local-temps.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName } from './partial-names.js';
 import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKey } from './resume-checkpoint.js';
 import { planResume } from './resume-plan.js';
-import { closeHandle } from './close-handle.js';
+import { closeHandle } from '../../core/close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import {
   downloadHandle,
@@ -20,7 +20,7 @@ import {
   type DownloadSink,
   type TransferOptions,
   type TransferResult,
-} from './transfer.js';
+} from '../transfer.js';
 
 /**
  * Downloads with `atomic`, `resume` and/or `verify`:

@@ -1,9 +1,9 @@
-import { isDirectory, isSymlink } from '../protocol/index.js';
-import type { DirEntry, SftpClient } from './client.js';
-import { DirQueue, TreeDir } from './tree-dirs.js';
-import { badNameError, childRel, isPlainName, remoteJoin } from './tree-names.js';
-import { spawnListers, TreeRun } from './tree-run.js';
-import { TreeError, type RmtreeOptions, type TreeResult } from './tree-types.js';
+import { isDirectory, isSymlink } from '../../protocol/index.js';
+import type { DirEntry, SftpClient } from '../client.js';
+import { DirQueue, TreeDir } from './dirs.js';
+import { badNameError, childRel, isPlainName, remoteJoin } from './names.js';
+import { spawnListers, TreeRun } from './run.js';
+import { TreeError, type RmtreeOptions, type TreeResult } from './types.js';
 
 /**
  * rmtree(client, remotePath): remove a remote directory and everything in it (or a single file or
