@@ -1,9 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import type { Attrs } from '../../protocol/index.js';
-import type { SftpClient } from '../client.js';
+import type { TransferHost } from '../core/remote.js';
 import type { OpenMode } from '../core/flags.js';
 import { readChunks } from '../engine/read-chunks.js';
-import { resolveDownload, resolveUpload } from './transfer.js';
+import { resolveDownload, resolveUpload } from './transfer-options.js';
 import { abandonUpload, closeHandle as closeRemote } from '../core/close-handle.js';
 import { Wakeup } from '../core/wakeup.js';
 
@@ -26,7 +26,7 @@ export interface ReadStreamOptions {
 }
 
 /** A Readable of a remote file: READs kept in flight by the transfer engine, bytes pushed in order. */
-export function createReadStream(client: SftpClient, path: string, opts: ReadStreamOptions = {}): Readable {
+export function createReadStream(client: TransferHost, path: string, opts: ReadStreamOptions = {}): Readable {
   const { chunkSize, requests } = resolveDownload(client, opts);
   const start = opts.start ?? 0;
   const length = opts.end !== undefined ? Math.max(0, opts.end - start + 1) : undefined;
@@ -70,7 +70,7 @@ export interface WriteStreamOptions {
  * return as soon as the chunk is sent, and wait only when the window is full. 'finish' comes after
  * every WRITE is acknowledged and the handle is closed.
  */
-export function createWriteStream(client: SftpClient, path: string, opts: WriteStreamOptions = {}): Writable {
+export function createWriteStream(client: TransferHost, path: string, opts: WriteStreamOptions = {}): Writable {
   const resolved = resolveUpload(client, opts);
   const chunkSize = resolved.chunkSize;
   const requests = Math.max(1, resolved.requests);

@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { chmod, lstat, mkdir, open, stat, symlink, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../../protocol/index.js';
-import type { DirEntry, SftpClient } from '../client.js';
+import type { DirEntry, TransferHost } from '../core/remote.js';
 import { downloadHandle, fileSink, openForRead, resolveDownload } from '../file/transfer.js';
 import { atomicGet } from '../file/atomic/atomic-get.js';
 import { symlinkDestinationError } from '../file/atomic/atomic-target.js';
@@ -16,7 +16,7 @@ import type { TreeOptions, TreeResult } from './types.js';
 
 interface GetContext extends TreeSettings {
   run: TreeRun;
-  client: SftpClient;
+  client: TransferHost;
   chunkSize: number;
 }
 
@@ -55,7 +55,7 @@ async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise
  * careful way). Errors are collected per entry unless `stopOnError`; an aborted `signal` stops
  * sending, closes every open handle and rejects with an AbortError.
  */
-export async function getTree(client: SftpClient, remoteDir: string, localDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+export async function getTree(client: TransferHost, remoteDir: string, localDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'getTree', true);
   const ctx: GetContext = {
     run,

@@ -2,7 +2,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDirectory, isSymlink, StatusCode, SftpError, type Attrs } from '../../protocol/index.js';
-import type { SftpClient } from '../client.js';
+import type { TransferHost } from '../core/remote.js';
 import { preservedAttrs, put, resolveUpload } from '../file/transfer.js';
 import { TreeDir } from './dirs.js';
 import { closeFd, openSource, readAt, Slab } from './local-io.js';
@@ -14,7 +14,7 @@ import type { TreeOptions, TreeResult } from './types.js';
 
 interface PutContext extends TreeSettings {
   run: TreeRun;
-  client: SftpClient;
+  client: TransferHost;
   chunkSize: number;
   slab: Slab;
 }
@@ -41,7 +41,7 @@ function localError(code: string, message: string, path: string): Error {
  * Errors are collected per entry (`result.errors`) and the copy goes on, unless `stopOnError`. An
  * aborted `signal` stops sending, closes every open handle, and rejects with an AbortError.
  */
-export async function putTree(client: SftpClient, localDir: string, remoteDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+export async function putTree(client: TransferHost, localDir: string, remoteDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'putTree', false);
   const ctx: PutContext = {
     run,

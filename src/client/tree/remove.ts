@@ -1,5 +1,5 @@
 import { isDirectory, isSymlink } from '../../protocol/index.js';
-import type { DirEntry, SftpClient } from '../client.js';
+import type { DirEntry, TransferHost } from '../core/remote.js';
 import { DirQueue, TreeDir } from './dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './names.js';
 import { spawnListers, TreeRun } from './run.js';
@@ -16,7 +16,7 @@ import { TreeError, type RmtreeOptions, type TreeResult } from './types.js';
  * with the rest (unless `stopOnError`), then rejects with a TreeError listing what failed (its
  * directories are left in place). An aborted `signal` stops sending and rejects with an AbortError.
  */
-export async function rmtree(client: SftpClient, remotePath: string, opts: RmtreeOptions = {}): Promise<TreeResult> {
+export async function rmtree(client: TransferHost, remotePath: string, opts: RmtreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'rmtree', true);
   const top = await client.lstat(remotePath);
   if (run.stopped) return run.finish();

@@ -1,5 +1,5 @@
 import { SftpError, SftpProtocolError } from '../../protocol/index.js';
-import type { SftpClient } from '../client.js';
+import type { TransferHost } from '../core/remote.js';
 import { AbortError, abortError } from '../core/errors.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { TreeWindow } from '../engine/window.js';
@@ -42,7 +42,7 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 }
 
 /** The default cap on open handles for a client: from the server's limits, else a safe default. */
-export function defaultMaxOpenFiles(client: SftpClient): number {
+export function defaultMaxOpenFiles(client: TransferHost): number {
   const server = client.limitsFromServer ? client.limits.maxOpenHandles : 0;
   return server > 0 ? Math.min(MAX_DEFAULT_TREE_HANDLES, server) : DEFAULT_TREE_HANDLES;
 }
@@ -80,7 +80,7 @@ export class TreeRun {
   private readonly onProgress: ((p: TreeProgress) => void) | undefined;
 
   constructor(
-    readonly client: SftpClient,
+    readonly client: TransferHost,
     opts: TreeRunOptions,
     readonly op: string,
     withListers: boolean,

@@ -1,8 +1,8 @@
 import { constants as fsc } from 'node:fs';
 import { open as openLocal, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SftpClient } from '../../client.js';
-import { verifySizes, writeModeOf } from './atomic-put.js';
+import type { TransferHost } from '../../core/remote.js';
+import { verifySizes, writeModeOf } from './write-mode.js';
 import { resolveLocalEntry, resolveLocalTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { trackLocalTemp, untrackLocalTemp } from './local-temps.js';
@@ -11,16 +11,8 @@ import { Checkpointer, downloadCheckpointPath, readCheckpoint, type CheckpointKe
 import { planResume } from './resume-plan.js';
 import { closeHandle } from '../../core/close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
-import {
-  downloadHandle,
-  fileSink,
-  finishLocalFile,
-  openForRead,
-  resolveDownload,
-  type DownloadSink,
-  type TransferOptions,
-  type TransferResult,
-} from '../transfer.js';
+import { downloadHandle, fileSink, finishLocalFile, openForRead, type DownloadSink } from '../download.js';
+import { resolveDownload, type TransferOptions, type TransferResult } from '../transfer-options.js';
 
 /**
  * Downloads with `atomic`, `resume` and/or `verify`:
@@ -38,7 +30,7 @@ import {
  * of being followed.
  */
 export async function atomicGet(
-  client: SftpClient,
+  client: TransferHost,
   remotePath: string,
   localPath: string,
   opts: TransferOptions,

@@ -1,7 +1,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { OpenFlags as F, SftpError, StatusCode, type Attrs } from '../../../protocol/index.js';
-import type { SftpClient } from '../../client.js';
+import type { TransferHost } from '../../core/remote.js';
 import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
@@ -10,17 +10,9 @@ import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, ty
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, verifiedPrefix, withReadHandle } from './resume-verify.js';
 import { abortGraceOf, closeHandle, untilAborted } from '../../core/close-handle.js';
-import {
-  resolveUpload,
-  uploadWith,
-  withLocalSource,
-  type ResolvedTransfer,
-  type TransferOptions,
-  type TransferResult,
-  type UploadHooks,
-  type UploadSourceInfo,
-  type UploadTarget,
-} from '../transfer.js';
+import { resolveUpload, type TransferOptions, type TransferResult } from '../transfer-options.js';
+import { uploadWith, withLocalSource, type UploadHooks, type UploadSourceInfo, type UploadTarget } from '../upload.js';
+import { verifySizes, writeModeOf } from './write-mode.js';
 import { BufferSource } from '../../engine/write-chunks.js';
 
 /**
@@ -35,26 +27,6 @@ import { BufferSource } from '../../engine/write-chunks.js';
  *   on failure; the next attempt verifies its bytes and continues from the last verified offset.
  * - verify alone: the destination is written in place (opened READ|WRITE) and checked before CLOSE.
  */
-
-export const DEFAULT_TAIL_WINDOW = 1024 * 1024;
-const SAMPLE = 64 * 1024;
-
-/** Where an atomic/resume/verify transfer writes: a resume partial, a temporary file, or the destination itself. */
-export type WriteMode = 'resume' | 'atomic' | 'direct';
-
-export function writeModeOf(opts: TransferOptions): WriteMode {
-  return opts.resume ? 'resume' : opts.atomic ? 'atomic' : 'direct';
-}
-
-/**
- * The sizes verification works with, alike for uploads and downloads: the tail window read back
- * (`tailWindow`, default max(1 MiB, chunk x requests)), the sample compared first, and the bytes
- * between two saves of a resume checkpoint.
- */
-export function verifySizes(opts: TransferOptions, t: ResolvedTransfer): { window: number; sample: number; checkpointEvery: number } {
-  const window = Math.max(1, opts.tailWindow ?? Math.max(DEFAULT_TAIL_WINDOW, t.chunkSize * t.requests));
-  return { window, sample: Math.min(SAMPLE, window), checkpointEvery: Math.max(t.chunkSize, Math.floor((t.chunkSize * t.requests) / 4)) };
-}
 
 /** What an upload reads from. */
 export interface AtomicSource {
@@ -83,7 +55,7 @@ function isNotFound(err: unknown): boolean {
  * `allowNonAtomic`, done as REMOVE + RENAME.
  */
 export async function commitRename(
-  client: SftpClient,
+  client: TransferHost,
   from: string,
   to: string,
   allowNonAtomic: boolean,
@@ -125,7 +97,7 @@ export async function commitRename(
 }
 
 /** Upload `src` to `remotePath` with the atomic/resume/verify options. */
-export async function uploadAtomic(client: SftpClient, src: AtomicSource, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+export async function uploadAtomic(client: TransferHost, src: AtomicSource, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
   const mode = writeModeOf(opts);
   if (mode === 'resume' && !src.identity) {
     throw new TypeError('resume needs a source with an identity (a local file): not available for this upload');
@@ -276,7 +248,7 @@ export async function uploadAtomic(client: SftpClient, src: AtomicSource, remote
 }
 
 /** Remove resume partials of the same destination made for another source identity (and their checkpoints). */
-async function removeStalePartials(client: SftpClient, target: ResolvedTarget, keep: string, stateDir: string, signal?: AbortSignal): Promise<void> {
+async function removeStalePartials(client: TransferHost, target: ResolvedTarget, keep: string, stateDir: string, signal?: AbortSignal): Promise<void> {
   const matcher = resumePartialMatcher(target.base);
   if (!matcher) return;
   const stale: string[] = [];
@@ -295,7 +267,7 @@ async function removeStalePartials(client: SftpClient, target: ResolvedTarget, k
 }
 
 /** put(localPath, remotePath, { atomic / resume / verify }). */
-export async function atomicPut(client: SftpClient, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+export async function atomicPut(client: TransferHost, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
   return withLocalSource(client, localPath, opts, async (info, fh, st) =>
     uploadAtomic(
       client,
@@ -307,6 +279,6 @@ export async function atomicPut(client: SftpClient, localPath: string, remotePat
 }
 
 /** writeFile(remotePath, data, { atomic / verify }) (resume needs a source identity: not for Buffers). */
-export async function atomicWriteFile(client: SftpClient, remotePath: string, data: Buffer, opts: TransferOptions): Promise<TransferResult> {
+export async function atomicWriteFile(client: TransferHost, remotePath: string, data: Buffer, opts: TransferOptions): Promise<TransferResult> {
   return uploadAtomic(client, { info: { source: new BufferSource(data), size: data.length, attrs: {} }, reader: bufferReader(data) }, remotePath, opts);
 }

@@ -2,7 +2,7 @@ import { lstat as lstatLocal, readlink as readlinkLocal } from 'node:fs/promises
 import * as nodePath from 'node:path';
 import { posix } from 'node:path';
 import { FileType, SftpError, StatusCode, type Attrs } from '../../../protocol/index.js';
-import type { SftpClient } from '../../client.js';
+import type { TransferHost } from '../../core/remote.js';
 
 /**
  * Where an atomic or resumable transfer really writes. Decisions (documented in the README):
@@ -40,7 +40,7 @@ function baseOf(path: string, sep: typeof posix | typeof nodePath, op: string): 
 }
 
 /** Resolve a remote destination: follows symlinks (LSTAT + READLINK), rejects a directory with EISDIR. */
-export async function resolveRemoteTarget(client: SftpClient, path: string, signal?: AbortSignal): Promise<ResolvedTarget> {
+export async function resolveRemoteTarget(client: TransferHost, path: string, signal?: AbortSignal): Promise<ResolvedTarget> {
   let p = path;
   let viaSymlink = false;
   for (let hop = 0; hop <= MAX_HOPS; hop++) {

@@ -1,6 +1,6 @@
 import { compareRange } from './resume-plan.js';
 import { equalByHash, type RemoteCompare } from './resume-verify.js';
-import type { VerifyMode } from '../transfer.js';
+import type { VerifyMode } from '../transfer-options.js';
 
 /** The copy is not what the source is (size or bytes): nothing was committed. */
 export class VerifyError extends Error {

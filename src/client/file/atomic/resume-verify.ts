@@ -1,7 +1,7 @@
 import { createHash, getHashes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { SftpError, StatusCode } from '../../../protocol/index.js';
-import type { SftpClient } from '../../client.js';
+import type { TransferHost } from '../../core/remote.js';
 import { closeHandle } from '../../core/close-handle.js';
 import { compareRange, verifyUntilContiguous, type RangeReader } from './resume-plan.js';
 
@@ -11,7 +11,7 @@ import { compareRange, verifyUntilContiguous, type RangeReader } from './resume-
  */
 
 /** A remote handle as a RangeReader (short reads are asked again; shorter only at EOF). */
-export function remoteReader(client: SftpClient, handle: Buffer, signal?: AbortSignal): RangeReader {
+export function remoteReader(client: TransferHost, handle: Buffer, signal?: AbortSignal): RangeReader {
   return async (offset, length) => {
     const parts: Buffer[] = [];
     let got = 0;
@@ -68,7 +68,7 @@ export async function hashBlocks(reader: RangeReader, algorithm: string, from: n
 }
 
 export interface RemoteCompare {
-  client: SftpClient;
+  client: TransferHost;
   /** The remote file's open handle (opened with READ access). */
   handle: Buffer;
   /** Bytes of the remote file. */
@@ -171,7 +171,7 @@ export function sizedReader(reader: RangeReader, size: number, path: string | un
  * handle opened for writing), and a reader of it that holds `size` bytes; the handle is closed after.
  */
 export async function withReadHandle<T>(
-  client: SftpClient,
+  client: TransferHost,
   path: string,
   size: number,
   signal: AbortSignal | undefined,
