@@ -39,6 +39,8 @@ import { createReadStream, createWriteStream, type ReadStreamOptions, type Write
 import { putTree, getTree, rmtree } from './tree/index.js';
 import { refineFailure, type RefinableOp } from './core/refine-failure.js';
 import type { TreeOptions, TreeResult, RmtreeOptions } from './tree/types.js';
+import type { CheckFileOptions, DirEntry, ExtendedReply, TransferHost } from './core/remote.js';
+import { DEFAULT_LIMITS, DEFAULT_LIST_MAX_ENTRIES, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK } from './defaults.js';
 
 export type { RequestOptions } from './core/session.js';
 
@@ -63,8 +65,7 @@ function remoteSoftware(conn: ssh2.Client): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** One entry of a directory listing (a NAME entry). */
-export type DirEntry = NameEntry;
+export type { DirEntry, ExtendedReply, CheckFileOptions } from './core/remote.js';
 
 export interface ClientOptions extends SessionOptions {
   /**
@@ -102,24 +103,7 @@ export interface ClientOptions extends SessionOptions {
   handshakeTimeoutMs?: number;
 }
 
-/** The limits used when the server does not advertise limits@openssh.com: the draft's safe sizes. */
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  maxPacketLength: 34000,
-  maxReadLength: 32 * 1024,
-  maxWriteLength: 32 * 1024,
-  maxOpenHandles: 0,
-});
-/** The largest chunk a transfer uses by default, whatever the server allows. */
-export const MAX_DEFAULT_CHUNK = 256 * 1024;
-export const DEFAULT_REQUESTS = 32;
-
-/**
- * The most entries `list()` collects by default. A decoded entry (name, long name, attributes) holds
- * about 280 bytes of heap (test/client/measure-list-heap.ts: 283 bytes for `ls -l`-like entries, 143
- * for bare names), so a million is under 300 MiB: a bound a process survives, and more than a
- * directory anyone lists in one call. Past it, stream with scandir.
- */
-export const DEFAULT_LIST_MAX_ENTRIES = 1_000_000;
+export { DEFAULT_LIMITS, DEFAULT_LIST_MAX_ENTRIES, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK } from './defaults.js';
 
 export interface ListOptions extends ScandirOptions {
   /** The most entries collected (default DEFAULT_LIST_MAX_ENTRIES); one more rejects with 'ERR_SFTP_LIST_LIMIT'. */
@@ -136,21 +120,6 @@ function listLimitError(path: string, max: number): SftpError {
   });
 }
 
-/** The reply of a generic EXTENDED request. */
-export type ExtendedReply =
-  | { type: 'status' }
-  | { type: 'data'; data: Buffer }
-  | { type: 'name'; entries: NameEntry[] };
-
-export interface CheckFileOptions extends RequestOptions {
-  /** Hash names in order of preference (default ['sha256', 'sha1', 'md5']). */
-  algorithms?: string[];
-  startOffset?: number;
-  /** 0 (default): to the end of the file. */
-  length?: number;
-  /** 0 (default): one hash over the range; otherwise at least 256. */
-  blockSize?: number;
-}
 
 function handleKey(h: Buffer): string {
   return h.toString('latin1');
@@ -161,7 +130,7 @@ function handleKey(h: Buffer): string {
  * a streaming directory listing and windowed transfers. Every method returns a promise and rejects
  * (never throws synchronously) with an SftpError carrying status, code, path and op.
  */
-export class SftpClient {
+export class SftpClient implements TransferHost {
   /** The version the server answered (always 3). */
   readonly version: number;
   /** Extensions the server advertised: name -> data. */

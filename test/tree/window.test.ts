@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TreeWindow } from '../../src/client/engine/window.js';
+import { Window as TreeWindow } from '../../src/client/core/window.js';
 import { DirQueue, TreeDir } from '../../src/client/tree/dirs.js';
 import { childRel, isPlainName, remoteJoin } from '../../src/client/tree/names.js';
 

@@ -1,5 +1,6 @@
 import { abortError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
+import { DEFAULT_ABORT_GRACE_MS } from '../defaults.js';
 import { Extensions, encodeExtensionRequest } from '../../protocol/extensions.js';
 
 /** What closeHandle needs of a client. */
@@ -8,8 +9,7 @@ export interface HandleCloser {
   readonly options?: { abortGraceMs?: number };
 }
 
-/** After an abort, how long a cleanup request's reply is still awaited by default (ClientOptions.abortGraceMs). */
-export const DEFAULT_ABORT_GRACE_MS = 1000;
+export { DEFAULT_ABORT_GRACE_MS } from '../defaults.js';
 
 /** The grace a client was configured with (ClientOptions.abortGraceMs), or the default. */
 export function abortGraceOf(client: { readonly options?: { abortGraceMs?: number } }): number {

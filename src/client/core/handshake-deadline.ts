@@ -1,8 +1,8 @@
 import { SftpError, StatusCode } from '../../protocol/index.js';
 import { abortError } from './errors.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../defaults.js';
 
-/** How long connecting may take by default: opening the channel, INIT/VERSION and the limits query. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../defaults.js';
 
 export interface HandshakeDeadlineOptions {
   /** Aborting rejects the connect with an AbortError (and tears down what was opened). */

@@ -16,6 +16,8 @@ import {
 } from '../../protocol/index.js';
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
+import { END_CLOSE_GRACE_MS, END_STALL_MS, SESSION_MAX_BYTES, SESSION_MAX_REQUESTS } from '../defaults.js';
+import { Window } from './window.js';
 
 type ReplyType = typeof T.STATUS | typeof T.HANDLE | typeof T.DATA | typeof T.NAME | typeof T.ATTRS | typeof T.EXTENDED_REPLY;
 type RequestType = Exclude<Packet['type'], ReplyType | typeof T.INIT | typeof T.VERSION>;
@@ -112,8 +114,14 @@ function requestCost(b: RequestBody): number {
  * promise is left hanging.
  */
 export class Session {
-  readonly maxRequests: number;
-  readonly maxBytes: number;
+  /** Requests in flight at most. */
+  get maxRequests(): number {
+    return this.window.maxCount;
+  }
+  /** Bytes in flight at most (one request is always allowed). */
+  get maxBytes(): number {
+    return this.window.maxBytes;
+  }
   /** The largest packet the server accepts (from limits@openssh.com); larger requests are refused locally. */
   maxOutgoingPacket = Infinity;
   /** The largest packet this session accepts from the server (its framer's maximum). */
@@ -123,7 +131,8 @@ export class Session {
 
   private readonly framer: PacketFramer;
   private readonly inflight = new Map<number, Req>();
-  private inflightBytes = 0;
+  /** The session's own window in requests and bytes: a request holds a slot from its sending to its reply. */
+  private readonly window: Window;
   private queue: Req[] = [];
   private queueHead = 0;
   private nextId: number;
@@ -148,8 +157,7 @@ export class Session {
     readonly stream: Duplex,
     opts: SessionOptions = {},
   ) {
-    this.maxRequests = Math.max(1, opts.maxRequests ?? 256);
-    this.maxBytes = Math.max(1, opts.maxBytes ?? 32 * 1024 * 1024);
+    this.window = new Window(Math.max(1, opts.maxRequests ?? SESSION_MAX_REQUESTS), Math.max(1, opts.maxBytes ?? SESSION_MAX_BYTES));
     this.nextId = (opts.firstId ?? 0) >>> 0;
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.framer = new PacketFramer({ onPacket: (p) => this.onPacket(p) }, opts.maxPacket ?? DEFAULT_MAX_PACKET);
@@ -246,8 +254,8 @@ export class Session {
       this.settle(req);
       if (!req.abandoned) req.reject(isProtocol ? err : connectionLostError(req.op, this.lostWhy ?? err.message, err));
     }
+    for (const req of this.inflight.values()) this.window.release(req.cost);
     this.inflight.clear();
-    this.inflightBytes = 0;
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const req = this.queue[i]!;
       if (req.state !== 'queued') continue;
@@ -268,7 +276,7 @@ export class Session {
    * End the session cleanly: refuse new requests, wait for those in flight, then end the stream and
    * wait (at most `graceMs`) for the peer to close it.
    */
-  async end(graceMs = 2000, stallMs = 10_000): Promise<void> {
+  async end(graceMs = END_CLOSE_GRACE_MS, stallMs = END_STALL_MS): Promise<void> {
     if (this.state === 'closed') return;
     if (this.state === 'init') {
       this.fail(sessionClosedError('end'));
@@ -334,20 +342,21 @@ export class Session {
         this.queueHead++;
         continue;
       }
-      if (this.inflight.size >= this.maxRequests) break;
-      if (this.inflight.size > 0 && this.inflightBytes + req.cost > this.maxBytes) break;
+      if (!this.window.tryAcquire(req.cost)) break;
       this.queueHead++;
       const id = this.allocId();
       let parts: Buffer[];
       try {
         parts = encodePacket({ ...req.body, id } as Packet);
       } catch (err) {
+        this.window.release(req.cost);
         this.settle(req);
         req.reject(err);
         continue;
       }
       const size = parts.reduce((n, b) => n + b.length, 0) - 4;
       if (size > this.maxOutgoingPacket) {
+        this.window.release(req.cost);
         this.settle(req);
         req.reject(
           new SftpError({
@@ -362,7 +371,6 @@ export class Session {
       req.id = id;
       req.state = 'sent';
       this.inflight.set(id, req);
-      this.inflightBytes += req.cost;
       this.writeParts(parts);
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -470,7 +478,7 @@ export class Session {
   /** A reply came for `req`: it leaves the window. */
   private retire(req: Req, id: number): void {
     this.inflight.delete(id);
-    this.inflightBytes -= req.cost;
+    this.window.release(req.cost);
     this.repliesSeen++;
     this.settle(req);
   }

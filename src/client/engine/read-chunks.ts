@@ -2,6 +2,7 @@ import { SftpProtocolError } from '../../protocol/index.js';
 import { abortError, SourceChangedError } from '../core/errors.js';
 import type { RequestOptions } from '../core/session.js';
 import { Wakeup } from '../core/wakeup.js';
+import { Window } from '../core/window.js';
 
 /** What the read engine needs of a client. */
 export interface ChunkReader {
@@ -36,11 +37,14 @@ interface Range {
  * Read a remote file with many READs in flight and yield its bytes IN ORDER (each buffer follows the
  * previous one). Short reads are asked again for the missing part (never taken as the end); the end
  * is the first STATUS EOF (or `expectSize`). Memory is bounded: at most `requests` READs in flight
- * plus chunks waiting for an earlier one, all counted against the same `requests` slots.
+ * plus chunks waiting for an earlier one, all counted against the same `requests` slots of the
+ * window: a READ takes a slot when it is sent and gives it back once its bytes are consumed (or it
+ * brought none). With nothing in flight and the slots all held by chunks past a hole, one READ is
+ * sent anyway: the head gap must be filled.
  */
 export async function* readChunks(client: ChunkReader, handle: Buffer, opts: ReadChunksOptions): AsyncGenerator<Buffer, void, undefined> {
   const chunkSize = Math.max(1, Math.floor(opts.chunkSize));
-  const maxSlots = Math.max(1, Math.floor(opts.requests));
+  const window = new Window(Math.max(1, Math.floor(opts.requests))); // this call's own
   const start = opts.start ?? 0;
   const S = opts.length === undefined ? opts.expectSize : undefined; // the size to check, if any
   const hardEnd = opts.length !== undefined ? start + opts.length : Infinity;
@@ -61,27 +65,32 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
 
   const onReply = (r: Range, buf: Buffer) => {
     inflight--;
-    if (failure !== undefined) return;
+    if (!keep(r, buf)) window.release();
+  };
+  /** Handle a reply; true when its bytes wait in `ready` (its slot is then given back once they are consumed). */
+  const keep = (r: Range, buf: Buffer): boolean => {
+    if (failure !== undefined) return false;
     if (buf.length === 0) {
       eofAt = Math.min(eofAt, r.offset);
       if (S !== undefined && r.offset < S) failure = changed(r.offset);
       else if (dataEnd > eofAt) failure = S !== undefined ? changed(dataEnd) : new SftpProtocolError(`READ at ${r.offset} hit EOF but data exists up to ${dataEnd}`);
-      return;
+      return false;
     }
     if (buf.length > r.length) {
       failure = new SftpProtocolError(`READ of ${r.length} bytes answered with ${buf.length}`);
-      return;
+      return false;
     }
     const end = r.offset + buf.length;
     dataEnd = Math.max(dataEnd, end);
     if (S !== undefined && end > S) {
       failure = changed(end);
-      return;
+      return false;
     }
     if (end > eofAt) {
       failure = new SftpProtocolError(`READ at ${r.offset} returned data past an earlier EOF at ${eofAt}`);
-      return;
+      return false;
     }
+    const twice = ready.has(r.offset);
     ready.set(r.offset, buf);
     if (buf.length < r.length && !(S !== undefined && end === S)) {
       // A short read: ask for the rest (unless it ended exactly at the expected size: only the probe byte was missing).
@@ -90,6 +99,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
       while (i > 0 && retries[i - 1]!.offset > rest.offset) i--;
       retries.splice(i, 0, rest);
     }
+    return !twice;
   };
 
   const fill = () => {
@@ -101,7 +111,10 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
       const hasNew = next < frontier;
       if (!hasRetry && !hasNew) return;
       // The slot rule has one exception: with nothing in flight, always ask (the head gap must be filled).
-      if (inflight + ready.size >= maxSlots && (inflight > 0 || ready.has(deliver))) return;
+      if (!window.tryAcquire()) {
+        if (inflight > 0 || ready.has(deliver)) return;
+        window.force();
+      }
       let r: Range;
       if (hasRetry) r = retries.shift()!;
       else {
@@ -116,6 +129,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
         },
         (err: unknown) => {
           inflight--;
+          window.release();
           if (failure === undefined) failure = err;
           wakeup.wake();
         },
@@ -136,6 +150,7 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
         const buf = ready.get(deliver);
         if (!buf) break;
         ready.delete(deliver);
+        window.release();
         deliver += buf.length;
         yield buf;
         fill();

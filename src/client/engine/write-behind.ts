@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { WRITE_BEHIND_BYTES } from '../defaults.js';
 
 /** Where downloaded bytes go, in order from `start`. */
 export interface DownloadSink {
@@ -11,8 +12,7 @@ export interface DownloadSink {
   flush?(): Promise<void>;
 }
 
-/** The default bound on bytes accepted but not yet written by a write-behind sink. */
-export const WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
+export { WRITE_BEHIND_BYTES } from '../defaults.js';
 
 /**
  * A local file as a write-behind DownloadSink. `write` returns at once while fewer than `maxPending`

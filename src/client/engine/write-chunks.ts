@@ -1,6 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { abortError, SourceChangedError } from '../core/errors.js';
 import type { RequestOptions } from '../core/session.js';
+import { Window } from '../core/window.js';
+import { FILE_SOURCE_BLOCK, FILE_SOURCE_SPARE_BYTES } from '../defaults.js';
 
 /** What the write engine needs of a client. */
 export interface ChunkWriter {
@@ -15,11 +17,6 @@ export interface ChunkSource {
   read(position: number, length: number): Promise<Buffer>;
   release?(buf: Buffer): void;
 }
-
-/** Bytes a FileSource reads from the file at once (a whole number of chunks, at least one). */
-export const FILE_SOURCE_BLOCK = 2 * 1024 * 1024;
-/** Block memory a FileSource keeps for reuse (the chunks in flight come back to it). */
-const FILE_SOURCE_SPARE_BYTES = 16 * 1024 * 1024;
 
 interface Block {
   /** The bytes read (a view of `mem`, shorter at the end of the file). */
@@ -155,69 +152,65 @@ export async function writeChunks(
   opts: WriteChunksOptions,
 ): Promise<number> {
   const chunkSize = Math.max(1, Math.floor(opts.chunkSize));
-  const maxInflight = Math.max(1, Math.floor(opts.requests));
+  const window = new Window(Math.max(1, Math.floor(opts.requests))); // this call's own
   const start = opts.start ?? 0;
   const S = opts.expectSize;
   const reqOpts: RequestOptions = { signal: opts.signal };
   let pos = start;
   let acked = 0;
-  let inflight = 0;
   let failure: unknown;
-  let wake: (() => void) | undefined;
-  const signalWake = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const waitSlot = async () => {
-    while (inflight >= maxInflight && failure === undefined) await new Promise<void>((r) => (wake = r));
-  };
 
   if (opts.signal?.aborted) throw abortError(opts.signal);
   try {
     for (;;) {
-      await waitSlot();
-      if (failure !== undefined) break;
-      if (opts.signal?.aborted) {
-        failure = abortError(opts.signal);
-        break;
-      }
+      // A slot is taken before the chunk is read: memory stays within the window.
       const want = S !== undefined ? Math.min(chunkSize, S - pos) : chunkSize;
-      if (want <= 0) {
-        // At the expected end: one byte more would mean the source grew.
-        const probe = await source.read(pos, 1);
-        if (probe.length > 0) failure = new SourceChangedError(opts.path, S!, pos + probe.length);
-        break;
+      const cost = Math.max(0, want);
+      const w = window.acquire(cost);
+      if (w) await w;
+      let sent = false;
+      try {
+        if (failure !== undefined) break;
+        if (opts.signal?.aborted) {
+          failure = abortError(opts.signal);
+          break;
+        }
+        if (want <= 0) {
+          // At the expected end: one byte more would mean the source grew.
+          const probe = await source.read(pos, 1);
+          if (probe.length > 0) failure = new SourceChangedError(opts.path, S!, pos + probe.length);
+          break;
+        }
+        const buf = await source.read(pos, want);
+        if (buf.length < want && S !== undefined) {
+          failure = new SourceChangedError(opts.path, S, pos + buf.length);
+          break;
+        }
+        if (buf.length === 0) break;
+        const offset = pos;
+        pos += buf.length;
+        sent = true;
+        client.write(handle, offset, buf, reqOpts).then(
+          () => {
+            window.release(cost);
+            acked += buf.length;
+            source.release?.(buf);
+            if (failure === undefined) opts.onProgress?.(acked);
+          },
+          (err: unknown) => {
+            window.release(cost);
+            if (failure === undefined) failure = err;
+          },
+        );
+        if (buf.length < want) break; // the source's end (no expected size to check)
+      } finally {
+        if (!sent) window.release(cost);
       }
-      const buf = await source.read(pos, want);
-      if (buf.length < want && S !== undefined) {
-        failure = new SourceChangedError(opts.path, S, pos + buf.length);
-        break;
-      }
-      if (buf.length === 0) break;
-      const offset = pos;
-      pos += buf.length;
-      inflight++;
-      client.write(handle, offset, buf, reqOpts).then(
-        () => {
-          inflight--;
-          acked += buf.length;
-          source.release?.(buf);
-          if (failure === undefined) opts.onProgress?.(acked);
-          signalWake();
-        },
-        (err: unknown) => {
-          inflight--;
-          if (failure === undefined) failure = err;
-          signalWake();
-        },
-      );
-      if (buf.length < want) break; // the source's end (no expected size to check)
     }
   } catch (err) {
     if (failure === undefined) failure = err;
   }
-  while (inflight > 0) await new Promise<void>((r) => (wake = r));
+  await window.idle();
   if (failure !== undefined) throw failure;
   return acked;
 }

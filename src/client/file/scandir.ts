@@ -1,9 +1,11 @@
 import type { NameEntry } from '../../protocol/index.js';
 import type { RequestOptions } from '../core/session.js';
 import { closeHandle } from '../core/close-handle.js';
+import { Window } from '../core/window.js';
+import { DEFAULT_READ_AHEAD } from '../defaults.js';
 
 export interface ScandirOptions extends RequestOptions {
-  /** READDIR requests kept in flight ahead of the caller (default 4, at least 1). */
+  /** READDIR requests kept in flight ahead of the caller (default DEFAULT_READ_AHEAD, 4; at least 1). */
   readAhead?: number;
 }
 
@@ -23,30 +25,35 @@ type Batch = { ok: true; entries: NameEntry[] | null } | { ok: false; error: unk
  * is closed when the listing ends, when the caller breaks out early, or on an error.
  */
 export async function* scandir(client: DirReader, path: string, opts: ScandirOptions = {}): AsyncGenerator<NameEntry, void, undefined> {
-  const readAhead = Math.max(1, opts.readAhead ?? 4);
+  // A READDIR holds a slot from its sending until its batch is taken up.
+  const window = new Window(Math.max(1, opts.readAhead ?? DEFAULT_READ_AHEAD));
   const reqOpts: RequestOptions = { signal: opts.signal };
   const handle = await client.opendir(path, reqOpts);
   const queue: Array<Promise<Batch>> = [];
   let eof = false;
   let completed = false;
-  const ask = () =>
-    queue.push(
-      client.readdir(handle, reqOpts).then(
-        (entries): Batch => ({ ok: true, entries }),
-        (error: unknown): Batch => ({ ok: false, error }),
-      ),
-    );
+  const fill = () => {
+    while (!eof && window.tryAcquire()) {
+      queue.push(
+        client.readdir(handle, reqOpts).then(
+          (entries): Batch => ({ ok: true, entries }),
+          (error: unknown): Batch => ({ ok: false, error }),
+        ),
+      );
+    }
+  };
   try {
-    for (let i = 0; i < readAhead; i++) ask();
+    fill();
     while (queue.length > 0) {
       const batch = await queue.shift()!;
+      window.release();
       if (!batch.ok) throw batch.error;
       if (batch.entries === null || batch.entries.length === 0) {
         // Some servers answer an empty NAME instead of EOF; treat both as the end.
         eof = true;
         continue;
       }
-      if (!eof) ask();
+      fill();
       for (const e of batch.entries) yield e;
     }
     completed = true;

@@ -5,7 +5,7 @@ import type { OpenMode } from '../core/flags.js';
 import { readChunks } from '../engine/read-chunks.js';
 import { resolveDownload, resolveUpload } from './transfer-options.js';
 import { abandonUpload, closeHandle as closeRemote } from '../core/close-handle.js';
-import { Wakeup } from '../core/wakeup.js';
+import { Window } from '../core/window.js';
 
 export interface ReadStreamOptions {
   /** Open flags (default 'r'). */
@@ -73,35 +73,38 @@ export interface WriteStreamOptions {
 export function createWriteStream(client: TransferHost, path: string, opts: WriteStreamOptions = {}): Writable {
   const resolved = resolveUpload(client, opts);
   const chunkSize = resolved.chunkSize;
-  const requests = Math.max(1, resolved.requests);
+  const window = new Window(Math.max(1, resolved.requests));
   const autoClose = opts.autoClose ?? opts.handle === undefined;
   const reqOpts = { signal: opts.signal };
   let handle: Buffer | undefined = opts.handle;
   let offset = opts.start ?? 0;
   let buf: Buffer | null = null;
   let fill = 0;
-  let inflight = 0;
   let failure: unknown;
-  const wakeup = new Wakeup();
+  /** Take a slot of the window for the next WRITE (after a failure: throw it once a slot is free). */
+  const takeSlot = async () => {
+    const w = window.acquire();
+    if (w) await w;
+    if (failure !== undefined) {
+      window.release();
+      throw failure;
+    }
+  };
+  /** Send a WRITE in the slot just taken; the slot is given back with its reply. */
   const send = (data: Buffer) => {
     const at = offset;
     offset += data.length;
-    inflight++;
     client.write(handle!, at, data, reqOpts).then(
-      () => {
-        inflight--;
-        wakeup.wake();
-      },
+      () => window.release(),
       (err: unknown) => {
-        inflight--;
         if (failure === undefined) failure = err;
-        wakeup.wake();
+        window.release();
       },
     );
   };
-  const waitBelow = async (n: number) => {
-    while (inflight > n && failure === undefined) await wakeup.wait();
-    while (inflight > n) await wakeup.wait(); // after a failure, let the rest settle
+  /** Every WRITE answered; throws the first failure. */
+  const settled = async () => {
+    await window.idle();
     if (failure !== undefined) throw failure;
   };
   /** CLOSE the handle; after a failure (`failed`), ask the server not to commit what was written. */
@@ -138,7 +141,7 @@ export function createWriteStream(client: TransferHost, path: string, opts: Writ
           fill += n;
           pos += n;
           if (fill === chunkSize) {
-            await waitBelow(requests - 1);
+            await takeSlot();
             send(buf);
             buf = null;
           }
@@ -148,11 +151,11 @@ export function createWriteStream(client: TransferHost, path: string, opts: Writ
     final(cb) {
       (async () => {
         if (buf && fill > 0) {
-          await waitBelow(requests - 1);
+          await takeSlot();
           send(buf.subarray(0, fill));
           buf = null;
         }
-        await waitBelow(0);
+        await settled();
         await closeHandle();
       })().then(() => cb(), (err: Error) => cb(err));
     },

@@ -12,6 +12,7 @@ import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from 
 import { writeWhole } from './local-io.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { transferOneFile } from './one-file.js';
+import { TREE_REFETCH_REQUESTS } from '../defaults.js';
 import type { TreeOptions, TreeResult } from './types.js';
 
 interface GetContext extends TreeSettings {
@@ -337,7 +338,7 @@ async function refetch(ctx: GetContext, src: string, fh: FileHandle): Promise<At
     let last = 0;
     const n = await downloadHandle(client, handle, fileSink(fh), {
       chunkSize: ctx.chunkSize,
-      requests: 8,
+      requests: TREE_REFETCH_REQUESTS,
       expectSize: attrs.size,
       path: src,
       onProgress: (p) => {

@@ -1,5 +1,6 @@
 import type { TransferOptions, TransferResult } from '../file/transfer.js';
 import type { TreeRun } from './run.js';
+import { TREE_FILE_MAX_REQUESTS } from '../defaults.js';
 
 /** What a tree run passes on to each file it sends through the client's own put()/get(). */
 export interface OneFileSettings {
@@ -34,7 +35,7 @@ export async function transferOneFile(
         preserve: ctx.preserve,
         fsync: ctx.fsync,
         chunkSize: ctx.chunkSize,
-        requests: Math.max(1, Math.min(32, Math.floor(run.window.maxCount / run.handles.maxCount))),
+        requests: Math.max(1, Math.min(TREE_FILE_MAX_REQUESTS, Math.floor(run.window.maxCount / run.handles.maxCount))),
         signal: ac.signal,
         onProgress: (p) => {
           run.addBytes(p.bytes - done);

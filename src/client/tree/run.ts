@@ -2,17 +2,11 @@ import { SftpError, SftpProtocolError } from '../../protocol/index.js';
 import type { TransferHost } from '../core/remote.js';
 import { AbortError, abortError } from '../core/errors.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
-import { TreeWindow } from '../engine/window.js';
+import { Window } from '../core/window.js';
+import { DEFAULT_LISTERS, DEFAULT_TREE_BYTES, DEFAULT_TREE_HANDLES, DEFAULT_TREE_REQUESTS, MAX_DEFAULT_TREE_HANDLES } from '../defaults.js';
 import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './types.js';
 import { SyncGate } from './local-io.js';
 
-export const DEFAULT_TREE_REQUESTS = 256;
-export const DEFAULT_TREE_BYTES = 16 * 1024 * 1024;
-/** Open handles when the server does not advertise its limit. */
-export const DEFAULT_TREE_HANDLES = 64;
-/** The most handles a tree takes by default, whatever the server allows. */
-export const MAX_DEFAULT_TREE_HANDLES = 128;
-export const DEFAULT_LISTERS = 4;
 
 export interface TreeRunOptions {
   requests?: number;
@@ -54,9 +48,9 @@ export function defaultMaxOpenFiles(client: TransferHost): number {
 export class TreeRun {
   readonly result: TreeResult = emptyTreeResult();
   /** Requests and bytes in flight, over the whole tree. */
-  readonly window: TreeWindow;
+  readonly window: Window;
   /** Handles for files (listings have their own `listers` slots, counted apart so they never starve files). */
-  readonly handles: TreeWindow;
+  readonly handles: Window;
   readonly listers: number;
   readonly maxOpenFiles: number;
   readonly stopOnError: boolean;
@@ -94,8 +88,8 @@ export class TreeRun {
       this.listers = this.maxOpenFiles >= 2 ? Math.min(wanted, Math.max(1, Math.floor(this.maxOpenFiles / 4))) : 1;
     } else this.listers = 0;
     const fileHandles = Math.max(1, this.maxOpenFiles - this.listers);
-    this.window = new TreeWindow(requests, bytes);
-    this.handles = new TreeWindow(fileHandles);
+    this.window = new Window(requests, bytes);
+    this.handles = new Window(fileHandles);
     this.stopOnError = opts.stopOnError ?? false;
     this.onProgress = opts.onProgress;
     this.signal = opts.signal;

@@ -1,15 +1,25 @@
 /**
- * A window in requests and bytes, shared by every file of a tree operation. Takers wait in FIFO
- * order, so the requests of one task go out in the order it asked for them. Urgent takers (requests
- * on a handle already open: WRITE, READ, CLOSE) go before ordinary ones (a new file's OPEN), so open
- * handles turn over first. One taker is always let through when nothing is held, whatever its byte
- * cost (a chunk larger than the byte cap still moves).
+ * The one window of the client: how many requests (and how many bytes) are in flight. Every engine
+ * takes its slots here — the session's own cap, a transfer's READs and WRITEs, a write stream, a
+ * directory listing's read-ahead, and the shared window of a tree operation — so the policy of how
+ * much is in flight lives in this file alone (the numbers are in ../defaults.ts).
+ *
+ * Takers wait in FIFO order, so the requests of one task go out in the order it asked for them.
+ * Urgent takers (requests on a handle already open: WRITE, READ, CLOSE) go before ordinary ones (a
+ * new file's OPEN), so open handles turn over first. One taker is always let through when nothing is
+ * held, whatever its byte cost (a chunk larger than the byte cap still moves).
+ *
+ * The policy today is a fixed cap: `maxCount` slots and `maxBytes` bytes from the first request on.
+ * A different one (a slow start that grows the cap by one per reply, as OpenSSH's sftp does with its
+ * max_req; a cap that follows the measured round trip) changes `limit` and `release` here, and every
+ * engine follows.
  */
-export class TreeWindow {
+export class Window {
   private count = 0;
   private held = 0;
   private readonly waiters = new Fifo<Waiter>();
   private readonly urgent = new Fifo<Waiter>();
+  private idleWaiters: Array<() => void> = [];
   private failure: { error: unknown } | undefined;
   /** The most slots held at once (for tests and reports). */
   peakCount = 0;
@@ -20,6 +30,11 @@ export class TreeWindow {
   ) {
     if (!(maxCount >= 1)) throw new RangeError(`window size must be at least 1, got ${maxCount}`);
     if (!(maxBytes >= 1)) throw new RangeError(`window bytes must be at least 1, got ${maxBytes}`);
+  }
+
+  /** The slots a taker may hold now (the policy: see the class comment). */
+  get limit(): number {
+    return this.maxCount;
   }
 
   /** Slots held now. */
@@ -48,11 +63,33 @@ export class TreeWindow {
     return new Promise<void>((resolve, reject) => (urgent ? this.urgent : this.waiters).push({ cost, resolve, reject }));
   }
 
+  /** Take one slot of `cost` bytes if that can be done at once (nobody waits and it fits); never queues. */
+  tryAcquire(cost = 0): boolean {
+    if (this.failure || this.urgent.size > 0 || this.waiters.size > 0 || !this.fits(cost)) return false;
+    this.take(cost);
+    return true;
+  }
+
+  /**
+   * Take one slot whatever the caps say: for the one request an engine must send to make progress
+   * (a download's missing head chunk, while the slots are held by chunks waiting behind it).
+   */
+  force(cost = 0): void {
+    this.take(cost);
+  }
+
   /** Give back a slot taken with `cost` bytes. */
   release(cost = 0): void {
     this.count--;
     this.held -= cost;
     this.drain();
+    if (this.count === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves once no slot is held (at once when none is). */
+  idle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
   /** Refuse every waiting and future taker with `error` (slots still held may be released as usual). */
@@ -63,7 +100,7 @@ export class TreeWindow {
   }
 
   private fits(cost: number): boolean {
-    return this.count < this.maxCount && (this.count === 0 || this.held + cost <= this.maxBytes);
+    return this.count < this.limit && (this.count === 0 || this.held + cost <= this.maxBytes);
   }
 
   private take(cost: number): void {
