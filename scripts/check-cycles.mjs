@@ -113,6 +113,17 @@ const runtimeCycles = cyclic((e) => !e.typeOnly);
 for (const c of cycles) problems.push({ rule: 'cycle', modules: c });
 
 // ---- layer rules ----
+/** The layers of src/client, lowest first: an import may only point at the same layer or a lower one. */
+function clientRank(p) {
+  if (!p.startsWith('src/client/')) return undefined;
+  const r = p.slice('src/client/'.length);
+  if (r === 'defaults.ts' || r === 'url.ts') return 0;
+  if (r.startsWith('core/')) return 1;
+  if (r.startsWith('engine/')) return 2;
+  if (r.startsWith('file/')) return 3;
+  if (r.startsWith('tree/')) return 4;
+  return 5; // client.ts (the facade) and index.ts
+}
 const under = (p, dir) => p.startsWith(`src/${dir}/`);
 for (const [from, edges] of graph) {
   for (const e of edges) {
@@ -126,6 +137,12 @@ for (const [from, edges] of graph) {
     }
     if (from === 'src/index.ts' && (under(to, 'cli') || outside)) problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
     if (isPkg && (to === 'ssh2' || to.startsWith('ssh2/')) && !under(from, 'transport')) problems.push({ rule: 'only src/transport imports ssh2', from, to });
+    if ((from === 'src/index.ts' || from === 'src/advanced.ts') && under(to, 'cli')) problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
+    if (under(from, 'transport') && under(to, 'client')) problems.push({ rule: 'src/transport never imports src/client', from, to });
+    if (under(from, 'cli') && under(to, 'client')) problems.push({ rule: 'src/cli uses the client through src/index.ts or src/advanced.ts', from, to });
+    const a = clientRank(from);
+    const b = clientRank(to);
+    if (a !== undefined && b !== undefined && b > a) problems.push({ rule: 'client layers point down (defaults, core < engine < file < tree < client.ts)', from, to });
   }
 }
 

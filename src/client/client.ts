@@ -1,6 +1,4 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
-import type ssh2 from 'ssh2';
-import type { ConnectConfig } from 'ssh2';
 import {
   Extensions,
   PacketType as T,
@@ -19,7 +17,7 @@ import {
   type StatVfs,
   type UsersGroupsReply,
 } from '../protocol/index.js';
-import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
+import { openSftpChannel, serverSoftware, type SshConnectConfig, type SshConnection } from '../transport/ssh-channel.js';
 import { notSupportedError } from './core/errors.js';
 import { ConnectionWatch, connectFailure } from '../transport/ssh-connection-watch.js';
 import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './core/check-file-names.js';
@@ -57,12 +55,6 @@ export type { RequestOptions } from './core/session.js';
  */
 export function symlinkTargetFirstFor(serverSoftware: string): boolean {
   return /OpenSSH|^paramiko|^sftp-wire/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
-}
-
-/** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */
-function remoteSoftware(conn: ssh2.Client): string | undefined {
-  const v = (conn as unknown as { _remoteVer?: unknown })._remoteVer;
-  return typeof v === 'string' ? v : undefined;
 }
 
 export type { DirEntry, ExtendedReply, CheckFileOptions } from './core/remote.js';
@@ -214,7 +206,7 @@ export class SftpClient implements TransferHost {
    * error. Our channel's own errors are always handled. Our observers leave the connection when the
    * session closes.
    */
-  static async fromSsh(conn: ssh2.Client, opts: ClientOptions = {}): Promise<SftpClient> {
+  static async fromSsh(conn: SshConnection, opts: ClientOptions = {}): Promise<SftpClient> {
     const watch = new ConnectionWatch(conn, 'observe');
     try {
       const client = await SftpClient.overSsh(conn, watch, opts);
@@ -227,13 +219,13 @@ export class SftpClient implements TransferHost {
   }
 
   /** The channel and the SFTP handshake on a watched SSH connection (fromSsh and connect). */
-  private static async overSsh(conn: ssh2.Client, watch: ConnectionWatch, opts: ClientOptions): Promise<SftpClient> {
+  private static async overSsh(conn: SshConnection, watch: ConnectionWatch, opts: ClientOptions): Promise<SftpClient> {
     const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
     try {
       const opening = openSftpChannel(conn);
       deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
       const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
-      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, remoteSoftware(conn)));
+      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, serverSoftware(conn)));
     } finally {
       deadline.done();
     }
@@ -249,14 +241,15 @@ export class SftpClient implements TransferHost {
    * (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...); after, its loss rejects every pending call with an
    * SftpError ECONNRESET (see Session.connectionLost).
    */
-  static async connect(opts: ConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
+  static async connect(opts: SshConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
     const { sftp, ...config } = opts;
     const ms = sftp?.handshakeTimeoutMs;
     if (config.readyTimeout === undefined) config.readyTimeout = ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
     const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
     let watch: ConnectionWatch | undefined;
-    let conn: ssh2.Client;
+    let conn: SshConnection;
     try {
+      const { connectSsh } = await import('../transport/ssh-client.js'); // ssh2 is loaded by the first connect(), never by a client over a stream
       conn = await cancel.run(connectSsh(config, sftp?.signal, (c) => (watch = new ConnectionWatch(c, 'own'))));
     } catch (err) {
       throw connectFailure(err, watch?.target);
