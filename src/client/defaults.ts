@@ -35,6 +35,8 @@ export const FILE_SOURCE_BLOCK = 2 * 1024 * 1024;
 export const FILE_SOURCE_SPARE_BYTES = 16 * 1024 * 1024;
 /** Resume and verify: bytes read back at the end when nothing better is known (at least chunk x requests). */
 export const DEFAULT_TAIL_WINDOW = 1024 * 1024;
+/** Resume: ranges acknowledged above a gap that an upload remembers at most (its checkpoint's memory bound). */
+export const CONTIGUOUS_MAX_RANGES = 4096;
 /** Resume: bytes before a checkpoint that are read back too. */
 export const VERIFY_SAMPLE = 64 * 1024;
 

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { WRITE_BEHIND_BYTES } from '../defaults.js';
+import { localError } from '../core/local-error.js';
 
 /** Where downloaded bytes go, in order from `start`. */
 export interface DownloadSink {
@@ -13,6 +14,17 @@ export interface DownloadSink {
 }
 
 export { WRITE_BEHIND_BYTES } from '../defaults.js';
+
+/** Write all of `data` at `position` of a local file (a positional write may take only part of it). */
+export async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+}
+
+/** A local file as a DownloadSink whose `write` resolves once the bytes are written (positional writes). */
+export function fileSink(fh: FileHandle): DownloadSink {
+  return { write: (offset, data) => writeAt(fh, data, offset) };
+}
 
 /**
  * A local file as a write-behind DownloadSink. `write` returns at once while fewer than `maxPending`
@@ -38,7 +50,7 @@ export function writeBehindFileSink(fh: FileHandle, maxPending = WRITE_BEHIND_BY
     for (const f of w) f();
   };
 
-  const writeAll = async (bufs: Buffer[], position: number): Promise<void> => {
+  const writevAll = async (bufs: Buffer[], position: number): Promise<void> => {
     let list = bufs;
     let pos = position;
     while (list.length > 0) {
@@ -49,7 +61,7 @@ export function writeBehindFileSink(fh: FileHandle, maxPending = WRITE_BEHIND_BY
       while (i < list.length && skip >= list[i]!.length) skip -= list[i++]!.length;
       list = list.slice(i);
       if (list.length > 0 && skip > 0) list[0] = list[0]!.subarray(skip);
-      if (bytesWritten === 0 && list.length > 0) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
+      if (bytesWritten === 0 && list.length > 0) throw localError('EIO', 'write returned 0 bytes');
     }
   };
 
@@ -63,7 +75,7 @@ export function writeBehindFileSink(fh: FileHandle, maxPending = WRITE_BEHIND_BY
         queueStart += queueBytes;
         queueBytes = 0;
         wakeAll();
-        await writeAll(bufs, at);
+        await writevAll(bufs, at);
         busyBytes = 0;
         wakeAll();
       }

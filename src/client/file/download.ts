@@ -1,5 +1,5 @@
 import { open as openLocal, type FileHandle } from 'node:fs/promises';
-import { FileType, SftpError, StatusCode, type Attrs } from '../../protocol/index.js';
+import { FileType, SftpError, StatusCode, isDirectory, isRegularFile, type Attrs } from '../../protocol/index.js';
 import type { TransferHost } from '../core/remote.js';
 import { closeHandle } from '../core/close-handle.js';
 import { readChunks } from '../engine/read-chunks.js';
@@ -43,15 +43,7 @@ export async function downloadHandle(client: TransferHost, handle: Buffer, sink:
   return pos - start;
 }
 
-/** A local file as a DownloadSink (positional writes). */
-export function fileSink(fh: FileHandle): DownloadSink {
-  return {
-    async write(offset, data) {
-      let done = 0;
-      while (done < data.length) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
-    },
-  };
-}
+export { fileSink } from '../engine/write-behind.js';
 
 /**
  * The end of a download into a local file: copy mode and times from the remote `attrs` (with
@@ -76,8 +68,8 @@ export async function finishLocalFile(fh: FileHandle, attrs: Attrs, opts: Pick<T
  */
 export function notARegularFile(path: string, attrs: Attrs, op: string): SftpError | undefined {
   const type = attrs.permissions !== undefined ? attrs.permissions & FileType.MASK : 0;
-  if (type === 0 || type === FileType.REGULAR) return undefined;
-  const dir = type === FileType.DIRECTORY;
+  if (type === 0 || isRegularFile(attrs)) return undefined; // the server does not say, or a file
+  const dir = isDirectory(attrs);
   return new SftpError({
     status: StatusCode.FAILURE,
     code: dir ? 'EISDIR' : 'ERR_SFTP_NOT_A_FILE',

@@ -5,6 +5,7 @@ import type { TransferHost } from '../core/remote.js';
 import { abandonUpload, closeHandle } from '../core/close-handle.js';
 import { FileSource, writeChunks, type ChunkSource, type ChunkWriter } from '../engine/write-chunks.js';
 import { PLAIN, preservedAttrs, resolveUpload, type TransferOptions, type TransferResult } from './transfer-options.js';
+import { localError } from '../core/local-error.js';
 
 /** Uploads: the engine with its hooks (atomic and resume replace some), and a local file as the source. */
 
@@ -116,7 +117,7 @@ export async function withLocalSource<T>(
   const fh = await openLocal(localPath, 'r');
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw Object.assign(new Error(`${localPath} is not a regular file`), { code: 'EISDIR', path: localPath });
+    if (!st.isFile()) throw localError('EISDIR', 'the source is not a regular file', localPath);
     const chunk = resolveUpload(client, opts).chunkSize;
     const info: UploadSourceInfo = {
       source: new FileSource(fh, chunk),

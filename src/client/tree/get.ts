@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { chmod, lstat, mkdir, open, stat, symlink, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileType, SftpError, StatusCode, isDirectory, type Attrs } from '../../protocol/index.js';
+import { SftpError, StatusCode, isDirectory, isRegularFile, isSymlink, type Attrs } from '../../protocol/index.js';
 import type { DirEntry, TransferHost } from '../core/remote.js';
 import { downloadHandle, fileSink, openForRead, resolveDownload } from '../file/transfer.js';
 import { atomicGet } from '../file/atomic/atomic-get.js';
@@ -14,6 +14,8 @@ import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { transferOneFile } from './one-file.js';
 import { TREE_REFETCH_REQUESTS } from '../defaults.js';
 import type { TreeOptions, TreeResult } from './types.js';
+import { localError } from '../core/local-error.js';
+import { writeAt } from '../engine/write-behind.js';
 
 interface GetContext extends TreeSettings {
   run: TreeRun;
@@ -27,21 +29,7 @@ const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_T
 type Kind = 'file' | 'dir' | 'link' | 'other';
 
 export function attrsKind(a: Attrs): Kind {
-  switch ((a.permissions ?? 0) & FileType.MASK) {
-    case FileType.REGULAR:
-      return 'file';
-    case FileType.DIRECTORY:
-      return 'dir';
-    case FileType.SYMLINK:
-      return 'link';
-    default:
-      return 'other';
-  }
-}
-
-async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+  return isRegularFile(a) ? 'file' : isDirectory(a) ? 'dir' : isSymlink(a) ? 'link' : 'other';
 }
 
 /**
@@ -69,7 +57,7 @@ export async function getTree(client: TransferHost, remoteDir: string, localDir:
     throw new SftpError({ status: StatusCode.FAILURE, code: 'ENOTDIR', message: 'not a directory', op: 'getTree', path: remoteDir });
   }
   await mkdir(localDir, { recursive: true });
-  if (!(await stat(localDir)).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory (${JSON.stringify(localDir)})`), { code: 'ENOTDIR', path: localDir });
+  if (!(await stat(localDir)).isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
   if (run.stopped) return run.finish();
   const identity = ctx.follow ? await client.realpath(remoteDir) : undefined;
   const root = new TreeDir(undefined, '', remoteDir, localDir, rootAttrs, (d) => completeDir(ctx, d), identity);
@@ -238,7 +226,7 @@ async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: str
                 return;
               }
               if (buf.length === 0) return;
-              await writeAll(await opening, buf, o);
+              await writeAt(await opening, buf, o);
               counted += buf.length;
               run.addBytes(buf.length);
             })

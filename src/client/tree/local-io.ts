@@ -1,5 +1,6 @@
 import fs, { type Stats } from 'node:fs';
 import { SourceChangedError } from '../core/errors.js';
+import { localError } from '../core/local-error.js';
 
 /**
  * Local file I/O for the tree operations, where thousands of small files each cost an open, a stat,
@@ -88,7 +89,7 @@ export interface LocalSource {
 }
 
 function notRegular(path: string): Error {
-  return Object.assign(new Error(`EINVAL: not a regular file (${JSON.stringify(path)})`), { code: 'EINVAL', path });
+  return localError('EINVAL', 'not a regular file', path);
 }
 
 /**

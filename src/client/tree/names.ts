@@ -1,3 +1,4 @@
+import { localError } from '../core/local-error.js';
 /** Paths inside a tree: relative names, remote joins, and names a peer must not be allowed to use. */
 
 /** The relative path of `name` inside the directory at `rel` ('/'-separated). */
@@ -20,7 +21,5 @@ export function isPlainName(name: string): boolean {
 
 /** The error recorded for an entry whose name is not a plain name. */
 export function badNameError(dir: string, name: string): Error {
-  return Object.assign(new Error(`refusing the entry ${JSON.stringify(name)} listed in ${JSON.stringify(dir)}: not a plain file name`), {
-    code: 'ERR_SFTP_BAD_NAME',
-  });
+  return localError('ERR_SFTP_BAD_NAME', `refusing the entry ${JSON.stringify(name)}: not a plain file name`, dir);
 }

@@ -11,6 +11,7 @@ import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { transferOneFile } from './one-file.js';
 import { isSessionFailure, Pending, TreeRun, TreeStopped, treeSettings, type TreeSettings } from './run.js';
 import type { TreeOptions, TreeResult } from './types.js';
+import { localError } from '../core/local-error.js';
 
 interface PutContext extends TreeSettings {
   run: TreeRun;
@@ -21,10 +22,6 @@ interface PutContext extends TreeSettings {
 
 function statAttrs(st: Stats): Attrs {
   return { permissions: st.mode, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
-}
-
-function localError(code: string, message: string, path: string): Error {
-  return Object.assign(new Error(`${code}: ${message} (${JSON.stringify(path)})`), { code, path });
 }
 
 /**

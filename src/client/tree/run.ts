@@ -2,6 +2,7 @@ import { SftpError, SftpProtocolError } from '../../protocol/index.js';
 import type { TransferHost } from '../core/remote.js';
 import { AbortError, abortError } from '../core/errors.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
+import { Wakeup } from '../core/wakeup.js';
 import { Window } from '../core/window.js';
 import { DEFAULT_LISTERS, DEFAULT_TREE_BYTES, DEFAULT_TREE_HANDLES, DEFAULT_TREE_REQUESTS, MAX_DEFAULT_TREE_HANDLES } from '../defaults.js';
 import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './types.js';
@@ -279,7 +280,7 @@ export class TreeRun {
 export class Pending {
   private count = 0;
   private failure: { error: unknown } | undefined;
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   get failed(): boolean {
     return this.failure !== undefined;
@@ -297,16 +298,12 @@ export class Pending {
   }
 
   private settled(): void {
-    if (--this.count === 0 && this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w();
-    }
+    if (--this.count === 0) this.wakeup.wake();
   }
 
   /** Wait for every promise added; throw the first failure. */
   async all(): Promise<void> {
-    while (this.count > 0) await new Promise<void>((r) => (this.waiter = r));
+    while (this.count > 0) await this.wakeup.wait();
     if (this.failure) throw this.failure.error;
   }
 }

@@ -13,6 +13,7 @@ import { closeHandle } from '../../core/close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import { downloadHandle, fileSink, finishLocalFile, openForRead, type DownloadSink } from '../download.js';
 import { resolveDownload, type TransferOptions, type TransferResult } from '../transfer-options.js';
+import { localError } from '../../core/local-error.js';
 
 /**
  * Downloads with `atomic`, `resume` and/or `verify`:
@@ -50,7 +51,7 @@ export async function atomicGet(
   try {
     const S = attrs.size;
     if (mode === 'resume' && S === undefined) {
-      throw Object.assign(new Error(`cannot resume ${JSON.stringify(remotePath)}: the server does not report its size`), { code: 'ERR_SFTP_NO_SIZE' });
+      throw localError('ERR_SFTP_NO_SIZE', 'cannot resume: the server does not report the size of the source', remotePath);
     }
     target = policy.noFollow ? await resolveLocalEntry(localPath) : await resolveLocalTarget(localPath);
     const createMode = attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666;
@@ -224,5 +225,5 @@ async function openPartial(partial: string, createMode: number): Promise<FileHan
 }
 
 function notOurPartial(partial: string, what: string): Error {
-  return Object.assign(new Error(`ELOOP: the resume partial ${JSON.stringify(partial)} is ${what}: not written through (remove it)`), { code: 'ELOOP', path: partial });
+  return localError('ELOOP', `the resume partial is ${what}: not written through (remove it)`, partial);
 }

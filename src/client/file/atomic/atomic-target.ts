@@ -1,8 +1,9 @@
 import { lstat as lstatLocal, readlink as readlinkLocal } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { posix } from 'node:path';
-import { FileType, SftpError, StatusCode, type Attrs } from '../../../protocol/index.js';
+import { SftpError, StatusCode, isDirectory, isSymlink, type Attrs } from '../../../protocol/index.js';
 import type { TransferHost } from '../../core/remote.js';
+import { localError } from '../../core/local-error.js';
 
 /**
  * Where an atomic or resumable transfer really writes. Decisions (documented in the README):
@@ -34,7 +35,7 @@ function isNotFound(err: unknown): boolean {
 function baseOf(path: string, sep: typeof posix | typeof nodePath, op: string): string {
   const base = sep.basename(path);
   if (base === '' || base === '.' || base === '..' || /[/]$/.test(path)) {
-    throw Object.assign(new Error(`${op}: ${JSON.stringify(path)} is not a file path`), { code: 'EISDIR', path });
+    throw localError('EISDIR', `${op}: not a file path`, path);
   }
   return base;
 }
@@ -51,14 +52,13 @@ export async function resolveRemoteTarget(client: TransferHost, path: string, si
       if (!isNotFound(err)) throw err;
       return { path: p, dir: posix.dirname(p), base: baseOf(p, posix, 'put'), viaSymlink };
     }
-    const type = a.permissions !== undefined ? a.permissions & 0o170000 : undefined;
-    if (type === FileType.SYMLINK) {
+    if (isSymlink(a)) {
       const target = await client.readlink(p, { signal });
       p = posix.isAbsolute(target) ? target : posix.join(posix.dirname(p), target);
       viaSymlink = true;
       continue;
     }
-    if (type === FileType.DIRECTORY) {
+    if (isDirectory(a)) {
       throw new SftpError({ status: StatusCode.FAILURE, code: 'EISDIR', message: 'EISDIR: the destination is a directory', op: 'put', path: p });
     }
     return {
@@ -91,19 +91,16 @@ export async function resolveLocalTarget(path: string): Promise<ResolvedTarget> 
       continue;
     }
     if (st.isDirectory()) {
-      throw Object.assign(new Error(`EISDIR: the destination is a directory: ${p}`), { code: 'EISDIR', path: p });
+      throw localError('EISDIR', 'the destination is a directory', p);
     }
     return { path: p, dir: nodePath.dirname(p), base: baseOf(p, nodePath, 'get'), existing: { size: st.size, permissions: st.mode }, viaSymlink };
   }
-  throw Object.assign(new Error(`ELOOP: too many symbolic links: ${path}`), { code: 'ELOOP', path });
+  throw localError('ELOOP', 'too many symbolic links', path);
 }
 
 /** The error for a tree entry whose local destination is a symbolic link. */
 export function symlinkDestinationError(path: string): Error {
-  return Object.assign(
-    new Error(`ELOOP: the destination is a symbolic link, never written through in a tree download (remove it to download the file): ${path}`),
-    { code: 'ELOOP', path },
-  );
+  return localError('ELOOP', 'the destination is a symbolic link, never written through in a tree download (remove it to download the file)', path);
 }
 
 /**
@@ -121,6 +118,6 @@ export async function resolveLocalEntry(path: string): Promise<ResolvedTarget> {
     return { path: p, dir: nodePath.dirname(p), base, viaSymlink: false };
   }
   if (st.isSymbolicLink()) throw symlinkDestinationError(p);
-  if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: the destination is a directory: ${p}`), { code: 'EISDIR', path: p });
+  if (st.isDirectory()) throw localError('EISDIR', 'the destination is a directory', p);
   return { path: p, dir: nodePath.dirname(p), base, existing: { size: st.size, permissions: st.mode }, viaSymlink: false };
 }

@@ -1,3 +1,5 @@
+import { CONTIGUOUS_MAX_RANGES } from '../../defaults.js';
+
 /**
  * Where a resumable transfer continues from: pure decisions over sizes, and the bookkeeping of the
  * highest contiguous acknowledged offset. No I/O here.
@@ -106,34 +108,59 @@ export async function verifyUntilContiguous(source: RangeReader, partial: RangeR
 
 /**
  * The highest offset below which every byte was acknowledged, given acknowledgements in any order
- * of writes issued from `start` upwards.
+ * of writes issued from `start` upwards. Ranges acknowledged above a gap are kept merged and sorted,
+ * at most CONTIGUOUS_MAX_RANGES of them: past that the farthest are forgotten, which can only make
+ * the contiguous end lower than it could be (more is read back on resume), never wrong, so memory
+ * stays bounded whatever order a server answers in.
  */
 export class ContiguousTracker {
-  private readonly pending = new Map<number, number>(); // offset -> end, acknowledged but above a gap
+  /** Disjoint [start, end) ranges above `end`, sorted, none touching another. */
+  private readonly ahead: Array<[number, number]> = [];
   private end: number;
-  constructor(start: number) {
+  constructor(
+    start: number,
+    private readonly maxRanges = CONTIGUOUS_MAX_RANGES,
+  ) {
     this.end = start;
   }
   get contiguous(): number {
     return this.end;
   }
+  /** Ranges held above the contiguous end (for tests). */
+  get pendingRanges(): number {
+    return this.ahead.length;
+  }
   /** Record an acknowledged range; returns the contiguous end. */
   ack(offset: number, length: number): number {
     if (length <= 0) return this.end;
-    if (offset <= this.end) this.end = Math.max(this.end, offset + length);
-    else this.pending.set(offset, Math.max(this.pending.get(offset) ?? 0, offset + length));
-    let moved = true;
-    while (moved && this.pending.size > 0) {
-      moved = false;
-      for (const [off, end] of this.pending) {
-        if (off > this.end) continue;
-        this.pending.delete(off);
-        if (end > this.end) {
-          this.end = end;
-          moved = true;
-        }
+    let s = offset;
+    let e = offset + length;
+    if (s <= this.end) {
+      if (e > this.end) this.end = e;
+      let n = 0;
+      while (n < this.ahead.length && this.ahead[n]![0] <= this.end) {
+        if (this.ahead[n]![1] > this.end) this.end = this.ahead[n]![1];
+        n++;
       }
+      if (n > 0) this.ahead.splice(0, n);
+      return this.end;
     }
+    // The first range that ends at or after `s` (ends are sorted too: the ranges are disjoint).
+    let lo = 0;
+    let hi = this.ahead.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ahead[mid]![1] < s) lo = mid + 1;
+      else hi = mid;
+    }
+    let j = lo;
+    while (j < this.ahead.length && this.ahead[j]![0] <= e) {
+      s = Math.min(s, this.ahead[j]![0]);
+      e = Math.max(e, this.ahead[j]![1]);
+      j++;
+    }
+    this.ahead.splice(lo, j - lo, [s, e]);
+    if (this.ahead.length > this.maxRanges) this.ahead.length = this.maxRanges;
     return this.end;
   }
 }
