@@ -1,8 +1,10 @@
 // 'sftp-wire/advanced': pieces for tool authors, beyond the client and server of the main entry. The
 // session sends raw requests (any packet, its reply as decoded); the engines keep many READs or WRITEs
 // in flight on a handle you opened; the defaults are the numbers the client and server start from;
-// the SSH pieces open the SFTP channel on a connection of your own; the partial names are what atomic
-// and resumable transfers leave next to a destination. test/package/public-api.test.ts holds the list.
+// the SSH pieces open the SFTP channel on a connection of your own; the output meter bounds what a
+// server on a transport of your own holds for one connection (ServeOptions.connection); the partial
+// names are what atomic and resumable transfers leave next to a destination.
+// test/package/public-api.test.ts holds the list.
 
 export { Session } from './client/core/session.js';
 export type { SessionOptions, RequestBody, ReplyPacket } from './client/core/session.js';
@@ -25,6 +27,8 @@ export {
 } from './client/defaults.js';
 export { DEFAULT_MAX_SERVER_HANDLES } from './server/options.js';
 export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_STARTUPS } from './transport/ssh-server.js';
+
+export { OutputMeter, meterSocket } from './server/output-meter.js';
 
 export { connectSsh } from './transport/ssh-client.js';
 export { openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-channel.js';

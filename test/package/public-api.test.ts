@@ -53,6 +53,7 @@ const ADVANCED = [
   'DEFAULT_TREE_REQUESTS',
   'FileSource',
   'MAX_DEFAULT_CHUNK',
+  'OutputMeter',
   'RESUME_SUFFIX',
   'SESSION_MAX_BYTES',
   'SESSION_MAX_REQUESTS',
@@ -61,6 +62,7 @@ const ADVANCED = [
   'atomicTempName',
   'connectSsh',
   'defaultStateDir',
+  'meterSocket',
   'openSftpChannel',
   'raiseReceiveWindow',
   'readChunks',
@@ -73,7 +75,7 @@ test("'sftp-wire' exports exactly the client, the server, the transports, the er
   assert.deepEqual(Object.keys(main).sort(), MAIN);
 });
 
-test("'sftp-wire/advanced' exports exactly the session, the engines, the defaults, the SSH channel pieces and the partial names", () => {
+test("'sftp-wire/advanced' exports exactly the session, the engines, the defaults, the SSH channel pieces, the output meter and the partial names", () => {
   assert.deepEqual(Object.keys(advanced).sort(), ADVANCED);
 });
 
