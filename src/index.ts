@@ -1,70 +1,38 @@
-// The public entry of sftp-wire: the client, the server, the transports at the edge, and the
-// protocol's errors and constants. The whole codec is at 'sftp-wire/protocol'.
-export {
-  SftpClient,
-  AbortError,
-  SourceChangedError,
-  DEFAULT_LIMITS,
-  DEFAULT_LIST_MAX_ENTRIES,
-  parseSftpUrl,
-  formatSftpUrl,
-  Session,
-  putTree,
-  getTree,
-  rmtree,
-  TreeError,
-  VerifyError,
-  atomicTempName,
-  resumePartialName,
-  defaultStateDir,
-} from './client/index.js';
-export type {
-  ClientOptions,
-  DirEntry,
-  RequestOptions,
-  ExtendedReply,
-  CheckFileOptions,
-  OpenMode,
-  ScandirOptions,
-  ListOptions,
-  TransferOptions,
-  TransferResult,
-  TransferProgress,
-  ReadStreamOptions,
-  WriteStreamOptions,
-  SftpUrl,
-  TreeOptions,
-  TreeResult,
-  TreeProgress,
-  TreeEntryError,
-  RmtreeOptions,
-  SymlinkMode,
-} from './client/index.js';
+// The public entry of sftp-wire: the client, the server, the transports at the edge, the errors users
+// catch, and the option and result types. The codec is at 'sftp-wire/protocol'; the session for raw
+// requests, the transfer engines, the defaults and the lower transport pieces at 'sftp-wire/advanced'.
+// test/package/public-api.test.ts holds the exact lists: a change here is a change of the API.
 
-export { SftpServer, LocalFs, MemoryFs, FsError, DEFAULT_MAX_SERVER_HANDLES, OutputMeter, WRITE_OVERHEAD } from './server/index.js';
-export type {
-  ServeOptions,
-  SftpServerStats,
-  SftpServerOptions,
-  ServerLimits,
-  AtomicUploadMode,
-  SessionSettings,
-  TransferReport,
-  TransferListener,
-  FileSystem,
-  FileStats,
-  SetStats,
-  OpenOptions,
-  FsFile,
-  FsDir,
-  FsDirEntry,
-  FsStatVfs,
-} from './server/index.js';
+// ---- the client ----------------------------------------------------------------------------------
+export { SftpClient } from './client/client.js';
+export { parseSftpUrl, formatSftpUrl, isSftpUrl } from './client/url.js';
+export type { SftpUrl } from './client/url.js';
+export type { ClientOptions, ListOptions } from './client/client.js';
+export type { DirEntry, ExtendedReply, CheckFileOptions } from './client/core/remote.js';
+export type { RequestOptions } from './client/core/session.js';
+export type { OpenMode } from './client/core/flags.js';
+export type { ScandirOptions } from './client/file/scandir.js';
+export type { TransferOptions, TransferResult, TransferProgress, VerifyMode } from './client/file/transfer-options.js';
+export type { ReadStreamOptions, WriteStreamOptions } from './client/file/streams.js';
+export type { TreeOptions, TreeResult, TreeProgress, TreeEntryError, RmtreeOptions, SymlinkMode } from './client/tree/types.js';
 
+// ---- the server ----------------------------------------------------------------------------------
+export { SftpServer } from './server/sftp-server.js';
+export { LocalFs } from './server/fs/local-fs.js';
+export { MemoryFs } from './server/fs/memory-fs.js';
+export type { MemoryFsOptions } from './server/fs/memory-fs.js';
+export type { ServeOptions, SftpServerStats } from './server/sftp-server.js';
+export type { SftpServerOptions, ServerLimits, AtomicUploadMode } from './server/options.js';
+export type { SessionSettings } from './server/session-settings.js';
+export type { TransferReport, TransferListener } from './server/transfer-report.js';
+export type { FileSystem, FileStats, SetStats, OpenOptions, FsFile, FsDir, FsDirEntry, FsStatVfs } from './server/fs/file-system.js';
+
+// ---- transports ----------------------------------------------------------------------------------
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
+export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats } from './transport/ssh-server.js';
 export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js';
 export type { SshKeyPair } from './transport/keys.js';
-export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats, SshIdentity, SshSessionInfo, SessionFactory } from './transport/ssh-server.js';
+export type { SshIdentity, SshSessionInfo, SessionFactory } from './transport/ssh-server.js';
 export { keyMatches } from './transport/ssh-auth.js';
 export type {
   AuthHook,
@@ -80,16 +48,20 @@ export type {
 } from './transport/ssh-auth.js';
 export type { SshServerEvents, SshServerEventName, LoginEvent, LoginFailedEvent, TransferEvent } from './transport/ssh-events.js';
 export { hashPassword, verifyPassword } from './transport/password-hash.js';
-export { connectSsh, openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-client.js';
-export { writeBehindFileSink, WRITE_BEHIND_BYTES } from './client/write-behind.js';
-export { DEFAULT_ABORT_GRACE_MS } from './client/close-handle.js';
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './client/handshake-deadline.js';
-export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_STARTUPS } from './transport/ssh-server.js';
 export { stdioDuplex } from './transport/stdio.js';
-export { knownHostsCheck, HostKeyError } from './cli/connect.js';
-export type { HostKeyCheck, KnownHostsCheck } from './cli/connect.js';
+export { knownHostsCheck } from './transport/host-key-check.js';
+export type { HostKeyCheck, KnownHostsCheck, KnownHostsOptions, HostKeyErrorCode } from './transport/host-key-check.js';
 
-export * from './protocol/errors.js';
-export { PacketType, OpenFlags, AttrFlags, StatusCode, LaterStatusCode, FileType } from './protocol/constants.js';
+// ---- errors --------------------------------------------------------------------------------------
+export { SftpError, SftpProtocolError, SftpBadReplyError } from './protocol/errors.js';
+export type { SftpErrorInit } from './protocol/errors.js';
+export { AbortError, SourceChangedError } from './client/core/errors.js';
+export { VerifyError } from './client/file/atomic/atomic-verify.js';
+export { TreeError } from './client/tree/types.js';
+export { HostKeyError } from './transport/host-key-check.js';
+export { FsError } from './server/fs/fs-error.js';
+
+// ---- protocol values users meet in attributes, flags and errors ----------------------------------
+export { StatusCode, OpenFlags, FileType } from './protocol/constants.js';
 export type { Attrs } from './protocol/attrs.js';
 export type { StatVfs, Limits, CheckFileReply } from './protocol/extensions.js';

@@ -21,7 +21,7 @@ import { atRtt, startEmbeddedTargets, type RunningTarget, type TargetAtRtt } fro
 import { renderMarkdownTable, renderTable } from '../lib/text-table.js';
 import { Worker } from './worker-pool.js';
 import type { Log } from './suite.js';
-import { SFTP_RECEIVE_WINDOW } from '../../src/index.js';
+import { SFTP_RECEIVE_WINDOW } from '../../src/advanced.js';
 
 /** ssh2's own channel receive window (fixed in ssh2): what the raw-channel reference runs with. */
 export const SSH2_DEFAULT_WINDOW = 2 * MiB;

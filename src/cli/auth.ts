@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import ssh2 from 'ssh2';
+import { parseKey } from '../transport/keys.js';
 import { PromptCancelled } from './prompt.js';
-import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey, Prompt } from 'ssh2';
+import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey, Prompt } from '../transport/ssh-client.js';
 
 /** Asks the person at the terminal (no echo); undefined when nobody can be asked. */
 export type Ask = (prompt: string) => Promise<string>;
@@ -83,7 +83,7 @@ export async function loadPrivateKey(file: string, opts: Pick<AuthSources, 'pass
   } catch (err) {
     throw new KeyFileError(`cannot read the key ${file}: ${(err as Error).message}`);
   }
-  const plain = firstKey(ssh2.utils.parseKey(data));
+  const plain = firstKey(parseKey(data));
   if (!(plain instanceof Error)) {
     if (!plain.isPrivateKey()) throw new KeyFileError(`${file} holds a public key; -i takes the private key file`);
     return plain;
@@ -93,7 +93,7 @@ export async function loadPrivateKey(file: string, opts: Pick<AuthSources, 'pass
   if (opts.passphraseEnv !== undefined) {
     const passphrase = env[opts.passphraseEnv];
     if (passphrase === undefined) throw new KeyFileError(`the key ${file} is encrypted and ${opts.passphraseEnv} (--passphrase-env) is not set`);
-    const key = firstKey(ssh2.utils.parseKey(data, passphrase));
+    const key = firstKey(parseKey(data, passphrase));
     if (key instanceof Error) throw new KeyFileError(`the passphrase in ${opts.passphraseEnv} does not open the key ${file} (${key.message})`);
     return key;
   }
@@ -105,7 +105,7 @@ export async function loadPrivateKey(file: string, opts: Pick<AuthSources, 'pass
   }
   for (let i = 0; i < PROMPT_TRIES; i++) {
     const passphrase = await opts.ask(`Enter passphrase for key '${tilde(file)}': `);
-    const key = firstKey(ssh2.utils.parseKey(data, passphrase));
+    const key = firstKey(parseKey(data, passphrase));
     if (!(key instanceof Error)) return key;
     process.stderr.write('Bad passphrase, try again.\n');
   }

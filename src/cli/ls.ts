@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { isSftpUrl, parseSftpUrl } from '../client/url.js';
+import { isSftpUrl, parseSftpUrl, type SftpClient } from '../index.js';
 import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
-import type { SftpClient } from '../client/client.js';
 
 const USAGE = `usage: sftp-wire ls [-l] [-a] [-i FILE] [--passphrase-env VAR] sftp://[user@]host[:port]/path
 

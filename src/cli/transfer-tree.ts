@@ -4,8 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
-import type { SftpClient } from '../client/client.js';
-import { getTree, putTree, TreeError, type TreeEntryError, type TreeOptions, type TreeResult } from '../client/tree.js';
+import { TreeError, type SftpClient, type TreeEntryError, type TreeOptions, type TreeResult } from '../index.js';
 import { isDirectory } from '../protocol/index.js';
 import { plural, ProgressDisplay, rateSummary, type ProgressStream } from './progress.js';
 
@@ -76,7 +75,7 @@ export async function runTree(client: SftpClient, cmd: TreeCommand): Promise<num
   };
   let result: TreeResult;
   try {
-    result = cmd.verb === 'put' ? await putTree(client, cmd.src, to, opts) : await getTree(client, cmd.src, to, opts);
+    result = cmd.verb === 'put' ? await client.putTree(cmd.src, to, opts) : await client.getTree(cmd.src, to, opts);
   } catch (err) {
     progress.finish();
     if (err instanceof TreeError) {

@@ -1,9 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SftpClient } from '../client/client.js';
-import { isSftpUrl, parseSftpUrl, type SftpUrl } from '../client/url.js';
-import type { TransferOptions } from '../client/transfer.js';
+import { isSftpUrl, parseSftpUrl, type SftpClient, type SftpUrl, type TransferOptions } from '../index.js';
 import { CONNECT_OPTIONS, CONNECT_USAGE, connectUrl, parseHostKeyCheck, type HostKeyCheck } from './connect.js';
 import { connectionLostLine } from './connection-lost.js';
 import { ProgressDisplay, rateSummary } from './progress.js';

@@ -17,8 +17,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import ssh2 from 'ssh2';
-import type { ParsedKey } from 'ssh2';
+import { parseKey, type ParsedKey } from '../transport/keys.js';
 import { parsePasswordHash, type ParsedPasswordHash } from '../transport/password-hash.js';
 import type { AtomicUploadMode } from '../server/options.js';
 
@@ -72,7 +71,7 @@ function parseKeyLine(text: string): ParsedKey | { error: string } {
   if (!/^(ssh-|ecdsa-|sk-)/.test(text)) {
     return { error: 'key: expected an authorized_keys line starting with the key type (ssh-ed25519, ssh-rsa, ecdsa-...); options before the key are not supported' };
   }
-  const parsed = ssh2.utils.parseKey(text);
+  const parsed = parseKey(text);
   if (parsed instanceof Error) return { error: `key: not a public key (${parsed.message})` };
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key.isPrivateKey()) return { error: 'key: not a public key' };

@@ -1,6 +1,4 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
-import type ssh2 from 'ssh2';
-import type { ConnectConfig } from 'ssh2';
 import {
   Extensions,
   PacketType as T,
@@ -19,14 +17,14 @@ import {
   type StatVfs,
   type UsersGroupsReply,
 } from '../protocol/index.js';
-import { connectSsh, openSftpChannel } from '../transport/ssh-client.js';
-import { notSupportedError } from './errors.js';
-import { ConnectionWatch, connectFailure } from './ssh-connection-watch.js';
-import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './check-file-names.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './handshake-deadline.js';
-import { toPflags, type OpenMode } from './flags.js';
-import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './session.js';
-import { scandir, type ScandirOptions } from './scandir.js';
+import { openSftpChannel, serverSoftware, type SshConnectConfig, type SshConnection } from '../transport/ssh-channel.js';
+import { notSupportedError } from './core/errors.js';
+import { ConnectionWatch, connectFailure } from '../transport/ssh-connection-watch.js';
+import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './core/check-file-names.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './core/handshake-deadline.js';
+import { toPflags, type OpenMode } from './core/flags.js';
+import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './core/session.js';
+import { scandir, type ScandirOptions } from './file/scandir.js';
 import {
   get,
   put,
@@ -34,14 +32,16 @@ import {
   writeFile,
   type TransferOptions,
   type TransferResult,
-} from './transfer.js';
-import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
-import { putTree, getTree, rmtree } from './tree.js';
-import { refineFailure, type RefinableOp } from './refine-failure.js';
-import { SymlinkOrderCheck, type SymlinkWireOrder } from './symlink-order-check.js';
-import type { TreeOptions, TreeResult, RmtreeOptions } from './tree-types.js';
+} from './file/transfer.js';
+import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file/streams.js';
+import { putTree, getTree, rmtree } from './tree/index.js';
+import { refineFailure, type RefinableOp } from './core/refine-failure.js';
+import { SymlinkOrderCheck, type SymlinkWireOrder } from './core/symlink-order-check.js';
+import type { TreeOptions, TreeResult, RmtreeOptions } from './tree/types.js';
+import type { CheckFileOptions, DirEntry, ExtendedReply, TransferHost } from './core/remote.js';
+import { DEFAULT_LIMITS, DEFAULT_LIST_MAX_ENTRIES, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK } from './defaults.js';
 
-export type { RequestOptions } from './session.js';
+export type { RequestOptions } from './core/session.js';
 
 /**
  * Whether a server reads SYMLINK with the target first (OpenSSH's order), from the software part of its
@@ -61,14 +61,7 @@ export function symlinkTargetFirstFor(serverSoftware: string): boolean {
   return /OpenSSH|^paramiko|^sftp-wire|^mod_sftp/i.test(serverSoftware.replace(/^SSH-[^-]*-/, ''));
 }
 
-/** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */
-function remoteSoftware(conn: ssh2.Client): string | undefined {
-  const v = (conn as unknown as { _remoteVer?: unknown })._remoteVer;
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** One entry of a directory listing (a NAME entry). */
-export type DirEntry = NameEntry;
+export type { DirEntry, ExtendedReply, CheckFileOptions } from './core/remote.js';
 
 export interface ClientOptions extends SessionOptions {
   /**
@@ -108,24 +101,7 @@ export interface ClientOptions extends SessionOptions {
   handshakeTimeoutMs?: number;
 }
 
-/** The limits used when the server does not advertise limits@openssh.com: the draft's safe sizes. */
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  maxPacketLength: 34000,
-  maxReadLength: 32 * 1024,
-  maxWriteLength: 32 * 1024,
-  maxOpenHandles: 0,
-});
-/** The largest chunk a transfer uses by default, whatever the server allows. */
-export const MAX_DEFAULT_CHUNK = 256 * 1024;
-export const DEFAULT_REQUESTS = 32;
-
-/**
- * The most entries `list()` collects by default. A decoded entry (name, long name, attributes) holds
- * about 280 bytes of heap (test/client/measure-list-heap.ts: 283 bytes for `ls -l`-like entries, 143
- * for bare names), so a million is under 300 MiB: a bound a process survives, and more than a
- * directory anyone lists in one call. Past it, stream with scandir.
- */
-export const DEFAULT_LIST_MAX_ENTRIES = 1_000_000;
+export { DEFAULT_LIMITS, DEFAULT_LIST_MAX_ENTRIES, DEFAULT_REQUESTS, MAX_DEFAULT_CHUNK } from './defaults.js';
 
 export interface ListOptions extends ScandirOptions {
   /** The most entries collected (default DEFAULT_LIST_MAX_ENTRIES); one more rejects with 'ERR_SFTP_LIST_LIMIT'. */
@@ -142,21 +118,6 @@ function listLimitError(path: string, max: number): SftpError {
   });
 }
 
-/** The reply of a generic EXTENDED request. */
-export type ExtendedReply =
-  | { type: 'status' }
-  | { type: 'data'; data: Buffer }
-  | { type: 'name'; entries: NameEntry[] };
-
-export interface CheckFileOptions extends RequestOptions {
-  /** Hash names in order of preference (default ['sha256', 'sha1', 'md5']). */
-  algorithms?: string[];
-  startOffset?: number;
-  /** 0 (default): to the end of the file. */
-  length?: number;
-  /** 0 (default): one hash over the range; otherwise at least 256. */
-  blockSize?: number;
-}
 
 function handleKey(h: Buffer): string {
   return h.toString('latin1');
@@ -167,7 +128,7 @@ function handleKey(h: Buffer): string {
  * a streaming directory listing and windowed transfers. Every method returns a promise and rejects
  * (never throws synchronously) with an SftpError carrying status, code, path and op.
  */
-export class SftpClient {
+export class SftpClient implements TransferHost {
   /** The version the server answered (always 3). */
   readonly version: number;
   /** Extensions the server advertised: name -> data. */
@@ -252,7 +213,7 @@ export class SftpClient {
    * error. Our channel's own errors are always handled. Our observers leave the connection when the
    * session closes.
    */
-  static async fromSsh(conn: ssh2.Client, opts: ClientOptions = {}): Promise<SftpClient> {
+  static async fromSsh(conn: SshConnection, opts: ClientOptions = {}): Promise<SftpClient> {
     const watch = new ConnectionWatch(conn, 'observe');
     try {
       const client = await SftpClient.overSsh(conn, watch, opts);
@@ -265,13 +226,13 @@ export class SftpClient {
   }
 
   /** The channel and the SFTP handshake on a watched SSH connection (fromSsh and connect). */
-  private static async overSsh(conn: ssh2.Client, watch: ConnectionWatch, opts: ClientOptions): Promise<SftpClient> {
+  private static async overSsh(conn: SshConnection, watch: ConnectionWatch, opts: ClientOptions): Promise<SftpClient> {
     const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
     try {
       const opening = openSftpChannel(conn);
       deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
       const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
-      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, remoteSoftware(conn)));
+      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, serverSoftware(conn)));
     } finally {
       deadline.done();
     }
@@ -287,14 +248,15 @@ export class SftpClient {
    * (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...); after, its loss rejects every pending call with an
    * SftpError ECONNRESET (see Session.connectionLost).
    */
-  static async connect(opts: ConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
+  static async connect(opts: SshConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
     const { sftp, ...config } = opts;
     const ms = sftp?.handshakeTimeoutMs;
     if (config.readyTimeout === undefined) config.readyTimeout = ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
     const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
     let watch: ConnectionWatch | undefined;
-    let conn: ssh2.Client;
+    let conn: SshConnection;
     try {
+      const { connectSsh } = await import('../transport/ssh-client.js'); // ssh2 is loaded by the first connect(), never by a client over a stream
       conn = await cancel.run(connectSsh(config, sftp?.signal, (c) => (watch = new ConnectionWatch(c, 'own'))));
     } catch (err) {
       throw connectFailure(err, watch?.target);

@@ -1,7 +1,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { fingerprint } from './known-hosts.js';
 
 /** An SSH key pair as text: `private` in OpenSSH's format, `public` one authorized_keys line. */
+export type { ParsedKey };
+
 export interface SshKeyPair {
   private: string;
   public: string;
@@ -40,4 +44,18 @@ export function writeEd25519KeyPair(path: string, comment = ''): string {
   chmodSync(path, 0o600);
   writeFileSync(`${path}.pub`, `${pair.public}\n`);
   return path;
+}
+
+/** A key (private or public, PEM or OpenSSH format) as ssh2 reads it: the key(s), or the Error saying why not (an encrypted key without its passphrase, a wrong one). */
+export function parseKey(data: Buffer | string, passphrase?: string): ParsedKey | ParsedKey[] | Error {
+  return ssh2.utils.parseKey(data, passphrase);
+}
+
+/** `ssh-ed25519 SHA256:...` for a host private key (PEM or OpenSSH format), as `ssh-keygen -lf` and a connecting client show it; undefined when it does not parse. */
+export function hostKeyFingerprint(privateKey: Buffer | string): string | undefined {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  if (parsed instanceof Error) return undefined;
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key) return undefined;
+  return `${key.type} ${fingerprint(key.getPublicSSH())}`;
 }

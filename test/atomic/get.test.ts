@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resumePartialName } from '../../src/client/partial-names.js';
+import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
 import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, tempDir, type PeerKind } from './fixture.js';
 
 const S = 200_000;

@@ -9,7 +9,7 @@ import {
   resumePartialMatcher,
   resumePartialName,
   truncateUtf8,
-} from '../../src/client/partial-names.js';
+} from '../../src/client/file/atomic/partial-names.js';
 
 const fileName = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 300 })

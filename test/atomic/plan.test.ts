@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ContiguousTracker, planResume, verifyUntilContiguous, compareRange, type RangeReader } from '../../src/client/resume-plan.js';
+import { ContiguousTracker, planResume, verifyUntilContiguous, compareRange, type RangeReader } from '../../src/client/file/atomic/resume-plan.js';
 
 const reader = (b: Buffer): RangeReader => async (off, len) => b.subarray(Math.min(off, b.length), Math.min(off + len, b.length));
 
@@ -49,6 +49,33 @@ describe('ContiguousTracker', () => {
         }
       }),
     );
+  });
+
+  it('holds a bounded number of ranges above a gap, whatever arrives; the end it reports is never past a missing byte', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(300), fc.integer({ min: 0, max: 40 })), { maxLength: 400 }),
+        fc.integer({ min: 1, max: 8 }),
+        (acks, cap) => {
+          const t = new ContiguousTracker(0, cap);
+          const have = new Uint8Array(400);
+          for (const [off, len] of acks) {
+            const end = t.ack(off, len);
+            have.fill(1, off, off + len);
+            assert.ok(t.pendingRanges <= cap, `${t.pendingRanges} ranges held, cap ${cap}`);
+            let prefix = 0;
+            while (have[prefix] === 1) prefix++;
+            assert.ok(end <= prefix, `reported ${end}, bytes present up to ${prefix}`);
+            assert.equal(end, t.contiguous);
+          }
+        },
+      ),
+    );
+    // A server that never acknowledges offset 0: the ranges above it stay within the default cap.
+    const t = new ContiguousTracker(0);
+    for (let i = 1; i <= 20_000; i++) t.ack(i * 2, 1);
+    assert.equal(t.contiguous, 0);
+    assert.ok(t.pendingRanges <= 4096, `${t.pendingRanges} ranges held`);
   });
 });
 

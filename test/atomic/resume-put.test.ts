@@ -2,8 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resumePartialName } from '../../src/client/partial-names.js';
-import { Checkpointer, uploadCheckpointPath } from '../../src/client/resume-checkpoint.js';
+import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
+import { Checkpointer, uploadCheckpointPath } from '../../src/client/file/atomic/resume-checkpoint.js';
 import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, tempDir, type PeerKind } from './fixture.js';
 
 const S = 200_000;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { SftpClient } from '../../src/client/index.js';
-import { resumePartialName } from '../../src/client/partial-names.js';
+import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
 import { randomBytesSeeded, tempDir } from './fixture.js';
 import { writeOnlyHandlesServer } from './write-only-handles.js';
 

@@ -18,7 +18,7 @@ import {
   knownKeyTypes,
   parseKnownHosts,
   wildcardMatch,
-} from '../../src/cli/known-hosts.js';
+} from '../../src/transport/known-hosts.js';
 import { connectUrl, decideHostKey, HostKeyError, knownHostsCheck, parseHostKeyCheck, preferredHostKeyAlgorithms } from '../../src/cli/connect.js';
 import { SftpClient } from '../../src/client/client.js';
 import { generateKey, startSshd, type Sshd } from '../support/openssh.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatBytes, formatEta, formatRate, ProgressDisplay, rateSummary, renderProgress } from '../../src/cli/progress.js';
 import { treeSummary } from '../../src/cli/transfer-tree.js';
-import type { TreeResult } from '../../src/client/tree.js';
+import type { TreeResult } from '../../src/client/tree/index.js';
 
 function fakeStream(isTTY: boolean, columns = 80) {
   const writes: string[] = [];

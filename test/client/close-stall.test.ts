@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SftpClient } from '../../src/client/client.js';
-import { closeHandle, untilAborted } from '../../src/client/close-handle.js';
+import { closeHandle, untilAborted } from '../../src/client/core/close-handle.js';
 import { PacketFramer, PacketType as T, StatusCode, decodePacket, encodePacketToBuffer, SftpError } from '../../src/protocol/index.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';

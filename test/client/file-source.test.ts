@@ -5,8 +5,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FileSource, writeChunks } from '../../src/client/transfer-write.js';
-import { SourceChangedError } from '../../src/client/errors.js';
+import { FileSource, writeChunks } from '../../src/client/engine/write-chunks.js';
+import { SourceChangedError } from '../../src/client/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-file-source-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { writeBehindFileSink } from '../../src/client/write-behind.js';
+import { writeBehindFileSink } from '../../src/client/engine/write-behind.js';
 import type { FileHandle } from 'node:fs/promises';
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

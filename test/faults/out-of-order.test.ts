@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacketType as T } from '../../src/protocol/index.js';
-import { resumePartialName } from '../../src/client/partial-names.js';
+import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
 import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
 import { attempt } from './harness.js';
 import type { CutProxy } from './cut-proxy.js';

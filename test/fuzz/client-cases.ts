@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import { SftpClient } from '../../src/client/client.js';
-import { AbortError, SourceChangedError } from '../../src/client/errors.js';
+import { AbortError, SourceChangedError } from '../../src/client/core/errors.js';
 import {
   Extensions,
   PacketFramer,
@@ -274,7 +274,7 @@ export class HostileServer {
   private answer(req: Req, how: Behaviour): void {
     const good = correct(req);
     // Transfers send the CLOSE of their cleanup but wait for its reply only abortGraceMs past the
-    // caller's signal (src/client/close-handle.ts), so a stalled CLOSE cannot keep them pending.
+    // caller's signal (src/client/core/close-handle.ts), so a stalled CLOSE cannot keep them pending.
     if (how === 'stall' && req.type === T.CLOSE && !STALL_CLOSE) how = 'correct';
     switch (how) {
       case 'correct':

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { PacketType as T, OpenFlags, StatusCode, SftpError, type Packet } from '../../src/protocol/index.js';
 import { Writer, Reader } from '../../src/protocol/bytes.js';
 import { SftpClient } from '../../src/client/client.js';
-import { localReader, remoteReader, verifiedPrefix } from '../../src/client/resume-verify.js';
+import { localReader, remoteReader, verifiedPrefix } from '../../src/client/file/atomic/resume-verify.js';
 import { FakeServer, duplexPair, type Request } from '../client/fake-server.js';
 
 const PARAMIKO_HASHES: Record<string, string> = { md5: 'md5', sha1: 'sha1' };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SftpClient } from '../../src/client/index.js';
-import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree.js';
+import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree/index.js';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
 import type { WireTap } from './wire-tap.js';

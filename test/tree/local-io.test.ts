@@ -4,8 +4,8 @@ import { constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { closeFd, openSource, readAt, Slab, SyncGate, writeWhole } from '../../src/client/tree-local-io.js';
-import { SourceChangedError } from '../../src/client/errors.js';
+import { closeFd, openSource, readAt, Slab, SyncGate, writeWhole } from '../../src/client/tree/local-io.js';
+import { SourceChangedError } from '../../src/client/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-local-io-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

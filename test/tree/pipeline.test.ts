@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { getTree, putTree, rmtree } from '../../src/client/tree.js';
+import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
 import { PacketType as T } from '../../src/protocol/index.js';
 import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
 import type { WireTap } from './wire-tap.js';

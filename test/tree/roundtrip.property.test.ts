@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { getTree, putTree, rmtree } from '../../src/client/tree.js';
+import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
 import { openTapped, peers, removeDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
 import type { WireTap } from './wire-tap.js';
 

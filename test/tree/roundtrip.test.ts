@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getTree, putTree, rmtree } from '../../src/client/tree.js';
+import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
 import { peers, removeDir, tempDir, treeBytes, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
 
 /** Every awkward case at once: empty files and directories, odd names, links, chunk-size edges, 64 levels. */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TreeWindow } from '../../src/client/tree-window.js';
-import { DirQueue, TreeDir } from '../../src/client/tree-dirs.js';
-import { childRel, isPlainName, remoteJoin } from '../../src/client/tree-names.js';
+import { Window as TreeWindow } from '../../src/client/core/window.js';
+import { DirQueue, TreeDir } from '../../src/client/tree/dirs.js';
+import { childRel, isPlainName, remoteJoin } from '../../src/client/tree/names.js';
 
 test('TreeWindow: takes at once while there is room, then queues in FIFO order', async () => {
   const w = new TreeWindow(2, 100);

@@ -1,0 +1,88 @@
+import type ssh2 from 'ssh2';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
+
+/**
+ * The SFTP channel on an ssh2 connection that exists already: open the `sftp` subsystem as a raw
+ * channel, give it a larger receive window, and read the server's identification. Types only from
+ * ssh2: loading this module does not load ssh2 (a client over stdio never does; see ssh-client.ts).
+ */
+
+/** An ssh2 connection (ssh2's Client). */
+export type SshConnection = ssh2.Client;
+/** The settings ssh2's Client connects with. */
+export type SshConnectConfig = ConnectConfig;
+
+/** The software part of the server's SSH identification, which ssh2 keeps (no public accessor) once the connection is up. */
+export function serverSoftware(conn: SshConnection): string | undefined {
+  const v = (conn as unknown as { _remoteVer?: unknown })._remoteVer;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Start the `sftp` subsystem on a connected ssh2 Client; resolves with the raw channel. */
+export function openSftpChannel(conn: ssh2.Client, subsystem = 'sftp'): Promise<ClientChannel> {
+  conn.setNoDelay(true);
+  return new Promise((resolve, reject) => {
+    conn.subsys(subsystem, (err, channel) => {
+      if (err) return reject(err);
+      raiseReceiveWindow(conn, channel);
+      resolve(channel);
+    });
+  });
+}
+
+/** The SFTP channel's receive window (ssh2's own is 2 MiB, refilled only once it falls to 1 MiB). */
+export const SFTP_RECEIVE_WINDOW = 16 * 1024 * 1024;
+
+/** The parts of ssh2's internals the tuning below relies on (checked at run time, never assumed). */
+interface ChannelInternals {
+  incoming?: { window?: number };
+  outgoing?: { id?: number; state?: string };
+}
+interface ClientInternals {
+  _protocol?: { channelWindowAdjust?: (id: number, amount: number) => void };
+}
+
+/**
+ * Give the channel a larger receive window than ssh2's fixed 2 MiB, and keep it topped up as the
+ * channel's data is consumed. ssh2 grants more window only once half of it is used, so a download
+ * through it has 1-2 MiB on the way at most: at 20 ms round trip that caps it near 75 MiB/s, and at
+ * zero round trip every pause of the event loop stalls the sender. Credit is returned for bytes the
+ * channel has emitted ('data'), so a paused channel still stops the sender (backpressure is kept);
+ * the server only sends what our READs asked for, which the session bounds. If ssh2's internals are
+ * not shaped as expected, nothing is changed.
+ */
+export function raiseReceiveWindow(conn: ssh2.Client, channel: ClientChannel, size = SFTP_RECEIVE_WINDOW): void {
+  const ch = channel as unknown as ChannelInternals;
+  const proto = (conn as unknown as ClientInternals)._protocol;
+  const incoming = ch.incoming;
+  const outgoing = ch.outgoing;
+  if (!incoming || typeof incoming.window !== 'number' || !outgoing || typeof outgoing.id !== 'number') return;
+  if (typeof proto?.channelWindowAdjust !== 'function') return;
+  const id = outgoing.id;
+  const grant = (n: number) => {
+    if (n <= 0 || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return;
+    incoming.window! += n;
+    proto.channelWindowAdjust!(id, n);
+  };
+  // Top the window up in steps of a quarter: it stays above 3/4 of `size`, far above the 1 MiB at
+  // which ssh2 would step in with its own (smaller) adjustment.
+  const step = Math.max(1, Math.floor(size / 4));
+  let consumed = 0;
+  const onData = (d: Buffer) => {
+    consumed += d.length;
+    if (consumed >= step) {
+      const n = consumed;
+      consumed = 0;
+      grant(n);
+    }
+  };
+  // Count only when someone reads the channel by 'data' (the session does; so does pipe()). Adding our
+  // listener ourselves would start the flow before the caller listens, and lose bytes.
+  const onNewListener = (event: string | symbol) => {
+    if (event !== 'data') return;
+    channel.removeListener('newListener', onNewListener);
+    grant(size - incoming.window!);
+    channel.on('data', onData);
+  };
+  channel.on('newListener', onNewListener);
+}
