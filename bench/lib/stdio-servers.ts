@@ -3,7 +3,7 @@
 // src/ (so node starts in milliseconds, without tsx), and OpenSSH's sftp-server — and a client session
 // on such a child. The server's CPU seconds per run come from process-timing.ts (withCpuTime).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SftpClient } from '../../src/client/index.js';

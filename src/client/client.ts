@@ -306,7 +306,7 @@ export class SftpClient implements TransferHost {
 
   // ---- plumbing -------------------------------------------------------------------------------
 
-  private send(body: RequestBody, op: string, path: string | undefined, opts?: RequestOptions): Promise<ReplyPacket> {
+  private send(body: RequestBody, op: string, opts?: RequestOptions): Promise<ReplyPacket> {
     return this.session.request(body, op, opts);
   }
   private static statusError(p: Extract<ReplyPacket, { type: typeof T.STATUS }>, op: string, path: string | undefined): SftpError {
@@ -318,7 +318,7 @@ export class SftpClient implements TransferHost {
   }
   /** A request whose only good answer is STATUS OK. */
   private async simple(body: RequestBody, op: string, path: string | undefined, opts?: RequestOptions): Promise<void> {
-    const p = await this.send(body, op, path, opts);
+    const p = await this.send(body, op, opts);
     if (p.type === T.STATUS && p.code === StatusCode.OK) return;
     if (p.type === T.STATUS) throw SftpClient.statusError(p, op, path);
     throw new SftpProtocolError(`unexpected reply to ${op}`);
@@ -330,7 +330,7 @@ export class SftpClient implements TransferHost {
     path: string | undefined,
     opts?: RequestOptions,
   ): Promise<Extract<ReplyPacket, { type: K }>> {
-    const p = await this.send(body, op, path, opts);
+    const p = await this.send(body, op, opts);
     if (p.type === type) return p as Extract<ReplyPacket, { type: K }>;
     if (p.type === T.STATUS) throw SftpClient.statusError(p, op, path);
     throw new SftpProtocolError(`unexpected reply to ${op}`);
@@ -375,7 +375,7 @@ export class SftpClient implements TransferHost {
    */
   async read(handle: Buffer, offset: number, length: number, opts?: RequestOptions): Promise<Buffer> {
     const path = this.pathOf(handle);
-    const p = await this.send({ type: T.READ, handle, offset, length }, 'read', path, opts);
+    const p = await this.send({ type: T.READ, handle, offset, length }, 'read', opts);
     if (p.type === T.DATA) return p.data;
     if (p.type === T.STATUS && p.code === StatusCode.EOF) return Buffer.alloc(0);
     if (p.type === T.STATUS) throw SftpClient.statusError(p, 'read', path);
@@ -413,7 +413,7 @@ export class SftpClient implements TransferHost {
   /** READDIR: the next batch of entries, or null at the end of the directory (STATUS EOF). */
   async readdir(handle: Buffer, opts?: RequestOptions): Promise<DirEntry[] | null> {
     const path = this.pathOf(handle);
-    const p = await this.send({ type: T.READDIR, handle }, 'readdir', path, opts);
+    const p = await this.send({ type: T.READDIR, handle }, 'readdir', opts);
     if (p.type === T.NAME) return p.entries;
     if (p.type === T.STATUS && p.code === StatusCode.EOF) return null;
     if (p.type === T.STATUS) throw SftpClient.statusError(p, 'readdir', path);
@@ -463,7 +463,7 @@ export class SftpClient implements TransferHost {
   }
   /** A raw EXTENDED request: `data` is everything after the request name. */
   async extended(name: string, data: Buffer = Buffer.alloc(0), opts?: RequestOptions): Promise<ExtendedReply> {
-    const p = await this.send({ type: T.EXTENDED, request: name, data }, name, undefined, opts);
+    const p = await this.send({ type: T.EXTENDED, request: name, data }, name, opts);
     if (p.type === T.EXTENDED_REPLY) return { type: 'data', data: p.data };
     if (p.type === T.NAME) return { type: 'name', entries: p.entries };
     if (p.type === T.STATUS && p.code === StatusCode.OK) return { type: 'status' };
@@ -493,7 +493,7 @@ export class SftpClient implements TransferHost {
     const def = Extensions[key];
     if (!this.extensions.has(wireName)) throw notSupportedError(def.name, op, path);
     const data = encodeExtensionRequest(key, req);
-    const p = await this.send({ type: T.EXTENDED, request: wireName, data }, op, path, opts);
+    const p = await this.send({ type: T.EXTENDED, request: wireName, data }, op, opts);
     if (p.type === T.STATUS) {
       if (p.code !== StatusCode.OK) throw SftpClient.statusError(p, op, path);
       if (def.reply.kind !== 'status') throw new SftpProtocolError(`${def.name} answered STATUS OK instead of a reply`);

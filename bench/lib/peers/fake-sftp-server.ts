@@ -14,7 +14,6 @@ import {
  * false once more than `highWaterMark` bytes wait unread on the other side (real backpressure).
  */
 export function duplexPair(highWaterMark = 64 * 1024): [Duplex, Duplex] {
-  let a!: Duplex;
   let b!: Duplex;
   const make = (other: () => Duplex) =>
     new Duplex({
@@ -37,7 +36,7 @@ export function duplexPair(highWaterMark = 64 * 1024): [Duplex, Duplex] {
       },
       read() {},
     });
-  a = make(() => b);
+  const a = make(() => b);
   b = make(() => a);
   const destroyBoth = (x: Duplex, y: Duplex) => x.once('close', () => setImmediate(() => y.destroy()));
   destroyBoth(a, b);

@@ -56,7 +56,8 @@ export class TreeDir {
 
   /** True when `identity` is this directory's or an ancestor's: following a link there would loop. */
   isLoop(identity: string): boolean {
-    for (let d: TreeDir | undefined = this; d; d = d.parent) if (d.identity === identity) return true;
+    if (this.identity === identity) return true;
+    for (let d = this.parent; d; d = d.parent) if (d.identity === identity) return true;
     return false;
   }
 }

@@ -2,7 +2,6 @@ import { createHash, getHashes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { SftpError, StatusCode } from '../../../protocol/index.js';
 import type { TransferHost } from '../../core/remote.js';
-import { closeHandle } from '../../core/close-handle.js';
 import { compareRange, verifyUntilContiguous, type RangeReader } from './resume-plan.js';
 
 /**
