@@ -3,7 +3,7 @@ import type { Limits } from '../protocol/index.js';
 /**
  * Every default of the client, in one place: how much is in flight at each level, chunk sizes, memory
  * bounds and time limits. How the window applies them (FIFO, urgent takers, the byte cap) is the
- * policy of engine/window.ts; the numbers are here.
+ * policy of core/window.ts; the numbers are here.
  */
 
 // ---- the session (one SFTP channel) -----------------------------------------------------------
@@ -46,7 +46,7 @@ export const VERIFY_SAMPLE = 64 * 1024;
 export const DEFAULT_READ_AHEAD = 4;
 /**
  * The most entries `list()` collects by default. A decoded entry (name, long name, attributes) holds
- * about 280 bytes of heap (test/client/measure-list-heap.ts: 283 bytes for `ls -l`-like entries, 143
+ * about 280 bytes of heap (bench/list-heap.ts: 283 bytes for `ls -l`-like entries, 143
  * for bare names), so a million is under 300 MiB: a bound a process survives, and more than a
  * directory anyone lists in one call. Past it, stream with scandir.
  */
