@@ -13,8 +13,7 @@ import ssh2 from 'ssh2';
 import { DEFAULT_LIMITS, SftpClient } from '../../src/client/client.js';
 import { Extensions, PacketType as T, SftpError, StatusCode, Writer, type ExtensionPair } from '../../src/protocol/index.js';
 import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
-import { memoryPair } from '../../bench/lib/peers/streams.js';
-import { within } from '../../bench/lib/peers/streams.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 const limitsExt: ExtensionPair[] = [{ name: Extensions.limits.name, data: Buffer.from('1') }];
 
