@@ -60,7 +60,7 @@ test('the check fails on each layer rule broken', () => {
     'src/client/tree/t.ts': "export const t = 1;\n",
     'src/client/index.ts': "import ssh2 from 'ssh2';\nimport { c } from '../cli/c.js';\nexport const i = [ssh2, c];\n",
     'src/cli/c.ts': "import { t } from '../client/tree/t.js';\nexport const c = t;\n",
-    'src/server/s.ts': "import { h } from '../h.js';\nexport const s = h;\n",
+    'src/server/s.ts': "import { h } from '../../test/h.js';\nexport const s = h;\n",
     'test/h.ts': 'export const h = 1;\n',
   });
   try {
