@@ -3,9 +3,10 @@
 // [ENTRIES] [tiny]` ("tiny": one-letter names, no long name, no attributes).
 import { SftpClient } from '../src/client/index.js';
 import { PacketType as T, StatusCode } from '../src/protocol/index.js';
-import { FakeServer, duplexPair } from './lib/peers/fake-sftp-server.js';
+import { FakeServer } from './lib/peers/fake-sftp-server.js';
+import { memoryPair } from './lib/peers/streams.js';
 const N = Number(process.argv[2] ?? 200000), tiny = process.argv[3] === 'tiny';
-const [a, b] = duplexPair(1 << 20);
+const [a, b] = memoryPair(1 << 20);
 const server = new FakeServer(b);
 let sent = 0;
 server.onRequest = (r) => {

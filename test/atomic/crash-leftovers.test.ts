@@ -7,9 +7,10 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { OpenFlags, PacketType as T } from '../../src/protocol/constants.js';
 import { PARTIAL_SUFFIX, UPLOAD_SUFFIX } from '../../src/server/atomic/hidden-names.js';
-import { RawClient } from '../server/helpers/raw-client.js';
-import { tempDir } from '../server/helpers/fixtures.js';
-import { sftpBatch, stdioServerCommand, TSX_LOADER, CLI_MAIN } from '../server/helpers/openssh.js';
+import { RawClient } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
+import { sftpBatch, stdioServerCommand } from '../support/openssh-client.js';
+import { TSX_LOADER, CLI_MAIN } from '../support/cli.js';
 
 const NEW = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC;
 

@@ -9,8 +9,9 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import type { AtomicUploadMode } from '../../src/server/options.js';
 import { PARTIAL_SUFFIX, UPLOAD_SUFFIX } from '../../src/server/atomic/hidden-names.js';
 import { SftpClient } from '../../src/client/index.js';
-import { connect, socketPair } from '../server/helpers/raw-client.js';
-import { tempDir } from '../server/helpers/fixtures.js';
+import { connect } from '../support/raw-client.js';
+import { socketPair } from '../../bench/lib/peers/streams.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const NEW = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC;
 const DISCARD = Extensions.discardHandle.name;

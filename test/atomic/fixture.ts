@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { SftpServer } from '../../src/server/index.js';
-import { spawnSftpServer } from '../support/openssh.js';
-import { duplexPair } from '../faults/duplex-pair.js';
+import { spawnSftpServer } from '../../bench/lib/peers/openssh.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 export type PeerKind = 'openssh' | 'ours';
 
@@ -21,7 +21,7 @@ export function startServer(kind: PeerKind, dir: string): ServerEnd {
     const s = spawnSftpServer({ cwd: dir });
     return { stream: s.stream, close: () => s.close() };
   }
-  const [clientEnd, serverEnd] = duplexPair();
+  const [clientEnd, serverEnd] = memoryPair();
   const done = new SftpServer({ root: dir }).serve(serverEnd).catch(() => {});
   return {
     stream: clientEnd,
@@ -50,28 +50,6 @@ export async function connectPeer(kind: PeerKind, dir: string, opts?: ClientOpti
     async close() {
       await client.end().catch(() => {});
       await server.close();
-    },
-  };
-}
-
-export interface TempDir {
-  dir: string;
-  cleanup(): void;
-  /** A new numbered folder inside (`case1`, `case2`, ...) holding the empty folders `subdirs`; returns its path. */
-  fresh(...subdirs: string[]): string;
-}
-
-export function tempDir(prefix: string): TempDir {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  let n = 0;
-  return {
-    dir,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    fresh(...subdirs) {
-      const d = join(dir, `case${++n}`);
-      mkdirSync(d);
-      for (const s of subdirs) mkdirSync(join(d, s));
-      return d;
     },
   };
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
-import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, tempDir, type PeerKind } from './fixture.js';
+import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, type PeerKind } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const S = 200_000;
 

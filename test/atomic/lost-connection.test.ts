@@ -15,9 +15,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PacketType as T, decodePacket } from '../../src/protocol/index.js';
 import { SftpClient } from '../../src/client/index.js';
-import { startSshd, type Sshd } from '../support/openssh.js';
+import { startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { CLI_MAIN } from '../support/cli.js';
-import { leftovers, randomBytesSeeded, tempDir } from './fixture.js';
+import { leftovers, randomBytesSeeded } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { TcpRelay } from './tcp-relay.js';
 
 const SIZE = 8 * 1024 * 1024;

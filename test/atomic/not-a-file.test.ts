@@ -7,7 +7,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectPeer, rejectionOf, tempDir, type Peer, type PeerKind } from './fixture.js';
+import { connectPeer, rejectionOf, type Peer, type PeerKind } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const MODES = [
   { name: 'plain', opts: {} },

@@ -2,7 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, tempDir, type PeerKind } from './fixture.js';
+import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, type PeerKind } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
   describe(`atomic put against ${kind}`, () => {

@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync, utimesSy
 import { join } from 'node:path';
 import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
 import { Checkpointer, uploadCheckpointPath } from '../../src/client/file/atomic/resume-checkpoint.js';
-import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, tempDir, type PeerKind } from './fixture.js';
+import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, type PeerKind } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const S = 200_000;
 

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Writable, Readable } from 'node:stream';
 import { PacketFramer } from '../../src/protocol/index.js';
-import { SFTP_SERVER_PATH, requireOpenSsh } from '../support/openssh.js';
+import { SFTP_SERVER_PATH, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
 
 export interface RelayOptions {
   /** Where each connection goes: OpenSSH's sftp-server working in `cwd`, or a port on 127.0.0.1. */

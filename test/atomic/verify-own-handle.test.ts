@@ -7,7 +7,8 @@ import { existsSync, readFileSync, statSync, writeFileSync, realpathSync } from 
 import { join } from 'node:path';
 import { SftpClient } from '../../src/client/index.js';
 import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
-import { randomBytesSeeded, tempDir } from './fixture.js';
+import { randomBytesSeeded } from './fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { writeOnlyHandlesServer } from './write-only-handles.js';
 
 const S = 150_000;

@@ -10,8 +10,8 @@ import {
   decodePacket,
   encodePacketToBuffer,
 } from '../../src/protocol/index.js';
-import { spawnSftpServer } from '../support/openssh.js';
-import { duplexPair } from '../faults/duplex-pair.js';
+import { spawnSftpServer } from '../../bench/lib/peers/openssh.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 export interface WriteOnlyRelay {
   stream: Duplex;
@@ -32,7 +32,7 @@ function frame(payload: Uint8Array): Buffer {
 /** `readsEnd`: every READ, on any handle, answers EOF (a server that cuts reads short). */
 export function writeOnlyHandlesServer(dir: string, opts: { readsEnd?: boolean } = {}): WriteOnlyRelay {
   const server = spawnSftpServer({ cwd: dir });
-  const [clientEnd, relayEnd] = duplexPair();
+  const [clientEnd, relayEnd] = memoryPair();
   const openFor = new Map<number, boolean>(); // OPEN request id -> opened for writing
   const writeHandles = new Set<string>();
   const relay: WriteOnlyRelay = {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../support/openssh.js';
+import { startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { CLI_MAIN } from '../support/cli.js';
 
 let sshd: Sshd;

@@ -21,7 +21,7 @@ import {
 } from '../../src/transport/known-hosts.js';
 import { connectUrl, decideHostKey, HostKeyError, knownHostsCheck, parseHostKeyCheck, preferredHostKeyAlgorithms } from '../../src/cli/connect.js';
 import { SftpClient } from '../../src/client/client.js';
-import { generateKey, startSshd, type Sshd } from '../support/openssh.js';
+import { generateKey, startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 
 interface Key {
   path: string;

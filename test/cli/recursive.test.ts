@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../support/openssh.js';
+import { startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { runCli } from '../support/cli.js';
 
 let home = '';

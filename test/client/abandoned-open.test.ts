@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SftpClient } from '../../src/client/client.js';
 import { PacketFramer, PacketType as T, decodePacket, encodePacketToBuffer, type Packet } from '../../src/protocol/index.js';
-import { memoryPair, within } from '../fuzz/support/streams.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 test('a HANDLE that answers an aborted OPEN is closed by the session', async () => {
   const [clientEnd, serverEnd] = memoryPair();

@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Extensions, PacketType as T, type Packet } from '../../src/protocol/index.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
-import { FakeServer, duplexPair, type Request } from './fake-server.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 function u64s(...v: number[]): Buffer {
   const b = Buffer.alloc(8 * v.length);
@@ -14,7 +15,7 @@ function u64s(...v: number[]): Buffer {
 
 /** One in-memory file behind a fake server that answers what readFile/writeFile send. */
 async function fileServer(opts: ClientOptions, limits?: { read: number; write: number }) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   let file = Buffer.alloc(0);
   if (limits) server.extensions = [{ name: Extensions.limits.name, data: Buffer.from('1') }];

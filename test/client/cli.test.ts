@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../support/openssh.js';
+import { startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** HOME of the CLI's child processes: a temporary one, so accept-new records host keys there and not in the user's ~/.ssh. */
 let home = '';

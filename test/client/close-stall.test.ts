@@ -16,7 +16,7 @@ import { closeHandle, untilAborted } from '../../src/client/core/close-handle.js
 import { PacketFramer, PacketType as T, StatusCode, decodePacket, encodePacketToBuffer, SftpError } from '../../src/protocol/index.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
-import { memoryPair, within } from '../fuzz/support/streams.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 type CloseMode = 'answer' | 'stall' | 'fail' | 'hold';
 

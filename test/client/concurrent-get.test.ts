@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SftpClient } from '../../src/client/client.js';
-import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
-import { tempDir } from './helpers.js';
+import { spawnSftpServer, type SpawnedSftpServer } from '../../bench/lib/peers/openssh.js';
+import { tempDir } from '../support/temp-dir.js';
 
 let server: SpawnedSftpServer;
 let client: SftpClient;

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { SftpClient } from '../../src/client/index.js';
-import { FakeServer, duplexPair, type Request } from './fake-server.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 import { openSsh, rejectionOf, type OpenSshFixture } from './helpers.js';
 
 describe("a bare FAILURE from OpenSSH's sftp-server gets the code Node's fs would give", () => {
@@ -51,7 +52,7 @@ describe("a bare FAILURE from OpenSSH's sftp-server gets the code Node's fs woul
 
 describe('status codes of the later drafts, and when no LSTAT is sent', () => {
   async function scripted(answer: (r: Request) => { code: number; message: string } | 'attrs' | 'missing') {
-    const [a, b] = duplexPair();
+    const [a, b] = memoryPair();
     const server = new FakeServer(b);
     server.onRequest = (r) => {
       const what = answer(r);

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PacketType as T, StatusCode, encodePacketToBuffer, type Packet } from '../../src/protocol/index.js';
 import { SftpClient } from '../../src/client/index.js';
-import { FakeServer, duplexPair, prng, type Request } from './fake-server.js';
+import { FakeServer, prng, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 type Op =
   | { k: 'stat'; file: number }
@@ -181,7 +182,7 @@ test('any reply order, short reads and byte splits: results equal the model, not
         }),
       ),
       async ({ world, ops, seed, chunkSize, requests, maxRequests }) => {
-        const [a, b] = duplexPair(512);
+        const [a, b] = memoryPair(512);
         const server = new FakeServer(b);
         const script = scriptedServer(server, world, seed);
         const client = await SftpClient.fromStream(a, { chunkSize, requests, maxRequests });

@@ -12,14 +12,14 @@ import net from 'node:net';
 import ssh2 from 'ssh2';
 import { DEFAULT_LIMITS, SftpClient } from '../../src/client/client.js';
 import { Extensions, PacketType as T, SftpError, StatusCode, Writer, type ExtensionPair } from '../../src/protocol/index.js';
-import { FakeServer, duplexPair, type Request } from './fake-server.js';
-import { within } from '../fuzz/support/streams.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 const limitsExt: ExtensionPair[] = [{ name: Extensions.limits.name, data: Buffer.from('1') }];
 
 /** A scripted server: VERSION as told (or never), and `onRequest` for what comes after. */
 function scripted(opts: { version?: boolean; extensions?: ExtensionPair[]; onRequest?: (s: FakeServer, r: Request) => void } = {}) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   server.extensions = opts.extensions ?? [];
   if (opts.version === false) {

@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
+import { readdirSync } from 'node:fs';
+import { tempDir } from '../support/temp-dir.js';
+import { spawnSftpServer, type SpawnedSftpServer } from '../../bench/lib/peers/openssh.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 
 export interface OpenSshFixture {
@@ -15,7 +14,8 @@ export interface OpenSshFixture {
 
 /** A temporary directory, OpenSSH's sftp-server on stdio working in it, and our client connected. */
 export async function openSsh(opts: { args?: string[]; client?: ClientOptions; dir?: string } = {}): Promise<OpenSshFixture> {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sftp-wire-client-'));
+  const temp = opts.dir === undefined ? tempDir('sftp-wire-client-') : undefined;
+  const dir = opts.dir ?? temp!.dir;
   const server = spawnSftpServer({ cwd: dir, args: opts.args });
   const client = await SftpClient.fromStream(server.stream, opts.client);
   return {
@@ -26,14 +26,9 @@ export async function openSsh(opts: { args?: string[]; client?: ClientOptions; d
     async close() {
       await client.end().catch(() => {});
       await server.close();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      temp?.cleanup();
     },
   };
-}
-
-export function tempDir(prefix = 'sftp-wire-client-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Rejection of a promise, as a value (fails when it resolves). */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { SftpClient, DEFAULT_LIST_MAX_ENTRIES } from '../../src/client/index.js';
-import { FakeServer, duplexPair } from './fake-server.js';
+import { FakeServer } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 import { rejectionOf } from './helpers.js';
 
 /**
@@ -13,7 +14,7 @@ import { rejectionOf } from './helpers.js';
  * (Infinity: never ends), then EOF. Counts READDIRs and CLOSEs of the directory handle.
  */
 async function dirServer(total: number, batch: number, tiny = false) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   const seen = { readdirs: 0, closes: 0, sent: 0 };
   server.onRequest = (r) => {

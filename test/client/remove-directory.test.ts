@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { SftpClient } from '../../src/client/index.js';
-import { FakeServer, duplexPair } from './fake-server.js';
+import { FakeServer } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 import { openSsh, rejectionOf, type OpenSshFixture } from './helpers.js';
 
 describe("remove() of a directory against OpenSSH's sftp-server", () => {
@@ -39,7 +40,7 @@ describe("remove() of a directory against OpenSSH's sftp-server", () => {
 });
 
 test('a bare FAILURE removing a file (not a directory) stays EIO; a non-FAILURE status sends no LSTAT', async () => {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   server.onRequest = (r) => {
     if (r.type === T.REMOVE) {

@@ -14,7 +14,7 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { FsError } from '../../src/server/fs/fs-error.js';
 import type { FileSystem, FsFile, OpenOptions } from '../../src/server/fs/file-system.js';
-import { duplexPair } from './fake-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 /** A file system that stores as ProFTPD's HiddenStores does: every write open is a fresh hidden file, renamed over the name at CLOSE. */
 function hiddenStores(inner: FileSystem): FileSystem {
@@ -42,7 +42,7 @@ function hiddenStores(inner: FileSystem): FileSystem {
 }
 
 async function serve(fs: FileSystem) {
-  const [a, b] = duplexPair(1 << 20);
+  const [a, b] = memoryPair(1 << 20);
   const served = new SftpServer({ fs }).serve(b).catch(() => undefined);
   return { a, served };
 }

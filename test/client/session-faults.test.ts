@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import { PacketType as T, SftpBadReplyError, SftpError, SftpProtocolError, StatusCode, encodePacketToBuffer } from '../../src/protocol/index.js';
 import { AbortError, Session, SftpClient, type ClientOptions } from '../../src/client/index.js';
-import { FakeServer, duplexPair, type Request } from './fake-server.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 import { rejectionOf } from './helpers.js';
 
 async function setup(opts: ClientOptions = {}, configure?: (s: FakeServer) => void) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   configure?.(server);
   const client = await SftpClient.fromStream(a, opts);
@@ -177,14 +178,14 @@ describe('session faults', () => {
   });
 
   test('VERSION other than 3, or another packet before VERSION, rejects the connect', async () => {
-    const [a, b] = duplexPair();
+    const [a, b] = memoryPair();
     const s = new FakeServer(b);
     s.version = 4;
     assert.ok((await rejectionOf(SftpClient.fromStream(a))) instanceof SftpProtocolError);
-    const [c, d] = duplexPair();
+    const [c, d] = memoryPair();
     d.on('data', () => d.write(encodePacketToBuffer({ type: T.STATUS, id: 0, code: 0, message: '', lang: '' })));
     assert.ok((await rejectionOf(SftpClient.fromStream(c))) instanceof SftpProtocolError);
-    const [e, g] = duplexPair();
+    const [e, g] = memoryPair();
     g.on('data', () => g.destroy());
     assert.equal((await rejectionOf(SftpClient.fromStream(e))).code, 'ECONNRESET');
   });
@@ -334,7 +335,7 @@ describe('session faults', () => {
   });
 
   test('Session alone: init twice is refused; destroy() rejects what is pending', async () => {
-    const [a, b] = duplexPair();
+    const [a, b] = memoryPair();
     const server = new FakeServer(b);
     const s = new Session(a);
     await s.init();

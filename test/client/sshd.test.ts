@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, symlinkSync, writeFileSync, mkdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { startSshd, type Sshd } from '../support/openssh.js';
+import { startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { SftpClient } from '../../src/client/index.js';
 import { connectSsh } from '../../src/transport/ssh-client.js';
-import { rejectionOf, tempDir } from './helpers.js';
+import { rejectionOf } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('SftpClient over ssh2 to OpenSSH sshd', () => {
   let sshd: Sshd;

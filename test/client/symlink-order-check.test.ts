@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { SftpClient, type ClientOptions } from '../../src/client/client.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
-import { FakeServer, duplexPair, type Request } from './fake-server.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 type Order = 'openssh' | 'draft';
 
@@ -47,7 +48,7 @@ function linkServer(reads: Order, announcesOpenSsh: boolean, stream: import('nod
 }
 
 async function connect(reads: Order, announcesOpenSsh: boolean, opts: ClientOptions = {}) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const fake = linkServer(reads, announcesOpenSsh, b);
   const client = await SftpClient.fromStream(a, opts);
   const types = () => fake.server.received.map((r) => r.type);
@@ -146,7 +147,7 @@ describe('SYMLINK order check against our server on disk', () => {
     test(`server reads ${reads} (announces @openssh.com extensions): the link is right on disk, nothing left at the target's name`, async () => {
       const root = mkdtempSync(path.join(tmpdir(), 'sftp-wire-symlink-check-'));
       try {
-        const [a, b] = duplexPair();
+        const [a, b] = memoryPair();
         const served = new SftpServer({ root, symlinkOrder: reads }).serve(b).catch(() => undefined);
         const client = await SftpClient.fromStream(a);
         assert.equal(client.symlinkOrder.order, 'openssh', 'the guess from its extensions');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AbortError, BufferSource, SourceChangedError, readChunks, writeChunks, type ChunkSource } from '../../src/client/index.js';
-import { prng } from './fake-server.js';
+import { prng } from '../../bench/lib/peers/fake-sftp-server.js';
 
 const H = Buffer.from('h');
 const tick = () => new Promise((r) => setImmediate(r));

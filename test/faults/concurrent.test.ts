@@ -3,7 +3,8 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectPeer, leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
+import { connectPeer, leftovers, randomBytesSeeded, type PeerKind } from '../atomic/fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { watchFile } from './harness.js';
 
 const S = 256 * 1024;

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
+import { leftovers, randomBytesSeeded, type PeerKind } from '../atomic/fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { attempt, CUT_SHAPE, uncutTotal, watchFile } from './harness.js';
 
 const { size: S, chunk: CHUNK, requests: REQUESTS, window: W, runs: RUNS } = CUT_SHAPE;

@@ -12,7 +12,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { PacketFramer, PacketType as T, decodePacket } from '../../src/protocol/index.js';
-import { duplexPair } from './duplex-pair.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 export interface WriteSeen {
   offset: number;
@@ -51,7 +51,7 @@ export class CutProxy {
     private readonly opts: CutProxyOptions = {},
   ) {
     this.cutAfter = opts.cutAfter ?? Infinity;
-    const [client, inner] = duplexPair();
+    const [client, inner] = memoryPair();
     this.clientStream = client;
     this.inner = inner;
     this.upFramer = new PacketFramer({ onPacket: (p) => this.seenUp(p) }, 1 << 30);

@@ -10,7 +10,8 @@ import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, w
 import { join } from 'node:path';
 import { PacketType as T } from '../../src/protocol/index.js';
 import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
-import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
+import { leftovers, randomBytesSeeded, type PeerKind } from '../atomic/fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { attempt } from './harness.js';
 import type { CutProxy } from './cut-proxy.js';
 

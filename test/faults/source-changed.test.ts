@@ -3,7 +3,8 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { leftovers, randomBytesSeeded, tempDir, type PeerKind } from '../atomic/fixture.js';
+import { leftovers, randomBytesSeeded, type PeerKind } from '../atomic/fixture.js';
+import { tempDir } from '../support/temp-dir.js';
 import { attempt } from './harness.js';
 
 const S = 256 * 1024;

@@ -23,7 +23,7 @@ import {
   encodePacketToBuffer,
   type Packet,
 } from '../../src/protocol/index.js';
-import { memoryPair, sleep, within } from './support/streams.js';
+import { memoryPair, sleep, within } from '../../bench/lib/peers/streams.js';
 
 export type Behaviour =
   | 'correct'

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { SftpClient } from '../../src/client/client.js';
 import { PacketType as T, SftpError, SftpProtocolError } from '../../src/protocol/index.js';
 import { clientCaseArb, runClientCase, HostileServer, type ClientCase } from './client-cases.js';
-import { memoryPair, within } from './support/streams.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 test('client fuzz: 200 sessions against servers that lie, stall, cut and flood', { timeout: 300_000 }, async () => {
   const t = { cases: 0, requests: 0, faults: 0, resolved: 0, rejected: 0, torndown: 0 };

@@ -13,9 +13,9 @@ import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/const
 import { encodePacketToBuffer, peekHeader, type Packet } from '../../src/protocol/packets.js';
 import { Extensions, encodeExtensionRequest } from '../../src/protocol/extensions.js';
 import type { Attrs } from '../../src/protocol/attrs.js';
-import { CountingFs } from './support/counting-fs.js';
-import { RawPeer } from './support/raw-peer.js';
-import { memoryPair, within } from './support/streams.js';
+import { CountingFs } from '../../bench/lib/peers/counting-fs.js';
+import { RawPeer } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 import { attrsFromParts } from '../protocol/arbitraries.js';
 
 // ---- arbitraries ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SFTP_SERVER_PATH, requireOpenSsh, startSshd, type Sshd } from '../support/openssh.js';
+import { SFTP_SERVER_PATH, requireOpenSsh, startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 import { CLI_MAIN } from '../support/cli.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { startSftpSshServer } from '../../src/transport/ssh-server.js';

@@ -16,7 +16,8 @@ import { PacketType as T, OpenFlags, StatusCode, SftpError, type Packet } from '
 import { Writer, Reader } from '../../src/protocol/bytes.js';
 import { SftpClient } from '../../src/client/client.js';
 import { localReader, remoteReader, verifiedPrefix } from '../../src/client/file/atomic/resume-verify.js';
-import { FakeServer, duplexPair, type Request } from '../client/fake-server.js';
+import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 const PARAMIKO_HASHES: Record<string, string> = { md5: 'md5', sha1: 'sha1' };
 
@@ -119,7 +120,7 @@ class FakeParamiko {
 }
 
 async function setup(): Promise<{ client: SftpClient; fake: FakeParamiko }> {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const fake = new FakeParamiko(new FakeServer(b));
   const client = await SftpClient.fromStream(a);
   return { client, fake };

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGoSuite, parseGoTestOutput, suiteProblem, testExcerpt, type GoSuite, type SuiteRun } from './pkg-sftp/go-suite.js';
-import { requireOpenSsh, SFTP_SERVER_PATH } from '../support/openssh.js';
+import { requireOpenSsh, SFTP_SERVER_PATH } from '../../bench/lib/peers/openssh.js';
 
 /**
  * Tests that pass on OpenSSH's sftp-server and may fail on ours by design, each with the reason.

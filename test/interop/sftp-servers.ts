@@ -12,7 +12,7 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { ConnectConfig } from 'ssh2';
 import { generateEd25519KeyPair } from '../../src/transport/keys.js';
-import { freePort, startSshd } from '../support/openssh.js';
+import { freePort, startSshd } from '../../bench/lib/peers/openssh.js';
 import { startPythonPeer } from './python-peer.js';
 
 export type ServerName = 'openssh' | 'proftpd' | 'proftpd-hidden-stores' | 'asyncssh' | 'paramiko' | 'rclone';

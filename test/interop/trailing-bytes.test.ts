@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
 import { encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js';
-import { RawClient } from '../server/helpers/raw-client.js';
-import { TSX_LOADER, CLI_MAIN } from '../server/helpers/openssh.js';
-import { SFTP_SERVER_PATH, joinStreams, requireOpenSsh } from '../support/openssh.js';
+import { RawClient } from '../support/raw-client.js';
+import { TSX_LOADER, CLI_MAIN } from '../support/cli.js';
+import { SFTP_SERVER_PATH, joinStreams, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
 import { randomBytesSeeded } from '../atomic/fixture.js';
 
 /** Encode a request and append `extra` bytes inside the same packet (the length prefix covers them). */

@@ -12,9 +12,9 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
-import { RawPeer, type Reply } from '../fuzz/support/raw-peer.js';
-import { memoryPair } from '../fuzz/support/streams.js';
-import { spawnSftpServer } from '../support/openssh.js';
+import { RawPeer, type Reply } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
+import { spawnSftpServer } from '../../bench/lib/peers/openssh.js';
 
 function plant(root: string): void {
   mkdirSync(path.join(root, 'dir'));

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
-import { openSftp, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from './hostile-peer.js';
+import { openSftp, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-dead-'));
 const servers: ServerChild[] = [];

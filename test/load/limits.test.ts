@@ -9,9 +9,9 @@ import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import type { ServerLimits } from '../../src/server/options.js';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
 import { encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js';
-import { CountingFs } from '../fuzz/support/counting-fs.js';
-import { RawPeer, type Reply } from '../fuzz/support/raw-peer.js';
-import { memoryPair, socketPair, sleep, within } from '../fuzz/support/streams.js';
+import { CountingFs } from '../../bench/lib/peers/counting-fs.js';
+import { RawPeer, type Reply } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair, socketPair, sleep, within } from '../../bench/lib/peers/streams.js';
 
 const RW = OpenFlags.READ | OpenFlags.WRITE | OpenFlags.CREAT;
 

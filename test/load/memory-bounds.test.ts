@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
-import { RawPeer } from '../fuzz/support/raw-peer.js';
-import { memoryPair, within } from '../fuzz/support/streams.js';
+import { RawPeer } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 test('MemoryFs: a WRITE at offset 2 GiB, or 2^53-1, and a SETSTAT to 1 TiB are refused with ENOSPC; memory stays put', async () => {
   const server = new SftpServer({ fs: new MemoryFs({ capacity: 64 * 1024 * 1024 }) });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { WRITE_OVERHEAD } from '../../src/server/output-meter.js';
-import { openSftp, openWindowWide, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from './hostile-peer.js';
+import { openSftp, openWindowWide, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
 
 const MiB = 1024 * 1024;
 /** The server's default maxOutputBuffer. */

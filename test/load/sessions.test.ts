@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ssh2 from 'ssh2';
 import { SftpClient } from '../../src/client/client.js';
-import { within } from '../fuzz/support/streams.js';
+import { within } from '../../bench/lib/peers/streams.js';
 
 const SESSIONS = 50;
 const FILES = 200;

@@ -12,7 +12,7 @@ import ssh2 from 'ssh2';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { startSftpSshServer } from '../../src/transport/ssh-server.js';
-import { CountingFs } from '../fuzz/support/counting-fs.js';
+import { CountingFs } from '../../bench/lib/peers/counting-fs.js';
 
 interface Config {
   root: string;

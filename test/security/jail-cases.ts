@@ -16,8 +16,8 @@ import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import { Extensions, encodeExtensionRequest } from '../../src/protocol/extensions.js';
 import type { Packet } from '../../src/protocol/packets.js';
-import { RawPeer, type Reply } from '../fuzz/support/raw-peer.js';
-import { memoryPair, within } from '../fuzz/support/streams.js';
+import { RawPeer, type Reply } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 /** Times given to everything outside: a reply carrying them has stat'ed something outside. */
 const OUTSIDE_TIME = 1_234_567_890;

@@ -12,8 +12,8 @@ import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/const
 import { Extensions, encodeExtensionRequest, type ExtensionKey, type ExtensionRequest } from '../../src/protocol/extensions.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
-import { connect, type RawClient, type RequestBody } from '../server/helpers/raw-client.js';
-import { tempDir } from '../server/helpers/fixtures.js';
+import { connect, type RawClient, type RequestBody } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ext = <K extends ExtensionKey>(key: K, q: ExtensionRequest<K>): RequestBody => ({
   type: T.EXTENDED,

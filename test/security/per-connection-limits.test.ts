@@ -13,7 +13,7 @@ import { SftpClient } from '../../src/client/client.js';
 import { SftpError } from '../../src/protocol/errors.js';
 import * as sshServer from '../../src/transport/ssh-server.js';
 import * as options from '../../src/server/options.js';
-import { openSftp, sshLogin, startServerChild, watch, type ServerChild } from '../load/hostile-peer.js';
+import { openSftp, sshLogin, startServerChild, watch, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-limits-'));
 const servers: ServerChild[] = [];

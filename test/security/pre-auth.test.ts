@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T } from '../../src/protocol/constants.js';
 import * as sshServer from '../../src/transport/ssh-server.js';
-import { openSftp, rawSocket, sleep, sshLogin, startServerChild, watch, type ServerChild } from '../load/hostile-peer.js';
+import { openSftp, rawSocket, sleep, sshLogin, startServerChild, watch, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-preauth-'));
 const servers: ServerChild[] = [];

@@ -16,7 +16,7 @@ import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
 import { SftpClient } from '../../src/client/client.js';
 import { SftpError, StatusCode } from '../../src/protocol/index.js';
-import { within } from '../fuzz/support/streams.js';
+import { within } from '../../bench/lib/peers/streams.js';
 
 const host = generateEd25519KeyPair();
 const alice = generateEd25519KeyPair();

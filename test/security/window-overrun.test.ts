@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import { encodePacketToBuffer } from '../../src/protocol/packets.js';
-import { openSftp, sshLogin, startServerChild, watch, type ServerChild } from '../load/hostile-peer.js';
+import { openSftp, sshLogin, startServerChild, watch, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
 
 const MiB = 1024 * 1024;
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-overrun-'));

@@ -8,7 +8,7 @@ import type { FileSystem, FsFile } from '../../src/server/fs/file-system.js';
 import { fsError } from '../../src/server/fs/fs-error.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { isHiddenUploadName, PARTIAL_SUFFIX, UPLOAD_SUFFIX } from '../../src/server/atomic/hidden-names.js';
-import { connect } from './helpers/raw-client.js';
+import { connect } from '../support/raw-client.js';
 import { storages } from './helpers/fixtures.js';
 
 const NEW = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC;

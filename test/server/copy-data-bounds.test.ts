@@ -7,8 +7,8 @@ import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/const
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
-import { connect } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { connect } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const RW = OpenFlags.READ | OpenFlags.WRITE;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { Extensions, type ExtensionKey } from '../../src/protocol/extensions.js'
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import type { FileSystem } from '../../src/server/fs/file-system.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
+import { connect, type RawClient } from '../support/raw-client.js';
 
 type Optional = 'link' | 'statvfs' | 'userName' | 'groupName';
 const OPTIONAL: readonly Optional[] = ['link', 'statvfs', 'userName', 'groupName'];

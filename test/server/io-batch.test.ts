@@ -13,8 +13,8 @@ import { LocalFs } from '../../src/server/fs/local-fs.js';
 import type { FileSystem, FsFile, OpenOptions } from '../../src/server/fs/file-system.js';
 import { fsError } from '../../src/server/fs/fs-error.js';
 import { IoBatch } from '../../src/server/io-batch.js';
-import { RawClient, type RequestBody } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { RawClient, type RequestBody } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 interface Calls {
   write: number;

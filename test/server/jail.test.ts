@@ -7,8 +7,8 @@ import { PacketType as T, StatusCode, OpenFlags } from '../../src/protocol/const
 import type { Packet } from '../../src/protocol/packets.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { connect, type RawClient } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE';
 const NEW = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC;

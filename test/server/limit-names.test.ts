@@ -6,13 +6,13 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { resolveLimits, type ServerLimits } from '../../src/server/options.js';
 import { SftpClient } from '../../src/client/client.js';
-import { duplexPair } from '../client/fake-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 const GIVEN = { maxPacketLength: 100_000, maxReadLength: 50_000, maxWriteLength: 40_000, maxOpenHandles: 77 };
 
 test('a client reads the server limits back under the names they were given', async () => {
   const server = new SftpServer({ fs: new MemoryFs(), limits: GIVEN });
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const served = server.serve(b);
   const client = await SftpClient.fromStream(a);
   const seen = client.limits as unknown as Record<string, number>;

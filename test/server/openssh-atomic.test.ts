@@ -6,9 +6,9 @@ import path from 'node:path';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { PARTIAL_SUFFIX, UPLOAD_SUFFIX } from '../../src/server/atomic/hidden-names.js';
-import { connect } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
-import { sftpBatch, startSftp, stdioServerCommand } from './helpers/openssh.js';
+import { connect } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
+import { sftpBatch, startSftp, stdioServerCommand } from '../support/openssh-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PARTIAL_SUFFIX, UPLOAD_SUFFIX } from '../../src/server/atomic/hidden-names.js';
-import { tempDir } from './helpers/fixtures.js';
-import { sftpBatch, startSftp, stdioServerCommand } from './helpers/openssh.js';
+import { tempDir } from '../support/temp-dir.js';
+import { sftpBatch, startSftp, stdioServerCommand } from '../support/openssh-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -8,9 +8,10 @@ import { PacketType as T } from '../../src/protocol/constants.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { startSftpSshServer, loadOrCreateHostKey, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
-import { RawClient } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
-import { makeUserKey, TSX_LOADER, CLI_MAIN } from './helpers/openssh.js';
+import { RawClient } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
+import { makeUserKey } from '../support/openssh-client.js';
+import { TSX_LOADER, CLI_MAIN } from '../support/cli.js';
 import { opensshInteropSuite } from './helpers/interop-suite.js';
 
 const keys = tempDir('sftp-wire-ssh-keys-');

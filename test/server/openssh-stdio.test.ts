@@ -1,4 +1,4 @@
-import { stdioServerCommand } from './helpers/openssh.js';
+import { stdioServerCommand } from '../support/openssh-client.js';
 import { opensshInteropSuite } from './helpers/interop-suite.js';
 
 opensshInteropSuite(

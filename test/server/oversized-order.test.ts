@@ -13,7 +13,7 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import type { FsFile, OpenOptions } from '../../src/server/fs/file-system.js';
 import { handleInHead } from '../../src/server/session.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
+import { connect, type RawClient } from '../support/raw-client.js';
 
 /** A MemoryFs whose file writes wait until `open()` is called on the gate. */
 class GatedFs extends MemoryFs {

@@ -6,7 +6,7 @@ import { ContiguousTracker } from '../../src/server/atomic/contiguous.js';
 import { normalizeVirtual } from '../../src/server/fs/vpath.js';
 import { uploadName, partialName, isHiddenUploadName } from '../../src/server/atomic/hidden-names.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
-import { connect } from './helpers/raw-client.js';
+import { connect } from '../support/raw-client.js';
 import { storages } from './helpers/fixtures.js';
 
 describe('server properties', () => {

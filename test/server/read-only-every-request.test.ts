@@ -8,8 +8,8 @@ import type { Packet, PacketOf, RequestType } from '../../src/protocol/packets.j
 import { Extensions, type ExtensionKey } from '../../src/protocol/extensions.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { REQUESTS } from '../../src/server/request-table.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { connect, type RawClient } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * Every request type and every extension, sent to a read-only server on a real directory. Whether

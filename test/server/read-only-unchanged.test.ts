@@ -6,8 +6,8 @@ import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/const
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 import type { FileSystem, FsFile, OpenOptions } from '../../src/server/fs/file-system.js';
-import { connect } from './helpers/raw-client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { connect } from '../support/raw-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const CHANGING = new Set(['remove', 'rename', 'setstat', 'mkdir', 'rmdir', 'link', 'symlink']);
 

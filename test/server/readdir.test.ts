@@ -14,8 +14,9 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import type { FileSystem } from '../../src/server/fs/file-system.js';
 import { LocalDir } from '../../src/server/fs/local-dir.js';
 import { FIRST_REPLY_NAMES, nameReplyBudget } from '../../src/server/handlers/dir-handlers.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
-import { storages, tempDir } from './helpers/fixtures.js';
+import { connect, type RawClient } from '../support/raw-client.js';
+import { storages } from './helpers/fixtures.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type NamePacket = PacketOf<typeof T.NAME>;
 

@@ -5,7 +5,7 @@ import { PacketType as T, StatusCode, OpenFlags, FileType } from '../../src/prot
 import { Extensions } from '../../src/protocol/extensions.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import type { FileSystem } from '../../src/server/fs/file-system.js';
-import { connect, type RawClient } from './helpers/raw-client.js';
+import { connect, type RawClient } from '../support/raw-client.js';
 import { storages } from './helpers/fixtures.js';
 
 const RW = OpenFlags.READ | OpenFlags.WRITE;

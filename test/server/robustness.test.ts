@@ -6,7 +6,8 @@ import { encodePacketToBuffer } from '../../src/protocol/packets.js';
 import { Writer } from '../../src/protocol/bytes.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
-import { connect, RawClient, socketPair } from './helpers/raw-client.js';
+import { connect, RawClient } from '../support/raw-client.js';
+import { socketPair } from '../../bench/lib/peers/streams.js';
 
 function frame(payload: Buffer): Buffer {
   const len = Buffer.alloc(4);

@@ -13,7 +13,7 @@ import * as cli from '../../src/cli/serve.js';
 import * as sshServer from '../../src/transport/ssh-server.js';
 import * as options from '../../src/server/options.js';
 import { CLI_MAIN } from '../support/cli.js';
-import { openSftp, rawSocket, sleep, sshLogin } from '../load/hostile-peer.js';
+import { openSftp, rawSocket, sleep, sshLogin } from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-flags-'));
 const children: ChildProcess[] = [];

@@ -11,8 +11,8 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { OutputMeter } from '../../src/server/output-meter.js';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
-import { RawPeer } from '../fuzz/support/raw-peer.js';
-import { memoryPair, within } from '../fuzz/support/streams.js';
+import { RawPeer } from '../../bench/lib/peers/raw-peer.js';
+import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 test('an aborted signal ends a session whose stream never ends: its handles are closed', async () => {
   const server = new SftpServer({ fs: new MemoryFs() });

@@ -12,7 +12,7 @@ import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { DEFAULT_MAX_CONNECTIONS, startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS as CLI_MAX, networkLimits } from '../../src/cli/serve.js';
-import { within } from '../fuzz/support/streams.js';
+import { within } from '../../bench/lib/peers/streams.js';
 
 const hostKey = generateEd25519KeyPair().private;
 const servers: RunningSftpSshServer[] = [];

@@ -10,15 +10,15 @@ import path from 'node:path';
 import { SftpClient } from '../../src/client/client.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { SftpError, StatusCode } from '../../src/protocol/index.js';
-import { joinStreams, spawnSftpServer, requireOpenSsh, SFTP_PATH } from '../support/openssh.js';
-import { CLI_MAIN, TSX_LOADER } from './helpers/openssh.js';
-import { duplexPair } from '../faults/duplex-pair.js';
+import { joinStreams, spawnSftpServer, requireOpenSsh, SFTP_PATH } from '../../bench/lib/peers/openssh.js';
+import { CLI_MAIN, TSX_LOADER } from '../support/cli.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 
 type Peer = { name: string; client: SftpClient; close: () => Promise<void> };
 
 /** Our server in this process, on one end of an in-memory pair. */
 async function inProcess(name: string, opts: ConstructorParameters<typeof SftpServer>[0]): Promise<Peer> {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const served = new SftpServer(opts).serve(a);
   const client = await SftpClient.fromStream(b);
   return { name, client, close: async () => { await client.end(); await served; } };

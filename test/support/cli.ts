@@ -4,6 +4,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** tsx's ESM loader, for `node --import TSX_LOADER` in a child whose working folder is not the repository. */
+export const TSX_LOADER = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 export interface CliRun {
   /** Exit code (1 when the child could not report one). */

@@ -16,7 +16,7 @@ import type { AuthAttempt } from '../../src/transport/ssh-auth.js';
 import type { LoginEvent, LoginFailedEvent } from '../../src/transport/ssh-events.js';
 import { generateEd25519KeyPair } from '../../src/transport/keys.js';
 import { SftpClient } from '../../src/client/client.js';
-import { within } from '../fuzz/support/streams.js';
+import { within } from '../../bench/lib/peers/streams.js';
 
 const hostKey = generateEd25519KeyPair();
 const aliceKey = generateEd25519KeyPair();

@@ -21,9 +21,10 @@ import type { TransferEvent } from '../../src/transport/ssh-events.js';
 import { generateEd25519KeyPair, writeEd25519KeyPair } from '../../src/transport/keys.js';
 import { keyMatches } from '../../src/transport/ssh-auth.js';
 import { SftpClient } from '../../src/client/client.js';
-import { RawClient } from '../server/helpers/raw-client.js';
-import { sftpArgs, sftpBatch, SFTP, requireOpenSsh } from '../server/helpers/openssh.js';
-import { within } from '../fuzz/support/streams.js';
+import { RawClient } from '../support/raw-client.js';
+import { sftpArgs, sftpBatch } from '../support/openssh-client.js';
+import { SFTP_PATH, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
+import { within } from '../../bench/lib/peers/streams.js';
 
 interface User {
   name: string;
@@ -195,7 +196,7 @@ test('upload and download events: exactly once per completed transfer, with user
 });
 
 test("OpenSSH's sftp: put and get fire one event each, as the user the hook named", async () => {
-  requireOpenSsh();
+  requireOpenSsh(SFTP_PATH);
   await quiet();
   uploads.length = 0;
   downloads.length = 0;
@@ -215,12 +216,12 @@ test("OpenSSH's sftp: put and get fire one event each, as the user the hook name
 
 /** OpenSSH's sftp uploading a big sparse file, SIGKILLed (with its ssh) once the server holds `atLeast` bytes of it. */
 async function killedUpload(user: 'alice' | 'atom', remote: string, root: string): Promise<void> {
-  requireOpenSsh();
+  requireOpenSsh(SFTP_PATH);
   const src = path.join(dir, `big-${user}`);
   const fd = openSync(src, 'w');
   ftruncateSync(fd, 2 * 1024 ** 3);
   closeSync(fd);
-  const child = spawn(SFTP, sftpArgs({ port: running.port, key: keyFiles[user], user }, ['-b', '-']), { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const child = spawn(SFTP_PATH, sftpArgs({ port: running.port, key: keyFiles[user], user }, ['-b', '-']), { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   child.stdin!.end(`put ${src} ${remote}\n`);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 60_000;

@@ -16,7 +16,7 @@ import { decodePacket, encodePacketToBuffer, type Packet } from '../../src/proto
 import { PacketFramer } from '../../src/protocol/framing.js';
 import { SftpClient } from '../../src/client/client.js';
 import { joinReadWrite } from '../../src/transport/stdio.js';
-import { joinStreams, requireOpenSsh, SFTP_PATH } from '../support/openssh.js';
+import { joinStreams, requireOpenSsh, SFTP_PATH } from '../../bench/lib/peers/openssh.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(HERE, 'fixtures', 'stdio-server.ts');

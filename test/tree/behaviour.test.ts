@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { SftpClient } from '../../src/client/index.js';
 import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree/index.js';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
-import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
+import { filesInDirs, openTapped, peers, treeDiff, writeTree, type Peer } from './helpers.js';
+import { removeDir } from '../support/temp-dir.js';
 import type { WireTap } from './wire-tap.js';
 
 /** A client whose methods are the real ones except those overridden (to inject faults or lies). */

@@ -4,28 +4,11 @@ import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { join, relative } from 'node:path';
-import { spawnSftpServer, type SpawnedSftpServer } from '../support/openssh.js';
+import { spawnSftpServer, type SpawnedSftpServer } from '../../bench/lib/peers/openssh.js';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { SftpServer } from '../../src/server/index.js';
 import { WireTap } from './wire-tap.js';
-
-export function tempDir(prefix = 'sftp-wire-tree-'): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-}
-
-export function removeDir(dir: string): void {
-  // Directories copied without write permission must be made writable before they can be removed.
-  const fix = (d: string) => {
-    try {
-      chmodSync(d, 0o700);
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) fix(join(d, e.name));
-    } catch {
-      /* already gone */
-    }
-  };
-  fix(dir);
-  rmSync(dir, { recursive: true, force: true });
-}
+import { tempDir } from '../support/temp-dir.js';
 
 /** A tree description: a string or Buffer is a file, an object a directory, { link } a symbolic link. */
 export type TreeSpec = { [name: string]: string | Buffer | TreeSpec | { link: string } };
@@ -168,7 +151,7 @@ export async function ourPeer(opts: PeerOptions = {}): Promise<Peer> {
 export async function openTapped(p: { open: (opts?: PeerOptions) => Promise<Peer> }): Promise<{ peer: Peer; tap: WireTap; base: string }> {
   const tap = new WireTap();
   const peer = await p.open({ wrap: (s) => tap.wrap(s) });
-  return { peer, tap, base: tempDir() };
+  return { peer, tap, base: tempDir('sftp-wire-tree-').dir };
 }
 
 export const peers: Array<{ name: string; open: (opts?: PeerOptions) => Promise<Peer> }> = [

@@ -13,9 +13,10 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkS
 import { join } from 'node:path';
 import { PacketType as T, StatusCode, type Attrs } from '../../src/protocol/index.js';
 import { SftpClient, resumePartialName } from '../../src/client/index.js';
-import { FakeServer, duplexPair } from '../client/fake-server.js';
+import { FakeServer } from '../../bench/lib/peers/fake-sftp-server.js';
+import { memoryPair } from '../../bench/lib/peers/streams.js';
 import { connectPeer, type PeerKind } from '../atomic/fixture.js';
-import { removeDir, tempDir } from './helpers.js';
+import { removeDir, tempDir } from '../support/temp-dir.js';
 
 const VICTIM = Buffer.from('outside the destination: must never change\n');
 const MODES = [
@@ -31,7 +32,7 @@ function outsideState(dir: string): string {
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
   describe(`getTree into a destination holding symlinks that point outside, against ${kind}`, () => {
-    const base = tempDir('sftp-wire-nofollow-');
+    const base = tempDir('sftp-wire-nofollow-').dir;
     const remote = join(base, 'remote');
     const outside = join(base, 'outside');
     const big = Buffer.alloc(300 * 1024, 0x5a);
@@ -95,7 +96,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
  * sent only once the client has read the link, `x` again as a regular file of `content`.
  */
 async function lyingServer(target: string, content: Buffer) {
-  const [a, b] = duplexPair();
+  const [a, b] = memoryPair();
   const server = new FakeServer(b);
   const fileAttrs: Attrs = { size: content.length, permissions: 0o100644, atime: 1, mtime: 1 };
   const dirAttrs: Attrs = { permissions: 0o40755 };
@@ -147,7 +148,7 @@ async function lyingServer(target: string, content: Buffer) {
 describe('a server that lists a name as a symlink, then as a file', () => {
   for (const m of MODES) {
     it(`${m.name}: the link it made is not written through; the entry is an error`, async () => {
-      const base = tempDir('sftp-wire-lying-');
+      const base = tempDir('sftp-wire-lying-').dir;
       try {
         const outside = join(base, 'outside');
         mkdirSync(outside);

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
 import { PacketType as T } from '../../src/protocol/index.js';
-import { filesInDirs, openTapped, peers, removeDir, treeDiff, writeTree, type Peer } from './helpers.js';
+import { filesInDirs, openTapped, peers, treeDiff, writeTree, type Peer } from './helpers.js';
+import { removeDir } from '../support/temp-dir.js';
 import type { WireTap } from './wire-tap.js';
 
 for (const p of peers) {

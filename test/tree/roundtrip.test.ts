@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
-import { peers, removeDir, tempDir, treeBytes, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
+import { peers, treeBytes, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
+import { removeDir, tempDir } from '../support/temp-dir.js';
 
 /** Every awkward case at once: empty files and directories, odd names, links, chunk-size edges, 64 levels. */
 function awkwardTree(chunk: number): TreeSpec {
@@ -48,7 +49,7 @@ for (const p of peers) {
     let base: string;
     before(async () => {
       peer = await p.open();
-      base = tempDir();
+      base = tempDir('sftp-wire-tree-').dir;
     });
     after(async () => {
       await peer.close();

@@ -9,41 +9,6 @@ import {
   type Packet,
 } from '../../../src/protocol/index.js';
 
-/**
- * Two connected Duplex ends: bytes written to one are read from the other. `write()` on an end returns
- * false once more than `highWaterMark` bytes wait unread on the other side (real backpressure).
- */
-export function duplexPair(highWaterMark = 64 * 1024): [Duplex, Duplex] {
-  let b!: Duplex;
-  const make = (other: () => Duplex) =>
-    new Duplex({
-      highWaterMark,
-      write(chunk: Buffer, _enc, cb) {
-        const peer = other();
-        if (peer.destroyed) return cb();
-        // Deliver on a later tick so neither side re-enters the other synchronously.
-        setImmediate(() => {
-          if (!peer.destroyed) peer.push(chunk);
-          cb();
-        });
-      },
-      final(cb) {
-        const peer = other();
-        setImmediate(() => {
-          if (!peer.destroyed) peer.push(null);
-          cb();
-        });
-      },
-      read() {},
-    });
-  const a = make(() => b);
-  b = make(() => a);
-  const destroyBoth = (x: Duplex, y: Duplex) => x.once('close', () => setImmediate(() => y.destroy()));
-  destroyBoth(a, b);
-  destroyBoth(b, a);
-  return [a, b];
-}
-
 export type Request = Extract<Packet, { id: number }>;
 
 /** A server end: decodes every packet, answers INIT itself, hands requests to `onRequest`. */

@@ -44,6 +44,8 @@ export async function socketPair(): Promise<[net.Socket, net.Socket]> {
   await new Promise<void>((r) => client.once('connect', () => r()));
   const server = await accepted;
   listener.close();
+  client.setNoDelay(true);
+  server.setNoDelay(true);
   return [client, server];
 }
 

@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { MemoryFs } from '../../../src/server/fs/memory-fs.js';
 import { LocalFs } from '../../../src/server/fs/local-fs.js';
 import type { FileSystem } from '../../../src/server/fs/file-system.js';
-
-export function tempDir(prefix = 'sftp-wire-server-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+import { tempDir } from '../../support/temp-dir.js';
 
 /** The two built-in storages, each made fresh: request-level tests run against both. */
 export const storages: { name: string; make(): { fs: FileSystem; root?: string; cleanup(): void } }[] = [
@@ -16,7 +9,7 @@ export const storages: { name: string; make(): { fs: FileSystem; root?: string; 
   {
     name: 'LocalFs',
     make: () => {
-      const t = tempDir();
+      const t = tempDir('sftp-wire-server-');
       return { fs: new LocalFs(t.dir), root: t.dir, cleanup: t.cleanup };
     },
   },

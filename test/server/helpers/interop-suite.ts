@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from './fixtures.js';
-import { sftpBatch, type SftpTarget } from './openssh.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { sftpBatch, type SftpTarget } from '../../support/openssh-client.js';
 
 /**
  * OpenSSH's sftp client against our server, in batch mode: shared by the stdio test

@@ -1,18 +1,8 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+/** OpenSSH's sftp client driving a server in tests: batch runs (`sftp -b -`) over stdio (`-D`) or a loopback sshd. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const REPO = path.resolve(here, '../../..');
-export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/esm/index.mjs');
-export const CLI_MAIN = path.join(REPO, 'src/cli/main.ts');
-export const SFTP = '/usr/bin/sftp';
-
-/** True when OpenSSH's sftp client is installed; under CI its absence is a failure, not a skip. */
-export function requireOpenSsh(): void {
-  if (!existsSync(SFTP)) throw new Error(`OpenSSH's sftp client is required for this test (${SFTP} not found)`);
-}
+import { SFTP_PATH, generateKey, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
+import { CLI_MAIN, TSX_LOADER } from './cli.js';
 
 /** The command line `sftp -D` runs: our server on stdio over `root`. */
 export function stdioServerCommand(root: string, extra: string[] = []): string {
@@ -45,8 +35,8 @@ export function sftpArgs(target: SftpTarget, extra: string[] = []): string[] {
 
 /** Start OpenSSH's sftp in batch mode (commands on stdin with -b -); returns the child and its outcome. */
 export function startSftp(target: SftpTarget, commands: string[], extra: string[] = [], cwd?: string): { child: ChildProcess; done: Promise<SftpRun> } {
-  requireOpenSsh();
-  const child = spawn(SFTP, sftpArgs(target, ['-b', '-', ...extra]), { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  requireOpenSsh(SFTP_PATH);
+  const child = spawn(SFTP_PATH, sftpArgs(target, ['-b', '-', ...extra]), { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -62,7 +52,6 @@ export async function sftpBatch(target: SftpTarget, commands: string[], extra: s
 
 /** A fresh ed25519 key pair for the ssh tests. */
 export function makeUserKey(dir: string): { key: string; pub: string } {
-  const key = path.join(dir, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  const key = generateKey(path.join(dir, 'id_ed25519'));
   return { key, pub: `${key}.pub` };
 }

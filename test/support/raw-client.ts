@@ -1,8 +1,9 @@
 import net from 'node:net';
+import { socketPair } from '../../bench/lib/peers/streams.js';
 import type { Duplex } from 'node:stream';
-import { PacketType as T, StatusCode, OpenFlags } from '../../../src/protocol/constants.js';
-import { decodePacket, encodePacket, type Packet, type BodyOf, type PacketOf } from '../../../src/protocol/packets.js';
-import { PacketFramer } from '../../../src/protocol/framing.js';
+import { PacketType as T, StatusCode, OpenFlags } from '../../src/protocol/constants.js';
+import { decodePacket, encodePacket, type Packet, type BodyOf, type PacketOf } from '../../src/protocol/packets.js';
+import { PacketFramer } from '../../src/protocol/framing.js';
 import {
   encodeExtensionRequest,
   decodeExtensionReply,
@@ -10,24 +11,9 @@ import {
   type ExtensionKey,
   type ExtensionRequest,
   type ExtensionReply,
-} from '../../../src/protocol/extensions.js';
-import type { Attrs } from '../../../src/protocol/attrs.js';
-import type { SftpServer } from '../../../src/server/sftp-server.js';
-
-/** Two connected TCP sockets on loopback: real buffering and backpressure. */
-export async function socketPair(): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  const client = net.connect(port, '127.0.0.1');
-  await new Promise<void>((r) => client.once('connect', () => r()));
-  const serverSide = await accepted;
-  server.close();
-  client.setNoDelay(true);
-  serverSide.setNoDelay(true);
-  return [client, serverSide];
-}
+} from '../../src/protocol/extensions.js';
+import type { Attrs } from '../../src/protocol/attrs.js';
+import type { SftpServer } from '../../src/server/sftp-server.js';
 
 type Body<K extends Packet['type']> = K extends Packet['type'] ? Omit<PacketOf<K>, 'id'> : never;
 export type RequestBody = Body<Packet['type']>;
