@@ -97,12 +97,17 @@ async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?
   return false;
 }
 
-/** A directory whose contents are all done: its mode (and times, with preserve) are set last. */
+/**
+ * A directory whose contents are all done: its mode (and times, with preserve) are set last. The
+ * local walk does not wait for MKDIR replies, so a directory with nothing to upload in it (empty, or
+ * only empty directories below) is walked before its MKDIR is answered: wait for that answer here,
+ * or the tree would be reported done (and the parent's mode set) while the MKDIR is still in flight.
+ */
 function completeDir(ctx: PutContext, dir: TreeDir): void {
   const { run, client } = ctx;
   run.spawn(async () => {
     try {
-      if (run.stopped || dir.readyState !== true) return;
+      if (run.stopped || !(await dir.ready) || run.stopped) return;
       const created = dir.created;
       let attrs: Attrs = {};
       if (ctx.preserve) attrs = preservedAttrs(dir.attrs);
