@@ -1,13 +1,13 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, chmodSync, lstatSync, realpathSync } from 'node:fs';
-import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
-import { putTree } from '../../src/client/tree/index.js';
+import { putTree, type TreeOptions } from '../../src/client/tree/index.js';
 import { SftpClient } from '../../src/client/index.js';
 import { SftpServer, LocalFs, fsError } from '../../src/server/index.js';
-import { removeDir, tempDir, treeDiff, writeTree } from './helpers.js';
+import { removeDir, tempDir, treeDiff, writeTree, type TreeSpec } from './helpers.js';
 
 /**
  * putTree sends a directory's MKDIR as soon as its local walk meets it and does not wait for the
@@ -29,35 +29,61 @@ class SlowMkdirFs extends LocalFs {
   }
 }
 
+/** A LocalFs whose mkdir of a directory named "held" is answered only once `release()` is called. */
+class HeldMkdirFs extends LocalFs {
+  private readonly waiting: Array<() => void> = [];
+  held = 0;
+  override async mkdir(vpath: string, mode?: number): Promise<void> {
+    if (posix.basename(vpath) === 'held') {
+      this.held++;
+      await new Promise<void>((r) => this.waiting.push(r));
+    }
+    return super.mkdir(vpath, mode);
+  }
+  release(): void {
+    for (const r of this.waiting.splice(0)) r();
+  }
+}
+
+async function serveOn(server: SftpServer): Promise<{ client: SftpClient; close(): Promise<void> }> {
+  const served: Array<Promise<void>> = [];
+  const net = createServer((s) => {
+    served.push(server.serve(s).catch(() => {}));
+  });
+  await new Promise<void>((r) => net.listen(0, '127.0.0.1', () => r()));
+  const sock = createConnection({ port: (net.address() as { port: number }).port, host: '127.0.0.1' });
+  await new Promise<void>((r, j) => {
+    sock.once('connect', () => r());
+    sock.once('error', j);
+  });
+  const client = await SftpClient.fromStream(sock);
+  return {
+    client,
+    async close() {
+      await client.end().catch(() => {});
+      sock.destroy();
+      await Promise.all(served);
+      await new Promise<void>((r) => net.close(() => r()));
+    },
+  };
+}
+
 describe('putTree waits for the MKDIR of directories with nothing to upload in them (a server whose mkdir is slow)', () => {
   const root = realpathSync(tmpdir());
   const fs = new SlowMkdirFs(root);
   const server = new SftpServer({ fs });
-  let net: Server;
-  let sock: Socket;
+  let conn: { client: SftpClient; close(): Promise<void> };
   let client: SftpClient;
-  const served: Array<Promise<void>> = [];
   let base: string;
   const remote = (p: string) => '/' + relative(root, p);
 
   before(async () => {
-    net = createServer((s) => {
-      served.push(server.serve(s).catch(() => {}));
-    });
-    await new Promise<void>((r) => net.listen(0, '127.0.0.1', () => r()));
-    sock = createConnection({ port: (net.address() as { port: number }).port, host: '127.0.0.1' });
-    await new Promise<void>((r, j) => {
-      sock.once('connect', () => r());
-      sock.once('error', j);
-    });
-    client = await SftpClient.fromStream(sock);
+    conn = await serveOn(server);
+    client = conn.client;
     base = tempDir();
   });
   after(async () => {
-    await client.end().catch(() => {});
-    sock.destroy();
-    await Promise.all(served);
-    await new Promise<void>((r) => net.close(() => r()));
+    await conn.close();
     removeDir(base);
   });
 
@@ -98,4 +124,40 @@ describe('putTree waits for the MKDIR of directories with nothing to upload in t
     assert.equal(existsSync(join(up, 'refused %')), false);
     assert.equal(r.directories, 2);
   });
+});
+
+describe('putTree: an abort is not held up by a MKDIR the server never answers', () => {
+  const cases: Array<{ what: string; spec: TreeSpec; top?: string; opts?: TreeOptions }> = [
+    { what: 'an empty directory', spec: { held: {} } },
+    { what: 'a directory with a file and a link in it', spec: { held: { f: 'x', 'g %': { link: 'f' } } }, opts: { symlinks: 'copy' } },
+    { what: 'a directory with a file in it, atomic uploads', spec: { held: { f: 'x' } }, opts: { atomic: true } },
+    { what: 'the top directory itself', spec: { f: 'x' }, top: 'held' },
+  ];
+  for (const c of cases) {
+    test(`${c.what}: the aborted putTree rejects with an AbortError`, { timeout: 20_000 }, async () => {
+      const root = realpathSync(tmpdir());
+      const fs = new HeldMkdirFs(root);
+      const conn = await serveOn(new SftpServer({ fs }));
+      const base = tempDir();
+      try {
+        const src = join(base, 'src');
+        writeTree(src, c.spec);
+        const ac = new AbortController();
+        const dst = '/' + relative(root, join(base, c.top ?? 'up'));
+        const put = putTree(conn.client, src, dst, { ...c.opts, signal: ac.signal });
+        put.catch(() => {});
+        // abort once the server is sitting on the MKDIR
+        for (let i = 0; i < 200 && fs.held === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(fs.held, 1, 'the server got the MKDIR of "held"');
+        // let the local walk reach the entries inside, which then wait for that MKDIR
+        await new Promise((r) => setTimeout(r, 200));
+        ac.abort();
+        await assert.rejects(put, (err: unknown) => (err as Error).name === 'AbortError');
+      } finally {
+        fs.release();
+        await conn.close();
+        removeDir(base);
+      }
+    });
+  }
 });
