@@ -24,7 +24,7 @@ export async function transferOneFile(
 ): Promise<void> {
   const { run } = ctx;
   try {
-    if (!(await dir.ready)) return;
+    if (!(await run.untilStopped(dir.ready, false))) return;
     run.checkStopped();
     const ac = new AbortController();
     const forget = run.onStop(() => ac.abort());

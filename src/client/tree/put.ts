@@ -53,7 +53,7 @@ export async function putTree(client: TransferHost, localDir: string, remoteDir:
   const root = new TreeDir(undefined, '', localDir, remoteDir, statAttrs(rootSt), (d) => completeDir(ctx, d), ctx.follow ? `${rootSt.dev}:${rootSt.ino}` : undefined);
   const rootError: { error?: unknown } = {};
   root.setReady(makeRemoteDir(ctx, root, rootError));
-  if (!(await root.ready)) {
+  if (!(await run.untilStopped(root.ready, false))) {
     if (run.stopped) return run.finish();
     throw rootError.error;
   }
@@ -97,12 +97,18 @@ async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?
   return false;
 }
 
-/** A directory whose contents are all done: its mode (and times, with preserve) are set last. */
+/**
+ * A directory whose contents are all done: its mode (and times, with preserve) are set last. The
+ * local walk does not wait for MKDIR replies, so a directory with nothing to upload in it (empty, or
+ * only empty directories below) is walked before its MKDIR is answered: wait for that answer here,
+ * or the tree would be reported done (and the parent's mode set) while the MKDIR is still in flight.
+ * A stop (abort, lost session) ends the wait at once.
+ */
 function completeDir(ctx: PutContext, dir: TreeDir): void {
   const { run, client } = ctx;
   run.spawn(async () => {
     try {
-      if (run.stopped || dir.readyState !== true) return;
+      if (!(await run.untilStopped(dir.ready, false)) || run.stopped) return;
       const created = dir.created;
       let attrs: Attrs = {};
       if (ctx.preserve) attrs = preservedAttrs(dir.attrs);
@@ -208,7 +214,7 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
   let handle: Buffer | undefined;
   const pending = new Pending();
   try {
-    if (dir.readyState !== true && !(await dir.ready)) return;
+    if (dir.readyState !== true && !(await run.untilStopped(dir.ready, false))) return;
     run.checkStopped();
     // A small file is read whole here (synchronously while that is fast); a larger one's first
     // chunk is read while the OPEN is in flight.
@@ -285,7 +291,7 @@ function putOneFile(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst
 async function copyLink(ctx: PutContext, dir: TreeDir, rel: string, src: string, dst: string): Promise<void> {
   const { run, client } = ctx;
   try {
-    if (!(await dir.ready)) return;
+    if (!(await run.untilStopped(dir.ready, false))) return;
     run.checkStopped();
     const target = await readlink(src);
     try {

@@ -201,6 +201,27 @@ export class TreeRun {
   }
 
   /**
+   * `p`, or `whenStopped` as soon as the run stops, whichever comes first: for waits on a reply that
+   * a stop must not outlast (a server that never answers must not keep an aborted run from ending).
+   */
+  untilStopped<T>(p: Promise<T>, whenStopped: T): Promise<T> {
+    if (this.stopReason) return Promise.resolve(whenStopped);
+    return new Promise<T>((resolve, reject) => {
+      const forget = this.onStop(() => resolve(whenStopped));
+      p.then(
+        (v) => {
+          forget();
+          resolve(v);
+        },
+        (err: unknown) => {
+          forget();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
    * CLOSE a handle through the window; once the run has stopped, straight to the session instead
    * (a handle is always closed, whatever happened). The CLOSE is always sent, but once the caller's
    * signal fires its reply is awaited only for the client's abortGraceMs (then this rejects with an AbortError).
