@@ -4,7 +4,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { getTree, putTree, rmtree } from '../../src/client/tree/index.js';
-import { openTapped, peers, removeDir, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
+import { openTapped, peers, treeDiff, writeTree, type Peer, type TreeSpec } from './helpers.js';
+import { removeDir } from '../support/temp-dir.js';
 import type { WireTap } from './wire-tap.js';
 
 /**

@@ -7,7 +7,8 @@ import { join, posix, relative } from 'node:path';
 import { putTree, type TreeOptions } from '../../src/client/tree/index.js';
 import { SftpClient } from '../../src/client/index.js';
 import { SftpServer, LocalFs, fsError } from '../../src/server/index.js';
-import { removeDir, tempDir, treeDiff, writeTree, type TreeSpec } from './helpers.js';
+import { treeDiff, writeTree, type TreeSpec } from './helpers.js';
+import { removeDir, tempDir } from '../support/temp-dir.js';
 
 /**
  * putTree sends a directory's MKDIR as soon as its local walk meets it and does not wait for the
@@ -80,7 +81,7 @@ describe('putTree waits for the MKDIR of directories with nothing to upload in t
   before(async () => {
     conn = await serveOn(server);
     client = conn.client;
-    base = tempDir();
+    base = tempDir().dir;
   });
   after(async () => {
     await conn.close();
@@ -138,7 +139,7 @@ describe('putTree: an abort is not held up by a MKDIR the server never answers',
       const root = realpathSync(tmpdir());
       const fs = new HeldMkdirFs(root);
       const conn = await serveOn(new SftpServer({ fs }));
-      const base = tempDir();
+      const base = tempDir().dir;
       try {
         const src = join(base, 'src');
         writeTree(src, c.spec);
