@@ -1,6 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { SftpServer } from '../../src/server/index.js';

@@ -29,7 +29,6 @@ const pathArb: fc.Arbitrary<string> = fc.oneof(
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const offsetArb = fc.oneof(fc.nat(70_000), fc.constantFrom(0, 2 ** 31, 2 ** 32, 2 ** 53 - 1));
 const lengthArb = fc.oneof(fc.nat(70_000), fc.constantFrom(0, 1, 0x7fffffff, 0xffffffff));
-const small = fc.integer({ min: 0, max: 3 });
 /** Handles this server hands out are 4-byte counters from 1: small numbers hit real ones. */
 const handleArb: fc.Arbitrary<Buffer> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: 0, max: 8 }).map((n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; }) },

@@ -12,7 +12,6 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { SftpClient } from '../../src/client/client.js';
 import { within } from '../../bench/lib/peers/streams.js';
 

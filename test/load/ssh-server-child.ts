@@ -8,7 +8,6 @@
  *   -> { cmd: 'close' }               <- { closed: true } and the process exits
  */
 import { generateEd25519KeyPair } from '../../src/transport/keys.js';
-import ssh2 from 'ssh2';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { startSftpSshServer } from '../../src/transport/ssh-server.js';

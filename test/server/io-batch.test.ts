@@ -70,13 +70,12 @@ function countingFs(root: string, calls: Calls, how: Behaviour = {}): FileSystem
  * so a run of requests is received together, as from a client that pipelines them.
  */
 function streamPair(): { client: Duplex; server: Duplex } {
-  let client!: Duplex;
   let server!: Duplex;
   const deliver = (to: () => Duplex, chunks: Buffer[]): void => {
     const b = Buffer.concat(chunks);
     setImmediate(() => to().push(b));
   };
-  client = new Duplex({
+  const client = new Duplex({
     read() {},
     writev(chunks, cb) {
       deliver(() => server, chunks.map((c) => c.chunk as Buffer));

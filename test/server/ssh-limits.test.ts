@@ -7,7 +7,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import ssh2 from 'ssh2';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { DEFAULT_MAX_CONNECTIONS, startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, lstatSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { realpathSync, mkdirSync, readFileSync, readdirSync, readlinkSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
