@@ -107,7 +107,7 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         assert.ok(readFileSync(join(dir, 'out.bin')).equals(data));
         // A complete-sized partial with a wrong tail is rewritten from the difference.
         const bad = Buffer.from(data);
-        bad[S - 5] ^= 0xff;
+        bad.writeUInt8(bad.readUInt8(S - 5) ^ 0xff, S - 5);
         writeFileSync(join(dir, partialName()), bad);
         const r2 = await p.client.put(src, 'out.bin', opts);
         assert.equal(r2.resumedFrom, S - 5);

@@ -48,7 +48,7 @@ export class CutProxy {
 
   constructor(
     private readonly server: Duplex,
-    private readonly opts: CutProxyOptions = {},
+    opts: CutProxyOptions = {},
   ) {
     this.cutAfter = opts.cutAfter ?? Infinity;
     const [client, inner] = memoryPair();

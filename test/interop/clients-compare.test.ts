@@ -33,6 +33,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** tsx by its absolute URL: our stdio server runs from the peer's folder, where `--import tsx` would not resolve. */
 const TSX = import.meta.resolve('tsx');
 
+/** A value the test knows is there: a missing one fails, naming `what`. */
+function must<T>(x: T | undefined, what: string): T {
+  assert.ok(x !== undefined, `missing: ${what}`);
+  return x;
+}
+
 /**
  * One step of the sequence; remote paths are relative to where the server starts. `expect`: what
  * OpenSSH's answer must be for every client that has the operation, so the test cannot pass on two
@@ -42,6 +48,11 @@ interface Op {
   op: string;
   args: string[];
   expect?: 'ok' | 'error';
+}
+
+/** Argument `i` of `op`: an op listed without it fails, naming the op. */
+function arg(op: Op, i: number): string {
+  return must(op.args[i], `argument #${i} of ${op.op} ${op.args.join(' ')}`);
 }
 
 const OPS: Op[] = [
@@ -255,18 +266,20 @@ function withoutDate(line: string): string {
 
 /** The ops lftp has, as lftp commands (undefined: it has none). */
 function lftpCommand(op: Op, local: string): string | undefined {
-  const [a, b] = op.args;
+  const a = arg(op, 0);
+  // the second argument, checked where an op uses it
+  const b = (): string => arg(op, 1);
   switch (op.op) {
     case 'mkdirp': return `mkdir -p ${shq(a)}`;
     case 'mkdir': return `mkdir ${shq(a)}`;
-    case 'put': return `put ${shq(path.join(local, a))} -o ${shq(b)}`;
-    case 'get': return `get ${shq(a)} -o ${shq(path.join(local, b))}`;
+    case 'put': return `put ${shq(path.join(local, a))} -o ${shq(b())}`;
+    case 'get': return `get ${shq(a)} -o ${shq(path.join(local, b()))}`;
     // `ls` shows the server's own longnames (`cls` would show lftp's parse of them)
     case 'listdir': return `ls ${shq(a)}`;
     case 'stat': return `cls -ld ${shq(a)}`;
-    case 'chmod': return `chmod ${b} ${shq(a)}`;
-    case 'rename': return `mv ${shq(a)} ${shq(b)}`;
-    case 'symlink': return `ln -s ${shq(a)} ${shq(b)}`;
+    case 'chmod': return `chmod ${b()} ${shq(a)}`;
+    case 'rename': return `mv ${shq(a)} ${shq(b())}`;
+    case 'symlink': return `ln -s ${shq(a)} ${shq(b())}`;
     case 'remove': return `rm ${shq(a)}`;
     case 'rmdir': return `rmdir ${shq(a)}`;
     default: return undefined;
@@ -319,8 +332,8 @@ const LFTP: Client = {
       if (lftpCommand(op, local) === undefined) return { na: true };
       const out = sections.get(i) ?? [];
       const err = out.map((l) => LFTP_ERROR.exec(l)).find((m) => m !== null);
-      if (err) return { ok: false, error: err[1], message: err[2] };
-      if (op.op === 'get') return { ok: true, value: digest(path.join(local, op.args[1])) };
+      if (err) return { ok: false, error: must(err[1], `lftp error kind in ${err[0]}`), message: must(err[2], `lftp error words in ${err[0]}`) };
+      if (op.op === 'get') return { ok: true, value: digest(path.join(local, arg(op, 1))) };
       return { ok: true, value: out.map(withoutDate).sort() };
     });
   },
@@ -328,18 +341,20 @@ const LFTP: Client = {
 
 /** The ops rclone has, as rclone arguments on the remote `remote` (undefined: it has none). */
 function rcloneArgs(op: Op, remote: string, local: string): string[] | undefined {
-  const [a, b] = op.args;
+  const a = arg(op, 0);
+  // the second argument, checked where an op uses it
+  const b = (): string => arg(op, 1);
   switch (op.op) {
     // rclone's mkdir is mkdir -p
     case 'mkdirp': case 'mkdir': return ['mkdir', remote + a];
-    case 'utime': return ['touch', '--no-create', '--timestamp', new Date(Number(b) * 1000).toISOString().slice(0, 19), remote + a];
+    case 'utime': return ['touch', '--no-create', '--timestamp', new Date(Number(b()) * 1000).toISOString().slice(0, 19), remote + a];
     case 'mtime': return ['lsjson', '--stat', remote + a];
-    case 'put': return ['copyto', path.join(local, a), remote + b];
-    case 'get': return ['copyto', remote + a, path.join(local, b)];
+    case 'put': return ['copyto', path.join(local, a), remote + b()];
+    case 'get': return ['copyto', remote + a, path.join(local, b())];
     case 'listdir': return ['lsjson', remote + a];
     case 'stat': return ['lsjson', '--stat', remote + a];
     // rclone's move replaces an existing destination
-    case 'rename': return ['moveto', remote + a, remote + b];
+    case 'rename': return ['moveto', remote + a, remote + b()];
     case 'remove': return ['deletefile', remote + a];
     case 'rmdir': return ['rmdir', remote + a];
     default: return undefined;
@@ -376,7 +391,7 @@ async function rcloneOp(op: Op, remote: string, local: string): Promise<Outcome>
     env: { ...process.env, RCLONE_CONFIG: path.join(local, 'rclone.conf'), HOME: local },
   });
   if (r.code !== 0) return { ok: false, error: `exit ${r.code}`, message: r.stderr.trim().split('\n').pop() };
-  if (op.op === 'get') return { ok: true, value: digest(path.join(local, op.args[1])) };
+  if (op.op === 'get') return { ok: true, value: digest(path.join(local, arg(op, 1))) };
   if (op.op === 'listdir') return { ok: true, value: (JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }[]).map(rcloneEntry).sort((x, y) => JSON.stringify(x) < JSON.stringify(y) ? -1 : 1) };
   if (op.op === 'stat') return { ok: true, value: rcloneEntry(JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }) };
   if (op.op === 'mtime') return { ok: true, value: Date.parse((JSON.parse(r.stdout) as { ModTime: string }).ModTime) / 1000 };
@@ -389,7 +404,9 @@ async function rcloneOp(op: Op, remote: string, local: string): Promise<Outcome>
  * listing of that folder.
  */
 function curlArgs(op: Op, base: string, local: string): string[] | undefined {
-  const [a, b] = op.args;
+  const a = arg(op, 0);
+  // the second argument, checked where an op uses it
+  const b = (): string => arg(op, 1);
   const quote = (...cmds: string[]): string[] => [...cmds.flatMap((c) => ['-Q', c]), '-o', '/dev/null', base];
   const url = (p: string): string => base + p.split('/').map(encodeURIComponent).join('/');
   switch (op.op) {
@@ -398,14 +415,14 @@ function curlArgs(op: Op, base: string, local: string): string[] | undefined {
       // "*": a failing mkdir (the folder is there) does not stop the others, as mkdir -p
       return quote(...parts.map((_, i) => `*mkdir /~/${parts.slice(0, i + 1).join('/')}`));
     }
-    case 'put': return ['-T', path.join(local, a), url(b)];
-    case 'get': return ['-o', path.join(local, b), url(a)];
+    case 'put': return ['-T', path.join(local, a), url(b())];
+    case 'get': return ['-o', path.join(local, b()), url(a)];
     case 'listdir': return [url(a) + '/'];
     case 'mkdir': return quote(`mkdir /~/${a}`);
-    case 'chmod': return quote(`chmod ${b} /~/${a}`);
-    case 'utime': return quote(`mtime "${new Date(Number(b) * 1000).toUTCString()}" /~/${a}`);
-    case 'rename': return quote(`rename /~/${a} /~/${b}`);
-    case 'symlink': return quote(`symlink ${a} /~/${b}`);
+    case 'chmod': return quote(`chmod ${b()} /~/${a}`);
+    case 'utime': return quote(`mtime "${new Date(Number(b()) * 1000).toUTCString()}" /~/${a}`);
+    case 'rename': return quote(`rename /~/${a} /~/${b()}`);
+    case 'symlink': return quote(`symlink ${a} /~/${b()}`);
     case 'remove': return quote(`rm /~/${a}`);
     case 'rmdir': return quote(`rmdir /~/${a}`);
     default: return undefined;
@@ -434,7 +451,7 @@ const CURL: Client = {
       }
       const r = await run('/usr/bin/curl', [...common, ...args], { env: { ...process.env, HOME: local } });
       if (r.code !== 0) outcomes.push({ ok: false, error: `exit ${r.code}`, message: r.stderr.trim() });
-      else if (op.op === 'get') outcomes.push({ ok: true, value: digest(path.join(local, op.args[1])) });
+      else if (op.op === 'get') outcomes.push({ ok: true, value: digest(path.join(local, arg(op, 1))) });
       else if (op.op === 'listdir') outcomes.push({ ok: true, value: r.stdout.split('\n').filter((l) => l !== '').map(withoutDate).sort() });
       else outcomes.push({ ok: true, value: null });
     }
@@ -449,8 +466,8 @@ function differences(ops: Op[], a: Run, b: Run): string[] {
   const diffs: string[] = [];
   const comparable = (o: Outcome): unknown => ('ok' in o && !o.ok ? { ok: false, error: o.error } : o);
   ops.forEach((op, i) => {
-    const x = a.outcomes[i];
-    const y = b.outcomes[i];
+    const x = must(a.outcomes[i], `openssh outcome #${i}`);
+    const y = must(b.outcomes[i], `sftp-wire outcome #${i}`);
     if (JSON.stringify(comparable(x)) !== JSON.stringify(comparable(y))) {
       diffs.push(`  #${i} ${op.op} ${op.args.join(' ')}\n      openssh:   ${JSON.stringify(x)}\n      sftp-wire: ${JSON.stringify(y)}`);
     }
@@ -506,7 +523,7 @@ describe('real SFTP clients: the same outcomes from OpenSSH and from sftp-wire',
       // the sequence really ran: the folders were made, what must succeed did on OpenSSH, what must fail failed there
       assert.ok(theirs.tree.some((l) => l.startsWith('a dir')), `${client.name} made a on OpenSSH: ${theirs.tree.join('\n')}`);
       OPS.forEach((op, i) => {
-        const o = theirs.outcomes[i];
+        const o = must(theirs.outcomes[i], `${client.name} on OpenSSH, outcome #${i}`);
         if (op.expect === undefined || 'na' in o) return;
         assert.equal(o.ok, op.expect === 'ok', `${client.name} on OpenSSH, #${i} ${op.op} ${op.args.join(' ')}: ${JSON.stringify(o)}`);
       });
