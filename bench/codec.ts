@@ -13,14 +13,26 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PacketFramer, PacketType as T, decodePacket, encodePacket, encodePacketToBuffer, formatLongname, type NameEntry, type Packet } from '../src/protocol/index.js';
+import {
+  PacketFramer,
+  PacketType as T,
+  decodePacket,
+  encodePacket,
+  encodePacketToBuffer,
+  formatLongname,
+  type NameEntry,
+  type Packet,
+} from '../src/protocol/index.js';
 import { median, mibPerSecond, perSecond, range, formatNumber } from './lib/stats.js';
 import { renderTable } from './lib/text-table.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIdx = args.indexOf('--out');
-const outDir = outIdx >= 0 && args[outIdx + 1] ? path.resolve(args[outIdx + 1]!) : path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+const outDir =
+  outIdx >= 0 && args[outIdx + 1]
+    ? path.resolve(args[outIdx + 1]!)
+    : path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 const ROUNDS = quick ? 3 : 5;
 const BUDGET_MS = quick ? 150 : 600;
 
@@ -45,7 +57,13 @@ interface CaseResult {
  * Run `batch` (which processes `packetsPerBatch` packets carrying `bytesPerBatch` payload bytes)
  * repeatedly for the time budget, ROUNDS times, after a warm-up.
  */
-function measure(name: string, unit: CaseResult['unit'], packetsPerBatch: number, bytesPerBatch: number, batch: () => void): CaseResult {
+function measure(
+  name: string,
+  unit: CaseResult['unit'],
+  packetsPerBatch: number,
+  bytesPerBatch: number,
+  batch: () => void,
+): CaseResult {
   const runFor = (ms: number) => {
     let batches = 0;
     const start = process.hrtime.bigint();
@@ -64,7 +82,9 @@ function measure(name: string, unit: CaseResult['unit'], packetsPerBatch: number
   for (let r = 0; r < ROUNDS; r++) {
     const { batches, seconds } = runFor(BUDGET_MS);
     pps.push(perSecond(batches * packetsPerBatch, seconds));
-    rates.push(unit === 'MiB/s' ? mibPerSecond(batches * bytesPerBatch, seconds) : perSecond(batches * packetsPerBatch, seconds));
+    rates.push(
+      unit === 'MiB/s' ? mibPerSecond(batches * bytesPerBatch, seconds) : perSecond(batches * packetsPerBatch, seconds),
+    );
   }
   const [min, max] = range(rates);
   return { name, unit, median: median(rates), min, max, packetsPerSecond: median(pps), rounds: rates };
@@ -106,9 +126,16 @@ function bulkCases(kind: 'WRITE' | 'DATA', make: (i: number) => Packet): CaseRes
     measure(`${kind} 32 KiB decode`, 'MiB/s', PACKETS_PER_BATCH, BYTES_PER_BATCH, () => {
       for (let i = 0; i < PACKETS_PER_BATCH; i++) sink += decodePacket(wire).type;
     }),
-    measure(`${kind} 32 KiB encode + copy into one buffer + decode`, 'MiB/s', PACKETS_PER_BATCH, BYTES_PER_BATCH, () => {
-      for (let i = 0; i < PACKETS_PER_BATCH; i++) sink += decodePacket(encodePacketToBuffer(make(i)).subarray(4)).type;
-    }),
+    measure(
+      `${kind} 32 KiB encode + copy into one buffer + decode`,
+      'MiB/s',
+      PACKETS_PER_BATCH,
+      BYTES_PER_BATCH,
+      () => {
+        for (let i = 0; i < PACKETS_PER_BATCH; i++)
+          sink += decodePacket(encodePacketToBuffer(make(i)).subarray(4)).type;
+      },
+    ),
     measure(`${kind} 32 KiB PacketFramer + decode, 64 KiB chunks`, 'MiB/s', PACKETS_PER_BATCH, BYTES_PER_BATCH, () => {
       const before = decoded;
       for (const c of chunks) framer.push(c);
@@ -123,7 +150,14 @@ function nameEntries(n: number): NameEntry[] {
   const now = 1_700_000_000;
   return Array.from({ length: n }, (_, i) => {
     const filename = `file-${String(i).padStart(5, '0')}.dat`;
-    const attrs = { size: 4096 + i * 37, uid: 1000, gid: 1000, permissions: 0o100644, atime: now - i, mtime: now - i * 60 };
+    const attrs = {
+      size: 4096 + i * 37,
+      uid: 1000,
+      gid: 1000,
+      permissions: 0o100644,
+      atime: now - i,
+      mtime: now - i * 60,
+    };
     return { filename, longname: formatLongname(filename, attrs, { now }), attrs };
   });
 }

@@ -22,8 +22,11 @@ import { runProblems } from './suite/verdict.js';
 
 function openSshVersion(): string {
   try {
-    return execFileSync('ssh', ['-V'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim() ||
-      execFileSync('sh', ['-c', 'ssh -V 2>&1']).toString().trim();
+    return (
+      execFileSync('ssh', ['-V'], { stdio: ['ignore', 'pipe', 'pipe'] })
+        .toString()
+        .trim() || execFileSync('sh', ['-c', 'ssh -V 2>&1']).toString().trim()
+    );
   } catch {
     return 'not installed';
   }
@@ -31,7 +34,11 @@ function openSshVersion(): string {
 
 function ssh2Version(): string {
   try {
-    return (execFileSync(process.execPath, ['-p', "require('ssh2/package.json').version"], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+    return execFileSync(process.execPath, ['-p', "require('ssh2/package.json').version"], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -55,8 +62,11 @@ export async function runBench(args: string[]): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const log = (line: string) => process.stderr.write(`bench +${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s ${line}\n`);
-  log(`profile ${opts.profile}; ${describeSizes(opts)}; ${opts.reps} reps; RTT ${opts.rtts.join(', ')} ms; cipher ${CIPHER}`);
+  const log = (line: string) =>
+    process.stderr.write(`bench +${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s ${line}\n`);
+  log(
+    `profile ${opts.profile}; ${describeSizes(opts)}; ${opts.reps} reps; RTT ${opts.rtts.join(', ')} ms; cipher ${CIPHER}`,
+  );
   // The sweep's runs are about --sweep-seconds each plus set-up and verification.
   const eta = new Eta([
     { name: 'suite', units: suiteRunCount(opts) },
@@ -83,30 +93,66 @@ export async function runBench(args: string[]): Promise<number> {
 
   mkdirSync(opts.out, { recursive: true });
   const files: string[] = [];
-  const write = (name: string, text: string) => { writeFileSync(join(opts.out, name), text); files.push(join(opts.out, name)); };
+  const write = (name: string, text: string) => {
+    writeFileSync(join(opts.out, name), text);
+    files.push(join(opts.out, name));
+  };
   const problems = runProblems({ selected: selectContenders(opts.contenders), rows, skipped: suite.skipped, sweep });
   const verdict = problems.length ? `bench FAILED:\n${problems.map((p) => `  ${p}`).join('\n')}\n` : '';
   const sweepText = sweep ? `\n${sweepTables(sweep)}` : '';
   const sweepMd = sweep ? `\n${sweepTables(sweep, true)}` : '';
-  write('results.json', JSON.stringify(jsonSafe({
-    header, machine, node: process.version, cipher: CIPHER, options: opts, targets: suite.targets,
-    scpSetupSeconds: suite.scpSetupSeconds, skipped: suite.skipped, summary: rows, ratios: ratioMatrix(rows),
-    samples: suite.samples, sweep: sweep?.points ?? null, sweepSamples: sweep?.samples ?? null, sweepSkipped: sweep?.skipped ?? null,
-    problems, wallSeconds: (Date.now() - started) / 1000,
-  }), null, 2) + '\n');
+  write(
+    'results.json',
+    JSON.stringify(
+      jsonSafe({
+        header,
+        machine,
+        node: process.version,
+        cipher: CIPHER,
+        options: opts,
+        targets: suite.targets,
+        scpSetupSeconds: suite.scpSetupSeconds,
+        skipped: suite.skipped,
+        summary: rows,
+        ratios: ratioMatrix(rows),
+        samples: suite.samples,
+        sweep: sweep?.points ?? null,
+        sweepSamples: sweep?.samples ?? null,
+        sweepSkipped: sweep?.skipped ?? null,
+        problems,
+        wallSeconds: (Date.now() - started) / 1000,
+      }),
+      null,
+      2,
+    ) + '\n',
+  );
   write('table.txt', `${header.join('\n')}\n\n${table}${sweepText}${verdict ? `\n${verdict}` : ''}`);
-  write('table.md', `${header.map((h) => `${h}  `).join('\n')}\n\n${tableMd}${sweepMd}${verdict ? `\n${verdict.split('\n').map((l) => l.replace(/^  /, '- ')).join('\n')}` : ''}`);
+  write(
+    'table.md',
+    `${header.map((h) => `${h}  `).join('\n')}\n\n${tableMd}${sweepMd}${
+      verdict
+        ? `\n${verdict
+            .split('\n')
+            .map((l) => l.replace(/^  /, '- '))
+            .join('\n')}`
+        : ''
+    }`,
+  );
   if (sweep) for (const chart of sweepCharts(sweep)) write(chart.name, chart.svg);
 
   process.stdout.write(`\n${header.join('\n')}\n\n${table}${sweepText}`);
-  process.stdout.write(`\nwrote ${files.join(', ')}\nbench finished in ${formatDuration((Date.now() - started) / 1000)}\n`);
+  process.stdout.write(
+    `\nwrote ${files.join(', ')}\nbench finished in ${formatDuration((Date.now() - started) / 1000)}\n`,
+  );
   if (verdict) process.stderr.write(verdict);
   return problems.length ? 1 : 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runBench(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (err: unknown) => {
       process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 1;

@@ -123,7 +123,10 @@ function viaOpenSshClient(server: string[], remote: string): () => Promise<Sampl
     const t0 = now();
     let lines = 0;
     await new Promise<void>((resolveRun, reject) => {
-      const child = spawn(SFTP, ['-q', '-D', t.cmd.join(' '), '-b', '-'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(SFTP, ['-q', '-D', t.cmd.join(' '), '-b', '-'], {
+        cwd: root,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let err = '';
       let tail = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -135,7 +138,9 @@ function viaOpenSshClient(server: string[], remote: string): () => Promise<Sampl
       child.stderr!.on('data', (d) => (err += d));
       child.stdin!.end(`ls -l ${remote}\n`);
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolveRun() : reject(new Error(`sftp -D: exit ${code}: ${err.trim()}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolveRun() : reject(new Error(`sftp -D: exit ${code}: ${err.trim()}`)),
+      );
     });
     const secs = now() - t0;
     // the batch echo line plus one per entry (sftp hides dot files)
@@ -152,16 +157,30 @@ async function main(): Promise<void> {
   const profFlags = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
   const servers: Array<{ label: string; cmd: string[]; remote: string }> = [
     { label: 'openssh sftp-server', cmd: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`], remote: DIR },
-    { label: 'sftp-wire serve', cmd: compileServer(join(REPO, 'src'), join(work, 'build'), root, profFlags), remote: `/${DIR}` },
+    {
+      label: 'sftp-wire serve',
+      cmd: compileServer(join(REPO, 'src'), join(work, 'build'), root, profFlags),
+      remote: `/${DIR}`,
+    },
   ];
   if (values.baseline) {
-    servers.push({ label: `sftp-wire@${values.baseline}`, cmd: compileServer(checkoutSrc(values.baseline, work), join(work, 'build-base'), root), remote: `/${DIR}` });
+    servers.push({
+      label: `sftp-wire@${values.baseline}`,
+      cmd: compileServer(checkoutSrc(values.baseline, work), join(work, 'build-base'), root),
+      remote: `/${DIR}`,
+    });
   }
-  const all: Contender[] = servers.map((s) => ({ name: `SftpClient <- ${s.label}`, run: viaClient(s.label, s.cmd, s.remote) }));
+  const all: Contender[] = servers.map((s) => ({
+    name: `SftpClient <- ${s.label}`,
+    run: viaClient(s.label, s.cmd, s.remote),
+  }));
   if (values['openssh-client']) {
     for (const s of servers) {
       const direct = s.label === 'openssh sftp-server' ? [SFTP_SERVER] : s.cmd;
-      all.push({ name: `sftp ls -l <- ${s.label}`, run: viaOpenSshClient(direct, s.label === 'openssh sftp-server' ? `${DIR}` : `/${DIR}`) });
+      all.push({
+        name: `sftp ls -l <- ${s.label}`,
+        run: viaOpenSshClient(direct, s.label === 'openssh sftp-server' ? `${DIR}` : `/${DIR}`),
+      });
     }
   }
   const contenders = all.filter((c) => !only || only.test(c.name));
@@ -184,10 +203,20 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`one directory of ${ENTRIES} entries, ${RUNS} runs, medians (node ${process.version})\n`);
   const f = (v: number, d: number): string => (Number.isNaN(v) ? '' : v.toFixed(d));
-  process.stdout.write(renderTable(
-    ['contender', 'total s', 'best s', 'first ms', 'cpu s', 'client', 'replies'],
-    rows.map((r) => [r.name, f(r.totalSecs, 3), f(r.bestSecs, 3), f(r.firstMs, 1), f(r.serverCpuSecs, 2), f(r.clientCpuSecs, 2), f(r.replies, 0)]),
-  ));
+  process.stdout.write(
+    renderTable(
+      ['contender', 'total s', 'best s', 'first ms', 'cpu s', 'client', 'replies'],
+      rows.map((r) => [
+        r.name,
+        f(r.totalSecs, 3),
+        f(r.bestSecs, 3),
+        f(r.firstMs, 1),
+        f(r.serverCpuSecs, 2),
+        f(r.clientCpuSecs, 2),
+        f(r.replies, 0),
+      ]),
+    ),
+  );
 
   const theirs = longnames.get('openssh sftp-server');
   const ours = longnames.get('sftp-wire serve');
@@ -203,7 +232,9 @@ async function main(): Promise<void> {
       if (squeeze(t) === squeeze(l)) differInSpacing++;
       else if (differ++ === 0) example = `\n  ours:    ${l}\n  openssh: ${t}`;
     }
-    process.stdout.write(`longnames vs OpenSSH's: ${differ} differ, ${differInSpacing} differ only in spacing${example}\n`);
+    process.stdout.write(
+      `longnames vs OpenSSH's: ${differ} differ, ${differInSpacing} differ only in spacing${example}\n`,
+    );
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ entries: ENTRIES, runs: RUNS, rows }, null, 2) + '\n');
 }

@@ -34,7 +34,12 @@ import { procMemory as procStatus } from './lib/process-timing.js';
 import { MiB } from './lib/stats.js';
 import { renderTable } from './lib/text-table.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, only: { type: 'string', default: 'window,zero,unauth,sessions' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    only: { type: 'string', default: 'window,zero,unauth,sessions' },
+  },
+});
 const SECONDS = Number(values.seconds);
 const ONLY = new Set(values.only!.split(','));
 /** A scenario stops early when the server passes this (a server without the bounds would not stop). */
@@ -56,7 +61,12 @@ interface Row {
  */
 async function hold(server: ServerChild, seconds: number): Promise<{ rss: number; hwm: number; queued?: number }> {
   const fillBy = Date.now() + 60_000;
-  while (Date.now() < fillBy && ((await server.stats()).ssh?.queuedBytes ?? 0) < 8 * MiB && procStatus(server.pid).rss < RSS_CAP) await sleep(250);
+  while (
+    Date.now() < fillBy &&
+    ((await server.stats()).ssh?.queuedBytes ?? 0) < 8 * MiB &&
+    procStatus(server.pid).rss < RSS_CAP
+  )
+    await sleep(250);
   const until = Date.now() + seconds * 1000;
   let queued: number | undefined;
   while (Date.now() < until) {
@@ -76,7 +86,10 @@ async function openHandle(raw: RawPeer, name: string, pflags: number = OpenFlags
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-server-memory-'));
 
-async function scenario(name: string, run: (server: ServerChild, root: string) => Promise<Omit<Row, 'scenario' | 'idleRss'>>): Promise<Row> {
+async function scenario(
+  name: string,
+  run: (server: ServerChild, root: string) => Promise<Omit<Row, 'scenario' | 'idleRss'>>,
+): Promise<Row> {
   const root = path.join(base, name.replace(/\W+/g, '-'));
   mkdirSync(root);
   writeFileSync(path.join(root, 'big'), Buffer.alloc(MiB, 5));
@@ -120,7 +133,9 @@ if (ONLY.has('zero')) {
       channel.pause();
       function* flood(): Generator<Packet> {
         for (let i = 0; i < 800_000; i++) {
-          yield i % 2 === 0 ? { type: T.READ, id: 100 + i, handle, offset: 0, length: 0 } : { type: T.WRITE, id: 100 + i, handle, offset: 0, data: Buffer.alloc(0) };
+          yield i % 2 === 0
+            ? { type: T.READ, id: 100 + i, handle, offset: 0, length: 0 }
+            : { type: T.WRITE, id: 100 + i, handle, offset: 0, data: Buffer.alloc(0) };
         }
       }
       writeRequests(channel, flood());
@@ -136,7 +151,9 @@ if (ONLY.has('unauth')) {
     await scenario('300 unauth + 1 login', async (server) => {
       const crowd = [];
       for (let i = 0; i < 300; i++) {
-        crowd.push(i % 2 === 0 ? rawSocket(server.port) : rawSocket(server.port, { banner: 'SSH-2.0-slowly', everyMs: 500 }));
+        crowd.push(
+          i % 2 === 0 ? rawSocket(server.port) : rawSocket(server.port, { banner: 'SSH-2.0-slowly', everyMs: 500 }),
+        );
         if (i % 50 === 49) await sleep(50);
       }
       await sleep(2000);
@@ -153,7 +170,10 @@ if (ONLY.has('unauth')) {
       const s = await server.stats();
       const r = procStatus(server.pid);
       for (const c of crowd) c.socket.destroy();
-      return { ...r, note: `${note}; ${s.ssh?.connections ?? '?'} connections, ${s.ssh?.unauthenticated ?? '?'} unauthenticated held` };
+      return {
+        ...r,
+        note: `${note}; ${s.ssh?.connections ?? '?'} connections, ${s.ssh?.unauthenticated ?? '?'} unauthenticated held`,
+      };
     }),
   );
 }

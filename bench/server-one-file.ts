@@ -43,12 +43,17 @@ const SEED = 20240601;
 
 function sftpBatch(server: string[], commands: string[]): Promise<void> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(SFTP, ['-q', '-D', server.join(' '), '-b', '-'], { cwd: work, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(SFTP, ['-q', '-D', server.join(' '), '-b', '-'], {
+      cwd: work,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.stdin!.end(commands.join('\n') + '\n');
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolveRun() : reject(new Error(`sftp -D ${server}: exit ${code}: ${err.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`sftp -D ${server}: exit ${code}: ${err.trim()}`)),
+    );
   });
 }
 
@@ -98,7 +103,12 @@ async function main(): Promise<void> {
   linkNodeModules(work);
   // sftp-server serves its working directory (for sftp -D that is sftp's, `work`); ours serve `root`.
   const servers: Array<{ label: string; cmd: string[]; remote: string; asClient: string[] }> = [
-    { label: 'openssh sftp-server', cmd: [SFTP_SERVER], remote: 'root/', asClient: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`] },
+    {
+      label: 'openssh sftp-server',
+      cmd: [SFTP_SERVER],
+      remote: 'root/',
+      asClient: ['sh', '-c', `cd ${root} && exec ${SFTP_SERVER}`],
+    },
   ];
   const ours = compileServer(join(REPO, 'src'), join(work, 'build'), root);
   servers.push({ label: 'sftp-wire serve', cmd: ours, remote: '/', asClient: ours });
@@ -138,7 +148,10 @@ async function main(): Promise<void> {
     for (const c of contenders) {
       rmSync(c.output, { force: true });
       samples.get(c.name)!.push(await c.run());
-      if (i === 0) await verifyFile(c.output, sha256, SIZE).catch((err: Error) => { throw new Error(`${c.name}: ${err.message}`); });
+      if (i === 0)
+        await verifyFile(c.output, sha256, SIZE).catch((err: Error) => {
+          throw new Error(`${c.name}: ${err.message}`);
+        });
       if (statSync(c.output).size !== SIZE) throw new Error(`${c.name}: ${c.output} has the wrong size`);
     }
   }
@@ -157,18 +170,22 @@ async function main(): Promise<void> {
       serverCpuSecs: median(s.map((x) => x.cpu)),
     };
   });
-  process.stdout.write(`one file of ${mib} MiB, ${RUNS} runs; throughput in MiB/s, server CPU in seconds (node ${process.version})\n`);
-  process.stdout.write(renderTable(
-    ['contender', 'median', 'best', 'startup', 'net', 'cpu'],
-    rows.map((r) => [
-      r.name,
-      r.median.toFixed(1),
-      r.best.toFixed(1),
-      r.startupMs !== undefined ? `${r.startupMs.toFixed(0)} ms` : '',
-      r.net !== undefined ? r.net.toFixed(1) : '',
-      r.serverCpuSecs.toFixed(2),
-    ]),
-  ));
+  process.stdout.write(
+    `one file of ${mib} MiB, ${RUNS} runs; throughput in MiB/s, server CPU in seconds (node ${process.version})\n`,
+  );
+  process.stdout.write(
+    renderTable(
+      ['contender', 'median', 'best', 'startup', 'net', 'cpu'],
+      rows.map((r) => [
+        r.name,
+        r.median.toFixed(1),
+        r.best.toFixed(1),
+        r.startupMs !== undefined ? `${r.startupMs.toFixed(0)} ms` : '',
+        r.net !== undefined ? r.net.toFixed(1) : '',
+        r.serverCpuSecs.toFixed(2),
+      ]),
+    ),
+  );
   if (values.json) writeFileSync(values.json, JSON.stringify({ sizeMiB: mib, runs: RUNS, rows }, null, 2) + '\n');
 }
 

@@ -16,7 +16,13 @@ import { generateSmallTree } from './lib/dataset.js';
 import { spawnSftpServer } from './lib/peers/openssh.js';
 import { MiB } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '10000,100000' }, dirs: { type: 'string', default: '100' }, size: { type: 'string', default: '64' } } });
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '10000,100000' },
+    dirs: { type: 'string', default: '100' },
+    size: { type: 'string', default: '64' },
+  },
+});
 const DIRS = Number(values.dirs);
 const SIZE = Number(values.size);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -46,7 +52,9 @@ async function sampled<T>(what: string, f: () => Promise<T>): Promise<T> {
     const s = (performance.now() - t0) / 1000;
     console.log(
       `${what.padEnd(16)} ${s.toFixed(2).padStart(7)} s   heap ${(base.heapUsed / MiB).toFixed(1)} MiB -> peak ${(peakHeap / MiB).toFixed(1)}` +
-        (gc ? `, live peak (after GC) ${(peakLive / MiB).toFixed(1)} (+${((peakLive - base.heapUsed) / MiB).toFixed(1)})` : '') +
+        (gc
+          ? `, live peak (after GC) ${(peakLive / MiB).toFixed(1)} (+${((peakLive - base.heapUsed) / MiB).toFixed(1)})`
+          : '') +
         `   rss peak ${(peakRss / MiB).toFixed(1)} MiB`,
     );
   }

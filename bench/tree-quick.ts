@@ -59,22 +59,48 @@ interface Row {
 }
 
 /** `sftp -b` with `!date` stamps around the command (the suite's openssh-sftp runner): connection set-up is not timed. */
-async function runSftpBatch(sshd: Sshd, port: number, direction: 'up' | 'down', from: string, to: string): Promise<number> {
+async function runSftpBatch(
+  sshd: Sshd,
+  port: number,
+  direction: 'up' | 'down',
+  from: string,
+  to: string,
+): Promise<number> {
   const target = { host: sshd.host, port, username: sshd.username, sshOptions: sshd.sshOptions };
-  const r = await runOpenSshSftp({ workload: 'small', direction, target, localPath: direction === 'up' ? from : to, remotePath: direction === 'up' ? to : from });
+  const r = await runOpenSshSftp({
+    workload: 'small',
+    direction,
+    target,
+    localPath: direction === 'up' ? from : to,
+    remotePath: direction === 'up' ? to : from,
+  });
   return r.seconds;
 }
 
 /** ssh2's SFTP client one file at a time, as users write it: mkdir, then fastPut/fastGet each file. */
-async function ssh2OneByOne(port: number, sshd: Sshd, direction: 'up' | 'down', from: string, to: string): Promise<number> {
+async function ssh2OneByOne(
+  port: number,
+  sshd: Sshd,
+  direction: 'up' | 'down',
+  from: string,
+  to: string,
+): Promise<number> {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     conn.once('ready', () => resolve());
     conn.once('error', reject);
-    conn.connect({ host: sshd.host, port, username: sshd.username, privateKey: sshd.privateKey, algorithms: { cipher: [CIPHER] } });
+    conn.connect({
+      host: sshd.host,
+      port,
+      username: sshd.username,
+      privateKey: sshd.privateKey,
+      algorithms: { cipher: [CIPHER] },
+    });
   });
   (conn as unknown as { _sock?: { setNoDelay?(b: boolean): void } })._sock?.setNoDelay?.(true);
-  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => conn.sftp((e, s) => (e ? reject(e) : resolve(s))));
+  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+    conn.sftp((e, s) => (e ? reject(e) : resolve(s))),
+  );
   const call = <T>(f: (cb: (e: Error | null | undefined, v?: T) => void) => void) =>
     new Promise<T>((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v as T))));
   const t0 = performance.now();
@@ -82,7 +108,8 @@ async function ssh2OneByOne(port: number, sshd: Sshd, direction: 'up' | 'down', 
     await call<void>((cb) => sftp.mkdir(to, cb));
     for (const d of readdirSync(from).sort()) {
       await call<void>((cb) => sftp.mkdir(`${to}/${d}`, cb));
-      for (const f of readdirSync(join(from, d)).sort()) await call<void>((cb) => sftp.fastPut(join(from, d, f), `${to}/${d}/${f}`, cb));
+      for (const f of readdirSync(join(from, d)).sort())
+        await call<void>((cb) => sftp.fastPut(join(from, d, f), `${to}/${d}/${f}`, cb));
     }
   } else {
     mkdirSync(to);
@@ -90,7 +117,8 @@ async function ssh2OneByOne(port: number, sshd: Sshd, direction: 'up' | 'down', 
     for (const d of dirs.map((e) => e.filename).sort()) {
       mkdirSync(join(to, d));
       const files = await call<ssh2.FileEntry[]>((cb) => sftp.readdir(`${from}/${d}`, cb));
-      for (const f of files.map((e) => e.filename).sort()) await call<void>((cb) => sftp.fastGet(`${from}/${d}/${f}`, join(to, d, f), cb));
+      for (const f of files.map((e) => e.filename).sort())
+        await call<void>((cb) => sftp.fastGet(`${from}/${d}/${f}`, join(to, d, f), cb));
     }
   }
   const s = (performance.now() - t0) / 1000;
@@ -109,7 +137,9 @@ async function main(): Promise<void> {
     const subset = join(work, 'small-subset');
     const subsetFiles = slowFiles < FILES ? makeSmall(subset, slowFiles) : fullFiles;
     const filesOf = (src: string): SmallFile[] => (src === full ? fullFiles : subsetFiles);
-    console.log(`SMALL: ${FILES} files x ${SIZE} B in ${DIRS} directories; ${RUNS} runs each; cipher ${CIPHER}; node ${process.version}`);
+    console.log(
+      `SMALL: ${FILES} files x ${SIZE} B in ${DIRS} directories; ${RUNS} runs each; cipher ${CIPHER}; node ${process.version}`,
+    );
 
     let n = 0;
     const fresh = () => join(work, `out-${n++}`);
@@ -123,7 +153,12 @@ async function main(): Promise<void> {
       );
     };
     /** Time `op` RUNS times (each into a fresh destination, checked and removed). */
-    const measure = async (src: string, runs: number, op: (dst: string) => Promise<number | void>, check: (dst: string) => string): Promise<number[]> => {
+    const measure = async (
+      src: string,
+      runs: number,
+      op: (dst: string) => Promise<number | void>,
+      check: (dst: string) => string,
+    ): Promise<number[]> => {
       const secs: number[] = [];
       for (let i = 0; i < runs; i++) {
         const dst = fresh();
@@ -137,7 +172,10 @@ async function main(): Promise<void> {
     };
 
     for (const rtt of RTTS) {
-      const proxy = rtt > 0 ? await startLatencyProxy({ target: { host: sshd.host, port: sshd.port }, delayMs: delayForRtt(rtt) }) : undefined;
+      const proxy =
+        rtt > 0
+          ? await startLatencyProxy({ target: { host: sshd.host, port: sshd.port }, delayMs: delayForRtt(rtt) })
+          : undefined;
       const port = proxy ? proxy.port : sshd.port;
       const slow = rtt > 0 ? slowFiles : FILES;
       const slowSrc = slow < FILES ? subset : full;
@@ -145,33 +183,121 @@ async function main(): Promise<void> {
         if (rtt === 0) {
           const server = spawnSftpServer();
           const client = await SftpClient.fromStream(server.stream);
-          const up = await measure(full, RUNS, async (dst) => void (await putTree(client, full, dst)), (d) => d);
+          const up = await measure(
+            full,
+            RUNS,
+            async (dst) => void (await putTree(client, full, dst)),
+            (d) => d,
+          );
           record(rtt, 'sftp-wire putTree (sftp-server stdio)', 'up', FILES, up);
-          const down = await measure(full, RUNS, async (dst) => void (await getTree(client, full, dst)), (d) => d);
+          const down = await measure(
+            full,
+            RUNS,
+            async (dst) => void (await getTree(client, full, dst)),
+            (d) => d,
+          );
           record(rtt, 'sftp-wire getTree (sftp-server stdio)', 'down', FILES, down);
           await client.end();
           await server.close();
         }
-        const client = await SftpClient.connect({ host: sshd.host, port, username: sshd.username, privateKey: sshd.privateKey, algorithms: { cipher: [CIPHER] } });
-        record(rtt, 'sftp-wire putTree (sshd)', 'up', FILES, await measure(full, RUNS, async (dst) => void (await putTree(client, full, dst)), (d) => d));
-        record(rtt, 'sftp-wire getTree (sshd)', 'down', FILES, await measure(full, RUNS, async (dst) => void (await getTree(client, full, dst)), (d) => d));
+        const client = await SftpClient.connect({
+          host: sshd.host,
+          port,
+          username: sshd.username,
+          privateKey: sshd.privateKey,
+          algorithms: { cipher: [CIPHER] },
+        });
+        record(
+          rtt,
+          'sftp-wire putTree (sshd)',
+          'up',
+          FILES,
+          await measure(
+            full,
+            RUNS,
+            async (dst) => void (await putTree(client, full, dst)),
+            (d) => d,
+          ),
+        );
+        record(
+          rtt,
+          'sftp-wire getTree (sshd)',
+          'down',
+          FILES,
+          await measure(
+            full,
+            RUNS,
+            async (dst) => void (await getTree(client, full, dst)),
+            (d) => d,
+          ),
+        );
         await client.end();
         const slowRuns = rtt > 0 ? 1 : RUNS;
-        record(rtt, 'OpenSSH sftp -b put -r', 'up', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, 'up', slowSrc, dst), (d) => d));
-        record(rtt, 'OpenSSH sftp -b get -r', 'down', slow, await measure(slowSrc, slowRuns, (dst) => runSftpBatch(sshd, port, 'down', slowSrc, dst), (d) => d));
-        record(rtt, 'ssh2 SFTP one file at a time', 'up', slow, await measure(slowSrc, slowRuns, (dst) => ssh2OneByOne(port, sshd, 'up', slowSrc, dst), (d) => d));
-        record(rtt, 'ssh2 SFTP one file at a time', 'down', slow, await measure(slowSrc, slowRuns, (dst) => ssh2OneByOne(port, sshd, 'down', slowSrc, dst), (d) => d));
+        record(
+          rtt,
+          'OpenSSH sftp -b put -r',
+          'up',
+          slow,
+          await measure(
+            slowSrc,
+            slowRuns,
+            (dst) => runSftpBatch(sshd, port, 'up', slowSrc, dst),
+            (d) => d,
+          ),
+        );
+        record(
+          rtt,
+          'OpenSSH sftp -b get -r',
+          'down',
+          slow,
+          await measure(
+            slowSrc,
+            slowRuns,
+            (dst) => runSftpBatch(sshd, port, 'down', slowSrc, dst),
+            (d) => d,
+          ),
+        );
+        record(
+          rtt,
+          'ssh2 SFTP one file at a time',
+          'up',
+          slow,
+          await measure(
+            slowSrc,
+            slowRuns,
+            (dst) => ssh2OneByOne(port, sshd, 'up', slowSrc, dst),
+            (d) => d,
+          ),
+        );
+        record(
+          rtt,
+          'ssh2 SFTP one file at a time',
+          'down',
+          slow,
+          await measure(
+            slowSrc,
+            slowRuns,
+            (dst) => ssh2OneByOne(port, sshd, 'down', slowSrc, dst),
+            (d) => d,
+          ),
+        );
       } finally {
         await proxy?.close();
       }
     }
 
-    console.log('\nRatios (contender time / sftp-wire over sshd, same RTT, same direction; time scaled to the full tree):');
+    console.log(
+      '\nRatios (contender time / sftp-wire over sshd, same RTT, same direction; time scaled to the full tree):',
+    );
     for (const rtt of RTTS) {
       for (const dir of ['up', 'down'] as const) {
         const ours = rows.find((r) => r.rtt === rtt && r.direction === dir && r.contender.includes('(sshd)'))!;
-        for (const r of rows.filter((x) => x.rtt === rtt && x.direction === dir && !x.contender.startsWith('sftp-wire'))) {
-          console.log(`RTT ${rtt} ms ${dir.padEnd(4)} ${r.contender.padEnd(30)} ${(r.scaled / ours.scaled).toFixed(1)}x slower`);
+        for (const r of rows.filter(
+          (x) => x.rtt === rtt && x.direction === dir && !x.contender.startsWith('sftp-wire'),
+        )) {
+          console.log(
+            `RTT ${rtt} ms ${dir.padEnd(4)} ${r.contender.padEnd(30)} ${(r.scaled / ours.scaled).toFixed(1)}x slower`,
+          );
         }
       }
     }

@@ -14,7 +14,9 @@ async function loadMain() {
     try {
       ({ register } = await import('tsx/esm/api'));
     } catch {
-      throw new Error(`no compiled CLI at ${compiled} and tsx is not installed to run it from source: run \`npm ci && npm run build\``);
+      throw new Error(
+        `no compiled CLI at ${compiled} and tsx is not installed to run it from source: run \`npm ci && npm run build\``,
+      );
     }
     process.stderr.write('sftp-wire: running from source (no dist/ yet; `npm run build` compiles it)\n');
     register();
@@ -26,6 +28,11 @@ async function loadMain() {
 loadMain()
   .then(({ main }) => main(process.argv.slice(2)))
   .then(
-    (code) => { process.exitCode = code; },
-    (err) => { process.stderr.write(`sftp-wire: ${err?.message ?? err}\n`); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`sftp-wire: ${err?.message ?? err}\n`);
+      process.exitCode = 1;
+    },
   );

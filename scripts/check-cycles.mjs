@@ -32,15 +32,33 @@ function importsOf(file) {
   const visit = (node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const c = node.importClause;
-      const typeOnly = !!c && (c.isTypeOnly || (!c.name && !!c.namedBindings && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        !!c &&
+        (c.isTypeOnly ||
+          (!c.name &&
+            !!c.namedBindings &&
+            ts.isNamedImports(c.namedBindings) &&
+            c.namedBindings.elements.length > 0 &&
+            c.namedBindings.elements.every((e) => e.isTypeOnly)));
       out.push({ spec: node.moduleSpecifier.text, typeOnly, dynamic: false });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const c = node.exportClause;
-      const typeOnly = node.isTypeOnly || (!!c && ts.isNamedExports(c) && c.elements.length > 0 && c.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        node.isTypeOnly ||
+        (!!c && ts.isNamedExports(c) && c.elements.length > 0 && c.elements.every((e) => e.isTypeOnly));
       out.push({ spec: node.moduleSpecifier.text, typeOnly, dynamic: false });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       out.push({ spec: node.arguments[0].text, typeOnly: false, dynamic: true });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       out.push({ spec: node.argument.literal.text, typeOnly: true, dynamic: false });
     }
     ts.forEachChild(node, visit);
@@ -53,7 +71,8 @@ function importsOf(file) {
 function resolveLocal(from, spec) {
   if (!spec.startsWith('.')) return undefined;
   const base = resolve(dirname(from), spec);
-  for (const c of [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')]) if (existsSync(c) && c.endsWith('.ts')) return c;
+  for (const c of [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')])
+    if (existsSync(c) && c.endsWith('.ts')) return c;
   return base; // unresolved: reported below
 }
 
@@ -107,7 +126,8 @@ function components(nodes, next) {
 }
 const localNext = (filter) => (v) => (graph.get(v) ?? []).filter((e) => graph.has(e.to) && filter(e)).map((e) => e.to);
 const selfLoop = (v) => (graph.get(v) ?? []).some((e) => e.to === v);
-const cyclic = (filter) => components([...graph.keys()], localNext(filter)).filter((c) => c.length > 1 || selfLoop(c[0]));
+const cyclic = (filter) =>
+  components([...graph.keys()], localNext(filter)).filter((c) => c.length > 1 || selfLoop(c[0]));
 const cycles = cyclic(() => true);
 const runtimeCycles = cyclic((e) => !e.typeOnly);
 for (const c of cycles) problems.push({ rule: 'cycle', modules: c });
@@ -128,21 +148,37 @@ const under = (p, dir) => p.startsWith(`src/${dir}/`);
 for (const [from, edges] of graph) {
   for (const e of edges) {
     const to = e.to;
-    const isPkg = !to.startsWith('src/') && !to.startsWith('bench/') && !to.startsWith('test/') && !to.startsWith('.') && !to.startsWith('/');
+    const isPkg =
+      !to.startsWith('src/') &&
+      !to.startsWith('bench/') &&
+      !to.startsWith('test/') &&
+      !to.startsWith('.') &&
+      !to.startsWith('/');
     const outside = !isPkg && !to.startsWith('src/');
-    if (under(from, 'protocol') && !isPkg && !under(to, 'protocol')) problems.push({ rule: 'protocol imports only itself', from, to });
-    if (under(from, 'protocol') && isPkg && !to.startsWith('node:')) problems.push({ rule: 'protocol imports only itself', from, to });
-    if ((under(from, 'client') || under(from, 'server') || under(from, 'transport') || under(from, 'protocol')) && (under(to, 'cli') || outside)) {
+    if (under(from, 'protocol') && !isPkg && !under(to, 'protocol'))
+      problems.push({ rule: 'protocol imports only itself', from, to });
+    if (under(from, 'protocol') && isPkg && !to.startsWith('node:'))
+      problems.push({ rule: 'protocol imports only itself', from, to });
+    if (
+      (under(from, 'client') || under(from, 'server') || under(from, 'transport') || under(from, 'protocol')) &&
+      (under(to, 'cli') || outside)
+    ) {
       problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
     }
-    if (from === 'src/index.ts' && (under(to, 'cli') || outside)) problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
-    if (isPkg && (to === 'ssh2' || to.startsWith('ssh2/')) && !under(from, 'transport')) problems.push({ rule: 'only src/transport imports ssh2', from, to });
-    if ((from === 'src/index.ts' || from === 'src/advanced.ts') && under(to, 'cli')) problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
-    if (under(from, 'transport') && under(to, 'client')) problems.push({ rule: 'src/transport never imports src/client', from, to });
-    if (under(from, 'cli') && under(to, 'client')) problems.push({ rule: 'src/cli uses the client through src/index.ts or src/advanced.ts', from, to });
+    if (from === 'src/index.ts' && (under(to, 'cli') || outside))
+      problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
+    if (isPkg && (to === 'ssh2' || to.startsWith('ssh2/')) && !under(from, 'transport'))
+      problems.push({ rule: 'only src/transport imports ssh2', from, to });
+    if ((from === 'src/index.ts' || from === 'src/advanced.ts') && under(to, 'cli'))
+      problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
+    if (under(from, 'transport') && under(to, 'client'))
+      problems.push({ rule: 'src/transport never imports src/client', from, to });
+    if (under(from, 'cli') && under(to, 'client'))
+      problems.push({ rule: 'src/cli uses the client through src/index.ts or src/advanced.ts', from, to });
     const a = clientRank(from);
     const b = clientRank(to);
-    if (a !== undefined && b !== undefined && b > a) problems.push({ rule: 'client layers point down (defaults, core < engine < file < tree < client.ts)', from, to });
+    if (a !== undefined && b !== undefined && b > a)
+      problems.push({ rule: 'client layers point down (defaults, core < engine < file < tree < client.ts)', from, to });
   }
 }
 
@@ -167,7 +203,8 @@ function runtimeReach(start) {
 }
 const clientEntry = 'src/client/index.ts';
 const clientReach = graph.has(clientEntry) ? runtimeReach(clientEntry) : { modules: [], packages: [] };
-if (clientReach.packages.includes('ssh2')) problems.push({ rule: 'src/client loads ssh2 only lazily', from: clientEntry, to: 'ssh2' });
+if (clientReach.packages.includes('ssh2'))
+  problems.push({ rule: 'src/client loads ssh2 only lazily', from: clientEntry, to: 'ssh2' });
 
 const report = {
   modules: graph.size,
@@ -179,7 +216,9 @@ const report = {
 };
 if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
-  process.stdout.write(`${report.modules} modules, ${report.edges} imports; ${cycles.length} import cycles (${runtimeCycles.length} without type-only imports)\n`);
+  process.stdout.write(
+    `${report.modules} modules, ${report.edges} imports; ${cycles.length} import cycles (${runtimeCycles.length} without type-only imports)\n`,
+  );
   for (const p of problems) {
     if (p.rule === 'cycle') process.stdout.write(`cycle: ${p.modules.join(' <-> ')}\n`);
     else process.stdout.write(`${p.rule}: ${p.from} -> ${p.to}\n`);

@@ -26,7 +26,12 @@ export {
   DEFAULT_TREE_BYTES,
 } from './client/defaults.js';
 export { DEFAULT_MAX_SERVER_HANDLES } from './server/options.js';
-export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_STARTUPS } from './transport/ssh-server.js';
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_LOGIN_GRACE_MS,
+  DEFAULT_MAX_STARTUPS,
+} from './transport/ssh-server.js';
 
 export { OutputMeter, meterSocket } from './server/output-meter.js';
 
@@ -34,5 +39,11 @@ export { connectSsh } from './transport/ssh-client.js';
 export { openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from './transport/ssh-channel.js';
 export type { SshConnection, SshConnectConfig } from './transport/ssh-channel.js';
 
-export { atomicTempName, resumePartialName, resumePartialMatcher, ATOMIC_SUFFIX, RESUME_SUFFIX } from './client/file/atomic/partial-names.js';
+export {
+  atomicTempName,
+  resumePartialName,
+  resumePartialMatcher,
+  ATOMIC_SUFFIX,
+  RESUME_SUFFIX,
+} from './client/file/atomic/partial-names.js';
 export { defaultStateDir } from './client/file/atomic/resume-checkpoint.js';

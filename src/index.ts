@@ -14,7 +14,14 @@ export type { OpenMode } from './client/core/flags.js';
 export type { ScandirOptions } from './client/file/scandir.js';
 export type { TransferOptions, TransferResult, TransferProgress, VerifyMode } from './client/file/transfer-options.js';
 export type { ReadStreamOptions, WriteStreamOptions } from './client/file/streams.js';
-export type { TreeOptions, TreeResult, TreeProgress, TreeEntryError, RmtreeOptions, SymlinkMode } from './client/tree/types.js';
+export type {
+  TreeOptions,
+  TreeResult,
+  TreeProgress,
+  TreeEntryError,
+  RmtreeOptions,
+  SymlinkMode,
+} from './client/tree/types.js';
 
 // ---- the server ----------------------------------------------------------------------------------
 export { SftpServer } from './server/sftp-server.js';
@@ -25,7 +32,16 @@ export type { ServeOptions, SftpServerStats } from './server/sftp-server.js';
 export type { SftpServerOptions, ServerLimits, AtomicUploadMode } from './server/options.js';
 export type { SessionSettings } from './server/session-settings.js';
 export type { TransferReport, TransferListener } from './server/transfer-report.js';
-export type { FileSystem, FileStats, SetStats, OpenOptions, FsFile, FsDir, FsDirEntry, FsStatVfs } from './server/fs/file-system.js';
+export type {
+  FileSystem,
+  FileStats,
+  SetStats,
+  OpenOptions,
+  FsFile,
+  FsDir,
+  FsDirEntry,
+  FsStatVfs,
+} from './server/fs/file-system.js';
 
 // ---- transports ----------------------------------------------------------------------------------
 export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
@@ -46,7 +62,13 @@ export type {
   OfferedKey,
   LoginFailure,
 } from './transport/ssh-auth.js';
-export type { SshServerEvents, SshServerEventName, LoginEvent, LoginFailedEvent, TransferEvent } from './transport/ssh-events.js';
+export type {
+  SshServerEvents,
+  SshServerEventName,
+  LoginEvent,
+  LoginFailedEvent,
+  TransferEvent,
+} from './transport/ssh-events.js';
 export { hashPassword, verifyPassword } from './transport/password-hash.js';
 export { stdioDuplex } from './transport/stdio.js';
 export { knownHostsCheck } from './transport/host-key-check.js';

@@ -23,7 +23,16 @@ export type { ContenderDef, SpawnedContender, TargetId, Tuning, WorkerContender 
 
 /** Every contender id, in table order. */
 export const CONTENDER_IDS = [
-  'limit-sshd', 'limit-ssh2', 'sftp-wire', 'sftp-wire-sshd', 'ssh2-fast', 'ssh2-serial', 'ssh2-16', 'ssh2-readdir', 'openssh-sftp', 'scp',
+  'limit-sshd',
+  'limit-ssh2',
+  'sftp-wire',
+  'sftp-wire-sshd',
+  'ssh2-fast',
+  'ssh2-serial',
+  'ssh2-16',
+  'ssh2-readdir',
+  'openssh-sftp',
+  'scp',
 ] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
 /** A registered contender. */
@@ -69,9 +78,13 @@ export const FALLBACK_REFERENCE_ID: ContenderId = 'sftp-wire';
 export function openSshNeeds(c: ContenderDef): OpenSshProgram[] {
   const needs: OpenSshProgram[] = c.target === 'openssh' ? ['sshd', 'sftp-server'] : [];
   switch (c.runs) {
-    case 'worker': break;
-    case 'spawned': needs.push(...c.programs); break;
-    default: assertNever(c, 'contender kind');
+    case 'worker':
+      break;
+    case 'spawned':
+      needs.push(...c.programs);
+      break;
+    default:
+      assertNever(c, 'contender kind');
   }
   return needs;
 }
@@ -90,7 +103,11 @@ export function isSftpWireRow(c: ContenderDef): boolean {
  * Why a contender cannot run on this machine, or null. `problems` holds start-up failures by target;
  * `programs` the OpenSSH programs found (see lib/openssh-programs.ts).
  */
-export function skipReason(c: ContenderDef, problems: { embedded?: string; openssh?: string; client?: string }, programs: OpenSshPrograms): string | null {
+export function skipReason(
+  c: ContenderDef,
+  problems: { embedded?: string; openssh?: string; client?: string },
+  programs: OpenSshPrograms,
+): string | null {
   const missing = missingOpenSsh(programs, openSshNeeds(c));
   if (missing) return missing;
   if (c.target !== 'openssh' && problems.embedded) return problems.embedded;
@@ -104,7 +121,10 @@ export function selectContenders(ids: readonly string[]): ContenderDef<Contender
   if (ids.length === 0) return [...CONTENDERS];
   const known = CONTENDERS.map((c) => c.id as string);
   const unknown = ids.filter((id) => !known.includes(id));
-  if (unknown.length) throw new Error(`unknown contender ${unknown.map((u) => JSON.stringify(u)).join(', ')} (known: ${known.join(', ')}; see --list-contenders)`);
+  if (unknown.length)
+    throw new Error(
+      `unknown contender ${unknown.map((u) => JSON.stringify(u)).join(', ')} (known: ${known.join(', ')}; see --list-contenders)`,
+    );
   return CONTENDERS.filter((c) => ids.includes(c.id));
 }
 
@@ -118,9 +138,13 @@ export function renderContenderList(programs: OpenSshPrograms): string {
       c.label,
       c.workloads.join(','),
       needs.length ? `OpenSSH ${needs.join(', ')}` : 'Node only',
-      missing ? `no: install ${[...new Set(needs.filter((n) => !programs[n]).map((n) => DEBIAN_PACKAGE[n]))].join(' ')}` : 'yes',
+      missing
+        ? `no: install ${[...new Set(needs.filter((n) => !programs[n]).map((n) => DEBIAN_PACKAGE[n]))].join(' ')}`
+        : 'yes',
     ];
   });
-  return renderTable(['id', 'contender', 'workloads', 'needs', 'runs here'], rows, { align: ['l', 'l', 'l', 'l', 'l'] }) +
-    '\nRun some: npm run bench -- --contenders sftp-wire,ssh2-fast   (limit-* rows are the raw SSH channel, the reference for LARGE)\n';
+  return (
+    renderTable(['id', 'contender', 'workloads', 'needs', 'runs here'], rows, { align: ['l', 'l', 'l', 'l', 'l'] }) +
+    '\nRun some: npm run bench -- --contenders sftp-wire,ssh2-fast   (limit-* rows are the raw SSH channel, the reference for LARGE)\n'
+  );
 }

@@ -59,8 +59,14 @@ export type ContenderDef<Id extends string = string> = WorkerContender<Id> | Spa
  */
 export function defineContender<const Id extends string, const W extends Workload>(
   def:
-    | (Omit<WorkerContender<Id>, 'runners' | 'workloads'> & { workloads: readonly W[]; runners: { readonly [K in NoInfer<W>]: WorkerRunner } })
-    | (Omit<SpawnedContender<Id>, 'runners' | 'workloads'> & { workloads: readonly W[]; runners: { readonly [K in NoInfer<W>]: SpawnedRunner } }),
+    | (Omit<WorkerContender<Id>, 'runners' | 'workloads'> & {
+        workloads: readonly W[];
+        runners: { readonly [K in NoInfer<W>]: WorkerRunner };
+      })
+    | (Omit<SpawnedContender<Id>, 'runners' | 'workloads'> & {
+        workloads: readonly W[];
+        runners: { readonly [K in NoInfer<W>]: SpawnedRunner };
+      }),
 ): ContenderDef<Id> {
   return def;
 }

@@ -7,16 +7,31 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateListDir, generateSmallTree, writeSeededFile, type SmallFile, type SmallSpec } from './dataset.js';
 
-export interface LargeSource { rel: string; size: number; sha256: string }
-export interface SmallSource { rel: string; files: SmallFile[]; bytes: number }
-export interface ListSource { rel: string; names: Set<string> }
+export interface LargeSource {
+  rel: string;
+  size: number;
+  sha256: string;
+}
+export interface SmallSource {
+  rel: string;
+  files: SmallFile[];
+  bytes: number;
+}
+export interface ListSource {
+  rel: string;
+  names: Set<string>;
+}
 
 export class DataStore {
   private larges = new Map<number, LargeSource>();
   private smalls = new Map<number, SmallSource>();
   private lists = new Map<number, ListSource>();
 
-  constructor(readonly workDir: string, readonly seed: number, readonly small: SmallSpec) {
+  constructor(
+    readonly workDir: string,
+    readonly seed: number,
+    readonly small: SmallSpec,
+  ) {
     mkdirSync(join(workDir, 'src'), { recursive: true });
   }
 

@@ -4,12 +4,31 @@
  * every transfer is checked against.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  openSync,
+  writeSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Prng, seedFrom } from './prng.js';
 
-export interface SmallSpec { files: number; dirs: number; size: number }
-export interface SmallFile { rel: string; sha256: string; size: number }
+export interface SmallSpec {
+  files: number;
+  dirs: number;
+  size: number;
+}
+export interface SmallFile {
+  rel: string;
+  sha256: string;
+  size: number;
+}
 
 const GEN_BLOCK = 4 * 1024 * 1024;
 
@@ -120,10 +139,17 @@ export function hashFile(path: string): Promise<string> {
 /** Throws unless `path` holds exactly `size` bytes with digest `sha256`. */
 export async function verifyFile(path: string, sha256Hex: string, size: number): Promise<void> {
   let st;
-  try { st = statSync(path); } catch { throw new Error(`verify: ${path} is missing`); }
+  try {
+    st = statSync(path);
+  } catch {
+    throw new Error(`verify: ${path} is missing`);
+  }
   if (st.size !== size) throw new Error(`verify: ${path} has ${st.size} bytes, expected ${size}`);
   const got = await hashFile(path);
-  if (got !== sha256Hex) throw new Error(`verify: ${path} differs from the source (sha256 ${got.slice(0, 12)} != ${sha256Hex.slice(0, 12)})`);
+  if (got !== sha256Hex)
+    throw new Error(
+      `verify: ${path} differs from the source (sha256 ${got.slice(0, 12)} != ${sha256Hex.slice(0, 12)})`,
+    );
 }
 
 /**
@@ -140,16 +166,22 @@ export function verifyTree(dir: string, files: readonly SmallFile[]): number {
       else found.push(r);
     }
   };
-  try { walk(''); } catch (err) { throw new Error(`verify: cannot read ${dir}: ${(err as Error).message}`); }
+  try {
+    walk('');
+  } catch (err) {
+    throw new Error(`verify: cannot read ${dir}: ${(err as Error).message}`);
+  }
   for (const rel of found) {
     const f = expected.get(rel);
     if (!f) throw new Error(`verify: unexpected file ${rel} in ${dir}`);
   }
-  if (found.length !== expected.size) throw new Error(`verify: ${dir} has ${found.length} files, expected ${expected.size}`);
+  if (found.length !== expected.size)
+    throw new Error(`verify: ${dir} has ${found.length} files, expected ${expected.size}`);
   // Read and compare each file (small files: synchronous reads are quickest).
   for (const f of files) {
     const data = readFileSync(join(dir, f.rel));
-    if (data.length !== f.size || sha256(data) !== f.sha256) throw new Error(`verify: ${f.rel} in ${dir} differs from the source`);
+    if (data.length !== f.size || sha256(data) !== f.sha256)
+      throw new Error(`verify: ${f.rel} in ${dir} differs from the source`);
   }
   return files.length;
 }
@@ -174,7 +206,11 @@ export function verifyListing(names: Iterable<string>, expected: Set<string>): n
  * names in as they stream (keeping none, so its memory shows the listing's, not the checker's), and the
  * orchestrator compares with the digest of the names it created. "." and ".." are left out.
  */
-export interface ListingDigest { count: number; h1: number; h2: number }
+export interface ListingDigest {
+  count: number;
+  h1: number;
+  h2: number;
+}
 
 export class ListingDigester {
   private count = 0;
@@ -209,7 +245,7 @@ export function digestNames(names: Iterable<string>): ListingDigest {
 export function verifyListingDigest(got: ListingDigest, expected: Set<string>): number {
   const want = digestNames(expected);
   if (got.count !== want.count) throw new Error(`verify: listing has ${got.count} entries, expected ${want.count}`);
-  if (got.h1 !== want.h1 || got.h2 !== want.h2) throw new Error('verify: listing names differ from the directory\'s');
+  if (got.h1 !== want.h1 || got.h2 !== want.h2) throw new Error("verify: listing names differ from the directory's");
   return got.count;
 }
 
@@ -225,7 +261,10 @@ export function walkLocal(root: string): { dirs: string[]; files: string[] } {
   const walk = (rel: string) => {
     for (const e of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) { dirs.push(r); walk(r); } else files.push(r);
+      if (e.isDirectory()) {
+        dirs.push(r);
+        walk(r);
+      } else files.push(r);
     }
   };
   walk('');

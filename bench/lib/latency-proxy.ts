@@ -64,7 +64,10 @@ export class DelayedPipe {
     private readonly maxBuffered: number,
   ) {
     src.on('data', (chunk: Buffer) => this.onData(chunk));
-    src.on('end', () => { this.ended = true; this.pump(); });
+    src.on('end', () => {
+      this.ended = true;
+      this.pump();
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -81,7 +84,10 @@ export class DelayedPipe {
   /** Write every chunk that is due; then wait for the next one, for drain, or end. */
   private pump(): void {
     if (this.blocked || this.finished) return;
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     const now = performance.now();
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
@@ -90,7 +96,10 @@ export class DelayedPipe {
       this.held -= item.chunk.length;
       if (!this.dst.write(item.chunk)) {
         this.blocked = true;
-        this.dst.once('drain', () => { this.blocked = false; this.pump(); });
+        this.dst.once('drain', () => {
+          this.blocked = false;
+          this.pump();
+        });
         break;
       }
     }
@@ -106,7 +115,13 @@ export class DelayedPipe {
     if (this.head < this.queue.length) {
       const wait = this.queue[this.head]!.due - performance.now();
       // Timers may fire a little early against performance.now(); pump() checks again and re-arms.
-      this.timer = setTimeout(() => { this.timer = null; this.pump(); }, Math.max(1, Math.ceil(wait)));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.pump();
+        },
+        Math.max(1, Math.ceil(wait)),
+      );
     } else if (this.ended) {
       this.finished = true;
       this.dst.end();
@@ -162,9 +177,15 @@ export function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyPro
     // A side that closes without having ended cleanly aborts the pair; otherwise wait for both.
     let ends = 0;
     let closed = 0;
-    client.on('end', () => { ends++; });
-    upstream.on('end', () => { ends++; });
-    const onClose = () => { if (++closed === 2 || ends < 2) teardown(); };
+    client.on('end', () => {
+      ends++;
+    });
+    upstream.on('end', () => {
+      ends++;
+    });
+    const onClose = () => {
+      if (++closed === 2 || ends < 2) teardown();
+    };
     client.on('close', onClose);
     upstream.on('close', onClose);
   });
@@ -177,8 +198,12 @@ export function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyPro
         host: addr.address,
         port: addr.port,
         delayMs,
-        get connections() { return connections; },
-        get peakHeld() { return Math.max(peakClosed, ...[...pipes].map((p) => p.peakHeld)); },
+        get connections() {
+          return connections;
+        },
+        get peakHeld() {
+          return Math.max(peakClosed, ...[...pipes].map((p) => p.peakHeld));
+        },
         close() {
           for (const s of sockets) s.destroy();
           sockets.clear();

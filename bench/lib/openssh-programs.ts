@@ -49,10 +49,20 @@ export function findOpenSsh(pathValue = process.env.PATH ?? ''): OpenSshPrograms
     if (p) found[name] = p;
   }
   // The server side lives under the prefix of the clients found (/usr/bin/ssh: prefix /usr).
-  const prefixes = [...new Set([found.ssh, found.sftp, found.scp].filter((p): p is string => !!p).map((p) => dirname(dirname(p))))];
-  const sshd = onPath('sshd', dirs) ?? onPath('sshd', prefixes.map((p) => join(p, 'sbin')));
+  const prefixes = [
+    ...new Set([found.ssh, found.sftp, found.scp].filter((p): p is string => !!p).map((p) => dirname(dirname(p)))),
+  ];
+  const sshd =
+    onPath('sshd', dirs) ??
+    onPath(
+      'sshd',
+      prefixes.map((p) => join(p, 'sbin')),
+    );
   if (sshd) found.sshd = sshd;
-  const server = onPath('sftp-server', prefixes.flatMap((p) => [join(p, 'lib', 'openssh'), join(p, 'libexec', 'openssh'), join(p, 'libexec')]));
+  const server = onPath(
+    'sftp-server',
+    prefixes.flatMap((p) => [join(p, 'lib', 'openssh'), join(p, 'libexec', 'openssh'), join(p, 'libexec')]),
+  );
   if (server) found['sftp-server'] = server;
   return found;
 }

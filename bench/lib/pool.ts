@@ -5,7 +5,11 @@ export async function pool<T>(items: readonly T[], limit: number, task: (item: T
   const lane = async () => {
     while (failed === null && next < items.length) {
       const item = items[next++]!;
-      try { await task(item); } catch (err) { failed ??= err; }
+      try {
+        await task(item);
+      } catch (err) {
+        failed ??= err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));

@@ -33,10 +33,14 @@ export class Prng {
   constructor(seed: number) {
     let s = seed | 0;
     let v: number;
-    [s, v] = splitmix32(s); this.a = v;
-    [s, v] = splitmix32(s); this.b = v;
-    [s, v] = splitmix32(s); this.c = v;
-    [s, v] = splitmix32(s); this.d = v;
+    [s, v] = splitmix32(s);
+    this.a = v;
+    [s, v] = splitmix32(s);
+    this.b = v;
+    [s, v] = splitmix32(s);
+    this.c = v;
+    [s, v] = splitmix32(s);
+    this.d = v;
     if ((this.a | this.b | this.c | this.d) === 0) this.d = 1;
   }
 
@@ -70,22 +74,38 @@ export class Prng {
     const words = (n - i) >>> 2;
     if (words > 0 && start % 4 === 0) {
       const view = new Uint32Array(buf.buffer, start, words);
-      let a = this.a, b = this.b, c = this.c, d = this.d;
+      let a = this.a,
+        b = this.b,
+        c = this.c,
+        d = this.d;
       for (let w = 0; w < words; w++) {
         view[w] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
         const t = b << 9;
-        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
         d = (d << 11) | (d >>> 21);
       }
-      this.a = a; this.b = b; this.c = c; this.d = d;
+      this.a = a;
+      this.b = b;
+      this.c = c;
+      this.d = d;
       if (!littleEndian) for (let w = 0; w < words; w++) view[w] = swap32(view[w]!);
       i += words * 4;
     }
     while (i < n) {
       let word = this.next();
       for (let k = 0; k < 4; k++) {
-        if (i < n) { buf[i++] = word & 0xff; word >>>= 8; }
-        else { this.spare = word; this.spareCount = 4 - k; break; }
+        if (i < n) {
+          buf[i++] = word & 0xff;
+          word >>>= 8;
+        } else {
+          this.spare = word;
+          this.spareCount = 4 - k;
+          break;
+        }
       }
     }
     return buf;

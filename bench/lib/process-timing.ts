@@ -47,8 +47,13 @@ export function spawnTimed(bin: string, args: string[]): Promise<Spawned> {
       partial = parts.pop() ?? '';
       for (const line of parts) lineTimes.push({ line, at });
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', (err) => { rmSync(tmp, { recursive: true, force: true }); reject(err); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', (err) => {
+      rmSync(tmp, { recursive: true, force: true });
+      reject(err);
+    });
     child.once('close', (code) => {
       const wallSeconds = (performance.now() - t0) / 1000;
       if (partial) lineTimes.push({ line: partial, at: Date.now() });
@@ -56,7 +61,9 @@ export function spawnTimed(bin: string, args: string[]): Promise<Spawned> {
       try {
         const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
         if (Number.isFinite(kb) && kb > 0) maxRssBytes = kb * 1024;
-      } catch { /* no GNU time */ }
+      } catch {
+        /* no GNU time */
+      }
       rmSync(tmp, { recursive: true, force: true });
       resolve({ code, stdout, stderr, wallSeconds, maxRssBytes, lineTimes });
     });

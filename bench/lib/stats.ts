@@ -63,7 +63,10 @@ export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
   let u = 0;
   let v = n;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   const s = Number.isInteger(v) ? String(v) : v.toFixed(1);
   return `${s} ${units[u]}`;
 }

@@ -27,8 +27,24 @@ export function compileServer(srcDir: string, outDir: string, root: string, node
   // The root is src/'s parent: the CLI's `bench` command imports ../bench, and a file outside the
   // root would be emitted next to its source, leaving .js files in the checkout that tsx then runs.
   const rootDir = dirname(srcDir);
-  const args = [tsc, join(srcDir, 'cli/main.ts'), '--outDir', outDir, '--rootDir', rootDir, '--target', 'ES2022',
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
+  const args = [
+    tsc,
+    join(srcDir, 'cli/main.ts'),
+    '--outDir',
+    outDir,
+    '--rootDir',
+    rootDir,
+    '--target',
+    'ES2022',
+    '--module',
+    'NodeNext',
+    '--moduleResolution',
+    'NodeNext',
+    '--esModuleInterop',
+    '--skipLibCheck',
+    '--types',
+    'node',
+  ];
   try {
     execFileSync(process.execPath, args, { cwd: REPO, stdio: 'pipe' });
   } catch {
@@ -55,7 +71,11 @@ export function checkoutSrc(ref: string, work: string): string {
  * Spawn the server command `cmd` in `cwd`, connect an SftpClient to its stdin/stdout and run `fn`;
  * then end the session and wait for the child to exit (SIGKILL after 5 s).
  */
-export async function withClientOnChild<T>(cmd: string[], cwd: string, fn: (client: SftpClient) => Promise<T>): Promise<T> {
+export async function withClientOnChild<T>(
+  cmd: string[],
+  cwd: string,
+  fn: (client: SftpClient) => Promise<T>,
+): Promise<T> {
   const child = spawn(cmd[0]!, cmd.slice(1), { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const client = await SftpClient.fromStream(joinStreams(child.stdin!, child.stdout!));

@@ -36,7 +36,12 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 
 /** Escape text for SVG/XML content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** The smallest tick step used: below it a maximum is drawn as if it were this small (1e-300). */
@@ -72,8 +77,10 @@ export function wrapText(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) { lines.push(line); line = word; }
-    else line = line ? `${line} ${word}` : word;
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
   }
   if (line) lines.push(line);
   return lines;
@@ -103,7 +110,12 @@ export function renderLineChart(opts: LineChartOptions): string {
   const xMax = xs.length ? tx(xs[xs.length - 1]!) : 1;
   const xSpan = xMax - xMin || 1;
   const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-  const yMaxData = Math.max(0, ...all.map((p) => p.y), ...all.map((p) => p.hi).filter(finite), finite(opts.reference?.y) ? opts.reference!.y : 0);
+  const yMaxData = Math.max(
+    0,
+    ...all.map((p) => p.y),
+    ...all.map((p) => p.hi).filter(finite),
+    finite(opts.reference?.y) ? opts.reference!.y : 0,
+  );
   const yTicks = niceTicks(yMaxData * 1.05 || 1);
   const yMax = yTicks[yTicks.length - 1]!;
 
@@ -111,10 +123,18 @@ export function renderLineChart(opts: LineChartOptions): string {
   const py = (y: number) => margin.top + plotH - (y / yMax) * plotH;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`);
-  noteLines.forEach((line, i) => out.push(`<text class="note" x="${width / 2}" y="${40 + i * 14}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(line)}</text>`));
+  out.push(
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`,
+  );
+  noteLines.forEach((line, i) =>
+    out.push(
+      `<text class="note" x="${width / 2}" y="${40 + i * 14}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(line)}</text>`,
+    ),
+  );
 
   // Grid and y ticks.
   for (const t of yTicks) {
@@ -129,15 +149,27 @@ export function renderLineChart(opts: LineChartOptions): string {
     out.push(`<text x="${X}" y="${margin.top + plotH + 18}" text-anchor="middle">${fmt(x)}</text>`);
   }
   // Axes.
-  out.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`);
-  out.push(`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`);
-  out.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
-  out.push(`<text x="16" y="${margin.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotH / 2})">${escapeXml(opts.yLabel)}</text>`);
+  out.push(
+    `<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`,
+  );
+  out.push(
+    `<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`,
+  );
+  out.push(
+    `<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`,
+  );
+  out.push(
+    `<text x="16" y="${margin.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotH / 2})">${escapeXml(opts.yLabel)}</text>`,
+  );
 
   if (opts.reference && Number.isFinite(opts.reference.y)) {
     const y = py(opts.reference.y).toFixed(1);
-    out.push(`<line class="reference" x1="${margin.left}" y1="${y}" x2="${margin.left + plotW}" y2="${y}" stroke="#555" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${margin.left + plotW - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#555">${escapeXml(opts.reference.label)}</text>`);
+    out.push(
+      `<line class="reference" x1="${margin.left}" y1="${y}" x2="${margin.left + plotW}" y2="${y}" stroke="#555" stroke-dasharray="6 4"/>`,
+    );
+    out.push(
+      `<text x="${margin.left + plotW - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#555">${escapeXml(opts.reference.label)}</text>`,
+    );
   }
 
   opts.series.forEach((s, i) => {
@@ -145,10 +177,14 @@ export function renderLineChart(opts: LineChartOptions): string {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
     if (pts.length > 0) {
       const d = pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
-      out.push(`<polyline class="series" data-name="${escapeXml(s.name)}" fill="none" stroke="${color}" stroke-width="2" points="${d}"/>`);
+      out.push(
+        `<polyline class="series" data-name="${escapeXml(s.name)}" fill="none" stroke="${color}" stroke-width="2" points="${d}"/>`,
+      );
       for (const p of pts) {
         if (finite(p.lo) && finite(p.hi) && p.hi > p.lo) {
-          out.push(`<line class="spread" x1="${px(p.x).toFixed(1)}" y1="${py(Math.max(0, p.lo)).toFixed(1)}" x2="${px(p.x).toFixed(1)}" y2="${py(p.hi).toFixed(1)}" stroke="${color}" stroke-opacity="0.5" stroke-width="6"/>`);
+          out.push(
+            `<line class="spread" x1="${px(p.x).toFixed(1)}" y1="${py(Math.max(0, p.lo)).toFixed(1)}" x2="${px(p.x).toFixed(1)}" y2="${py(p.hi).toFixed(1)}" stroke="${color}" stroke-opacity="0.5" stroke-width="6"/>`,
+          );
         }
         out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
       }

@@ -23,7 +23,11 @@ export function renderTable(headers: string[], rows: string[][], opts: TableOpti
   const n = headers.length;
   const align = alignments(n, opts);
   const widths = headers.map((h, i) => Math.max(widthOf(h), ...rows.map((r) => widthOf(r[i] ?? ''))));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c ?? '', widths[i]!, align[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => pad(c ?? '', widths[i]!, align[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -33,5 +37,7 @@ export function renderMarkdownTable(headers: string[], rows: string[][], opts: T
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const head = `| ${headers.map(esc).join(' | ')} |`;
   const rule = `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`;
-  return [head, rule, ...rows.map((r) => `| ${headers.map((_, i) => esc(r[i] ?? '')).join(' | ')} |`)].join('\n') + '\n';
+  return (
+    [head, rule, ...rows.map((r) => `| ${headers.map((_, i) => esc(r[i] ?? '')).join(' | ')} |`)].join('\n') + '\n'
+  );
 }

@@ -22,7 +22,10 @@ export interface EmbeddedServers {
 }
 
 /** The raw-channel server: exec of RAW_SINK_COMMAND or `head -c N /dev/zero`, nothing else. */
-export function startRawChannelServer(authorizedKey: Buffer, hostKey: string | Buffer): Promise<{ port: number; close(): Promise<void> }> {
+export function startRawChannelServer(
+  authorizedKey: Buffer,
+  hostKey: string | Buffer,
+): Promise<{ port: number; close(): Promise<void> }> {
   const parsed = ssh2.utils.parseKey(authorizedKey);
   if (parsed instanceof Error) throw parsed;
   const allowed = Array.isArray(parsed) ? parsed[0]! : parsed;
@@ -35,8 +38,10 @@ export function startRawChannelServer(authorizedKey: Buffer, hostKey: string | B
     client.on('close', () => clients.delete(client));
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      if (ctx.key.algo !== allowed.type || ctx.key.data.length !== pub.length || !timingSafeEqual(ctx.key.data, pub)) return ctx.reject();
-      if (ctx.signature && ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject();
+      if (ctx.key.algo !== allowed.type || ctx.key.data.length !== pub.length || !timingSafeEqual(ctx.key.data, pub))
+        return ctx.reject();
+      if (ctx.signature && ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+        return ctx.reject();
       ctx.accept();
     });
     client.on('ready', () => {
@@ -48,10 +53,19 @@ export function startRawChannelServer(authorizedKey: Buffer, hostKey: string | B
             const ch = accept();
             ch.write('ready\n');
             ch.on('data', () => undefined);
-            ch.on('end', () => { ch.exit(0); ch.end(); });
+            ch.on('end', () => {
+              ch.exit(0);
+              ch.end();
+            });
           } else if (n !== null) {
             const ch = accept();
-            sendZeros(ch, n).then(() => { ch.exit(0); ch.end(); }, () => ch.destroy());
+            sendZeros(ch, n).then(
+              () => {
+                ch.exit(0);
+                ch.end();
+              },
+              () => ch.destroy(),
+            );
           } else {
             reject?.();
           }
@@ -64,7 +78,11 @@ export function startRawChannelServer(authorizedKey: Buffer, hostKey: string | B
     ssh.listen(0, '127.0.0.1', () => {
       resolve({
         port: (ssh.address() as { port: number }).port,
-        close: () => new Promise<void>((done) => { for (const c of clients) c.end(); ssh.close(() => done()); }),
+        close: () =>
+          new Promise<void>((done) => {
+            for (const c of clients) c.end();
+            ssh.close(() => done());
+          }),
       });
     });
   });
@@ -76,7 +94,8 @@ async function sendZeros(ch: ssh2.ServerChannel, bytes: number): Promise<void> {
   while (left > 0) {
     const n = Math.min(left, block.length);
     left -= n;
-    if (!ch.write(n === block.length ? block : block.subarray(0, n))) await new Promise<void>((r) => ch.once('drain', r));
+    if (!ch.write(n === block.length ? block : block.subarray(0, n)))
+      await new Promise<void>((r) => ch.once('drain', r));
   }
 }
 
@@ -87,7 +106,9 @@ export async function startEmbeddedServers(root: string, authorizedKeysFile: str
   return {
     port: sftp.port,
     rawPort: raw.port,
-    close: async () => { await Promise.all([sftp.close(), raw.close()]); },
+    close: async () => {
+      await Promise.all([sftp.close(), raw.close()]);
+    },
   };
 }
 
@@ -101,7 +122,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     (srv) => {
       process.stdout.write(JSON.stringify({ port: srv.port, rawPort: srv.rawPort }) + '\n');
       process.stdin.resume();
-      process.stdin.on('end', () => { srv.close().finally(() => process.exit(0)); });
+      process.stdin.on('end', () => {
+        srv.close().finally(() => process.exit(0));
+      });
     },
     (err: unknown) => {
       process.stderr.write(`embedded server: ${err instanceof Error ? err.stack : String(err)}\n`);

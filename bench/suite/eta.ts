@@ -21,7 +21,10 @@ export class Eta {
   private phases: PhaseState[];
   private current: PhaseState | null = null;
 
-  constructor(phases: readonly EtaPhase[], private readonly now: () => number = () => Date.now()) {
+  constructor(
+    phases: readonly EtaPhase[],
+    private readonly now: () => number = () => Date.now(),
+  ) {
     this.phases = phases.map((p) => ({ ...p, done: 0, elapsed: 0 }));
   }
 
@@ -61,7 +64,8 @@ export class Eta {
     for (const p of this.phases) {
       const left = p.units - p.done;
       if (left <= 0) continue;
-      const elapsed = p.elapsed + (p === this.current && p.startedAt !== undefined ? this.now() - p.startedAt : 0) / 1000;
+      const elapsed =
+        p.elapsed + (p === this.current && p.startedAt !== undefined ? this.now() - p.startedAt : 0) / 1000;
       const perUnit = p.done > 0 ? elapsed / p.done : p.guessSecondsPerUnit;
       if (perUnit === undefined || !Number.isFinite(perUnit)) atLeast = true;
       else seconds += perUnit * left;

@@ -143,17 +143,23 @@ other
 `;
 
 function list(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function int(text: string, name: string, min = 0): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
   return n;
 }
 
 function oneOf<T extends string>(values: string[], allowed: readonly T[], name: string): T[] {
-  for (const v of values) if (!allowed.includes(v as T)) throw new Error(`${name}: unknown value ${JSON.stringify(v)} (allowed: ${allowed.join(', ')})`);
+  for (const v of values)
+    if (!allowed.includes(v as T))
+      throw new Error(`${name}: unknown value ${JSON.stringify(v)} (allowed: ${allowed.join(', ')})`);
   return values as T[];
 }
 
@@ -164,9 +170,18 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--quick') continue;
-    if (flag === '--no-sweep') { o.sweep = false; continue; }
-    if (flag === '--keep') { o.keep = true; continue; }
-    if (flag === '--list-contenders') { o.listContenders = true; continue; }
+    if (flag === '--no-sweep') {
+      o.sweep = false;
+      continue;
+    }
+    if (flag === '--keep') {
+      o.keep = true;
+      continue;
+    }
+    if (flag === '--list-contenders') {
+      o.listContenders = true;
+      continue;
+    }
     const eq = flag.indexOf('=');
     const name = eq > 0 ? flag.slice(0, eq) : flag;
     const value = (): string => {
@@ -176,33 +191,89 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       return v;
     };
     switch (name) {
-      case '--out': o.out = resolve(value()); break;
-      case '--seed': o.seed = int(value(), name); break;
-      case '--reps': o.reps = int(value(), name, 1); break;
-      case '--rtt': o.rtts = list(value()).map((v) => int(v, name)); break;
-      case '--workloads': o.workloads = oneOf(list(value()), ['large', 'small', 'list'] as const, name); break;
-      case '--directions': o.directions = oneOf(list(value()), ['up', 'down'] as const, name); break;
-      case '--contenders': o.contenders = list(value()); selectContenders(o.contenders); break;
-      case '--small-files': o.smallFiles = int(value(), name, 1); break;
-      case '--small-dirs': o.smallDirs = int(value(), name, 1); break;
-      case '--small-size': o.smallSize = parseSize(value()); break;
-      case '--large-size': o.largeSize = parseSize(value()); break;
-      case '--list-entries': o.listEntries = int(value(), name, 1); break;
-      case '--rtt-large-size': o.rttLargeSize = parseSize(value()); break;
-      case '--rtt-list-entries': o.rttListEntries = int(value(), name, 1); break;
-      case '--rtt-small-files': o.rttSmallFiles = int(value(), name, 1); break;
-      case '--slow-files': o.slowFiles = int(value(), name, 1); break;
-      case '-R': case '--requests': o.requests = int(value(), name, 1); break;
-      case '-B': case '--chunk': o.chunkSize = parseSize(value()); break;
-      case '--concurrency': o.concurrency = int(value(), name, 1); break;
-      case '--sweep-rtt': o.sweepRtts = list(value()).map((v) => int(v, name)); break;
-      case '--sweep-workloads': o.sweepWorkloads = oneOf(list(value()), ['large', 'small'] as const, name); break;
-      case '--sweep-requests': o.sweepRequests = list(value()).map((v) => int(v, name, 1)); break;
-      case '--sweep-chunks': o.sweepChunks = list(value()).map(parseSize); break;
-      case '--sweep-concurrency': o.sweepConcurrency = list(value()).map((v) => int(v, name, 1)); break;
-      case '--sweep-reps': o.sweepReps = int(value(), name, 1); break;
-      case '--sweep-max-size': o.sweepMaxSize = parseSize(value()); break;
-      default: throw new Error(`unknown option ${JSON.stringify(flag)} (see --help)`);
+      case '--out':
+        o.out = resolve(value());
+        break;
+      case '--seed':
+        o.seed = int(value(), name);
+        break;
+      case '--reps':
+        o.reps = int(value(), name, 1);
+        break;
+      case '--rtt':
+        o.rtts = list(value()).map((v) => int(v, name));
+        break;
+      case '--workloads':
+        o.workloads = oneOf(list(value()), ['large', 'small', 'list'] as const, name);
+        break;
+      case '--directions':
+        o.directions = oneOf(list(value()), ['up', 'down'] as const, name);
+        break;
+      case '--contenders':
+        o.contenders = list(value());
+        selectContenders(o.contenders);
+        break;
+      case '--small-files':
+        o.smallFiles = int(value(), name, 1);
+        break;
+      case '--small-dirs':
+        o.smallDirs = int(value(), name, 1);
+        break;
+      case '--small-size':
+        o.smallSize = parseSize(value());
+        break;
+      case '--large-size':
+        o.largeSize = parseSize(value());
+        break;
+      case '--list-entries':
+        o.listEntries = int(value(), name, 1);
+        break;
+      case '--rtt-large-size':
+        o.rttLargeSize = parseSize(value());
+        break;
+      case '--rtt-list-entries':
+        o.rttListEntries = int(value(), name, 1);
+        break;
+      case '--rtt-small-files':
+        o.rttSmallFiles = int(value(), name, 1);
+        break;
+      case '--slow-files':
+        o.slowFiles = int(value(), name, 1);
+        break;
+      case '-R':
+      case '--requests':
+        o.requests = int(value(), name, 1);
+        break;
+      case '-B':
+      case '--chunk':
+        o.chunkSize = parseSize(value());
+        break;
+      case '--concurrency':
+        o.concurrency = int(value(), name, 1);
+        break;
+      case '--sweep-rtt':
+        o.sweepRtts = list(value()).map((v) => int(v, name));
+        break;
+      case '--sweep-workloads':
+        o.sweepWorkloads = oneOf(list(value()), ['large', 'small'] as const, name);
+        break;
+      case '--sweep-requests':
+        o.sweepRequests = list(value()).map((v) => int(v, name, 1));
+        break;
+      case '--sweep-chunks':
+        o.sweepChunks = list(value()).map(parseSize);
+        break;
+      case '--sweep-concurrency':
+        o.sweepConcurrency = list(value()).map((v) => int(v, name, 1));
+        break;
+      case '--sweep-reps':
+        o.sweepReps = int(value(), name, 1);
+        break;
+      case '--sweep-max-size':
+        o.sweepMaxSize = parseSize(value());
+        break;
+      default:
+        throw new Error(`unknown option ${JSON.stringify(flag)} (see --help)`);
     }
   }
   if (o.smallDirs > o.smallFiles) o.smallDirs = o.smallFiles;
@@ -211,6 +282,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
 
 /** One line describing the sizes in use, for the report header. */
 export function describeSizes(o: BenchOptions): string {
-  return `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs (at RTT > 0: ${Math.min(o.rttSmallFiles, o.smallFiles)}, slow contenders ${o.slowFiles});` +
-    ` LARGE ${formatBytes(o.largeSize)} (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0)`;
+  return (
+    `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs (at RTT > 0: ${Math.min(o.rttSmallFiles, o.smallFiles)}, slow contenders ${o.slowFiles});` +
+    ` LARGE ${formatBytes(o.largeSize)} (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0)`
+  );
 }

@@ -6,7 +6,18 @@
 import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from '../contenders/index.js';
 import type { Direction, Workload } from '../contenders/jobs.js';
 import type { Sample, Skipped } from './suite.js';
-import { formatBytes, formatCount, formatDuration, formatNumber, formatRatio, median, mibPerSecond, perSecond, range, ratio } from '../lib/stats.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatNumber,
+  formatRatio,
+  median,
+  mibPerSecond,
+  perSecond,
+  range,
+  ratio,
+} from '../lib/stats.js';
 import { renderMarkdownTable, renderTable } from '../lib/text-table.js';
 
 export interface SummaryRow {
@@ -98,7 +109,8 @@ export function summarize(samples: readonly Sample[]): SummaryRow[] {
     }
     if (r.contender !== REFERENCE_ID && !def?.isLimit) {
       let ref = find(r, REFERENCE_ID);
-      if (!ref || ref.ok === 0) ref = r.contender === FALLBACK_REFERENCE_ID ? undefined : find(r, FALLBACK_REFERENCE_ID);
+      if (!ref || ref.ok === 0)
+        ref = r.contender === FALLBACK_REFERENCE_ID ? undefined : find(r, FALLBACK_REFERENCE_ID);
       if (ref && ref.ok > 0) {
         r.sftpWireSpeedup = ratio(speedOf(ref), speedOf(r));
         r.speedupAgainst = ref.contender;
@@ -115,12 +127,26 @@ export function ratioMatrix(rows: readonly SummaryRow[]): Record<string, Record<
     const k = caseKey(a);
     out[k] ??= {};
     out[k][a.contender] = {};
-    for (const b of rows) if (caseKey(b) === k && b !== a) out[k][a.contender]![b.contender] = ratio(speedOf(a), speedOf(b));
+    for (const b of rows)
+      if (caseKey(b) === k && b !== a) out[k][a.contender]![b.contender] = ratio(speedOf(a), speedOf(b));
   }
   return out;
 }
 
-const HEADERS = ['case', 'id', 'contender', 'runs', 'size', 'time', 'MiB/s', 'files/s', 'first entry', 'peak RSS', 'of limit', 'sftp-wire x'];
+const HEADERS = [
+  'case',
+  'id',
+  'contender',
+  'runs',
+  'size',
+  'time',
+  'MiB/s',
+  'files/s',
+  'first entry',
+  'peak RSS',
+  'of limit',
+  'sftp-wire x',
+];
 
 function caseLabel(r: SummaryRow): string {
   return r.workload === 'list' ? 'LIST' : `${r.workload.toUpperCase()} ${r.direction}`;
@@ -145,18 +171,43 @@ function cells(r: SummaryRow, first: boolean): string[] {
     r.firstEntrySeconds !== undefined ? formatDuration(r.firstEntrySeconds) : '',
     r.peakRssBytes !== undefined ? formatBytes(Math.round(r.peakRssBytes / 1024 / 1024) * 1024 * 1024) : '-',
     r.fractionOfLimit !== undefined ? formatRatio(r.fractionOfLimit, 'percent') : '',
-    r.sftpWireSpeedup !== undefined ? `${formatRatio(r.sftpWireSpeedup)}${r.speedupAgainst === REFERENCE_ID ? '' : '*'}` : '',
+    r.sftpWireSpeedup !== undefined
+      ? `${formatRatio(r.sftpWireSpeedup)}${r.speedupAgainst === REFERENCE_ID ? '' : '*'}`
+      : '',
   ];
 }
 
-function tableRows(rows: readonly SummaryRow[], rtt: number, skipped: readonly Skipped[], workloads: readonly { workload: Workload; direction: Direction }[]): string[][] {
+function tableRows(
+  rows: readonly SummaryRow[],
+  rtt: number,
+  skipped: readonly Skipped[],
+  workloads: readonly { workload: Workload; direction: Direction }[],
+): string[][] {
   const out: string[][] = [];
   for (const cs of workloads) {
     const group = rows.filter((r) => r.rttMs === rtt && r.workload === cs.workload && r.direction === cs.direction);
-    const skippedHere = skipped.filter((s) => CONTENDERS.find((c) => c.id === s.contender)?.workloads.includes(cs.workload));
+    const skippedHere = skipped.filter((s) =>
+      CONTENDERS.find((c) => c.id === s.contender)?.workloads.includes(cs.workload),
+    );
     if (group.length === 0 && skippedHere.length === 0) continue;
     group.forEach((r, i) => out.push(cells(r, i === 0)));
-    for (const s of skippedHere) out.push([group.length === 0 && s === skippedHere[0] ? caseLabel({ workload: cs.workload, direction: cs.direction } as SummaryRow) : '', s.contender, s.label, 'skipped', '', '', '', '', '', '', '', '']);
+    for (const s of skippedHere)
+      out.push([
+        group.length === 0 && s === skippedHere[0]
+          ? caseLabel({ workload: cs.workload, direction: cs.direction } as SummaryRow)
+          : '',
+        s.contender,
+        s.label,
+        'skipped',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
   }
   return out;
 }
@@ -175,7 +226,11 @@ export function renderSummary(input: RenderInput, markdown = false): string {
   for (const rtt of input.rtts) {
     const rows = tableRows(input.rows, rtt, input.skipped, input.cases);
     if (rows.length === 0) continue;
-    parts.push(markdown ? `**RTT ${rtt} ms**${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}\n` : `RTT ${rtt} ms${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}`);
+    parts.push(
+      markdown
+        ? `**RTT ${rtt} ms**${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}\n`
+        : `RTT ${rtt} ms${rtt === 0 ? ' (loopback, direct)' : ' (latency proxy)'}`,
+    );
     parts.push(render(HEADERS, rows, { align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] }));
   }
   if (input.skipped.length) {
@@ -189,7 +244,9 @@ export function renderSummary(input: RenderInput, markdown = false): string {
   const failed = input.rows.filter((r) => r.errors.length);
   if (failed.length) {
     parts.push('failures:');
-    for (const r of failed) for (const e of r.errors) parts.push(`${markdown ? '- ' : '  '}RTT ${r.rttMs} ms ${caseLabel(r)} ${r.contender} (${r.label}): ${e}`);
+    for (const r of failed)
+      for (const e of r.errors)
+        parts.push(`${markdown ? '- ' : '  '}RTT ${r.rttMs} ms ${caseLabel(r)} ${r.contender} (${r.label}): ${e}`);
     parts.push('');
   }
   return parts.join('\n');
@@ -197,5 +254,7 @@ export function renderSummary(input: RenderInput, markdown = false): string {
 
 /** Round numbers in JSON output: NaN/Infinity become null. */
 export function jsonSafe(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
+  );
 }

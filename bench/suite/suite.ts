@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSshNeeds, selectContenders, skipReason, type Contender, type TargetId } from '../contenders/index.js';
 import { DataStore } from '../lib/data-store.js';
-import { clearPath, verifyFile, verifyListing, verifyListingDigest, verifyTree, type ListingDigest } from '../lib/dataset.js';
+import {
+  clearPath,
+  verifyFile,
+  verifyListing,
+  verifyListingDigest,
+  verifyTree,
+  type ListingDigest,
+} from '../lib/dataset.js';
 import type { Direction, NodeJob, Workload } from '../contenders/jobs.js';
 import { measureScpSetup, startControlMaster, type ControlMaster } from '../contenders/clients/openssh-clients.js';
 import { assertNever } from '../contenders/types.js';
@@ -69,7 +76,8 @@ export function casesOf(opts: BenchOptions): { workload: Workload; direction: Di
 
 /** The SMALL file count a contender runs at an RTT. */
 export function smallCountFor(c: Contender, rttMs: number, opts: BenchOptions): number {
-  if (rttMs > 0 && c.slowAtRtt) return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
+  if (rttMs > 0 && c.slowAtRtt)
+    return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
   if (rttMs > 0) return Math.min(opts.smallFiles, opts.rttSmallFiles);
   return opts.smallFiles;
 }
@@ -83,7 +91,11 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 /** Runs of the suite: every case of every selected contender, times the repetitions (skips not known yet). */
 export function suiteRunCount(opts: BenchOptions): number {
   const contenders = selectContenders(opts.contenders);
-  return opts.rtts.length * casesOf(opts).reduce((a, cs) => a + contenders.filter((c) => c.workloads.includes(cs.workload)).length, 0) * opts.reps;
+  return (
+    opts.rtts.length *
+    casesOf(opts).reduce((a, cs) => a + contenders.filter((c) => c.workloads.includes(cs.workload)).length, 0) *
+    opts.reps
+  );
 }
 
 export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise<SuiteResult> {
@@ -106,8 +118,12 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
     const needs = new Set(contenders.map((c) => c.target));
     // sshd only when some OpenSSH-server contender has every program it needs.
     if (contenders.some((c) => c.target === 'openssh' && openSshNeeds(c).every((n) => programs[n]))) {
-      try { running.openssh = await startOpenSshTarget(workDir); targetsInfo.openssh = running.openssh.description; }
-      catch (err) { problems.openssh = `sshd did not start: ${(err as Error).message}`; }
+      try {
+        running.openssh = await startOpenSshTarget(workDir);
+        targetsInfo.openssh = running.openssh.description;
+      } catch (err) {
+        problems.openssh = `sshd did not start: ${(err as Error).message}`;
+      }
     }
     if (needs.has('embedded') || needs.has('embedded-raw')) {
       try {
@@ -116,30 +132,48 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
         running['embedded-raw'] = both.raw;
         targetsInfo.embedded = both.sftp.description;
         targetsInfo['embedded-raw'] = both.raw.description;
+      } catch (err) {
+        problems.embedded = `embedded server did not start: ${(err as Error).message}`;
       }
-      catch (err) { problems.embedded = `embedded server did not start: ${(err as Error).message}`; }
     }
     const active: Contender[] = [];
     for (const c of contenders) {
       const why = skipReason(c, problems, programs);
-      if (why) { skipped.push({ contender: c.id, label: c.label, reason: why }); log(`skipped: ${c.label}: ${why}`); }
-      else active.push(c);
+      if (why) {
+        skipped.push({ contender: c.id, label: c.label, reason: why });
+        log(`skipped: ${c.label}: ${why}`);
+      } else active.push(c);
     }
 
     const idle = new Worker('idle');
     try {
-      idleWorkerRssBytes = (await idle.run({ contender: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' })).maxRssBytes;
+      idleWorkerRssBytes = (
+        await idle.run({
+          contender: 'idle',
+          workload: 'large',
+          direction: 'up',
+          endpoint: { host: '', port: 0, username: '', privateKeyPath: '' },
+          localPath: '',
+          remotePath: '',
+        })
+      ).maxRssBytes;
     } finally {
       await idle.stop();
     }
 
     log('generating data (seeded)');
-    const data = new DataStore(workDir, opts.seed, { files: opts.smallFiles, dirs: opts.smallDirs, size: opts.smallSize });
+    const data = new DataStore(workDir, opts.seed, {
+      files: opts.smallFiles,
+      dirs: opts.smallDirs,
+      size: opts.smallSize,
+    });
     mkdirSync(join(workDir, 'dst'), { recursive: true });
     mkdirSync(join(workDir, 'dl'), { recursive: true });
 
     const cases = casesOf(opts);
-    const plan = opts.rtts.flatMap((rtt) => cases.map((cs) => ({ rtt, ...cs, who: active.filter((c) => c.workloads.includes(cs.workload)) })));
+    const plan = opts.rtts.flatMap((rtt) =>
+      cases.map((cs) => ({ rtt, ...cs, who: active.filter((c) => c.workloads.includes(cs.workload)) })),
+    );
     const totalRuns = plan.reduce((a, p) => a + p.who.length * opts.reps, 0);
     let done = 0;
     eta?.begin('suite');
@@ -148,14 +182,19 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
 
     for (const rtt of opts.rtts) {
       const views: Partial<Record<TargetId, TargetAtRtt>> = {};
-      for (const id of ['openssh', 'embedded', 'embedded-raw'] as const) if (running[id]) views[id] = await atRtt(running[id]!, rtt);
+      for (const id of ['openssh', 'embedded', 'embedded-raw'] as const)
+        if (running[id]) views[id] = await atRtt(running[id]!, rtt);
       let master: ControlMaster | null = null;
       try {
         if (active.some((c) => c.runs === 'spawned' && c.sharedMaster) && views.openssh) {
           const v = views.openssh;
           master = await startControlMaster(v.sshTarget);
           v.sshTarget = { ...v.sshTarget, controlPath: master.controlPath };
-          scpSetupSeconds[String(rtt)] = await measureScpSetup(v.sshTarget, join(workDir, 'src', 'empty'), `${v.target.remoteBase}/dst/scp-setup-empty`);
+          scpSetupSeconds[String(rtt)] = await measureScpSetup(
+            v.sshTarget,
+            join(workDir, 'src', 'empty'),
+            `${v.target.remoteBase}/dst/scp-setup-empty`,
+          );
           log(`RTT ${rtt} ms: scp set-up (subtracted from scp times) ${formatDuration(scpSetupSeconds[String(rtt)]!)}`);
         }
         for (const cs of plan.filter((p) => p.rtt === rtt)) {
@@ -167,10 +206,23 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
             for (let rep = 0; rep < opts.reps; rep++) {
               for (const c of rotate(cs.who, rep)) {
                 done++;
-                const sample = await runOne({ c, rtt, rep, workload: cs.workload, direction: cs.direction, view: views[c.target]!, data, opts, worker: workers.get(c.id), scpSetup: scpSetupSeconds[String(rtt)] ?? 0 });
+                const sample = await runOne({
+                  c,
+                  rtt,
+                  rep,
+                  workload: cs.workload,
+                  direction: cs.direction,
+                  view: views[c.target]!,
+                  data,
+                  opts,
+                  worker: workers.get(c.id),
+                  scpSetup: scpSetupSeconds[String(rtt)] ?? 0,
+                });
                 samples.push(sample);
                 eta?.tick('suite');
-                log(`[${String(done).padStart(String(totalRuns).length)}/${totalRuns}] ${eta ? `${eta.label()} ` : ''}RTT ${rtt} ms ${cs.workload.toUpperCase()} ${cs.workload === 'list' ? '' : cs.direction + ' '}rep ${rep + 1}/${opts.reps} ${c.label}: ${describeSample(sample)}`);
+                log(
+                  `[${String(done).padStart(String(totalRuns).length)}/${totalRuns}] ${eta ? `${eta.label()} ` : ''}RTT ${rtt} ms ${cs.workload.toUpperCase()} ${cs.workload === 'list' ? '' : cs.direction + ' '}rep ${rep + 1}/${opts.reps} ${c.label}: ${describeSample(sample)}`,
+                );
               }
             }
           } finally {
@@ -187,14 +239,25 @@ export async function runSuite(opts: BenchOptions, log: Log, eta?: Eta): Promise
     for (const t of Object.values(running)) await t?.stop().catch(() => undefined);
     if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
   }
-  return { startedAt, wallSeconds: (Date.now() - t0) / 1000, samples, skipped, targets: targetsInfo, scpSetupSeconds, workDir, idleWorkerRssBytes };
+  return {
+    startedAt,
+    wallSeconds: (Date.now() - t0) / 1000,
+    samples,
+    skipped,
+    targets: targetsInfo,
+    scpSetupSeconds,
+    workDir,
+    idleWorkerRssBytes,
+  };
 }
 
 function describeSample(s: Sample): string {
   if (s.error) return `FAILED: ${s.error}`;
-  if (s.workload === 'list') return `${formatCount(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
+  if (s.workload === 'list')
+    return `${formatCount(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
   const rate = `${formatNumber(mibPerSecond(s.bytes, s.seconds))} MiB/s`;
-  if (s.workload === 'small') return `${s.files} files in ${formatDuration(s.seconds)} = ${formatNumber(perSecond(s.files, s.seconds))} files/s, ${rate}`;
+  if (s.workload === 'small')
+    return `${s.files} files in ${formatDuration(s.seconds)} = ${formatNumber(perSecond(s.files, s.seconds))} files/s, ${rate}`;
   return `${rate} (${formatDuration(s.seconds)})`;
 }
 
@@ -229,16 +292,32 @@ async function runOne(a: RunArgs): Promise<Sample> {
     const src = data.large(rtt > 0 ? opts.rttLargeSize : opts.largeSize);
     base.bytes = src.size;
     base.files = 1;
-    if (direction === 'up') { localPath = data.local(src.rel); remoteRel = `dst/${tag}.bin`; destLocal = data.local(remoteRel); }
-    else { remoteRel = src.rel; localPath = data.local(`dl/${tag}.bin`); destLocal = localPath; }
+    if (direction === 'up') {
+      localPath = data.local(src.rel);
+      remoteRel = `dst/${tag}.bin`;
+      destLocal = data.local(remoteRel);
+    } else {
+      remoteRel = src.rel;
+      localPath = data.local(`dl/${tag}.bin`);
+      destLocal = localPath;
+    }
     verify = () => verifyFile(destLocal, src.sha256, src.size);
   } else if (workload === 'small') {
     const tree = data.smallTree(smallCountFor(c, rtt, opts));
     base.bytes = tree.bytes;
     base.files = tree.files.length;
-    if (direction === 'up') { localPath = data.local(tree.rel); remoteRel = `dst/${tag}`; destLocal = data.local(remoteRel); }
-    else { remoteRel = tree.rel; localPath = data.local(`dl/${tag}`); destLocal = localPath; }
-    verify = async () => { verifyTree(destLocal, tree.files); };
+    if (direction === 'up') {
+      localPath = data.local(tree.rel);
+      remoteRel = `dst/${tag}`;
+      destLocal = data.local(remoteRel);
+    } else {
+      remoteRel = tree.rel;
+      localPath = data.local(`dl/${tag}`);
+      destLocal = localPath;
+    }
+    verify = async () => {
+      verifyTree(destLocal, tree.files);
+    };
   } else {
     const list = data.listDir(rtt > 0 ? opts.rttListEntries : opts.listEntries);
     remoteRel = list.rel;
@@ -255,7 +334,12 @@ async function runOne(a: RunArgs): Promise<Sample> {
     switch (c.runs) {
       case 'worker': {
         const job: NodeJob = {
-          contender: c.id, workload, direction, endpoint: view.endpoint, localPath, remotePath,
+          contender: c.id,
+          workload,
+          direction,
+          endpoint: view.endpoint,
+          localPath,
+          remotePath,
           bytes: base.bytes,
           ...c.jobOptions?.({ requests: opts.requests, chunkSize: opts.chunkSize, concurrency: opts.concurrency }),
         };
@@ -266,19 +350,22 @@ async function runOne(a: RunArgs): Promise<Sample> {
       case 'spawned': {
         const run = c.runners[workload];
         if (!run) throw new Error(`contender ${c.id} has no runner for ${workload}`);
-        const r = await run({ workload, direction, target: view.sshTarget, localPath, remotePath }, { scpSetupSeconds: a.scpSetup });
+        const r = await run(
+          { workload, direction, target: view.sshTarget, localPath, remotePath },
+          { scpSetupSeconds: a.scpSetup },
+        );
         ({ seconds, firstEntrySeconds, names, maxRssBytes } = r);
         break;
       }
-      default: assertNever(c, 'contender kind');
+      default:
+        assertNever(c, 'contender kind');
     }
     if (!c.isLimit) {
       if (workload === 'list') {
         const expected = data.listDir(base.entries!).names;
         if (listing) verifyListingDigest(listing, expected);
         else verifyListing(names ?? [], expected);
-      }
-      else await verify();
+      } else await verify();
     }
     return { ...base, seconds, firstEntrySeconds, maxRssBytes };
   } catch (err) {

@@ -85,11 +85,13 @@ export function sweepPlan(opts: BenchOptions): SweepSpec[] {
     if (opts.sweepWorkloads.includes('large')) {
       for (const direction of opts.directions) plan.push({ workload: 'limit', direction, rttMs });
       for (const direction of opts.directions) {
-        for (const chunkSize of opts.sweepChunks) for (const r of requests) plan.push({ workload: 'large', direction, rttMs, requests: r, chunkSize });
+        for (const chunkSize of opts.sweepChunks)
+          for (const r of requests) plan.push({ workload: 'large', direction, rttMs, requests: r, chunkSize });
       }
     }
     if (opts.sweepWorkloads.includes('small')) {
-      for (const direction of opts.directions) for (const c of concurrency) plan.push({ workload: 'small', direction, rttMs, concurrency: c });
+      for (const direction of opts.directions)
+        for (const c of concurrency) plan.push({ workload: 'small', direction, rttMs, concurrency: c });
     }
   }
   return plan;
@@ -97,8 +99,14 @@ export function sweepPlan(opts: BenchOptions): SweepSpec[] {
 
 /** The point with the next smaller window in the same series (same RTT, direction, chunk), if any. */
 export function predecessor(spec: SweepSpec, plan: readonly SweepSpec[]): SweepSpec | undefined {
-  const same = plan.filter((p) => p.workload === spec.workload && p.direction === spec.direction && p.rttMs === spec.rttMs && p.chunkSize === spec.chunkSize);
-  const width = (p: SweepSpec) => (p.workload === 'small' ? p.concurrency! : p.requests ?? 0);
+  const same = plan.filter(
+    (p) =>
+      p.workload === spec.workload &&
+      p.direction === spec.direction &&
+      p.rttMs === spec.rttMs &&
+      p.chunkSize === spec.chunkSize,
+  );
+  const width = (p: SweepSpec) => (p.workload === 'small' ? p.concurrency! : (p.requests ?? 0));
   return same.filter((p) => width(p) < width(spec)).sort((a, b) => width(b) - width(a))[0];
 }
 
@@ -107,15 +115,23 @@ export function predecessor(spec: SweepSpec, plan: readonly SweepSpec[]): SweepS
  * far; else the window's rate over the RTT (LARGE: requests x chunk; SMALL: ~3 round trips per file
  * per lane), at most `cap` and at most the predecessor's measured rate scaled up by the window.
  */
-export function expectedRate(spec: SweepSpec, hints: { own?: number; previous?: { rate: number; width: number } }, caps = { bytes: 300 * MiB, files: 3000 }): number {
+export function expectedRate(
+  spec: SweepSpec,
+  hints: { own?: number; previous?: { rate: number; width: number } },
+  caps = { bytes: 300 * MiB, files: 3000 },
+): number {
   if (hints.own !== undefined && hints.own > 0 && Number.isFinite(hints.own)) return hints.own;
   const rtt = Math.max(spec.rttMs, 0.2) / 1000;
-  const width = spec.workload === 'small' ? spec.concurrency! : spec.requests ?? 0;
-  let rate = spec.workload === 'small' ? Math.min(width / (3 * rtt), caps.files)
-    : spec.workload === 'limit' ? caps.bytes
-      : Math.min((width * spec.chunkSize!) / rtt, caps.bytes);
+  const width = spec.workload === 'small' ? spec.concurrency! : (spec.requests ?? 0);
+  let rate =
+    spec.workload === 'small'
+      ? Math.min(width / (3 * rtt), caps.files)
+      : spec.workload === 'limit'
+        ? caps.bytes
+        : Math.min((width * spec.chunkSize!) / rtt, caps.bytes);
   const prev = hints.previous;
-  if (prev && prev.rate > 0 && Number.isFinite(prev.rate) && prev.width > 0) rate = Math.min(rate, prev.rate * (width / prev.width));
+  if (prev && prev.rate > 0 && Number.isFinite(prev.rate) && prev.width > 0)
+    rate = Math.min(rate, prev.rate * (width / prev.width));
   return rate;
 }
 
@@ -193,7 +209,11 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
       log(`sweep skipped: ${why}`);
       return { points: [], samples, skipped: why };
     }
-    const data = new DataStore(workDir, opts.seed, { files: opts.smallFiles, dirs: opts.smallDirs, size: opts.smallSize });
+    const data = new DataStore(workDir, opts.seed, {
+      files: opts.smallFiles,
+      dirs: opts.smallDirs,
+      size: opts.smallSize,
+    });
     mkdirSync(join(workDir, 'dst'), { recursive: true });
     mkdirSync(join(workDir, 'dl'), { recursive: true });
     worker = new Worker('sweep');
@@ -215,7 +235,7 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
           for (const spec of plan.filter((p) => p.rttMs === rtt)) {
             const prevSpec = predecessor(spec, plan);
             const prevRate = prevSpec ? rateOf(prevSpec) : undefined;
-            const width = (p: SweepSpec) => (p.workload === 'small' ? p.concurrency! : p.requests ?? 0);
+            const width = (p: SweepSpec) => (p.workload === 'small' ? p.concurrency! : (p.requests ?? 0));
             const rate = expectedRate(spec, {
               own: rateOf(spec),
               ...(prevSpec && prevRate !== undefined ? { previous: { rate: prevRate, width: width(prevSpec) } } : {}),
@@ -229,14 +249,29 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
             let verify: () => Promise<void> = async () => undefined;
             if (spec.workload === 'limit') {
               bytes = largePointSize(rate, 2 * opts.sweepSeconds, opts.sweepMaxSize, SSH2_DEFAULT_WINDOW);
-              job = { contender: 'limit-ssh2', workload: 'large', direction: spec.direction, endpoint: rawView.endpoint, localPath: '', remotePath: '', bytes };
+              job = {
+                contender: 'limit-ssh2',
+                workload: 'large',
+                direction: spec.direction,
+                endpoint: rawView.endpoint,
+                localPath: '',
+                remotePath: '',
+                bytes,
+              };
             } else if (spec.workload === 'large') {
-              const src = data.large(largePointSize(rate, opts.sweepSeconds, opts.sweepMaxSize, spec.requests! * spec.chunkSize!));
+              const src = data.large(
+                largePointSize(rate, opts.sweepSeconds, opts.sweepMaxSize, spec.requests! * spec.chunkSize!),
+              );
               bytes = src.size;
               files = 1;
               dest = up ? data.local(`dst/${tag}.bin`) : data.local(`dl/${tag}.bin`);
               job = {
-                contender: 'sftp-wire', workload: 'large', direction: spec.direction, endpoint: view.endpoint, requests: spec.requests, chunkSize: spec.chunkSize,
+                contender: 'sftp-wire',
+                workload: 'large',
+                direction: spec.direction,
+                endpoint: view.endpoint,
+                requests: spec.requests,
+                chunkSize: spec.chunkSize,
                 localPath: up ? data.local(src.rel) : dest,
                 remotePath: up ? remote(view, `dst/${tag}.bin`) : remote(view, src.rel),
               };
@@ -248,31 +283,66 @@ export async function runSweep(opts: BenchOptions, log: Log, eta?: Eta): Promise
               files = tree.files.length;
               dest = up ? data.local(`dst/${tag}`) : data.local(`dl/${tag}`);
               job = {
-                contender: 'sftp-wire', workload: 'small', direction: spec.direction, endpoint: view.endpoint, concurrency: spec.concurrency,
+                contender: 'sftp-wire',
+                workload: 'small',
+                direction: spec.direction,
+                endpoint: view.endpoint,
+                concurrency: spec.concurrency,
                 localPath: up ? data.local(tree.rel) : dest,
                 remotePath: up ? remote(view, `dst/${tag}`) : remote(view, tree.rel),
               };
               const d = dest;
-              verify = async () => { verifyTree(d, tree.files); };
+              verify = async () => {
+                verifyTree(d, tree.files);
+              };
             }
             n++;
             let sample: SweepSample;
             try {
               const r = await worker.run(job);
               await verify();
-              sample = { ...spec, rep, bytes, files, seconds: r.seconds, mibPerSecond: mibPerSecond(bytes, r.seconds), filesPerSecond: perSecond(files, r.seconds) };
+              sample = {
+                ...spec,
+                rep,
+                bytes,
+                files,
+                seconds: r.seconds,
+                mibPerSecond: mibPerSecond(bytes, r.seconds),
+                filesPerSecond: perSecond(files, r.seconds),
+              };
               const measured = spec.workload === 'small' ? sample.filesPerSecond : bytes / r.seconds;
-              if (Number.isFinite(measured) && measured > 0) rates.set(specKey(spec), [...(rates.get(specKey(spec)) ?? []), measured]);
+              if (Number.isFinite(measured) && measured > 0)
+                rates.set(specKey(spec), [...(rates.get(specKey(spec)) ?? []), measured]);
             } catch (err) {
-              sample = { ...spec, rep, bytes, files, seconds: NaN, mibPerSecond: NaN, filesPerSecond: NaN, error: (err as Error).message };
+              sample = {
+                ...spec,
+                rep,
+                bytes,
+                files,
+                seconds: NaN,
+                mibPerSecond: NaN,
+                filesPerSecond: NaN,
+                error: (err as Error).message,
+              };
             } finally {
               if (dest) clearPath(dest);
             }
             samples.push(sample);
             eta?.tick('sweep');
-            const what = spec.workload === 'small' ? `${spec.concurrency} files in flight` : spec.workload === 'limit' ? 'raw channel (reference)' : `${spec.requests} x ${formatBytes(spec.chunkSize!)}`;
-            const result = sample.error ? `FAILED: ${sample.error}` : spec.workload === 'small' ? `${formatNumber(sample.filesPerSecond)} files/s (${files} files)` : `${formatNumber(sample.mibPerSecond)} MiB/s (${formatBytes(bytes)})`;
-            log(`sweep [${String(n).padStart(String(total).length)}/${total}] ${eta ? `${eta.label()} ` : ''}RTT ${rtt} ms rep ${rep + 1}/${opts.sweepReps} ${spec.workload.toUpperCase()} ${spec.direction} ${what}: ${result}`);
+            const what =
+              spec.workload === 'small'
+                ? `${spec.concurrency} files in flight`
+                : spec.workload === 'limit'
+                  ? 'raw channel (reference)'
+                  : `${spec.requests} x ${formatBytes(spec.chunkSize!)}`;
+            const result = sample.error
+              ? `FAILED: ${sample.error}`
+              : spec.workload === 'small'
+                ? `${formatNumber(sample.filesPerSecond)} files/s (${files} files)`
+                : `${formatNumber(sample.mibPerSecond)} MiB/s (${formatBytes(bytes)})`;
+            log(
+              `sweep [${String(n).padStart(String(total).length)}/${total}] ${eta ? `${eta.label()} ` : ''}RTT ${rtt} ms rep ${rep + 1}/${opts.sweepReps} ${spec.workload.toUpperCase()} ${spec.direction} ${what}: ${result}`,
+            );
           }
         }
       } finally {
@@ -314,22 +384,57 @@ export function sweepTables(result: SweepResult, markdown = false): string {
         const reqs = [...new Set(large.map((p) => p.requests!))].sort((a, b) => a - b);
         const chunks = [...new Set(large.map((p) => p.chunkSize!))].sort((a, b) => a - b);
         const limit = points.find((p) => p.rttMs === rtt && p.direction === direction && p.workload === 'limit');
-        title(`sweep: LARGE ${direction}, RTT ${rtt} ms, sftp-wire -> sftp-wire server, MiB/s, median of ${reps} (raw SSH channel: ${cell(limit, (p) => p.mibPerSecond) || '-'} MiB/s)`);
-        out.push(render(['chunk \\ requests', ...reqs.map(String)], chunks.map((c) => [formatBytes(c), ...reqs.map((r) => cell(large.find((q) => q.chunkSize === c && q.requests === r), (p) => p.mibPerSecond))])));
+        title(
+          `sweep: LARGE ${direction}, RTT ${rtt} ms, sftp-wire -> sftp-wire server, MiB/s, median of ${reps} (raw SSH channel: ${cell(limit, (p) => p.mibPerSecond) || '-'} MiB/s)`,
+        );
+        out.push(
+          render(
+            ['chunk \\ requests', ...reqs.map(String)],
+            chunks.map((c) => [
+              formatBytes(c),
+              ...reqs.map((r) =>
+                cell(
+                  large.find((q) => q.chunkSize === c && q.requests === r),
+                  (p) => p.mibPerSecond,
+                ),
+              ),
+            ]),
+          ),
+        );
       }
     }
     const small = points.filter((p) => p.rttMs === rtt && p.workload === 'small');
     if (small.length) {
       const conc = [...new Set(small.map((p) => p.concurrency!))].sort((a, b) => a - b);
-      title(`sweep: SMALL, RTT ${rtt} ms, sftp-wire -> sftp-wire server, files/s by files in flight, median of ${reps}`);
-      out.push(render(['direction \\ files in flight', ...conc.map(String)], (['up', 'down'] as const).filter((d) => small.some((p) => p.direction === d)).map((d) => [d, ...conc.map((c) => cell(small.find((q) => q.direction === d && q.concurrency === c), (p) => p.filesPerSecond))])));
+      title(
+        `sweep: SMALL, RTT ${rtt} ms, sftp-wire -> sftp-wire server, files/s by files in flight, median of ${reps}`,
+      );
+      out.push(
+        render(
+          ['direction \\ files in flight', ...conc.map(String)],
+          (['up', 'down'] as const)
+            .filter((d) => small.some((p) => p.direction === d))
+            .map((d) => [
+              d,
+              ...conc.map((c) =>
+                cell(
+                  small.find((q) => q.direction === d && q.concurrency === c),
+                  (p) => p.filesPerSecond,
+                ),
+              ),
+            ]),
+        ),
+      );
     }
   }
   if (points.some((p) => p.workload === 'limit')) out.push(`${markdown ? '' : 'note: '}${REFERENCE_NOTE}.\n`);
   const failed = points.filter((p) => p.error);
   if (failed.length) {
     out.push('sweep failures:');
-    for (const p of failed) out.push(`${markdown ? '- ' : '  '}RTT ${p.rttMs} ms ${p.workload.toUpperCase()} ${p.direction} ${p.workload === 'small' ? `${p.concurrency} files in flight` : p.workload === 'limit' ? 'raw channel' : `${p.requests} x ${formatBytes(p.chunkSize!)}`}: ${p.error}`);
+    for (const p of failed)
+      out.push(
+        `${markdown ? '- ' : '  '}RTT ${p.rttMs} ms ${p.workload.toUpperCase()} ${p.direction} ${p.workload === 'small' ? `${p.concurrency} files in flight` : p.workload === 'limit' ? 'raw channel' : `${p.requests} x ${formatBytes(p.chunkSize!)}`}: ${p.error}`,
+      );
     out.push('');
   }
   return out.join('\n');
@@ -347,7 +452,9 @@ export function sweepCharts(result: SweepResult): { name: string; svg: string }[
       const chunks = [...new Set(large.map((p) => p.chunkSize!))].sort((a, b) => a - b);
       const series: ChartSeries[] = chunks.map((c) => ({
         name: `chunk ${formatBytes(c)}`,
-        points: large.filter((p) => p.chunkSize === c).map((p) => ({ x: p.requests!, y: p.mibPerSecond, lo: p.spread[0], hi: p.spread[1] })),
+        points: large
+          .filter((p) => p.chunkSize === c)
+          .map((p) => ({ x: p.requests!, y: p.mibPerSecond, lo: p.spread[0], hi: p.spread[1] })),
       }));
       const limit = pts.find((p) => p.rttMs === rtt && p.direction === direction && p.workload === 'limit');
       charts.push({
@@ -358,10 +465,15 @@ export function sweepCharts(result: SweepResult): { name: string; svg: string }[
           yLabel: `MiB/s (median of ${reps}; bars: lowest to highest)`,
           xScale: 'log2',
           series,
-          ...(limit ? {
-            reference: { y: limit.mibPerSecond, label: `raw SSH channel ${formatNumber(limit.mibPerSecond)} MiB/s (reference, not a ceiling)` },
-            note: REFERENCE_NOTE,
-          } : {}),
+          ...(limit
+            ? {
+                reference: {
+                  y: limit.mibPerSecond,
+                  label: `raw SSH channel ${formatNumber(limit.mibPerSecond)} MiB/s (reference, not a ceiling)`,
+                },
+                note: REFERENCE_NOTE,
+              }
+            : {}),
         }),
       });
     }
@@ -374,7 +486,14 @@ export function sweepCharts(result: SweepResult): { name: string; svg: string }[
           xLabel: 'files in flight',
           yLabel: `files/s (median of ${reps}; bars: lowest to highest)`,
           xScale: 'log2',
-          series: (['up', 'down'] as const).map((d) => ({ name: d, points: small.filter((p) => p.direction === d).map((p) => ({ x: p.concurrency!, y: p.filesPerSecond, lo: p.spread[0], hi: p.spread[1] })) })).filter((s) => s.points.length > 0),
+          series: (['up', 'down'] as const)
+            .map((d) => ({
+              name: d,
+              points: small
+                .filter((p) => p.direction === d)
+                .map((p) => ({ x: p.concurrency!, y: p.filesPerSecond, lo: p.spread[0], hi: p.spread[1] })),
+            }))
+            .filter((s) => s.points.length > 0),
         }),
       });
     }

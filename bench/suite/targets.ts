@@ -60,21 +60,33 @@ export async function startEmbeddedTargets(workDir: string): Promise<{ sftp: Run
   // ssh2 makes the key: the embedded server needs nothing but Node.
   const privateKeyPath = writeKeyPair(join(keyDir, 'client_ed25519'), 'sftp-wire-bench');
   const script = siblingScript(import.meta.url, 'embedded-server');
-  const child: ChildProcess = spawn(process.execPath, [...script.execArgv, script.path, workDir, `${privateKeyPath}.pub`], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...script.execArgv, script.path, workDir, `${privateKeyPath}.pub`],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const ports = await new Promise<{ port: number; rawPort: number }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
       if (nl >= 0) {
-        try { resolve(JSON.parse(out.slice(0, nl)) as { port: number; rawPort: number }); } catch (err) { reject(err as Error); }
+        try {
+          resolve(JSON.parse(out.slice(0, nl)) as { port: number; rawPort: number });
+        } catch (err) {
+          reject(err as Error);
+        }
       }
     });
-    child.once('exit', (code) => reject(new Error(`embedded server exited (${code}): ${stderr.trim().split('\n').slice(0, 3).join(' | ')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`embedded server exited (${code}): ${stderr.trim().split('\n').slice(0, 3).join(' | ')}`)),
+    );
     child.once('error', reject);
   });
   const exited = new Promise<void>((resolve) => {
@@ -120,7 +132,10 @@ export async function atRtt(target: RunningTarget, rttMs: number): Promise<Targe
   let endpoint = target.endpoint;
   let proxy: LatencyProxy | undefined;
   if (rttMs > 0) {
-    proxy = await startLatencyProxy({ target: { host: endpoint.host, port: endpoint.port }, delayMs: delayForRtt(rttMs) });
+    proxy = await startLatencyProxy({
+      target: { host: endpoint.host, port: endpoint.port },
+      delayMs: delayForRtt(rttMs),
+    });
     endpoint = { ...endpoint, host: proxy.host, port: proxy.port };
   }
   return {

@@ -26,11 +26,16 @@ export function runProblems(input: VerdictInput): string[] {
   }
   const ours = input.selected.filter(isSftpWireRow);
   if (ours.length > 0 && !input.rows.some((r) => ours.some((c) => c.id === r.contender) && r.ok > 0)) {
-    const why = input.skipped.filter((s) => ours.some((c) => c.id === s.contender)).map((s) => `${s.contender}: ${s.reason}`);
+    const why = input.skipped
+      .filter((s) => ours.some((c) => c.id === s.contender))
+      .map((s) => `${s.contender}: ${s.reason}`);
     problems.push(`no sftp-wire row produced a result${why.length ? ` (${why.join('; ')})` : ''}`);
   }
   const failed = input.rows.filter((r) => r.errors.length > 0);
-  if (failed.length) problems.push(`${failed.length} row(s) had failed runs: ${[...new Set(failed.map((r) => r.contender))].join(', ')} (see "failures" in the table)`);
+  if (failed.length)
+    problems.push(
+      `${failed.length} row(s) had failed runs: ${[...new Set(failed.map((r) => r.contender))].join(', ')} (see "failures" in the table)`,
+    );
   if (input.sweep?.skipped) problems.push(`the sweep did not run: ${input.sweep.skipped}`);
   const badPoints = input.sweep?.points.filter((p) => p.error) ?? [];
   if (badPoints.length) problems.push(`${badPoints.length} sweep point(s) had failed runs (see "sweep failures")`);

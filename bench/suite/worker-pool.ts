@@ -14,7 +14,10 @@ export class Worker {
   private readyFailed?: (err: Error) => void;
 
   /** `script` is the worker module (the bench's own unless a test names another). */
-  constructor(readonly name: string, script: { path: string; execArgv: string[] } = WORKER) {
+  constructor(
+    readonly name: string,
+    script: { path: string; execArgv: string[] } = WORKER,
+  ) {
     this.child = fork(script.path, [], {
       execArgv: script.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -62,7 +65,10 @@ export class Worker {
     if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      this.child.once('exit', () => { clearTimeout(t); resolve(); });
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
       if (this.child.connected) this.child.disconnect();
       else this.child.kill('SIGTERM');
     });

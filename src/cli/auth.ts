@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { parseKey } from '../transport/keys.js';
 import { PromptCancelled } from './prompt.js';
-import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey, Prompt } from '../transport/ssh-client.js';
+import type {
+  AuthenticationType,
+  AuthHandlerMiddleware,
+  NextAuthHandler,
+  ParsedKey,
+  Prompt,
+} from '../transport/ssh-client.js';
 
 /** Asks the person at the terminal (no echo); undefined when nobody can be asked. */
 export type Ask = (prompt: string) => Promise<string>;
@@ -76,7 +82,10 @@ function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
  * `passphraseEnv` names, else asked for on the terminal (PROMPT_TRIES times). Throws a KeyFileError that
  * says what to do when it cannot be had.
  */
-export async function loadPrivateKey(file: string, opts: Pick<AuthSources, 'passphraseEnv' | 'ask' | 'env'> = {}): Promise<ParsedKey> {
+export async function loadPrivateKey(
+  file: string,
+  opts: Pick<AuthSources, 'passphraseEnv' | 'ask' | 'env'> = {},
+): Promise<ParsedKey> {
   let data: Buffer;
   try {
     data = readFileSync(file);
@@ -92,9 +101,11 @@ export async function loadPrivateKey(file: string, opts: Pick<AuthSources, 'pass
   const env = opts.env ?? process.env;
   if (opts.passphraseEnv !== undefined) {
     const passphrase = env[opts.passphraseEnv];
-    if (passphrase === undefined) throw new KeyFileError(`the key ${file} is encrypted and ${opts.passphraseEnv} (--passphrase-env) is not set`);
+    if (passphrase === undefined)
+      throw new KeyFileError(`the key ${file} is encrypted and ${opts.passphraseEnv} (--passphrase-env) is not set`);
     const key = firstKey(parseKey(data, passphrase));
-    if (key instanceof Error) throw new KeyFileError(`the passphrase in ${opts.passphraseEnv} does not open the key ${file} (${key.message})`);
+    if (key instanceof Error)
+      throw new KeyFileError(`the passphrase in ${opts.passphraseEnv} does not open the key ${file} (${key.message})`);
     return key;
   }
   if (!opts.ask) {
@@ -129,7 +140,11 @@ export interface CliAuth {
  * run while the connection waits; `onPrompt(true|false)` brackets each so that the caller can stop
  * its own connect timer meanwhile.
  */
-export function cliAuth(src: AuthSources, identityKey?: ParsedKey, onPrompt: (asking: boolean) => void = () => {}): CliAuth {
+export function cliAuth(
+  src: AuthSources,
+  identityKey?: ParsedKey,
+  onPrompt: (asking: boolean) => void = () => {},
+): CliAuth {
   const tried: string[] = [];
   let offered: AuthenticationType[] | undefined;
   const username = src.username;
@@ -199,12 +214,24 @@ export function cliAuth(src: AuthSources, identityKey?: ParsedKey, onPrompt: (as
   // keyboard-interactive, as servers that take passwords only that way ask for them
   if (src.password !== undefined || ask) {
     steps.push(async () => {
-      if (!allowed('keyboard-interactive') || (offered?.includes('password') && tried.some((t) => t.startsWith('password')))) return 'skip';
-      tried.push(src.password !== undefined ? 'keyboard-interactive (SFTP_WIRE_PASSWORD)' : 'keyboard-interactive (typed)');
+      if (
+        !allowed('keyboard-interactive') ||
+        (offered?.includes('password') && tried.some((t) => t.startsWith('password')))
+      )
+        return 'skip';
+      tried.push(
+        src.password !== undefined ? 'keyboard-interactive (SFTP_WIRE_PASSWORD)' : 'keyboard-interactive (typed)',
+      );
       return {
         type: 'keyboard-interactive',
         username,
-        prompt: (_name: string, _instructions: string, _lang: string, prompts: Prompt[], finish: (answers: string[]) => void) => {
+        prompt: (
+          _name: string,
+          _instructions: string,
+          _lang: string,
+          prompts: Prompt[],
+          finish: (answers: string[]) => void,
+        ) => {
           void (async () => {
             const answers: string[] = [];
             for (const p of prompts) {
@@ -244,16 +271,27 @@ export function cliAuth(src: AuthSources, identityKey?: ParsedKey, onPrompt: (as
     handler,
     tried,
     failure() {
-      if (cancelled) return Object.assign(new AuthenticationError(cancelled.message, username, tried, offered), { cause: cancelled });
-      const server = offered ? `the server accepts ${offered.filter((m) => m !== 'none').join(', ') || 'no method we know'}` : 'the server named no methods';
+      if (cancelled)
+        return Object.assign(new AuthenticationError(cancelled.message, username, tried, offered), {
+          cause: cancelled,
+        });
+      const server = offered
+        ? `the server accepts ${offered.filter((m) => m !== 'none').join(', ') || 'no method we know'}`
+        : 'the server named no methods';
       const what = tried.length ? `tried ${tried.join(', ')}` : 'nothing to try (no key, no agent, no password)';
-      const offersPassword = offered === undefined || offered.includes('password') || offered.includes('keyboard-interactive');
+      const offersPassword =
+        offered === undefined || offered.includes('password') || offered.includes('keyboard-interactive');
       const how = !offersPassword
         ? 'log in with a key: -i FILE, or an ssh-agent (SSH_AUTH_SOCK)'
         : src.ask
           ? 'check the user name and the password, or give a key with -i FILE'
           : 'to give a password, run on a terminal (it is asked for) or set SFTP_WIRE_PASSWORD; for a key, -i FILE or an ssh-agent';
-      return new AuthenticationError(`authentication failed for user "${username}" at ${src.target}: ${what}; ${server}. ${how[0]!.toUpperCase()}${how.slice(1)}.`, username, tried, offered);
+      return new AuthenticationError(
+        `authentication failed for user "${username}" at ${src.target}: ${what}; ${server}. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
+        username,
+        tried,
+        offered,
+      );
     },
   };
 }

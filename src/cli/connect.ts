@@ -10,7 +10,12 @@ import { SftpClient, type SftpUrl } from '../index.js';
 import { cliAuth, loadPrivateKey, type Ask } from './auth.js';
 import { canPrompt, readHidden } from './prompt.js';
 import { knownHostName } from '../transport/known-hosts.js';
-import { HOST_KEY_CHECKS, knownHostsCheck, type HostKeyCheck, type KnownHostsOptions } from '../transport/host-key-check.js';
+import {
+  HOST_KEY_CHECKS,
+  knownHostsCheck,
+  type HostKeyCheck,
+  type KnownHostsOptions,
+} from '../transport/host-key-check.js';
 
 export {
   HOST_KEY_CHECKS,
@@ -24,7 +29,6 @@ export {
   type HostKeyErrorCode,
   type KnownHostsCheck,
 } from '../transport/host-key-check.js';
-
 
 export interface ConnectFlags extends KnownHostsOptions {
   /** Private key file (-i). */
@@ -84,7 +88,10 @@ class PausableTimer {
   private left: number;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
-  constructor(ms: number, private readonly fire: () => void) {
+  constructor(
+    ms: number,
+    private readonly fire: () => void,
+  ) {
     this.left = ms;
     this.start();
   }
@@ -111,9 +118,16 @@ class PausableTimer {
  */
 export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promise<SftpClient> {
   const env = flags.env ?? process.env;
-  const ask: Ask | undefined = flags.ask === null ? undefined : (flags.ask ?? (canPrompt(process.stdin, env) ? (p: string) => readHidden(p) : undefined));
-  const identityKey = flags.identity ? await loadPrivateKey(flags.identity, { passphraseEnv: flags.passphraseEnv, ask, env }) : undefined;
-  const target = knownHostName(url.host, url.port).replace(/^\[(.*)\]:(\d+)$/, (_m, h: string, p: string) => (h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`));
+  const ask: Ask | undefined =
+    flags.ask === null
+      ? undefined
+      : (flags.ask ?? (canPrompt(process.stdin, env) ? (p: string) => readHidden(p) : undefined));
+  const identityKey = flags.identity
+    ? await loadPrivateKey(flags.identity, { passphraseEnv: flags.passphraseEnv, ask, env })
+    : undefined;
+  const target = knownHostName(url.host, url.port).replace(/^\[(.*)\]:(\d+)$/, (_m, h: string, p: string) =>
+    h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`,
+  );
   const username = url.user ?? env.USER ?? userInfo().username;
   const auth = cliAuth(
     {
@@ -146,7 +160,10 @@ export async function connectUrl(url: SftpUrl, flags: ConnectFlags = {}): Promis
   };
   let client: SftpClient;
   try {
-    client = await SftpClient.connect({ ...config, sftp: { requests: flags.requests, chunkSize: flags.chunkSize, signal: cancel.signal, handshakeTimeoutMs: 0 } });
+    client = await SftpClient.connect({
+      ...config,
+      sftp: { requests: flags.requests, chunkSize: flags.chunkSize, signal: cancel.signal, handshakeTimeoutMs: 0 },
+    });
   } catch (err) {
     const e = err as Error & { level?: string };
     if (cancel.signal.aborted) throw timedOut;

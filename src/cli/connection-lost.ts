@@ -24,7 +24,11 @@ export function hostPort(target: { host: string; port: number }): string {
  * The line to print (without its newline) when `err` is the loss of the connection to `target`
  * `during` something ("get of /srv/a.bin", "connecting"); undefined for any other error.
  */
-export function connectionLostLine(target: { host: string; port: number }, err: unknown, during: string): string | undefined {
+export function connectionLostLine(
+  target: { host: string; port: number },
+  err: unknown,
+  during: string,
+): string | undefined {
   const loss = connectionLoss(err);
   return loss ? `sftp-wire: connection to ${hostPort(target)} lost (${loss.code}) ${during}` : undefined;
 }

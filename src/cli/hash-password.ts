@@ -35,9 +35,16 @@ async function firstLineOfStdin(): Promise<string> {
 export async function run(args: string[]): Promise<number> {
   let o;
   try {
-    o = parseArgs({ args, options: { help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false }).values;
+    o = parseArgs({
+      args,
+      options: { help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (err) {
-    return fail(`${(err as Error).message} (the password is read from the terminal or stdin, never from the command line)\n\n${HELP}`);
+    return fail(
+      `${(err as Error).message} (the password is read from the terminal or stdin, never from the command line)\n\n${HELP}`,
+    );
   }
   if (o.help) {
     process.stdout.write(HELP);

@@ -47,7 +47,12 @@ export async function run(args: string[]): Promise<number> {
   }
   let client: SftpClient;
   try {
-    client = await connectUrl(url, { identity: v.identity, passphraseEnv: v['passphrase-env'], knownHosts: v['known-hosts'], hostKeyCheck });
+    client = await connectUrl(url, {
+      identity: v.identity,
+      passphraseEnv: v['passphrase-env'],
+      knownHosts: v['known-hosts'],
+      hostKeyCheck,
+    });
   } catch (err) {
     process.stderr.write(`sftp-wire ls: ${(err as Error).message}\n`);
     return 1;

@@ -3,8 +3,14 @@ import { pathToFileURL } from 'node:url';
 /** Each subcommand is a module exporting `run(args): Promise<number>` (the exit code). */
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   serve: { summary: 'run an SFTP server (ssh2 on TCP, or --stdio)', load: () => import('./serve.js') },
-  'hash-password': { summary: 'hash a password for a serve --users file (read from the terminal or stdin)', load: () => import('./hash-password.js') },
-  put: { summary: 'upload: put [-r] [--atomic] [--resume] SRC sftp://[user@]host[:port]/path', load: () => import('./transfer.js') },
+  'hash-password': {
+    summary: 'hash a password for a serve --users file (read from the terminal or stdin)',
+    load: () => import('./hash-password.js'),
+  },
+  put: {
+    summary: 'upload: put [-r] [--atomic] [--resume] SRC sftp://[user@]host[:port]/path',
+    load: () => import('./transfer.js'),
+  },
   get: { summary: 'download: get [-r] [--atomic] [--resume] sftp://... DST', load: () => import('./transfer.js') },
   ls: { summary: 'list a remote directory: ls sftp://[user@]host[:port]/path', load: () => import('./ls.js') },
   bench: { summary: 'run the bench suite against an embedded server', load: () => import('./bench.js') },
@@ -33,7 +39,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (err: unknown) => {
       process.stderr.write(`sftp-wire: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

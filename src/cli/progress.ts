@@ -59,7 +59,8 @@ export function formatEta(seconds: number | undefined): string {
 /** The text of one progress line, at most `columns - 1` characters (the label is shortened first). */
 export function renderProgress(st: ProgressState, columns = 80): string {
   const parts: string[] = [];
-  if (st.files !== undefined) parts.push(st.totalFiles !== undefined ? `${st.files}/${plural(st.totalFiles, 'file')}` : plural(st.files, 'file'));
+  if (st.files !== undefined)
+    parts.push(st.totalFiles !== undefined ? `${st.files}/${plural(st.totalFiles, 'file')}` : plural(st.files, 'file'));
   if (st.total !== undefined && st.total > 0) {
     parts.push(`${Math.min(100, Math.floor((st.bytes / st.total) * 100))}%`);
     parts.push(`${formatBytes(st.bytes)} / ${formatBytes(st.total)}`);
@@ -138,7 +139,9 @@ export class ProgressDisplay {
     if (!this.live) return;
     const t = this.now();
     // Totals that just became known are shown at once, not at the next redraw.
-    const newTotals = (p.totalFiles !== undefined && before.totalFiles === undefined) || (p.total !== undefined && before.total === undefined);
+    const newTotals =
+      (p.totalFiles !== undefined && before.totalFiles === undefined) ||
+      (p.total !== undefined && before.total === undefined);
     if (t - this.lastDraw < this.interval && !newTotals) return;
     this.lastDraw = t;
     this.samples.push({ t, bytes: p.bytes });

@@ -45,7 +45,11 @@ export class PromptCancelled extends Error {
  * it; Ctrl-C rejects with PromptCancelled('ctrl-c'), Ctrl-D on an empty line with PromptCancelled('ctrl-d').
  * The terminal is put back as it was (cooked mode, input paused) whatever happens.
  */
-export function readHidden(prompt: string, input: PromptInput = process.stdin, output: PromptOutput = process.stderr): Promise<string> {
+export function readHidden(
+  prompt: string,
+  input: PromptInput = process.stdin,
+  output: PromptOutput = process.stderr,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let line = '';
     const utf8 = new StringDecoder('utf8'); // a character may arrive split across reads

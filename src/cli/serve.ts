@@ -11,9 +11,13 @@ import type { RunningSftpSshServer } from '../transport/ssh-server.js';
 export const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** The SSH server's limits from the command line: idle timeout (undefined: none) and connection cap, or an error. */
-export function networkLimits(o: { 'idle-timeout'?: string; 'max-connections'?: string }): { idleTimeoutMs: number | undefined; maxConnections: number } | { error: string } {
+export function networkLimits(o: {
+  'idle-timeout'?: string;
+  'max-connections'?: string;
+}): { idleTimeoutMs: number | undefined; maxConnections: number } | { error: string } {
   const idle = o['idle-timeout'] !== undefined ? Number(o['idle-timeout']) : DEFAULT_IDLE_TIMEOUT_S;
-  if (o['idle-timeout']?.trim() === '' || !Number.isFinite(idle) || idle < 0) return { error: `bad --idle-timeout ${o['idle-timeout']}` };
+  if (o['idle-timeout']?.trim() === '' || !Number.isFinite(idle) || idle < 0)
+    return { error: `bad --idle-timeout ${o['idle-timeout']}` };
   const max = o['max-connections'] !== undefined ? Number(o['max-connections']) : DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(max) || max < 1) return { error: `bad --max-connections ${o['max-connections']} (at least 1)` };
   return { idleTimeoutMs: idle > 0 ? idle * 1000 : undefined, maxConnections: max };
@@ -41,8 +45,14 @@ export function serverBounds(o: {
   const maxStartups = int(o['max-startups'], DEFAULT_MAX_STARTUPS);
   if (maxStartups === undefined) return { error: `bad --max-startups ${o['max-startups']} (at least 1)` };
   const maxServerHandles = int(o['max-server-handles'], DEFAULT_MAX_SERVER_HANDLES);
-  if (maxServerHandles === undefined) return { error: `bad --max-server-handles ${o['max-server-handles']} (at least 1)` };
-  const grace = o['login-grace'] === undefined ? DEFAULT_LOGIN_GRACE_S : o['login-grace'].trim() === '' ? NaN : Number(o['login-grace']);
+  if (maxServerHandles === undefined)
+    return { error: `bad --max-server-handles ${o['max-server-handles']} (at least 1)` };
+  const grace =
+    o['login-grace'] === undefined
+      ? DEFAULT_LOGIN_GRACE_S
+      : o['login-grace'].trim() === ''
+        ? NaN
+        : Number(o['login-grace']);
   if (!Number.isFinite(grace) || grace < 0) return { error: `bad --login-grace ${o['login-grace']}` };
   return { maxSessions, loginGraceMs: Math.round(grace * 1000), maxStartups, maxServerHandles };
 }
@@ -101,7 +111,17 @@ Limits of the SSH server (it may face a network):
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
 
 /** Options of the SSH server only: meaningless with --stdio (where sshd or sftp -D does the SSH part). */
-const NETWORK_FLAGS = ['host', 'port', 'host-key', 'user', 'password', 'authorized-keys', 'users', 'idle-timeout', 'max-connections'] as const;
+const NETWORK_FLAGS = [
+  'host',
+  'port',
+  'host-key',
+  'user',
+  'password',
+  'authorized-keys',
+  'users',
+  'idle-timeout',
+  'max-connections',
+] as const;
 
 /** The URL of a listening address: an IPv6 host goes in brackets (sftp://[::1]:2222/). */
 export function serverUrl(host: string, port: number): string {
@@ -117,7 +137,9 @@ export function startDirIn(root: string, dir: string): { dir: string } | { error
   try {
     if (statSync(path.join(root, inside)).isDirectory()) return { dir: inside };
   } catch (err) {
-    return { error: `--start-dir ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}` };
+    return {
+      error: `--start-dir ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`,
+    };
   }
   return { error: `--start-dir ${dir} is not a directory` };
 }
@@ -138,8 +160,10 @@ export function rootProblem(root: string): string | undefined {
 export function listenProblem(err: unknown, host: string, port: number): string {
   const code = (err as NodeJS.ErrnoException).code;
   const where = serverUrl(host, port).replace(/^sftp:\/\/|\/$/g, '');
-  if (code === 'EADDRINUSE') return `cannot listen on ${where}: the port is in use (choose another with --port, or --port 0 for any free one)`;
-  if (code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose another with --port)`;
+  if (code === 'EADDRINUSE')
+    return `cannot listen on ${where}: the port is in use (choose another with --port, or --port 0 for any free one)`;
+  if (code === 'EACCES')
+    return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose another with --port)`;
   if (code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such local address (--host)`;
   return `cannot listen on ${where}: ${(err as Error).message}`;
 }
@@ -189,7 +213,10 @@ export async function run(args: string[]): Promise<number> {
   }
   if (o.stdio) {
     const given = NETWORK_FLAGS.filter((f) => o[f] !== undefined);
-    if (given.length) return fail(`--stdio serves on stdin/stdout: ${given.map((f) => `--${f}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} for the SSH server only`);
+    if (given.length)
+      return fail(
+        `--stdio serves on stdin/stdout: ${given.map((f) => `--${f}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} for the SSH server only`,
+      );
   }
   const mode = o['atomic-uploads']!;
   if (!MODES.includes(mode)) return fail(`--atomic-uploads must be one of ${MODES.join(', ')}`);
@@ -226,13 +253,18 @@ export async function run(args: string[]): Promise<number> {
   const host = o.host ?? '127.0.0.1';
   const limits = networkLimits(o);
   if ('error' in limits) return fail(limits.error);
-  if ((o.user === undefined) !== (o.password === undefined) && o['authorized-keys'] === undefined && o.users === undefined) {
+  if (
+    (o.user === undefined) !== (o.password === undefined) &&
+    o['authorized-keys'] === undefined &&
+    o.users === undefined
+  ) {
     return fail('--user and --password go together');
   }
   let fileUsers: Map<string, FileUser> | undefined;
   if (o.users !== undefined) {
     const others = (['user', 'password', 'authorized-keys'] as const).filter((f) => o[f] !== undefined);
-    if (others.length) return fail(`--users gives every user: ${others.map((f) => `--${f}`).join(', ')} cannot go with it`);
+    if (others.length)
+      return fail(`--users gives every user: ${others.map((f) => `--${f}`).join(', ')} cannot go with it`);
     const { readUsersFile, UsersFileError } = await import('./users-file.js');
     try {
       fileUsers = readUsersFile(o.users, root);
@@ -269,7 +301,13 @@ export async function run(args: string[]): Promise<number> {
       log,
     };
     const started: RunningSftpSshServer<{ username: string }> = fileUsers
-      ? await startSftpSshServer({ ...common, ...(await import('./users-auth.js')).usersFileAuth(fileUsers, { readOnly: o['read-only']!, atomicUploads: mode as AtomicUploadMode }) })
+      ? await startSftpSshServer({
+          ...common,
+          ...(await import('./users-auth.js')).usersFileAuth(fileUsers, {
+            readOnly: o['read-only']!,
+            atomicUploads: mode as AtomicUploadMode,
+          }),
+        })
       : await startSftpSshServer({
           ...common,
           users: user !== undefined && password !== undefined ? [{ username: user, password }] : [],
@@ -277,7 +315,9 @@ export async function run(args: string[]): Promise<number> {
         });
     running = started;
     for (const kind of ['upload', 'download'] as const) {
-      started.on(kind, (e) => log(`${kind}: user ${JSON.stringify(e.username)} ${JSON.stringify(e.path)} (${e.bytes} bytes)`));
+      started.on(kind, (e) =>
+        log(`${kind}: user ${JSON.stringify(e.username)} ${JSON.stringify(e.path)} (${e.bytes} bytes)`),
+      );
     }
   } catch (err) {
     process.stderr.write(`sftp-wire serve: ${listenProblem(err, host, port)}\n`);
@@ -290,7 +330,8 @@ export async function run(args: string[]): Promise<number> {
       : `sftp-wire serving ${root} on ${serverUrl(running.host, running.port)} (atomic uploads: ${mode}${o['read-only'] ? ', read-only' : ''})\n`,
   );
   process.stdout.write(`host key: ${hostKeyId ?? 'unreadable'} (${hostKeyFile})\n`);
-  if (o.password === undefined && password !== undefined) process.stdout.write(`user: ${user}  password: ${password}\n`);
+  if (o.password === undefined && password !== undefined)
+    process.stdout.write(`user: ${user}  password: ${password}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       void running.close().then(resolve);

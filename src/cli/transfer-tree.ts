@@ -30,7 +30,12 @@ function treeName(p: string, local: boolean): string | undefined {
  * Where the tree goes, as `cp -r` does it: a destination that ends in '/' or is an existing directory
  * receives the source under its own name; otherwise the destination is the copy (created).
  */
-export async function treeDestination(client: SftpClient, verb: 'put' | 'get', src: string, dst: string): Promise<string> {
+export async function treeDestination(
+  client: SftpClient,
+  verb: 'put' | 'get',
+  src: string,
+  dst: string,
+): Promise<string> {
   if (verb === 'put') {
     const into = dst.endsWith('/') || (await client.stat(dst).then(isDirectory, () => false));
     const name = into ? treeName(src, true) : undefined;
@@ -52,7 +57,11 @@ function listFailures(stream: ProgressStream, verb: string, errors: TreeEntryErr
 
 /** The summary line of a tree transfer: "put -r a -> b: 1 file, 2 directories, 1 symlink, ...". */
 export function treeSummary(verb: string, from: string, to: string, r: TreeResult, seconds: number): string {
-  const extra = [r.symlinks ? plural(r.symlinks, 'symlink') : '', r.skipped ? `${r.skipped} skipped` : '', r.errors.length ? `${r.errors.length} failed` : '']
+  const extra = [
+    r.symlinks ? plural(r.symlinks, 'symlink') : '',
+    r.skipped ? `${r.skipped} skipped` : '',
+    r.errors.length ? `${r.errors.length} failed` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `${verb} -r ${from} -> ${to}: ${plural(r.files, 'file')}, ${plural(r.directories, 'directory', 'directories')}${extra ? `, ${extra}` : ''}, ${rateSummary(r.bytes, seconds)}`;
@@ -71,7 +80,8 @@ export async function runTree(client: SftpClient, cmd: TreeCommand): Promise<num
   const progress = new ProgressDisplay({ label: cmd.src, quiet: cmd.quiet, stream });
   const opts: TreeOptions = {
     ...cmd.options,
-    onProgress: (p) => progress.update({ bytes: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
+    onProgress: (p) =>
+      progress.update({ bytes: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
   };
   let result: TreeResult;
   try {
@@ -80,7 +90,9 @@ export async function runTree(client: SftpClient, cmd: TreeCommand): Promise<num
     progress.finish();
     if (err instanceof TreeError) {
       if (err.errors.length) listFailures(stream, cmd.verb, err.errors);
-      stream.write(`sftp-wire ${cmd.verb}: ${err.message} (${plural(err.result.files, 'file')}, ${plural(err.result.bytes, 'byte')} done)\n`);
+      stream.write(
+        `sftp-wire ${cmd.verb}: ${err.message} (${plural(err.result.files, 'file')}, ${plural(err.result.bytes, 'byte')} done)\n`,
+      );
     } else stream.write(`sftp-wire ${cmd.verb}: ${describe(err)}\n`);
     return 1;
   }

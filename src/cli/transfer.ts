@@ -13,14 +13,17 @@ export { connectUrl, type ConnectFlags } from './connect.js';
 export function parseBytes(s: string): number {
   const m = /^(\d+)([kmg]i?b?)?$/i.exec(s.trim());
   if (!m) throw new TypeError(`not a byte count: ${JSON.stringify(s)}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').charAt(0).toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    (m[2] ?? '').charAt(0).toLowerCase() as '' | 'k' | 'm' | 'g'
+  ];
   return Number(m[1]) * mult;
 }
 
 function positiveInt(s: string | undefined, what: string): number | undefined {
   if (s === undefined) return undefined;
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`${what} must be a positive integer, got ${JSON.stringify(s)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new TypeError(`${what} must be a positive integer, got ${JSON.stringify(s)}`);
   return n;
 }
 
@@ -108,7 +111,9 @@ export async function run(args: string[]): Promise<number> {
   const remoteArg = verb === 'put' ? dst : src;
   const localArg = verb === 'put' ? src : dst;
   if (!isSftpUrl(remoteArg) || isSftpUrl(localArg)) {
-    process.stderr.write(`sftp-wire ${verb}: ${verb === 'put' ? 'DST' : 'SRC'} must be an sftp:// URL and the other a local path\n`);
+    process.stderr.write(
+      `sftp-wire ${verb}: ${verb === 'put' ? 'DST' : 'SRC'} must be an sftp:// URL and the other a local path\n`,
+    );
     return 2;
   }
   let url: SftpUrl;
@@ -136,7 +141,9 @@ export async function run(args: string[]): Promise<number> {
       notice: v.quiet ? () => {} : undefined,
     });
   } catch (err) {
-    process.stderr.write(`${connectionLostLine(url, err, 'while connecting') ?? `sftp-wire ${verb}: ${(err as Error).message}`}\n`);
+    process.stderr.write(
+      `${connectionLostLine(url, err, 'while connecting') ?? `sftp-wire ${verb}: ${(err as Error).message}`}\n`,
+    );
     return 1;
   }
   // Ctrl-C (or SIGTERM) cancels: nothing more is sent, open handles are closed, temporary files removed.
@@ -167,7 +174,15 @@ export async function run(args: string[]): Promise<number> {
         src: verb === 'put' ? localArg : url.path,
         dst: verb === 'put' ? url.path : localArg,
         // atomic/resume apply to every file of the tree (TreeOptions), once the flags are accepted above.
-        options: { preserve: v.preserve, fsync: v.fsync, requests, chunkSize, atomic: v.atomic, resume: v.resume, signal: interrupt.signal },
+        options: {
+          preserve: v.preserve,
+          fsync: v.fsync,
+          requests,
+          chunkSize,
+          atomic: v.atomic,
+          resume: v.resume,
+          signal: interrupt.signal,
+        },
         quiet: v.quiet,
       }).then((code) => {
         resumeNote();
@@ -178,7 +193,10 @@ export async function run(args: string[]): Promise<number> {
       await client.end();
     }
   }
-  const progress = new ProgressDisplay({ label: verb === 'put' ? basename(localArg) : basename(url.path), quiet: v.quiet });
+  const progress = new ProgressDisplay({
+    label: verb === 'put' ? basename(localArg) : basename(url.path),
+    quiet: v.quiet,
+  });
   let to: string | undefined;
   try {
     const opts: TransferOptions = {
@@ -198,14 +216,18 @@ export async function run(args: string[]): Promise<number> {
       let remote = url.path;
       if (remote.endsWith('/')) remote += basename(localArg);
       else {
-        const isDir = await client.stat(remote).then((a) => ((a.permissions ?? 0) & 0o170000) === 0o040000, () => false);
+        const isDir = await client.stat(remote).then(
+          (a) => ((a.permissions ?? 0) & 0o170000) === 0o040000,
+          () => false,
+        );
         if (isDir) remote = `${remote}/${basename(localArg)}`;
       }
       [from, to] = [localArg, remote];
       result = await client.put(localArg, remote, opts);
     } else {
       let local = localArg;
-      if (local.endsWith('/') || (existsSync(local) && statSync(local).isDirectory())) local = join(local, basename(url.path));
+      if (local.endsWith('/') || (existsSync(local) && statSync(local).isDirectory()))
+        local = join(local, basename(url.path));
       [from, to] = [url.path, local];
       result = await client.get(url.path, local, opts);
     }
@@ -214,12 +236,15 @@ export async function run(args: string[]): Promise<number> {
       result.verified ? `verified (${result.verified})` : '',
       result.replaced === 'non-atomic' ? 'replaced NON-atomically (REMOVE+RENAME)' : '',
     ].filter(Boolean);
-    progress.finish(`${verb} ${from} -> ${to!}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`);
+    progress.finish(
+      `${verb} ${from} -> ${to!}: ${rateSummary(result.bytes, progress.elapsed)}${notes.length ? `; ${notes.join(', ')}` : ''}`,
+    );
     return 0;
   } catch (err) {
     progress.finish();
     const source = verb === 'put' ? localArg : url.path;
-    process.stderr.write(`${connectionLostLine(url, err, `during ${verb} of ${source}`) ?? `sftp-wire ${verb}: ${failureText(err, to)}`}
+    process.stderr
+      .write(`${connectionLostLine(url, err, `during ${verb} of ${source}`) ?? `sftp-wire ${verb}: ${failureText(err, to)}`}
 `);
     resumeNote();
     return cancelled(1);

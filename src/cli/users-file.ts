@@ -69,7 +69,10 @@ function expandRoot(spec: string, name: string): string | { error: string } {
 
 function parseKeyLine(text: string): ParsedKey | { error: string } {
   if (!/^(ssh-|ecdsa-|sk-)/.test(text)) {
-    return { error: 'key: expected an authorized_keys line starting with the key type (ssh-ed25519, ssh-rsa, ecdsa-...); options before the key are not supported' };
+    return {
+      error:
+        'key: expected an authorized_keys line starting with the key type (ssh-ed25519, ssh-rsa, ecdsa-...); options before the key are not supported',
+    };
   }
   const parsed = parseKey(text);
   if (parsed instanceof Error) return { error: `key: not a public key (${parsed.message})` };
@@ -95,9 +98,14 @@ export function parseUsersFile(text: string, file: string, baseRoot: string): Ma
     const m = /^(\S+)(?:\s+(.*))?$/.exec(line)!;
     const word = m[1]!;
     const arg = (m[2] ?? '').trim();
-    if (!KEYWORDS.includes(word)) fail(n, `unknown keyword ${JSON.stringify(word)} (expected one of ${KEYWORDS.join(', ')})`);
+    if (!KEYWORDS.includes(word))
+      fail(n, `unknown keyword ${JSON.stringify(word)} (expected one of ${KEYWORDS.join(', ')})`);
     if (word === 'user') {
-      if (!NAME.test(arg)) fail(n, `user: ${JSON.stringify(arg)} is not a valid user name (letters, digits, ".", "_", "-"; not starting with "." or "-"; at most 64)`);
+      if (!NAME.test(arg))
+        fail(
+          n,
+          `user: ${JSON.stringify(arg)} is not a valid user name (letters, digits, ".", "_", "-"; not starting with "." or "-"; at most 64)`,
+        );
       const earlier = drafts.find((d) => d.name === arg);
       if (earlier) fail(n, `user ${arg} is already defined on line ${earlier.line}`);
       current = { name: arg, line: n, keys: [], root: baseRoot };
@@ -136,7 +144,8 @@ export function parseUsersFile(text: string, file: string, baseRoot: string): Ma
         u.readOnly = true;
         break;
       case 'atomic-uploads':
-        if (!MODES.includes(needArg())) fail(n, `atomic-uploads must be one of ${MODES.join(', ')}, got ${JSON.stringify(arg)}`);
+        if (!MODES.includes(needArg()))
+          fail(n, `atomic-uploads must be one of ${MODES.join(', ')}, got ${JSON.stringify(arg)}`);
         u.atomicUploads = arg as AtomicUploadMode;
         break;
     }
@@ -154,7 +163,10 @@ export function parseUsersFile(text: string, file: string, baseRoot: string): Ma
     try {
       st = statSync(d.root);
     } catch (err) {
-      fail(where, `root ${d.root} of user ${d.name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
+      fail(
+        where,
+        `root ${d.root} of user ${d.name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`,
+      );
     }
     if (!st!.isDirectory()) fail(where, `root ${d.root} of user ${d.name} is not a directory`);
     if (d.startDir !== undefined) {
@@ -180,7 +192,11 @@ export function readUsersFile(file: string, baseRoot: string): Map<string, FileU
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsersFileError(file, 0, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message);
+    throw new UsersFileError(
+      file,
+      0,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message,
+    );
   }
   return parseUsersFile(text, file, baseRoot);
 }

@@ -17,23 +17,37 @@ import {
   type StatVfs,
   type UsersGroupsReply,
 } from '../protocol/index.js';
-import { openSftpChannel, serverSoftware, type SshConnectConfig, type SshConnection } from '../transport/ssh-channel.js';
+import {
+  openSftpChannel,
+  serverSoftware,
+  type SshConnectConfig,
+  type SshConnection,
+} from '../transport/ssh-channel.js';
 import { notSupportedError } from './core/errors.js';
 import { ConnectionWatch, connectFailure } from '../transport/ssh-connection-watch.js';
-import { assertCheckFileBlock, checkFileAlgorithms, checkFileHandleName, type CheckFileHandleName } from './core/check-file-names.js';
+import {
+  assertCheckFileBlock,
+  checkFileAlgorithms,
+  checkFileHandleName,
+  type CheckFileHandleName,
+} from './core/check-file-names.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './core/handshake-deadline.js';
 import { toPflags, type OpenMode } from './core/flags.js';
-import { Session, type ReplyPacket, type RequestBody, type RequestOptions, type SessionOptions } from './core/session.js';
-import { scandir, type ScandirOptions } from './file/scandir.js';
 import {
-  get,
-  put,
-  readFile,
-  writeFile,
-  type TransferOptions,
-  type TransferResult,
-} from './file/transfer.js';
-import { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file/streams.js';
+  Session,
+  type ReplyPacket,
+  type RequestBody,
+  type RequestOptions,
+  type SessionOptions,
+} from './core/session.js';
+import { scandir, type ScandirOptions } from './file/scandir.js';
+import { get, put, readFile, writeFile, type TransferOptions, type TransferResult } from './file/transfer.js';
+import {
+  createReadStream,
+  createWriteStream,
+  type ReadStreamOptions,
+  type WriteStreamOptions,
+} from './file/streams.js';
 import { putTree, getTree, rmtree } from './tree/index.js';
 import { refineFailure, type RefinableOp } from './core/refine-failure.js';
 import { SymlinkOrderCheck, type SymlinkWireOrder } from './core/symlink-order-check.js';
@@ -118,7 +132,6 @@ function listLimitError(path: string, max: number): SftpError {
   });
 }
 
-
 function handleKey(h: Buffer): string {
   return h.toString('latin1');
 }
@@ -158,7 +171,9 @@ export class SftpClient implements TransferHost {
     this.isOpenSsh = [...extensions.keys()].some((n) => n.endsWith('@openssh.com'));
     this.checkFileHandleName = checkFileHandleName(extensions);
     const order = options.symlinkOrder ?? 'auto';
-    const targetFirst = order === 'openssh' || (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
+    const targetFirst =
+      order === 'openssh' ||
+      (order === 'auto' && (serverIdent === undefined ? this.isOpenSsh : symlinkTargetFirstFor(serverIdent)));
     this.symlinkOrderCheck = new SymlinkOrderCheck(targetFirst, order !== 'auto');
   }
 
@@ -179,7 +194,13 @@ export class SftpClient implements TransferHost {
    * INIT/VERSION, then limits@openssh.com when advertised (a failed query keeps DEFAULT_LIMITS). With
    * `watch`, the loss of the SSH connection under the stream fails the session at once, with its cause.
    */
-  private static async handshake(stream: Duplex, opts: ClientOptions, deadline: HandshakeDeadline, watch?: ConnectionWatch, serverIdent?: string): Promise<SftpClient> {
+  private static async handshake(
+    stream: Duplex,
+    opts: ClientOptions,
+    deadline: HandshakeDeadline,
+    watch?: ConnectionWatch,
+    serverIdent?: string,
+  ): Promise<SftpClient> {
     const session = new Session(stream, opts);
     deadline.onExpire((err) => session.destroy(err));
     if (watch) {
@@ -230,7 +251,13 @@ export class SftpClient implements TransferHost {
     const deadline = new HandshakeDeadline({ signal: opts.signal, timeoutMs: opts.handshakeTimeoutMs });
     try {
       const opening = openSftpChannel(conn);
-      deadline.onExpire(() => void opening.then((ch) => ch.destroy(), () => {})); // a channel that comes too late is closed
+      deadline.onExpire(
+        () =>
+          void opening.then(
+            (ch) => ch.destroy(),
+            () => {},
+          ),
+      ); // a channel that comes too late is closed
       const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
       return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, serverSoftware(conn)));
     } finally {
@@ -251,7 +278,9 @@ export class SftpClient implements TransferHost {
   static async connect(opts: SshConnectConfig & { sftp?: ClientOptions }): Promise<SftpClient> {
     const { sftp, ...config } = opts;
     const ms = sftp?.handshakeTimeoutMs;
-    if (config.readyTimeout === undefined) config.readyTimeout = ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
+    if (config.readyTimeout === undefined)
+      config.readyTimeout =
+        ms === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : ms > 0 && Number.isFinite(ms) ? ms : 2 ** 31 - 1;
     const cancel = new HandshakeDeadline({ signal: sftp?.signal, timeoutMs: 0 }); // the signal only: ssh2 times the SSH handshake
     let watch: ConnectionWatch | undefined;
     let conn: SshConnection;
@@ -291,10 +320,14 @@ export class SftpClient implements TransferHost {
 
   /** The default chunk size for reads (from the limits, capped at 256 KiB). */
   get readChunkSize(): number {
-    return this.options.chunkSize ?? Math.min(this.limits.maxReadLength || DEFAULT_LIMITS.maxReadLength, MAX_DEFAULT_CHUNK);
+    return (
+      this.options.chunkSize ?? Math.min(this.limits.maxReadLength || DEFAULT_LIMITS.maxReadLength, MAX_DEFAULT_CHUNK)
+    );
   }
   get writeChunkSize(): number {
-    return this.options.chunkSize ?? Math.min(this.limits.maxWriteLength || DEFAULT_LIMITS.maxWriteLength, MAX_DEFAULT_CHUNK);
+    return (
+      this.options.chunkSize ?? Math.min(this.limits.maxWriteLength || DEFAULT_LIMITS.maxWriteLength, MAX_DEFAULT_CHUNK)
+    );
   }
   get defaultRequests(): number {
     return this.options.requests ?? DEFAULT_REQUESTS;
@@ -309,7 +342,11 @@ export class SftpClient implements TransferHost {
   private send(body: RequestBody, op: string, opts?: RequestOptions): Promise<ReplyPacket> {
     return this.session.request(body, op, opts);
   }
-  private static statusError(p: Extract<ReplyPacket, { type: typeof T.STATUS }>, op: string, path: string | undefined): SftpError {
+  private static statusError(
+    p: Extract<ReplyPacket, { type: typeof T.STATUS }>,
+    op: string,
+    path: string | undefined,
+  ): SftpError {
     return new SftpError({ status: p.code, message: p.message, op, path });
   }
   /** Throw `err`, with a precise code where a bare FAILURE can be told apart by one LSTAT of `target`. */
@@ -338,7 +375,11 @@ export class SftpClient implements TransferHost {
   /** A NAME that must carry exactly one entry (REALPATH, READLINK, expand-path, home-directory). */
   private oneName(p: { entries: NameEntry[] }, op: string): string {
     if (p.entries.length !== 1) {
-      const err = new SftpProtocolError(`${op} answered with a NAME of ${p.entries.length} entries, not 1`, undefined, T.NAME);
+      const err = new SftpProtocolError(
+        `${op} answered with a NAME of ${p.entries.length} entries, not 1`,
+        undefined,
+        T.NAME,
+      );
       this.session.fail(err);
       throw err;
     }
@@ -350,8 +391,8 @@ export class SftpClient implements TransferHost {
   /** OPEN. `flags`: 'r', 'r+', 'w', 'wx', 'w+', 'wx+', 'a', 'ax', 'a+', 'ax+' (as Node's fs) or a pflags number. */
   async open(path: string, flags: OpenMode = 'r', attrs: Attrs = {}, opts?: RequestOptions): Promise<Buffer> {
     const pflags = toPflags(flags);
-    const p = await this.expect(T.HANDLE, { type: T.OPEN, path, pflags, attrs }, 'open', path, opts).catch((e: unknown) =>
-      this.refined(e, { op: 'open', pflags }, path, opts),
+    const p = await this.expect(T.HANDLE, { type: T.OPEN, path, pflags, attrs }, 'open', path, opts).catch(
+      (e: unknown) => this.refined(e, { op: 'open', pflags }, path, opts),
     );
     const handle = Buffer.from(p.handle); // own copy: the packet is a view of a network chunk
     this.handlePaths.set(handleKey(handle), path);
@@ -421,13 +462,19 @@ export class SftpClient implements TransferHost {
   }
   /** REMOVE a file or symlink; a directory rejects with EISDIR (told by one LSTAT after a bare FAILURE). */
   async remove(path: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts).catch((e: unknown) => this.refined(e, { op: 'remove' }, path, opts));
+    await this.simple({ type: T.REMOVE, path }, 'remove', path, opts).catch((e: unknown) =>
+      this.refined(e, { op: 'remove' }, path, opts),
+    );
   }
   async mkdir(path: string, attrs: Attrs = {}, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'mkdir' }, path, opts));
+    await this.simple({ type: T.MKDIR, path, attrs }, 'mkdir', path, opts).catch((e: unknown) =>
+      this.refined(e, { op: 'mkdir' }, path, opts),
+    );
   }
   async rmdir(path: string, opts?: RequestOptions): Promise<void> {
-    await this.simple({ type: T.RMDIR, path }, 'rmdir', path, opts).catch((e: unknown) => this.refined(e, { op: 'rmdir' }, path, opts));
+    await this.simple({ type: T.RMDIR, path }, 'rmdir', path, opts).catch((e: unknown) =>
+      this.refined(e, { op: 'rmdir' }, path, opts),
+    );
   }
   /** REALPATH: the canonical absolute path. */
   async realpath(path: string, opts?: RequestOptions): Promise<string> {
@@ -452,7 +499,12 @@ export class SftpClient implements TransferHost {
     const sendSymlink = async (first: string, second: string, o?: RequestOptions): Promise<void> => {
       await this.simple({ type: T.SYMLINK, first, second } as RequestBody, 'symlink', linkPath, o);
     };
-    await this.symlinkOrderCheck.symlink({ sendSymlink, readlink: (p, o) => this.readlink(p, o), remove: (p, o) => this.remove(p, o) }, target, linkPath, opts);
+    await this.symlinkOrderCheck.symlink(
+      { sendSymlink, readlink: (p, o) => this.readlink(p, o), remove: (p, o) => this.remove(p, o) },
+      target,
+      linkPath,
+      opts,
+    );
   }
   /**
    * SYMLINK's wire order now, and whether it is settled: `checked` once given explicitly
@@ -556,7 +608,13 @@ export class SftpClient implements TransferHost {
     writeOffset: number,
     opts?: RequestOptions,
   ): Promise<void> {
-    await this.ext('copyData', { readHandle, readOffset, readLength: length, writeHandle, writeOffset }, 'copyData', this.pathOf(writeHandle), opts);
+    await this.ext(
+      'copyData',
+      { readHandle, readOffset, readLength: length, writeHandle, writeOffset },
+      'copyData',
+      this.pathOf(writeHandle),
+      opts,
+    );
   }
   /** home-directory: the home directory of `username` (OpenSSH's server answers FAILURE for ''). */
   async homeDirectory(username = '', opts?: RequestOptions): Promise<string> {
@@ -567,7 +625,9 @@ export class SftpClient implements TransferHost {
   async usersGroupsById(uids: number[], gids: number[], opts?: RequestOptions): Promise<UsersGroupsReply> {
     const value = (await this.ext('usersGroupsById', { uids, gids }, 'usersGroupsById', undefined, opts)).value!;
     if (value.users.length !== uids.length || value.groups.length !== gids.length) {
-      throw new SftpProtocolError(`users-groups-by-id answered ${value.users.length}/${value.groups.length} names for ${uids.length}/${gids.length} ids`);
+      throw new SftpProtocolError(
+        `users-groups-by-id answered ${value.users.length}/${value.groups.length} names for ${uids.length}/${gids.length} ids`,
+      );
     }
     return value;
   }

@@ -6,7 +6,14 @@ export { AbortError, SourceChangedError } from './core/errors.js';
 export { toPflags, type OpenMode } from './core/flags.js';
 export { scandir, type ScandirOptions } from './file/scandir.js';
 export { readChunks, type ReadChunksOptions, type ChunkReader } from './engine/read-chunks.js';
-export { writeChunks, FileSource, BufferSource, type WriteChunksOptions, type ChunkWriter, type ChunkSource } from './engine/write-chunks.js';
+export {
+  writeChunks,
+  FileSource,
+  BufferSource,
+  type WriteChunksOptions,
+  type ChunkWriter,
+  type ChunkSource,
+} from './engine/write-chunks.js';
 export {
   get,
   put,
@@ -31,10 +38,28 @@ export type {
   DownloadSink,
   DownloadHandleOptions,
 } from './file/transfer.js';
-export { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file/streams.js';
+export {
+  createReadStream,
+  createWriteStream,
+  type ReadStreamOptions,
+  type WriteStreamOptions,
+} from './file/streams.js';
 export { parseSftpUrl, formatSftpUrl, isSftpUrl, type SftpUrl } from './url.js';
 export { putTree, getTree, rmtree, TreeError } from './tree/index.js';
-export type { TreeOptions, TreeResult, TreeProgress, TreeEntryError, RmtreeOptions, SymlinkMode } from './tree/index.js';
+export type {
+  TreeOptions,
+  TreeResult,
+  TreeProgress,
+  TreeEntryError,
+  RmtreeOptions,
+  SymlinkMode,
+} from './tree/index.js';
 export { VerifyError } from './file/atomic/atomic-verify.js';
-export { atomicTempName, resumePartialName, resumePartialMatcher, ATOMIC_SUFFIX, RESUME_SUFFIX } from './file/atomic/partial-names.js';
+export {
+  atomicTempName,
+  resumePartialName,
+  resumePartialMatcher,
+  ATOMIC_SUFFIX,
+  RESUME_SUFFIX,
+} from './file/atomic/partial-names.js';
 export { defaultStateDir } from './file/atomic/resume-checkpoint.js';

@@ -28,7 +28,8 @@ export function parseSftpUrl(s: string): SftpUrl {
   if (!rawPath || rawPath === '/~' || rawPath === '/~/') path = '.';
   else if (rawPath.startsWith('/~/')) path = decodePart(rawPath.slice(3), 'path', s);
   else path = decodePart(rawPath, 'path', s);
-  if (path.includes('\0')) throw new TypeError(`the path of ${JSON.stringify(s)} holds a NUL byte (%00), which no file name can`);
+  if (path.includes('\0'))
+    throw new TypeError(`the path of ${JSON.stringify(s)} holds a NUL byte (%00), which no file name can`);
   const url: SftpUrl = { host, port, path };
   if (rawUser) url.user = decodePart(rawUser, 'user name', s);
   return url;

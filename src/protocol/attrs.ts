@@ -42,7 +42,8 @@ export function writeAttrs(w: Writer, a: Attrs): void {
   }
   if (a.permissions !== undefined) w.u32(a.permissions);
   if (flags & AttrFlags.ACMODTIME) {
-    if (a.atime === undefined || a.mtime === undefined) throw new TypeError('attrs: atime and mtime must be given together');
+    if (a.atime === undefined || a.mtime === undefined)
+      throw new TypeError('attrs: atime and mtime must be given together');
     w.u32(a.atime).u32(a.mtime);
   }
   if (flags & AttrFlags.EXTENDED) {
@@ -51,12 +52,14 @@ export function writeAttrs(w: Writer, a: Attrs): void {
   }
 }
 
-const KNOWN_FLAGS = AttrFlags.SIZE | AttrFlags.UIDGID | AttrFlags.PERMISSIONS | AttrFlags.ACMODTIME | AttrFlags.EXTENDED;
+const KNOWN_FLAGS =
+  AttrFlags.SIZE | AttrFlags.UIDGID | AttrFlags.PERMISSIONS | AttrFlags.ACMODTIME | AttrFlags.EXTENDED;
 
 export function readAttrs(r: Reader): Attrs {
   const at = r.pos;
   const flags = r.u32('attrs flags');
-  if ((flags & ~KNOWN_FLAGS) >>> 0 !== 0) r.fail(`attrs flags 0x${flags.toString(16)} has bits version 3 does not define`, at);
+  if ((flags & ~KNOWN_FLAGS) >>> 0 !== 0)
+    r.fail(`attrs flags 0x${flags.toString(16)} has bits version 3 does not define`, at);
   const a: Attrs = {};
   if (flags & AttrFlags.SIZE) a.size = r.u64('attrs size');
   if (flags & AttrFlags.UIDGID) {

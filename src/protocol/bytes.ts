@@ -78,7 +78,10 @@ export class Writer {
 export class Reader {
   pos = 0;
   packetType?: number;
-  constructor(readonly buf: Buffer, start = 0) {
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+  ) {
     this.pos = start;
   }
   get remaining(): number {

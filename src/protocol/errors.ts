@@ -41,7 +41,9 @@ export class SftpBadReplyError extends SftpProtocolError {
   }
 }
 
-const statusNames = new Map<number, string>([...Object.entries(StatusCode), ...Object.entries(LaterStatusCode)].map(([k, v]) => [v, k]));
+const statusNames = new Map<number, string>(
+  [...Object.entries(StatusCode), ...Object.entries(LaterStatusCode)].map(([k, v]) => [v, k]),
+);
 export function statusName(status: number): string {
   return statusNames.get(status) ?? `STATUS_${status}`;
 }
@@ -87,8 +89,23 @@ export const STATUS_CODES: Readonly<Record<number, string>> = Object.freeze({ ..
 
 /** Errno names a server may put at the start of a FAILURE message ("EEXIST: ...") to be more precise. */
 const KNOWN_ERRNOS = new Set([
-  'EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EXDEV', 'ELOOP', 'EROFS',
-  'ENAMETOOLONG', 'EINVAL', 'EBUSY', 'EMFILE', 'EFBIG', 'ETXTBSY', 'EMLINK', 'EPERM',
+  'EEXIST',
+  'ENOTEMPTY',
+  'EISDIR',
+  'ENOTDIR',
+  'ENOSPC',
+  'EDQUOT',
+  'EXDEV',
+  'ELOOP',
+  'EROFS',
+  'ENAMETOOLONG',
+  'EINVAL',
+  'EBUSY',
+  'EMFILE',
+  'EFBIG',
+  'ETXTBSY',
+  'EMLINK',
+  'EPERM',
 ]);
 
 export interface SftpErrorInit {
@@ -142,8 +159,10 @@ export function codeForStatus(status: number, message = ''): string {
   const m = /^(E[A-Z]+)\b/.exec(message);
   if (m) {
     const errno = m[1]!;
-    if ((status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED) && KNOWN_ERRNOS.has(errno)) return errno;
-    if (statusToCode[status] !== undefined && statusForErrno(errno) === status && status !== StatusCode.FAILURE) return errno;
+    if ((status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED) && KNOWN_ERRNOS.has(errno))
+      return errno;
+    if (statusToCode[status] !== undefined && statusForErrno(errno) === status && status !== StatusCode.FAILURE)
+      return errno;
   }
   return statusToCode[status] ?? 'ESFTP';
 }

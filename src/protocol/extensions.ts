@@ -15,9 +15,7 @@ export interface ExtensionDef<Req, Rep> {
   reply: ReplyKind<Rep>;
 }
 export type ReplyKind<Rep> =
-  | { kind: 'status' }
-  | { kind: 'name' }
-  | { kind: 'extended'; write(w: Writer, rep: Rep): void; read(r: Reader): Rep };
+  { kind: 'status' } | { kind: 'name' } | { kind: 'extended'; write(w: Writer, rep: Rep): void; read(r: Reader): Rep };
 
 export interface StatVfs {
   bsize: bigint;
@@ -33,7 +31,17 @@ export interface StatVfs {
   namemax: bigint;
 }
 export const STATVFS_FIELDS = [
-  'bsize', 'frsize', 'blocks', 'bfree', 'bavail', 'files', 'ffree', 'favail', 'fsid', 'flag', 'namemax',
+  'bsize',
+  'frsize',
+  'blocks',
+  'bfree',
+  'bavail',
+  'files',
+  'ffree',
+  'favail',
+  'fsid',
+  'flag',
+  'namemax',
 ] as const satisfies readonly (keyof StatVfs)[];
 /** statvfs flag bits. */
 export const StatVfsFlag = { RDONLY: 1n, NOSUID: 2n } as const;
@@ -72,7 +80,14 @@ export interface CheckFileReply {
   hashes: Buffer[];
 }
 /** Digest sizes of the hash names check-file may answer with. */
-export const CHECK_FILE_DIGEST_SIZE: Record<string, number> = { md5: 16, sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+export const CHECK_FILE_DIGEST_SIZE: Record<string, number> = {
+  md5: 16,
+  sha1: 20,
+  sha224: 28,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
 
 export interface UsersGroupsRequest {
   uids: number[];
@@ -137,7 +152,10 @@ function checkFile(name: string, isHandle: boolean): ExtensionDef<CheckFileReque
     },
     readRequest: (r) => ({
       target: isHandle ? r.bytes('handle') : r.string('filename'),
-      algorithms: r.string('hash algorithm list').split(',').filter((s) => s.length > 0),
+      algorithms: r
+        .string('hash algorithm list')
+        .split(',')
+        .filter((s) => s.length > 0),
       startOffset: r.u64('start offset'),
       length: r.u64('length'),
       blockSize: r.u32('block size'),
@@ -156,7 +174,8 @@ function checkFile(name: string, isHandle: boolean): ExtensionDef<CheckFileReque
         const size = Object.hasOwn(CHECK_FILE_DIGEST_SIZE, algorithm) ? CHECK_FILE_DIGEST_SIZE[algorithm] : undefined;
         if (size === undefined) return r.fail(`check-file answered with unknown hash ${JSON.stringify(algorithm)}`);
         const all = r.rest();
-        if (all.length % size !== 0) r.fail(`check-file hashes: ${all.length} bytes is not a whole number of ${algorithm} digests`);
+        if (all.length % size !== 0)
+          r.fail(`check-file hashes: ${all.length} bytes is not a whole number of ${algorithm} digests`);
         const hashes: Buffer[] = [];
         for (let i = 0; i < all.length; i += size) hashes.push(all.subarray(i, i + size));
         return { algorithm, hashes };
@@ -172,11 +191,23 @@ const noArgs = {
 
 /** The extensions both ends know, by a short key. */
 export const Extensions = {
-  posixRename: { name: 'posix-rename@openssh.com', version: '1', ...twoPaths, reply: status } as ExtensionDef<TwoPaths, void>,
-  statvfs: { name: 'statvfs@openssh.com', version: '2', ...onePath, reply: statvfsReply } as ExtensionDef<{ path: string }, StatVfs>,
-  fstatvfs: { name: 'fstatvfs@openssh.com', version: '2', ...oneHandle, reply: statvfsReply } as ExtensionDef<{ handle: Buffer }, StatVfs>,
+  posixRename: { name: 'posix-rename@openssh.com', version: '1', ...twoPaths, reply: status } as ExtensionDef<
+    TwoPaths,
+    void
+  >,
+  statvfs: { name: 'statvfs@openssh.com', version: '2', ...onePath, reply: statvfsReply } as ExtensionDef<
+    { path: string },
+    StatVfs
+  >,
+  fstatvfs: { name: 'fstatvfs@openssh.com', version: '2', ...oneHandle, reply: statvfsReply } as ExtensionDef<
+    { handle: Buffer },
+    StatVfs
+  >,
   hardlink: { name: 'hardlink@openssh.com', version: '1', ...twoPaths, reply: status } as ExtensionDef<TwoPaths, void>,
-  fsync: { name: 'fsync@openssh.com', version: '1', ...oneHandle, reply: status } as ExtensionDef<{ handle: Buffer }, void>,
+  fsync: { name: 'fsync@openssh.com', version: '1', ...oneHandle, reply: status } as ExtensionDef<
+    { handle: Buffer },
+    void
+  >,
   lsetstat: {
     name: 'lsetstat@openssh.com',
     version: '1',
@@ -199,7 +230,10 @@ export const Extensions = {
       }),
     },
   } as ExtensionDef<Record<string, never>, Limits>,
-  expandPath: { name: 'expand-path@openssh.com', version: '1', ...onePath, reply: { kind: 'name' } } as ExtensionDef<{ path: string }, void>,
+  expandPath: { name: 'expand-path@openssh.com', version: '1', ...onePath, reply: { kind: 'name' } } as ExtensionDef<
+    { path: string },
+    void
+  >,
   copyData: {
     name: 'copy-data',
     version: '1',
@@ -232,14 +266,20 @@ export const Extensions = {
     reply: {
       kind: 'extended',
       write: (w, rep) => void w.string(packedStrings(rep.users)).string(packedStrings(rep.groups)),
-      read: (r) => ({ users: unpackStrings(r.bytes('usernames'), 'username'), groups: unpackStrings(r.bytes('groupnames'), 'groupname') }),
+      read: (r) => ({
+        users: unpackStrings(r.bytes('usernames'), 'username'),
+        groups: unpackStrings(r.bytes('groupnames'), 'groupname'),
+      }),
     },
   } as ExtensionDef<UsersGroupsRequest, UsersGroupsReply>,
   /**
    * sftp-wire's own: the upload behind this handle is not to be committed at CLOSE (it was cut
    * short). The server answers STATUS OK (or OP_UNSUPPORTED/FAILURE).
    */
-  discardHandle: { name: 'discard-handle@sftp-wire', version: '1', ...oneHandle, reply: status } as ExtensionDef<{ handle: Buffer }, void>,
+  discardHandle: { name: 'discard-handle@sftp-wire', version: '1', ...oneHandle, reply: status } as ExtensionDef<
+    { handle: Buffer },
+    void
+  >,
   checkFileName: checkFile('check-file-name', false),
   checkFileHandle: checkFile('check-file-handle', true),
 } as const;
@@ -273,14 +313,16 @@ export function decodeExtensionRequest<K extends ExtensionKey>(key: K, data: Buf
 /** The data of an EXTENDED_REPLY for an extension whose reply is typed. */
 export function encodeExtensionReply<K extends ExtensionKey>(key: K, rep: RepOf<K>): Buffer {
   const reply = Extensions[key].reply as ReplyKind<RepOf<K>>;
-  if (reply.kind !== 'extended') throw new TypeError(`${Extensions[key].name} replies with ${reply.kind}, not EXTENDED_REPLY`);
+  if (reply.kind !== 'extended')
+    throw new TypeError(`${Extensions[key].name} replies with ${reply.kind}, not EXTENDED_REPLY`);
   const w = new Writer();
   reply.write(w, rep);
   return w.finish();
 }
 export function decodeExtensionReply<K extends ExtensionKey>(key: K, data: Buffer): RepOf<K> {
   const reply = Extensions[key].reply as ReplyKind<RepOf<K>>;
-  if (reply.kind !== 'extended') throw new TypeError(`${Extensions[key].name} replies with ${reply.kind}, not EXTENDED_REPLY`);
+  if (reply.kind !== 'extended')
+    throw new TypeError(`${Extensions[key].name} replies with ${reply.kind}, not EXTENDED_REPLY`);
   const r = new Reader(data);
   const rep = reply.read(r);
   r.end();

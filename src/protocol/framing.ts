@@ -73,7 +73,10 @@ export class PacketFramer {
       this.consume(chunk);
     } catch (err) {
       // A throwing handler would otherwise lose the rest of this chunk silently: stay failed instead.
-      this.failed ??= err instanceof SftpProtocolError ? err : new SftpProtocolError(`packet handler failed: ${String((err as Error)?.message ?? err)}`);
+      this.failed ??=
+        err instanceof SftpProtocolError
+          ? err
+          : new SftpProtocolError(`packet handler failed: ${String((err as Error)?.message ?? err)}`);
       throw err;
     }
   }

@@ -5,13 +5,20 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 function typeChar(mode: number): string {
   switch (mode & FileType.MASK) {
-    case FileType.DIRECTORY: return 'd';
-    case FileType.SYMLINK: return 'l';
-    case FileType.CHAR: return 'c';
-    case FileType.BLOCK: return 'b';
-    case FileType.FIFO: return 'p';
-    case FileType.SOCKET: return 's';
-    default: return '-';
+    case FileType.DIRECTORY:
+      return 'd';
+    case FileType.SYMLINK:
+      return 'l';
+    case FileType.CHAR:
+      return 'c';
+    case FileType.BLOCK:
+      return 'b';
+    case FileType.FIFO:
+      return 'p';
+    case FileType.SOCKET:
+      return 's';
+    default:
+      return '-';
   }
 }
 

@@ -56,7 +56,7 @@ export type Packet =
 export type PacketOf<K extends Packet['type']> = Extract<Packet, { type: K }>;
 /** The packet types a server answers a request with. */
 export type ReplyType =
-  | typeof T.STATUS | typeof T.HANDLE | typeof T.DATA | typeof T.NAME | typeof T.ATTRS | typeof T.EXTENDED_REPLY;
+  typeof T.STATUS | typeof T.HANDLE | typeof T.DATA | typeof T.NAME | typeof T.ATTRS | typeof T.EXTENDED_REPLY;
 /** The packet types a client sends with a request id: every packet but the replies and INIT/VERSION. */
 export type RequestType = Exclude<Packet['type'], ReplyType | typeof T.INIT | typeof T.VERSION>;
 export type RequestPacket = PacketOf<RequestType>;

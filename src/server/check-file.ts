@@ -27,17 +27,25 @@ export interface CheckFileRange {
  */
 export async function checkFile(file: FsFile, q: CheckFileRange, maxReplyBytes: number): Promise<CheckFileReply> {
   const algorithm = q.algorithms.find((a) => SUPPORTED.has(a));
-  if (!algorithm) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: none of the hash algorithms ${q.algorithms.join(',')} is supported`);
+  if (!algorithm)
+    throw new StatusError(
+      StatusCode.OP_UNSUPPORTED,
+      `ENOSYS: none of the hash algorithms ${q.algorithms.join(',')} is supported`,
+    );
   if (q.blockSize !== 0 && q.blockSize < MIN_BLOCK_SIZE) {
     throw new StatusError(StatusCode.BAD_MESSAGE, `EINVAL: block size ${q.blockSize} is below ${MIN_BLOCK_SIZE}`);
   }
   const size = (await file.stat()).size;
-  if (q.startOffset > size) throw new StatusError(StatusCode.FAILURE, 'EINVAL: start offset is past the end of the file');
+  if (q.startOffset > size)
+    throw new StatusError(StatusCode.FAILURE, 'EINVAL: start offset is past the end of the file');
   const end = q.length === 0 ? size : Math.min(size, q.startOffset + q.length);
   const digestSize = CHECK_FILE_DIGEST_SIZE[algorithm]!;
   const blocks = q.blockSize === 0 ? 1 : Math.ceil((end - q.startOffset) / q.blockSize);
   if (blocks * digestSize > maxReplyBytes) {
-    throw new StatusError(StatusCode.FAILURE, `EFBIG: ${blocks} block hashes do not fit in one reply; use a larger block size`);
+    throw new StatusError(
+      StatusCode.FAILURE,
+      `EFBIG: ${blocks} block hashes do not fit in one reply; use a larger block size`,
+    );
   }
   const hashes: Buffer[] = [];
   const blockSize = q.blockSize === 0 ? Math.max(1, end - q.startOffset) : q.blockSize;

@@ -50,11 +50,30 @@ const U32_MAX = 0xffffffff;
 const u32 = (v: number): number => Math.min(U32_MAX, Math.max(0, Math.floor(v)));
 
 export function attrsFromStats(st: FileStats): Attrs {
-  return { size: st.size, uid: st.uid, gid: st.gid, permissions: st.mode >>> 0, atime: u32(st.atime), mtime: u32(st.mtime) };
+  return {
+    size: st.size,
+    uid: st.uid,
+    gid: st.gid,
+    permissions: st.mode >>> 0,
+    atime: u32(st.atime),
+    mtime: u32(st.mtime),
+  };
 }
 
-export const okStatus = (id: number): Packet => ({ type: T.STATUS, id, code: StatusCode.OK, message: 'Success', lang: '' });
-export const statusReply = (id: number, code: number, message: string): Packet => ({ type: T.STATUS, id, code, message, lang: '' });
+export const okStatus = (id: number): Packet => ({
+  type: T.STATUS,
+  id,
+  code: StatusCode.OK,
+  message: 'Success',
+  lang: '',
+});
+export const statusReply = (id: number, code: number, message: string): Packet => ({
+  type: T.STATUS,
+  id,
+  code,
+  message,
+  lang: '',
+});
 export const attrsReply = (id: number, attrs: Attrs): Packet => ({ type: T.ATTRS, id, attrs });
 export const oneName = (id: number, name: string): Packet => ({
   type: T.NAME,

@@ -42,7 +42,10 @@ export class HandleBudget {
 
   assertRoom(): void {
     if (this.open >= this.max) {
-      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open files on this server (limit ${this.max} handles in all sessions)`);
+      throw new StatusError(
+        StatusCode.FAILURE,
+        `EMFILE: too many open files on this server (limit ${this.max} handles in all sessions)`,
+      );
     }
   }
 
@@ -68,7 +71,10 @@ export class HandleTable {
   /** Fail before opening anything when the session's table, or the server's budget, is full. */
   assertRoom(): void {
     if (this.entries.size >= this.max) {
-      throw new StatusError(StatusCode.FAILURE, `EMFILE: too many open files in this session (limit ${this.max} handles)`);
+      throw new StatusError(
+        StatusCode.FAILURE,
+        `EMFILE: too many open files in this session (limit ${this.max} handles)`,
+      );
     }
     this.budget.assertRoom();
   }
@@ -132,4 +138,3 @@ export class HandleTable {
     return this.entries.size;
   }
 }
-

@@ -10,7 +10,10 @@ export interface BatchBounds {
   maxRequests: number;
 }
 
-export const DEFAULT_BATCH_BOUNDS: Readonly<BatchBounds> = Object.freeze({ maxBytes: 4 * 1024 * 1024, maxRequests: 64 });
+export const DEFAULT_BATCH_BOUNDS: Readonly<BatchBounds> = Object.freeze({
+  maxBytes: 4 * 1024 * 1024,
+  maxRequests: 64,
+});
 
 /**
  * WRITEs (or READs) on one handle that arrived one after another, each starting where the previous

@@ -92,7 +92,8 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 function either(l: ServerLimits, name: keyof ServerLimits, old: keyof ServerLimits): number | undefined {
   const a = l[name];
   const b = l[old];
-  if (a !== undefined && b !== undefined && a !== b) throw new RangeError(`limits.${name} and limits.${old} (its older name) disagree: ${a} and ${b}`);
+  if (a !== undefined && b !== undefined && a !== b)
+    throw new RangeError(`limits.${name} and limits.${old} (its older name) disagree: ${a} and ${b}`);
   return a ?? b;
 }
 

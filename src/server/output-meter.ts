@@ -85,7 +85,8 @@ export function meterSocket(socket: Writable, meter: OutputMeter): void {
   socket.write = function meteredWrite(this: Writable, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
     const callback = typeof encoding === 'function' ? encoding : cb;
     const enc = typeof encoding === 'function' ? undefined : encoding;
-    const bytes = Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? chunk.byteLength : Buffer.byteLength(String(chunk));
+    const bytes =
+      Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? chunk.byteLength : Buffer.byteLength(String(chunk));
     const n = bytes + WRITE_OVERHEAD;
     const gen = generation;
     meter.charge(n);
@@ -93,7 +94,12 @@ export function meterSocket(socket: Writable, meter: OutputMeter): void {
       if (gen === generation) meter.release(n);
       if (typeof callback === 'function') (callback as (e?: Error | null) => void)(err);
     };
-    const writeAny = write as (this: Writable, c: unknown, e: BufferEncoding | undefined, cb: (err?: Error | null) => void) => boolean;
+    const writeAny = write as (
+      this: Writable,
+      c: unknown,
+      e: BufferEncoding | undefined,
+      cb: (err?: Error | null) => void,
+    ) => boolean;
     return writeAny.call(this, chunk, enc as BufferEncoding | undefined, done);
   } as Writable['write'];
   socket.once('close', () => {

@@ -55,8 +55,7 @@ interface AnyRequestRow {
 
 /** How an extension's request is ordered: as a path request, or on the handles it names. */
 type ExtensionPlacement<K extends ExtensionKey> =
-  | { order: 'path' }
-  | { order: 'handle'; handles: (q: ExtensionRequest<K>) => Buffer[] };
+  { order: 'path' } | { order: 'handle'; handles: (q: ExtensionRequest<K>) => Buffer[] };
 
 /** What the server knows of one extension (an EXTENDED request by name). */
 export type ExtensionRow<K extends ExtensionKey> = ExtensionPlacement<K> & {
@@ -73,7 +72,11 @@ export type ExtensionRow<K extends ExtensionKey> = ExtensionPlacement<K> & {
 /** EXTENDED's handler: the extension's row (unknown, or not served by this storage: OP_UNSUPPORTED), its decoded request, its handler. */
 const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
   const key = extensionKeyByName(req.request);
-  if (!key) throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`);
+  if (!key)
+    throw new StatusError(
+      StatusCode.OP_UNSUPPORTED,
+      `ENOSYS: extension ${JSON.stringify(req.request)} is not supported`,
+    );
   const row = EXTENSIONS[key] as ExtensionRow<typeof key>;
   if (row.serves && !row.serves(ctx.fs)) {
     throw new StatusError(StatusCode.OP_UNSUPPORTED, `ENOSYS: ${req.request} is not supported by this storage`);
@@ -82,7 +85,10 @@ const extended: Handler<typeof T.EXTENDED> = async (req, ctx) => {
   try {
     q = decodeExtensionRequest(key, req.data);
   } catch (err) {
-    throw new StatusError(StatusCode.BAD_MESSAGE, `EBADMSG: malformed ${req.request} request: ${(err as Error).message}`);
+    throw new StatusError(
+      StatusCode.BAD_MESSAGE,
+      `EBADMSG: malformed ${req.request} request: ${(err as Error).message}`,
+    );
   }
   return row.handler(q, req.id, ctx);
 };
@@ -107,7 +113,12 @@ export const REQUESTS: { readonly [K in RequestType]: RequestRow<K> } = {
   [T.RENAME]: { handler: paths.rename, writes: true, handle: 'none', order: 'path' },
   [T.READLINK]: { handler: paths.readlink, writes: false, handle: 'none', order: 'path' },
   [T.SYMLINK]: { handler: paths.symlink, writes: true, handle: 'none', order: 'path' },
-  [T.EXTENDED]: { handler: extended, writes: (r) => extensionRow(r.request)?.writes ?? false, handle: 'extension', order: 'extension' },
+  [T.EXTENDED]: {
+    handler: extended,
+    writes: (r) => extensionRow(r.request)?.writes ?? false,
+    handle: 'extension',
+    order: 'extension',
+  },
 };
 
 const oneHandle = (q: { handle: Buffer }): Buffer[] => [q.handle];
@@ -116,7 +127,13 @@ const oneHandle = (q: { handle: Buffer }): Buffer[] => [q.handle];
 export const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
   posixRename: { handler: ext.posixRename, writes: true, order: 'path' },
   statvfs: { handler: ext.statvfs, writes: false, order: 'path', serves: (fs) => fs.statvfs !== undefined },
-  fstatvfs: { handler: ext.fstatvfs, writes: false, order: 'handle', handles: oneHandle, serves: (fs) => fs.statvfs !== undefined },
+  fstatvfs: {
+    handler: ext.fstatvfs,
+    writes: false,
+    order: 'handle',
+    handles: oneHandle,
+    serves: (fs) => fs.statvfs !== undefined,
+  },
   hardlink: { handler: ext.hardlink, writes: true, order: 'path', serves: (fs) => fs.link !== undefined },
   // flushes a file to stable storage: a write, as in OpenSSH's table
   fsync: { handler: ext.fsync, writes: true, order: 'handle', handles: oneHandle },
@@ -134,7 +151,12 @@ export const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
   // only ever holds back an upload's commit: it changes nothing itself
   discardHandle: { handler: ext.discardHandle, writes: false, order: 'handle', handles: oneHandle },
   checkFileName: { handler: ext.checkFileName, writes: false, order: 'path' },
-  checkFileHandle: { handler: ext.checkFileHandle, writes: false, order: 'handle', handles: (q) => [q.target as Buffer] },
+  checkFileHandle: {
+    handler: ext.checkFileHandle,
+    writes: false,
+    order: 'handle',
+    handles: (q) => [q.target as Buffer],
+  },
 };
 
 function extensionRow(name: string): ExtensionRow<ExtensionKey> | undefined {

@@ -2,7 +2,13 @@ import { statSync } from 'node:fs';
 import type { FileSystem } from './fs/file-system.js';
 import { LocalFs } from './fs/local-fs.js';
 import { normalizeVirtual } from './fs/vpath.js';
-import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type ServerLimits, type SymlinkOrder } from './options.js';
+import {
+  resolveLimits,
+  type AtomicUploadMode,
+  type ResolvedLimits,
+  type ServerLimits,
+  type SymlinkOrder,
+} from './options.js';
 
 /**
  * One session's own settings (e.g. one user's tree), given to `SftpServer.serve` in `settings`.
@@ -40,7 +46,8 @@ const SYMLINK_ORDERS: readonly SymlinkOrder[] = ['auto', 'openssh', 'draft'];
 /** A session's limits: those it sets (under either name), the others the server's. */
 function sessionLimits(base: ResolvedLimits, own: ServerLimits): ResolvedLimits {
   const pick = (a: number | undefined, b: number | undefined, name: string, old: string): number | undefined => {
-    if (a !== undefined && b !== undefined && a !== b) throw new RangeError(`limits.${name} and limits.${old} (its older name) disagree: ${a} and ${b}`);
+    if (a !== undefined && b !== undefined && a !== b)
+      throw new RangeError(`limits.${name} and limits.${old} (its older name) disagree: ${a} and ${b}`);
     return a ?? b;
   };
   const merged = resolveLimits({
@@ -58,24 +65,32 @@ function sessionLimits(base: ResolvedLimits, own: ServerLimits): ResolvedLimits 
  * The configuration of a session with `settings`, the rest taken from `base`. Throws a TypeError or
  * RangeError naming the setting that is wrong (a root that is not a directory, an unknown mode).
  */
-export function sessionConfig(base: SessionConfig & { limits: ResolvedLimits }, settings: SessionSettings): SessionConfig {
-  if (settings.fs && settings.root !== undefined) throw new TypeError('session settings: give either fs or root, not both');
+export function sessionConfig(
+  base: SessionConfig & { limits: ResolvedLimits },
+  settings: SessionSettings,
+): SessionConfig {
+  if (settings.fs && settings.root !== undefined)
+    throw new TypeError('session settings: give either fs or root, not both');
   let fs = settings.fs ?? base.fs;
   if (settings.root !== undefined) {
     let isDir = false;
     try {
       isDir = statSync(settings.root).isDirectory();
     } catch (err) {
-      throw new TypeError(`session settings: root ${settings.root}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
+      throw new TypeError(
+        `session settings: root ${settings.root}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`,
+      );
     }
     if (!isDir) throw new TypeError(`session settings: root ${settings.root} is not a directory`);
     fs = new LocalFs(settings.root);
   }
   const ownTree = settings.fs !== undefined || settings.root !== undefined;
   const atomicUploads = settings.atomicUploads ?? base.atomicUploads;
-  if (!ATOMIC_MODES.includes(atomicUploads)) throw new TypeError(`session settings: atomicUploads must be one of ${ATOMIC_MODES.join(', ')}`);
+  if (!ATOMIC_MODES.includes(atomicUploads))
+    throw new TypeError(`session settings: atomicUploads must be one of ${ATOMIC_MODES.join(', ')}`);
   const symlinkOrder = settings.symlinkOrder ?? base.symlinkOrder;
-  if (!SYMLINK_ORDERS.includes(symlinkOrder)) throw new TypeError(`session settings: symlinkOrder must be one of ${SYMLINK_ORDERS.join(', ')}`);
+  if (!SYMLINK_ORDERS.includes(symlinkOrder))
+    throw new TypeError(`session settings: symlinkOrder must be one of ${SYMLINK_ORDERS.join(', ')}`);
   if ((settings.limits as ServerLimits | undefined)?.maxServerHandles !== undefined) {
     throw new TypeError('session settings: maxServerHandles is a limit of the whole server, not of one session');
   }

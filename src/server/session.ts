@@ -4,7 +4,14 @@ import { decodePacket, isKnownPacketType, peekHeader, type Packet, type PacketOf
 import { PacketFramer, type OversizedPacket } from '../protocol/framing.js';
 import type { RequestPacket, SessionContext } from './context.js';
 import { statusReply } from './context.js';
-import { advertisedExtensions, handleFirst, handlerOf, isRequestType, orderingKeys, requestWrites } from './request-table.js';
+import {
+  advertisedExtensions,
+  handleFirst,
+  handlerOf,
+  isRequestType,
+  orderingKeys,
+  requestWrites,
+} from './request-table.js';
 import { closeFileEntry, readBatch, writeBatch } from './handlers/file-handlers.js';
 import { DATA_HEADER, wireBuffers, type Reply } from './wire-reply.js';
 import { OutputMeter, WRITE_OVERHEAD } from './output-meter.js';
@@ -137,7 +144,9 @@ export class Session {
     if (this.ending) return;
     if (!this.initialized || info.id === undefined || info.type === T.INIT) {
       // before INIT nothing is answered: the first packet must be INIT
-      this.log(`sftp session: oversized packet of ${info.length} bytes ${this.initialized ? 'without a request id' : 'before INIT'}; closing`);
+      this.log(
+        `sftp session: oversized packet of ${info.length} bytes ${this.initialized ? 'without a request id' : 'before INIT'}; closing`,
+      );
       void this.shutdown(true);
       return;
     }
@@ -168,7 +177,9 @@ export class Session {
     }
     const earlier = [...this.tasks];
     this.track(
-      Promise.all(earlier).then(() => this.send(reply)).catch(() => undefined),
+      Promise.all(earlier)
+        .then(() => this.send(reply))
+        .catch(() => undefined),
       () => 1,
       () => WRITE_OVERHEAD,
     );
@@ -222,12 +233,16 @@ export class Session {
         return;
       }
       const code = isKnownPacketType(type) ? StatusCode.BAD_MESSAGE : StatusCode.OP_UNSUPPORTED;
-      const message = code === StatusCode.BAD_MESSAGE ? `EBADMSG: ${(err as Error).message}` : `ENOSYS: unsupported packet type ${type}`;
+      const message =
+        code === StatusCode.BAD_MESSAGE
+          ? `EBADMSG: ${(err as Error).message}`
+          : `ENOSYS: unsupported packet type ${type}`;
       this.answerInPlace(id, code, message, payload);
       return;
     }
     if (!isRequestType(req.type)) {
-      if ('id' in req) this.send(statusReply(req.id, StatusCode.BAD_MESSAGE, `EBADMSG: packet type ${req.type} is not a request`));
+      if ('id' in req)
+        this.send(statusReply(req.id, StatusCode.BAD_MESSAGE, `EBADMSG: packet type ${req.type} is not a request`));
       return; // a second INIT (or VERSION) is ignored
     }
     this.dispatch(req as RequestPacket);
@@ -259,12 +274,14 @@ export class Session {
     this.meter.charge(cost);
     this.updateFlow();
     const refused = this.ctx.readOnly && requestWrites(req);
-    if (!refused && (req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req)) return this.dispatchIo(req);
+    if (!refused && (req.type === T.WRITE || req.type === T.READ) && IoBatch.batchable(req))
+      return this.dispatchIo(req);
     const keys = orderingKeys(req);
     // work queued behind a batch: later READs/WRITEs must not join it and overtake this one
     if (keys === null) for (const k of [...this.openBatches.keys()]) this.sealBatch(k);
     else for (const k of keys) this.sealBatch(k);
-    const task = async (): Promise<void> => this.send(refused ? this.failure(req, readOnlyError()) : await this.answer(req));
+    const task = async (): Promise<void> =>
+      this.send(refused ? this.failure(req, readOnlyError()) : await this.answer(req));
     this.track(
       keys === null ? this.queues.runAlone(task) : this.queues.run(keys, task),
       () => 1,

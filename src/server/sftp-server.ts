@@ -5,7 +5,13 @@ import { HandleBudget, HandleTable } from './handle-table.js';
 import { UploadStore } from './atomic/upload-store.js';
 import { SessionContext } from './context.js';
 import { Session, type SessionOptions } from './session.js';
-import { resolveLimits, type AtomicUploadMode, type ResolvedLimits, type SftpServerOptions, type SymlinkOrder } from './options.js';
+import {
+  resolveLimits,
+  type AtomicUploadMode,
+  type ResolvedLimits,
+  type SftpServerOptions,
+  type SymlinkOrder,
+} from './options.js';
 import { normalizeVirtual } from './fs/vpath.js';
 import { symlinkOrderForClient } from './symlink-order.js';
 import { sessionConfig, type SessionConfig, type SessionSettings } from './session-settings.js';

@@ -14,7 +14,8 @@ export class StatusError extends Error {
 }
 
 export const badHandle = (): StatusError => new StatusError(StatusCode.FAILURE, 'EBADF: invalid handle');
-export const readOnlyError = (): StatusError => new StatusError(StatusCode.PERMISSION_DENIED, 'EROFS: the server is read-only');
+export const readOnlyError = (): StatusError =>
+  new StatusError(StatusCode.PERMISSION_DENIED, 'EROFS: the server is read-only');
 
 /**
  * The STATUS for an error thrown while serving a request. Messages start with the errno name

@@ -30,7 +30,11 @@ export function countWritten(entry: FileHandleEntry, n: number): void {
  * Report a file handle the client closed successfully (called after the close and any commit
  * succeeded). A listener that throws is not the client's business: the error goes to `log`.
  */
-export function reportClosed(entry: FileHandleEntry, listener: TransferListener | undefined, log: (m: string) => void): void {
+export function reportClosed(
+  entry: FileHandleEntry,
+  listener: TransferListener | undefined,
+  log: (m: string) => void,
+): void {
   if (!listener) return;
   if (entry.upload && (entry.upload.discarded || entry.upload.failed)) return;
   const report: TransferReport = entry.writable

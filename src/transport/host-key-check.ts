@@ -163,10 +163,7 @@ export interface KnownHostsCheck {
  * `{ ...config, ...c.config }`, on failure throw `c.refusal() ?? err`, on success call `c.commit()`.
  * The known_hosts files are read once, here. Policy 'off' gives an empty config (ssh2 accepts any key).
  */
-export function knownHostsCheck(
-  target: { host: string; port: number },
-  opts: KnownHostsOptions = {},
-): KnownHostsCheck {
+export function knownHostsCheck(target: { host: string; port: number }, opts: KnownHostsOptions = {}): KnownHostsCheck {
   const policy = opts.hostKeyCheck ?? 'accept-new';
   const userFile = opts.knownHosts ?? defaultKnownHostsFile();
   let decision: HostKeyDecision | undefined;
@@ -174,7 +171,10 @@ export function knownHostsCheck(
   if (policy !== 'off') {
     const entries = loadKnownHosts([userFile, ...(opts.globalKnownHosts ?? GLOBAL_KNOWN_HOSTS)]);
     const serverHostKey = preferredHostKeyAlgorithms(knownKeyTypes(entries, target.host, target.port));
-    if (serverHostKey) config.algorithms = { serverHostKey: serverHostKey as NonNullable<SshConnectConfig['algorithms']>['serverHostKey'] };
+    if (serverHostKey)
+      config.algorithms = {
+        serverHostKey: serverHostKey as NonNullable<SshConnectConfig['algorithms']>['serverHostKey'],
+      };
     config.hostVerifier = (key: Buffer): boolean => {
       decision = decideHostKey(entries, target, key, policy, userFile);
       return decision.accept;

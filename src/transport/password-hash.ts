@@ -29,14 +29,18 @@ function checkParams(p: ScryptParams): string | undefined {
   if (!Number.isInteger(p.ln) || p.ln < 10 || p.ln > 22) return `ln must be an integer from 10 to 22, got ${p.ln}`;
   if (!Number.isInteger(p.r) || p.r < 1 || p.r > 32) return `r must be an integer from 1 to 32, got ${p.r}`;
   if (!Number.isInteger(p.p) || p.p < 1 || p.p > 16) return `p must be an integer from 1 to 16, got ${p.p}`;
-  if (128 * 2 ** p.ln * p.r > MAX_SCRYPT_MEMORY) return `ln=${p.ln},r=${p.r} needs more than ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB`;
+  if (128 * 2 ** p.ln * p.r > MAX_SCRYPT_MEMORY)
+    return `ln=${p.ln},r=${p.r} needs more than ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB`;
   return undefined;
 }
 
 /** A stored hash's parts, or why it is not one this module makes. */
 export function parsePasswordHash(text: string): ParsedPasswordHash | { error: string } {
   const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(text.trim());
-  if (!m) return { error: 'not a password hash of the form $scrypt$ln=N,r=N,p=N$SALT$HASH (make one with `sftp-wire hash-password`)' };
+  if (!m)
+    return {
+      error: 'not a password hash of the form $scrypt$ln=N,r=N,p=N$SALT$HASH (make one with `sftp-wire hash-password`)',
+    };
   const params = { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
   const bad = checkParams(params);
   if (bad) return { error: `scrypt parameters: ${bad}` };
@@ -50,7 +54,13 @@ export function parsePasswordHash(text: string): ParsedPasswordHash | { error: s
 function derive(password: string, salt: Buffer, p: ScryptParams, length: number): Promise<Buffer> {
   const N = 2 ** p.ln;
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, length, { N, r: p.r, p: p.p, maxmem: 2 * 128 * N * p.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      length,
+      { N, r: p.r, p: p.p, maxmem: 2 * 128 * N * p.r + 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 

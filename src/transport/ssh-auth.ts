@@ -173,7 +173,8 @@ export class AuthDriver<Id> {
     const parsed = utils.parseKey(ctx.key.data);
     const key = parsed instanceof Error ? undefined : Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key || key.type !== ctx.key.algo) return this.fail(ctx, 'unsupported');
-    if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return this.fail(ctx, 'bad-signature');
+    if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+      return this.fail(ctx, 'bad-signature');
     const cacheKey = `${ctx.username}\0${ctx.key.algo}\0${ctx.key.data.toString('base64')}`;
     let identity = this.accepted.get(cacheKey);
     if (identity === undefined) {
@@ -193,7 +194,10 @@ export class AuthDriver<Id> {
   private async keyboard(ctx: KeyboardAuthContext, base: AuthAttemptBase): Promise<void> {
     let aborted = false;
     ctx.once('abort', () => (aborted = true));
-    const prompt = (questions: KeyboardPrompt[], text: { title?: string; instructions?: string } = {}): Promise<string[]> =>
+    const prompt = (
+      questions: KeyboardPrompt[],
+      text: { title?: string; instructions?: string } = {},
+    ): Promise<string[]> =>
       new Promise((resolve, reject) => {
         if (aborted || this.signal.aborted) return reject(new Error('the client gave up this authentication'));
         const onGone = (): void => reject(new Error('the connection closed'));
@@ -211,7 +215,9 @@ export class AuthDriver<Id> {
   }
 
   /** The hook's answer, or `gone` when the connection closed first. */
-  private async ask(attempt: AuthAttempt): Promise<{ gone: true } | { gone: false; identity: Id | undefined; reason: LoginFailure }> {
+  private async ask(
+    attempt: AuthAttempt,
+  ): Promise<{ gone: true } | { gone: false; identity: Id | undefined; reason: LoginFailure }> {
     if (this.signal.aborted) return { gone: true };
     let stop!: () => void;
     const closed = new Promise<'gone'>((resolve) => {
@@ -225,7 +231,9 @@ export class AuthDriver<Id> {
       return { gone: false, identity: ok ? (answer as Id) : undefined, reason: 'rejected' };
     } catch (err) {
       if (this.signal.aborted) return { gone: true };
-      this.log(`authentication hook failed (${attempt.method} for ${JSON.stringify(attempt.username)}): ${(err as Error)?.message ?? String(err)}`);
+      this.log(
+        `authentication hook failed (${attempt.method} for ${JSON.stringify(attempt.username)}): ${(err as Error)?.message ?? String(err)}`,
+      );
       return { gone: false, identity: undefined, reason: 'error' };
     } finally {
       this.signal.removeEventListener('abort', stop);

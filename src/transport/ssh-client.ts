@@ -18,7 +18,11 @@ import type { ConnectConfig } from 'ssh2';
  * (SftpClient.connect attaches one for the connection's whole life) see every event, none slipping
  * in between `ready` and the caller's next line.
  */
-export function connectSsh(config: ConnectConfig, signal?: AbortSignal, prepare?: (conn: ssh2.Client) => void): Promise<ssh2.Client> {
+export function connectSsh(
+  config: ConnectConfig,
+  signal?: AbortSignal,
+  prepare?: (conn: ssh2.Client) => void,
+): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const conn = new ssh2.Client();
@@ -48,6 +52,13 @@ export function connectSsh(config: ConnectConfig, signal?: AbortSignal, prepare?
   });
 }
 
-export { openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW, serverSoftware, type SshConnection, type SshConnectConfig } from './ssh-channel.js';
+export {
+  openSftpChannel,
+  raiseReceiveWindow,
+  SFTP_RECEIVE_WINDOW,
+  serverSoftware,
+  type SshConnection,
+  type SshConnectConfig,
+} from './ssh-channel.js';
 /** The types of ssh2's authentication hooks, for callers that log in their own way (the CLI). */
 export type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey, Prompt } from 'ssh2';

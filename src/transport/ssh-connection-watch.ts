@@ -38,7 +38,9 @@ export function connectFailure(err: unknown, target: string | undefined): unknow
   return new SftpError({
     status: code === 'ECONNRESET' ? StatusCode.CONNECTION_LOST : StatusCode.NO_CONNECTION,
     code,
-    message: timeout ? `the SSH connection${where} was not ready in time (${err.message})` : `the SSH connection${where} failed before it was ready (${err.message})`,
+    message: timeout
+      ? `the SSH connection${where} was not ready in time (${err.message})`
+      : `the SSH connection${where} failed before it was ready (${err.message})`,
     op: 'connect',
     cause: err,
   });

@@ -7,7 +7,15 @@ import { generateEd25519KeyPair } from './keys.js';
 import { SftpServer } from '../server/sftp-server.js';
 import { OutputMeter, meterSocket } from '../server/output-meter.js';
 import type { SessionSettings } from '../server/session-settings.js';
-import { AUTH_METHODS, AuthDriver, keyMatches, parsePublicKeys, sameBytes, type AuthHook, type AuthMethod } from './ssh-auth.js';
+import {
+  AUTH_METHODS,
+  AuthDriver,
+  keyMatches,
+  parsePublicKeys,
+  sameBytes,
+  type AuthHook,
+  type AuthMethod,
+} from './ssh-auth.js';
 import { SafeEmitter, type SshServerEventSource } from './ssh-events.js';
 import type { TransferReport } from '../server/transfer-report.js';
 
@@ -198,7 +206,9 @@ function fixedUsersHook(users: SshUser[], keyFileKeys: () => ParsedKey[]): AuthH
   return (attempt) => {
     const user = users.find((u) => u.username === attempt.username);
     if (attempt.method === 'password') {
-      return user?.password !== undefined && sameBytes(Buffer.from(attempt.password), Buffer.from(user.password)) ? { username: attempt.username } : undefined;
+      return user?.password !== undefined && sameBytes(Buffer.from(attempt.password), Buffer.from(user.password))
+        ? { username: attempt.username }
+        : undefined;
     }
     if (attempt.method === 'publickey') {
       const keys = [...parsePublicKeys(user?.publicKeys ?? []), ...keyFileKeys()];
@@ -212,7 +222,11 @@ function fixedUsersHook(users: SshUser[], keyFileKeys: () => ParsedKey[]): AuthH
  * What `p` settles to, or `gone` when `signal` aborts first, or an error when `ms` (if above 0) passes
  * first. Never rejects.
  */
-async function settle<T>(p: Promise<T>, signal: AbortSignal, ms: number): Promise<{ gone: true } | { gone: false; value: T } | { gone: false; error: string }> {
+async function settle<T>(
+  p: Promise<T>,
+  signal: AbortSignal,
+  ms: number,
+): Promise<{ gone: true } | { gone: false; value: T } | { gone: false; error: string }> {
   if (signal.aborted) return { gone: true };
   let timer: NodeJS.Timeout | undefined;
   let onAbort!: () => void;
@@ -222,7 +236,13 @@ async function settle<T>(p: Promise<T>, signal: AbortSignal, ms: number): Promis
     if (ms > 0) timer = setTimeout(() => resolve({ gone: false, error: `no answer within ${ms / 1000} s` }), ms);
   });
   try {
-    return await Promise.race([p.then((value) => ({ gone: false as const, value }), (err: unknown) => ({ gone: false as const, error: (err as Error)?.message ?? String(err) })), stop]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ gone: false as const, value }),
+        (err: unknown) => ({ gone: false as const, error: (err as Error)?.message ?? String(err) }),
+      ),
+      stop,
+    ]);
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
@@ -237,7 +257,9 @@ const SERVER_IDENT = 'sftp-wire';
  * `server.serve` as a raw byte stream (ssh2's own SFTP implementation is never used). Shells,
  * exec, other subsystems and port forwarding are refused.
  */
-export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<Id>): Promise<RunningSftpSshServer<Id>> {
+export function startSftpSshServer<Id = SshIdentity>(
+  opts: SftpSshServerOptions<Id>,
+): Promise<RunningSftpSshServer<Id>> {
   let maxConnections: number, maxSessions: number, loginGraceMs: number, maxStartups: number, maxAuthTries: number;
   let hook: AuthHook<Id>, offered: AuthMethod[];
   const log = opts.log ?? (() => undefined);
@@ -249,7 +271,8 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
     maxAuthTries = limit('maxAuthTries', opts.maxAuthTries, 6, 1);
     if (!opts.server && !opts.sessionFor) throw new TypeError('startSftpSshServer: give server, sessionFor, or both');
     if (opts.authenticate) {
-      if (opts.users || opts.authorizedKeysFile) throw new TypeError('startSftpSshServer: give either authenticate or users/authorizedKeysFile, not both');
+      if (opts.users || opts.authorizedKeysFile)
+        throw new TypeError('startSftpSshServer: give either authenticate or users/authorizedKeysFile, not both');
       offered = [...(opts.authMethods ?? AUTH_METHODS)];
       if (offered.length === 0 || offered.some((m) => !AUTH_METHODS.includes(m))) {
         throw new TypeError(`startSftpSshServer: authMethods must be some of ${AUTH_METHODS.join(', ')}`);
@@ -286,7 +309,13 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
    * any), then the SFTP session, its completed transfers reported as events. A factory that fails
    * or does not answer within the login grace closes the channel; nothing is read from it before.
    */
-  const serveChannel = async (channel: ServerChannel, user: { identity: Id; username: string; remoteAddress: string; remotePort: number }, conn: Conn, clientIdent: string | undefined, touch: () => void): Promise<void> => {
+  const serveChannel = async (
+    channel: ServerChannel,
+    user: { identity: Id; username: string; remoteAddress: string; remotePort: number },
+    conn: Conn,
+    clientIdent: string | undefined,
+    touch: () => void,
+  ): Promise<void> => {
     let closed = false;
     channel.once('close', () => (closed = true));
     const refuse = (why: string): void => {
@@ -296,18 +325,36 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
     let settings: SessionSettings | undefined;
     if (opts.sessionFor) {
       const factory = opts.sessionFor;
-      const answer = await settle(Promise.resolve().then(() => factory(user.identity, { username: user.username, remoteAddress: user.remoteAddress, remotePort: user.remotePort })), conn.gone.signal, loginGraceMs);
+      const answer = await settle(
+        Promise.resolve().then(() =>
+          factory(user.identity, {
+            username: user.username,
+            remoteAddress: user.remoteAddress,
+            remotePort: user.remotePort,
+          }),
+        ),
+        conn.gone.signal,
+        loginGraceMs,
+      );
       if (answer.gone) return;
       if ('error' in answer) return refuse(answer.error);
       settings = answer.value;
       if (typeof settings !== 'object' || settings === null) return refuse('the session factory returned no settings');
-      if (!opts.server && settings.root === undefined && settings.fs === undefined) return refuse('its settings name no tree (root or fs)');
+      if (!opts.server && settings.root === undefined && settings.fs === undefined)
+        return refuse('its settings name no tree (root or fs)');
     }
     if (closed || conn.gone.signal.aborted) return;
     channel.on('data', touch);
     const onTransfer = (r: TransferReport): void => events.emit(r.kind, { ...user, path: r.path, bytes: r.bytes });
     try {
-      await server.serve(channel, { connection: conn.output, signal: conn.gone.signal, clientIdent, serverIdent: `SSH-2.0-${SERVER_IDENT}`, settings, onTransfer });
+      await server.serve(channel, {
+        connection: conn.output,
+        signal: conn.gone.signal,
+        clientIdent,
+        serverIdent: `SSH-2.0-${SERVER_IDENT}`,
+        settings,
+        onTransfer,
+      });
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -342,19 +389,28 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
     touch();
     const peer = { remoteAddress: info.ip, remotePort: info.port };
     const from = info.ip.includes(':') ? `[${info.ip}]:${info.port}` : `${info.ip}:${info.port}`;
-    const auth: AuthDriver<Id> = new AuthDriver<Id>(hook, offered, { address: info.ip, port: info.port }, conn.gone.signal, {
-      login: (method, username, identity) => {
-        log(`login: user ${JSON.stringify(username)} from ${from} (${method})`);
-        events.emit('login', { username, method, identity, ...peer });
+    const auth: AuthDriver<Id> = new AuthDriver<Id>(
+      hook,
+      offered,
+      { address: info.ip, port: info.port },
+      conn.gone.signal,
+      {
+        login: (method, username, identity) => {
+          log(`login: user ${JSON.stringify(username)} from ${from} (${method})`);
+          events.emit('login', { username, method, identity, ...peer });
+        },
+        failed: (method, username, reason) => {
+          log(
+            `failed login: user ${JSON.stringify(username)} from ${from} (${method})${reason === 'rejected' ? '' : `: ${reason}`}`,
+          );
+          events.emit('loginFailed', { username, method, reason, ...peer });
+          if (auth.failures < maxAuthTries) return;
+          log(`closing a connection after ${auth.failures} failed authentication attempts`);
+          client.end();
+        },
       },
-      failed: (method, username, reason) => {
-        log(`failed login: user ${JSON.stringify(username)} from ${from} (${method})${reason === 'rejected' ? '' : `: ${reason}`}`);
-        events.emit('loginFailed', { username, method, reason, ...peer });
-        if (auth.failures < maxAuthTries) return;
-        log(`closing a connection after ${auth.failures} failed authentication attempts`);
-        client.end();
-      },
-    }, log);
+      log,
+    );
     client.on('authentication', (ctx) => auth.handle(ctx));
     client.on('error', (err) => log(`ssh connection error: ${err.message}`));
     client.on('close', () => {
@@ -423,7 +479,8 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
         if (c.stage === 0) break;
       }
       unauthenticated.delete(oldest!);
-      if (evictedSince++ === 0) log(`${maxStartups} connections not authenticated yet (maxStartups): closing the oldest for each new one`);
+      if (evictedSince++ === 0)
+        log(`${maxStartups} connections not authenticated yet (maxStartups): closing the oldest for each new one`);
       oldest!.socket.destroy();
     } else if (evictedSince > 0) {
       log(`closed ${evictedSince} connections not authenticated yet to make room (maxStartups)`);
@@ -471,30 +528,38 @@ export function startSftpSshServer<Id = SshIdentity>(opts: SftpSshServerOptions<
     tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       tcp.off('error', reject);
       const addr = tcp.address() as net.AddressInfo;
-      resolve(events.source({
-        host: addr.address,
-        port: addr.port,
-        stats: () => {
-          let sessions = 0;
-          let queuedBytes = 0;
-          let socketBytes = 0;
-          for (const c of conns.values()) {
-            sessions += c.sessions;
-            queuedBytes += c.output.queued;
-            socketBytes += c.socket.writableLength;
-          }
-          return { connections: sockets.size, unauthenticated: unauthenticated.size, sessions, queuedBytes, socketBytes };
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const c of clients) c.end();
-            for (const sock of sockets) sock.end();
-            setTimeout(() => {
-              for (const sock of sockets) sock.destroy();
-            }, 500).unref();
-            tcp.close(() => done());
-          }),
-      }));
+      resolve(
+        events.source({
+          host: addr.address,
+          port: addr.port,
+          stats: () => {
+            let sessions = 0;
+            let queuedBytes = 0;
+            let socketBytes = 0;
+            for (const c of conns.values()) {
+              sessions += c.sessions;
+              queuedBytes += c.output.queued;
+              socketBytes += c.socket.writableLength;
+            }
+            return {
+              connections: sockets.size,
+              unauthenticated: unauthenticated.size,
+              sessions,
+              queuedBytes,
+              socketBytes,
+            };
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              for (const c of clients) c.end();
+              for (const sock of sockets) sock.end();
+              setTimeout(() => {
+                for (const sock of sockets) sock.destroy();
+              }, 500).unref();
+              tcp.close(() => done());
+            }),
+        }),
+      );
     });
   });
 }

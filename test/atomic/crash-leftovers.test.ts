@@ -16,9 +16,13 @@ const NEW = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC;
 
 /** `sftp-wire serve --stdio` as a real child process, spoken to through its stdio. */
 async function serverChild(root: string, mode: string) {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '--root', root, '--atomic-uploads', mode], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '--root', root, '--atomic-uploads', mode],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
   const client = new RawClient(Duplex.from({ readable: child.stdout!, writable: child.stdin! }));
   await client.init();
@@ -30,7 +34,12 @@ async function killedMidUpload(root: string, mode: string, name: string, data: B
   const s = await serverChild(root, mode);
   const h = await s.client.open(`/${name}`, NEW);
   for (let off = 0; off < written; off += 32768) {
-    await s.client.ok({ type: T.WRITE, handle: h, offset: off, data: data.subarray(off, Math.min(written, off + 32768)) });
+    await s.client.ok({
+      type: T.WRITE,
+      handle: h,
+      offset: off,
+      data: data.subarray(off, Math.min(written, off + 32768)),
+    });
   }
   s.child.kill('SIGKILL');
   assert.equal(await s.exited, 'SIGKILL');
@@ -46,7 +55,11 @@ describe('upload files left by a SIGKILLed server', () => {
     writeFileSync(path.join(root, 'd', 'keep.bin'), 'the good file');
     await killedMidUpload(root, 'atomic', 'd/keep.bin', data, 1024 * 1024);
     await killedMidUpload(root, 'atomic', 'a.bin', data, 512 * 1024);
-    assert.equal(readdirSync(path.join(root, 'd')).filter((n) => n.endsWith(UPLOAD_SUFFIX)).length, 1, 'the kill left a temporary file');
+    assert.equal(
+      readdirSync(path.join(root, 'd')).filter((n) => n.endsWith(UPLOAD_SUFFIX)).length,
+      1,
+      'the kill left a temporary file',
+    );
     assert.equal(readdirSync(root).filter((n) => n.endsWith(UPLOAD_SUFFIX)).length, 1);
     const s = await serverChild(root, 'atomic');
     // an upload into d/ sweeps d/ before it starts; a listing of / sweeps what it lists
@@ -54,7 +67,8 @@ describe('upload files left by a SIGKILLed server', () => {
     await s.client.ok({ type: T.CLOSE, handle: h });
     assert.deepEqual(readdirSync(path.join(root, 'd')).sort(), ['keep.bin', 'other.bin']);
     assert.deepEqual(await s.client.list('/'), ['.', '..', 'd']);
-    for (let i = 0; i < 200 && readdirSync(root).some((n) => n.endsWith(UPLOAD_SUFFIX)); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && readdirSync(root).some((n) => n.endsWith(UPLOAD_SUFFIX)); i++)
+      await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(readdirSync(root), ['d']);
     assert.equal(readFileSync(path.join(root, 'd', 'keep.bin')).toString(), 'the good file');
     s.child.stdin!.end();
@@ -112,7 +126,9 @@ describe('upload files left by a SIGKILLed server', () => {
     writeFileSync(src, data);
     await killedMidUpload(root, 'atomic-resume', 'r.bin', data, 1024 * 1024 + 12345);
     assert.equal(readdirSync(root).filter((n) => n.endsWith(UPLOAD_SUFFIX)).length, 1);
-    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [`reput ${src} r.bin`]);
+    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [
+      `reput ${src} r.bin`,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(readFileSync(path.join(root, 'r.bin')).equals(data), 'byte-identical');
     assert.deepEqual(readdirSync(root), ['r.bin']);

@@ -114,7 +114,10 @@ describe('an aborted put() of sftp-wire never commits what it wrote', () => {
         () => undefined,
         (e: unknown) => e,
       );
-    assert.ok(err instanceof Error && /abort/i.test(`${err.name} ${err.message}`), `the put was aborted: ${String(err)}`);
+    assert.ok(
+      err instanceof Error && /abort/i.test(`${err.name} ${err.message}`),
+      `the put was aborted: ${String(err)}`,
+    );
     await peer.close();
     return { root, cleanup: t.cleanup };
   }

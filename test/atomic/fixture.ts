@@ -60,7 +60,7 @@ export function leftovers(dir: string): string[] {
 /** A deterministic pseudo-random buffer (xorshift), never all zeros. */
 export function randomBytesSeeded(n: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(n);
-  let x = (seed | 0) || 0x9e3779b9;
+  let x = seed | 0 || 0x9e3779b9;
   for (let i = 0; i < n; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -1,6 +1,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { resumePartialName } from '../../src/client/file/atomic/partial-names.js';
 import { connectPeer, leftovers, randomBytesSeeded, rejectionOf, type PeerKind } from './fixture.js';
@@ -18,7 +29,11 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
       remote.cleanup();
       local.cleanup();
     });
-    const identity = () => ({ path: 'src.bin', size: S, mtime: Math.floor(statSync(join(remote.dir, 'src.bin')).mtimeMs / 1000) });
+    const identity = () => ({
+      path: 'src.bin',
+      size: S,
+      mtime: Math.floor(statSync(join(remote.dir, 'src.bin')).mtimeMs / 1000),
+    });
     const opts = { chunkSize: 8192, requests: 8, tailWindow: 32 * 1024 } as const;
 
     it('atomic: replaces the local file whole, keeps its mode, no temporary file left', async () => {
@@ -58,7 +73,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         assert.equal(err.name, 'AbortError');
         assert.equal(readFileSync(join(dir, 'out.bin'), 'utf8'), 'old');
         assert.deepEqual(leftovers(dir), []);
-        assert.equal((await rejectionOf(p.client.get('missing.bin', join(dir, 'out.bin'), { ...opts, atomic: true }))).code, 'ENOENT');
+        assert.equal(
+          (await rejectionOf(p.client.get('missing.bin', join(dir, 'out.bin'), { ...opts, atomic: true }))).code,
+          'ENOENT',
+        );
         assert.deepEqual(leftovers(dir), []);
       } finally {
         await p.close();
@@ -72,7 +90,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
       symlinkSync('target.bin', join(dir, 'link.bin'));
       const p = await connectPeer(kind, remote.dir);
       try {
-        assert.equal((await rejectionOf(p.client.get('src.bin', join(dir, 'sub'), { ...opts, atomic: true }))).code, 'EISDIR');
+        assert.equal(
+          (await rejectionOf(p.client.get('src.bin', join(dir, 'sub'), { ...opts, atomic: true }))).code,
+          'EISDIR',
+        );
         await p.client.get('src.bin', join(dir, 'link.bin'), { ...opts, atomic: true });
         assert.ok(lstatSync(join(dir, 'link.bin')).isSymbolicLink());
         assert.equal(readlinkSync(join(dir, 'link.bin')), 'target.bin');

@@ -118,7 +118,7 @@ describe('atomic transfers over a TCP connection that is reset (OpenSSH sftp-ser
     }
   });
 
-  it("an upload in progress keeps its temporary file while another atomic upload of the same destination completes", async () => {
+  it('an upload in progress keeps its temporary file while another atomic upload of the same destination completes', async () => {
     const d = t.fresh('remote', 'state');
     const remote = join(d, 'remote');
     const other = randomBytesSeeded(100_000, 9);
@@ -138,7 +138,7 @@ describe('atomic transfers over a TCP connection that is reset (OpenSSH sftp-ser
       }
       const temp = leftovers(remote)[0]!;
       assert.equal(await through(clean, (c) => c.put(join(d, 'other.bin'), 'out.bin', opts)), undefined);
-      assert.deepEqual(leftovers(remote), [temp], 'the running upload\'s temporary file was left alone');
+      assert.deepEqual(leftovers(remote), [temp], "the running upload's temporary file was left alone");
       holding.release();
       await first;
       assert.ok(readFileSync(join(remote, 'out.bin')).equals(data), 'the first upload completed after all');
@@ -184,7 +184,15 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
     writeFileSync(dest, old);
     const relay = await new TcpRelay({ upstream: { port: sshd.port }, cutAfter: 2 * 1024 * 1024 }).listen();
     try {
-      const run = cli(d, ['get', '--atomic', '-q', '-i', sshd.privateKeyPath, url(relay.port, join(d, 'remote', 'src.bin')), dest]);
+      const run = cli(d, [
+        'get',
+        '--atomic',
+        '-q',
+        '-i',
+        sshd.privateKeyPath,
+        url(relay.port, join(d, 'remote', 'src.bin')),
+        dest,
+      ]);
       const code = await run.exited;
       assert.notEqual(code, 0, `the reset failed the download: ${run.stderr()}`);
       assert.equal(relay.cuts, 1);
@@ -202,7 +210,10 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
     try {
       const first = cli(d, ['put', '--atomic', '-q', '-i', sshd.privateKeyPath, src, url(relay.port, dest)]);
       assert.notEqual(await first.exited, 0, first.stderr());
-      await waitFor(() => leftovers(join(d, 'remote')).length === 1, 'the cut upload left its temporary file on the server');
+      await waitFor(
+        () => leftovers(join(d, 'remote')).length === 1,
+        'the cut upload left its temporary file on the server',
+      );
       const second = cli(d, ['put', '--atomic', '-q', '-i', sshd.privateKeyPath, src, url(sshd.port, dest)]);
       assert.equal(await second.exited, 0, second.stderr());
       assert.deepEqual(leftovers(join(d, 'remote')), [], 'removed by the next atomic upload');
@@ -216,14 +227,31 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
     const d = t.fresh('home', 'tmp', 'remote');
     const dest = join(d, 'remote', 'out.bin');
     // One 4 KiB request at a time: still running when it is killed.
-    const slow = cli(d, ['put', '--atomic', '-q', '-R', '1', '-B', '4k', '-i', sshd.privateKeyPath, src, url(sshd.port, dest)]);
+    const slow = cli(d, [
+      'put',
+      '--atomic',
+      '-q',
+      '-R',
+      '1',
+      '-B',
+      '4k',
+      '-i',
+      sshd.privateKeyPath,
+      src,
+      url(sshd.port, dest),
+    ]);
     try {
       await waitFor(() => leftovers(join(d, 'remote')).length === 1, 'the upload started');
       const temp = leftovers(join(d, 'remote'))[0]!;
       // Another atomic upload meanwhile (this process, the same state folder): the running one's file stays.
       const small = join(d, 'small.bin');
       writeFileSync(small, 'small');
-      const c = await SftpClient.connect({ host: '127.0.0.1', port: sshd.port, username: sshd.username, privateKey: sshd.privateKey });
+      const c = await SftpClient.connect({
+        host: '127.0.0.1',
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: sshd.privateKey,
+      });
       try {
         await c.put(small, dest, { atomic: true, stateDir: join(d, 'tmp', 'sftp-wire-resume') });
       } finally {
@@ -233,7 +261,10 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
       assert.equal(slow.child.exitCode, null, 'still running');
       // A long upload is recorded on disk (after RECORD_AFTER_MS): what a SIGKILL cannot take away.
       const orphans = join(d, 'tmp', 'sftp-wire-resume', 'orphans');
-      await waitFor(() => existsSync(orphans) && readdirSync(orphans).length === 1, 'the running upload recorded its temporary file');
+      await waitFor(
+        () => existsSync(orphans) && readdirSync(orphans).length === 1,
+        'the running upload recorded its temporary file',
+      );
     } finally {
       slow.child.kill('SIGKILL');
       await slow.exited;
@@ -253,4 +284,3 @@ async function waitFor(cond: () => boolean, what: string, ms = 20_000): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

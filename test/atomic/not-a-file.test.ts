@@ -5,7 +5,16 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { connectPeer, rejectionOf, type Peer, type PeerKind } from './fixture.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -52,7 +61,11 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         assert.equal((err as { path?: string }).path, 'dir');
         assert.ok(readFileSync(dest).equals(NOTES), 'the local file keeps its bytes');
         assert.equal(statSync(dest).mode & 0o777, 0o640, 'and its mode');
-        assert.deepEqual(readdirSync(local).filter((n) => n.startsWith('.')), [], 'no temporary or partial left');
+        assert.deepEqual(
+          readdirSync(local).filter((n) => n.startsWith('.')),
+          [],
+          'no temporary or partial left',
+        );
       });
 
       it(`${m.name} get of a directory to a new name: nothing is created`, async () => {
@@ -60,15 +73,22 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         const err = await rejectionOf(peer.client.get('dir', dest, m.opts));
         assert.equal(err.code, 'EISDIR', String(err));
         assert.ok(!existsSync(dest), 'no empty file left under the name');
-        assert.deepEqual(readdirSync(local).filter((n) => n.startsWith('.')), []);
+        assert.deepEqual(
+          readdirSync(local).filter((n) => n.startsWith('.')),
+          [],
+        );
       });
 
       it(`${m.name} put of a local directory: EISDIR, the remote file untouched and nothing created`, async () => {
         const before = readdirSync(remote).sort();
-        const err1 = await rejectionOf(peer.client.put(join(local, 'adir'), 'kept.txt', { ...m.opts, stateDir: state }));
+        const err1 = await rejectionOf(
+          peer.client.put(join(local, 'adir'), 'kept.txt', { ...m.opts, stateDir: state }),
+        );
         assert.equal(err1.code, 'EISDIR', String(err1));
         assert.equal(readFileSync(join(remote, 'kept.txt'), 'utf8'), 'the remote file, unchanged\n');
-        const err2 = await rejectionOf(peer.client.put(join(local, 'adir'), `up-${m.name}.txt`, { ...m.opts, stateDir: state }));
+        const err2 = await rejectionOf(
+          peer.client.put(join(local, 'adir'), `up-${m.name}.txt`, { ...m.opts, stateDir: state }),
+        );
         assert.equal(err2.code, 'EISDIR', String(err2));
         assert.deepEqual(readdirSync(remote).sort(), before, 'nothing created remotely');
       });

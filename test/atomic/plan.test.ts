@@ -1,29 +1,45 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ContiguousTracker, planResume, verifyUntilContiguous, compareRange, type RangeReader } from '../../src/client/file/atomic/resume-plan.js';
+import {
+  ContiguousTracker,
+  planResume,
+  verifyUntilContiguous,
+  compareRange,
+  type RangeReader,
+} from '../../src/client/file/atomic/resume-plan.js';
 
-const reader = (b: Buffer): RangeReader => async (off, len) => b.subarray(Math.min(off, b.length), Math.min(off + len, b.length));
+const reader =
+  (b: Buffer): RangeReader =>
+  async (off, len) =>
+    b.subarray(Math.min(off, b.length), Math.min(off + len, b.length));
 
 describe('resume plan', () => {
   it('none/0 -> fresh, P > S -> restart, P <= S -> verify a range ending at P', () => {
     fc.assert(
-      fc.property(fc.nat(1 << 30), fc.nat(1 << 30), fc.option(fc.nat(1 << 30), { nil: undefined }), fc.integer({ min: 1, max: 1 << 24 }), fc.nat(1 << 16), (S, P, C, W, sample) => {
-        const plan = planResume({ sourceSize: S, partialSize: P, checkpoint: C, window: W, sample });
-        if (P === 0) return assert.equal(plan.kind, 'fresh');
-        if (P > S) return assert.equal(plan.kind, 'restart');
-        assert.equal(plan.kind, 'verify');
-        if (plan.kind !== 'verify') return;
-        assert.equal(plan.verifyTo, P);
-        assert.ok(plan.verifyFrom >= 0 && plan.verifyFrom <= P);
-        if (C !== undefined && C <= P) {
-          assert.equal(plan.fromCheckpoint, true);
-          assert.equal(plan.verifyFrom, Math.max(0, C - sample));
-        } else {
-          assert.equal(plan.fromCheckpoint, false);
-          assert.equal(plan.verifyFrom, Math.max(0, P - W)); // the whole window before P is read back
-        }
-      }),
+      fc.property(
+        fc.nat(1 << 30),
+        fc.nat(1 << 30),
+        fc.option(fc.nat(1 << 30), { nil: undefined }),
+        fc.integer({ min: 1, max: 1 << 24 }),
+        fc.nat(1 << 16),
+        (S, P, C, W, sample) => {
+          const plan = planResume({ sourceSize: S, partialSize: P, checkpoint: C, window: W, sample });
+          if (P === 0) return assert.equal(plan.kind, 'fresh');
+          if (P > S) return assert.equal(plan.kind, 'restart');
+          assert.equal(plan.kind, 'verify');
+          if (plan.kind !== 'verify') return;
+          assert.equal(plan.verifyTo, P);
+          assert.ok(plan.verifyFrom >= 0 && plan.verifyFrom <= P);
+          if (C !== undefined && C <= P) {
+            assert.equal(plan.fromCheckpoint, true);
+            assert.equal(plan.verifyFrom, Math.max(0, C - sample));
+          } else {
+            assert.equal(plan.fromCheckpoint, false);
+            assert.equal(plan.verifyFrom, Math.max(0, P - W)); // the whole window before P is read back
+          }
+        },
+      ),
     );
   });
 });
@@ -31,23 +47,29 @@ describe('resume plan', () => {
 describe('ContiguousTracker', () => {
   it('reports the end of the acknowledged prefix for acknowledgements in any order', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 1000 }), fc.nat(1000), fc.infiniteStream(fc.nat()), (count, chunk, start, rnd) => {
-        const order = [...Array(count).keys()];
-        const it = rnd[Symbol.iterator]();
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = it.next().value! % (i + 1);
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
-        const t = new ContiguousTracker(start);
-        const acked = new Set<number>();
-        for (const k of order) {
-          t.ack(start + k * chunk, chunk);
-          acked.add(k);
-          let prefix = 0;
-          while (acked.has(prefix)) prefix++;
-          assert.equal(t.contiguous, start + prefix * chunk);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.nat(1000),
+        fc.infiniteStream(fc.nat()),
+        (count, chunk, start, rnd) => {
+          const order = [...Array(count).keys()];
+          const it = rnd[Symbol.iterator]();
+          for (let i = order.length - 1; i > 0; i--) {
+            const j = it.next().value! % (i + 1);
+            [order[i], order[j]] = [order[j]!, order[i]!];
+          }
+          const t = new ContiguousTracker(start);
+          const acked = new Set<number>();
+          for (const k of order) {
+            t.ack(start + k * chunk, chunk);
+            acked.add(k);
+            let prefix = 0;
+            while (acked.has(prefix)) prefix++;
+            assert.equal(t.contiguous, start + prefix * chunk);
+          }
+        },
+      ),
     );
   });
 

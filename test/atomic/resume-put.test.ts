@@ -42,7 +42,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         assert.equal(r.bytes, S - 120_000);
         assert.ok(readFileSync(join(dir, 'out.bin')).equals(data));
         assert.deepEqual(leftovers(dir), []);
-        assert.deepEqual(readdirSync(state.dir).filter((f) => f.endsWith('.json')), []);
+        assert.deepEqual(
+          readdirSync(state.dir).filter((f) => f.endsWith('.json')),
+          [],
+        );
       } finally {
         await p.close();
       }

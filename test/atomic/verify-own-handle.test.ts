@@ -58,7 +58,11 @@ describe('verification through a handle of its own (a server whose write handles
     const src = join(dir, 'src.bin');
     writeFileSync(src, data);
     const st = statSync(src);
-    const partial = resumePartialName('out.bin', 'out.bin', { path: realpathSync(src), size: st.size, mtime: Math.floor(st.mtimeMs) });
+    const partial = resumePartialName('out.bin', 'out.bin', {
+      path: realpathSync(src),
+      size: st.size,
+      mtime: Math.floor(st.mtimeMs),
+    });
     writeFileSync(join(dir, partial), data.subarray(0, 100_000));
     return { dir, src, partial };
   };
@@ -66,7 +70,12 @@ describe('verification through a handle of its own (a server whose write handles
   it('a resumed upload verifies its partial through a read-only handle and continues it', async () => {
     const { dir, src } = withPartial();
     await withRelay(dir, async (client, relay) => {
-      const r = await client.put(src, 'out.bin', { resume: true, chunkSize: 8192, stateDir: state.dir, tailWindow: 16 * 1024 });
+      const r = await client.put(src, 'out.bin', {
+        resume: true,
+        chunkSize: 8192,
+        stateDir: state.dir,
+        tailWindow: 16 * 1024,
+      });
       assert.equal(r.resumedFrom, 100_000);
       assert.equal(relay.refused, 0);
     });

@@ -44,33 +44,49 @@ export function writeOnlyHandlesServer(dir: string, opts: { readsEnd?: boolean }
       await server.close();
     },
   };
-  const up = new PacketFramer({
-    onPacket: (payload) => {
-      const p = decodePacket(payload);
-      if (p.type === T.OPEN) openFor.set(p.id, (p.pflags & F.WRITE) !== 0);
-      if (p.type === T.READ) {
-        if (opts.readsEnd) {
-          relayEnd.write(encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.EOF, message: 'EOF', lang: '' }));
-          return;
+  const up = new PacketFramer(
+    {
+      onPacket: (payload) => {
+        const p = decodePacket(payload);
+        if (p.type === T.OPEN) openFor.set(p.id, (p.pflags & F.WRITE) !== 0);
+        if (p.type === T.READ) {
+          if (opts.readsEnd) {
+            relayEnd.write(
+              encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.EOF, message: 'EOF', lang: '' }),
+            );
+            return;
+          }
+          if (writeHandles.has(Buffer.from(p.handle).toString('hex'))) {
+            relay.refused++;
+            relayEnd.write(
+              encodePacketToBuffer({
+                type: T.STATUS,
+                id: p.id,
+                code: StatusCode.FAILURE,
+                message: 'Illegal seek',
+                lang: '',
+              }),
+            );
+            return;
+          }
+          relay.reads++;
         }
-        if (writeHandles.has(Buffer.from(p.handle).toString('hex'))) {
-          relay.refused++;
-          relayEnd.write(encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.FAILURE, message: 'Illegal seek', lang: '' }));
-          return;
-        }
-        relay.reads++;
-      }
-      server.stream.write(frame(payload));
+        server.stream.write(frame(payload));
+      },
     },
-  }, 1 << 24);
-  const down = new PacketFramer({
-    onPacket: (payload) => {
-      const p = decodePacket(payload);
-      if (p.type === T.HANDLE && openFor.get(p.id)) writeHandles.add(Buffer.from(p.handle).toString('hex'));
-      if ('id' in p) openFor.delete(p.id);
-      relayEnd.write(frame(payload));
+    1 << 24,
+  );
+  const down = new PacketFramer(
+    {
+      onPacket: (payload) => {
+        const p = decodePacket(payload);
+        if (p.type === T.HANDLE && openFor.get(p.id)) writeHandles.add(Buffer.from(p.handle).toString('hex'));
+        if ('id' in p) openFor.delete(p.id);
+        relayEnd.write(frame(payload));
+      },
     },
-  }, 1 << 24);
+    1 << 24,
+  );
   relayEnd.on('data', (c: Buffer) => up.push(c));
   relayEnd.on('end', () => server.stream.end());
   relayEnd.on('error', () => {});

@@ -22,7 +22,11 @@ test('every registered contender has a runner for each workload it claims, and n
     assert.ok(c.workloads.length > 0, `${c.id} claims no workload`);
     for (const w of WORKLOADS) {
       const has = typeof c.runners[w] === 'function';
-      assert.equal(has, c.workloads.includes(w), `${c.id}: runner for ${w} ${has ? 'present but not claimed' : 'missing'}`);
+      assert.equal(
+        has,
+        c.workloads.includes(w),
+        `${c.id}: runner for ${w} ${has ? 'present but not claimed' : 'missing'}`,
+      );
       assert.equal(runsWorkload(c, w), c.workloads.includes(w), `${c.id} ${w}`);
     }
     assert.deepEqual(Object.keys(c.runners).sort(), [...c.workloads].sort(), c.id);
@@ -32,41 +36,84 @@ test('every registered contender has a runner for each workload it claims, and n
 });
 
 test('every file in bench/contenders is a registered contender named by its id, and every id has its file', () => {
-  const files = readdirSync(DIR, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts') && !NOT_CONTENDERS.has(e.name)).map((e) => e.name.slice(0, -3));
+  const files = readdirSync(DIR, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !NOT_CONTENDERS.has(e.name))
+    .map((e) => e.name.slice(0, -3));
   assert.deepEqual(files.sort(), [...CONTENDER_IDS].sort());
 });
 
 test('defineContender does not compile without the runner of a claimed workload', () => {
   const noop = async () => ({ seconds: 0 });
-  // @ts-expect-error: claims 'small' but has no runner for it (tsc in `npm test` fails if this compiles)
-  const missing = defineContender({ id: 'x', label: 'x', target: 'embedded', workloads: ['large', 'small'], runs: 'worker', runners: { large: noop } });
-  // @ts-expect-error: a runner for 'list', which it does not claim
-  const extra = defineContender({ id: 'y', label: 'y', target: 'embedded', workloads: ['large'], runs: 'worker', runners: { large: noop, list: noop } });
+  const missing = defineContender({
+    id: 'x',
+    label: 'x',
+    target: 'embedded',
+    workloads: ['large', 'small'],
+    runs: 'worker',
+    // @ts-expect-error: claims 'small' but has no runner for it (tsc in `npm test` fails if this compiles)
+    runners: { large: noop },
+  });
+  const extra = defineContender({
+    id: 'y',
+    label: 'y',
+    target: 'embedded',
+    workloads: ['large'],
+    runs: 'worker',
+    // @ts-expect-error: a runner for 'list', which it does not claim
+    runners: { large: noop, list: noop },
+  });
   // The registry's own test above is what catches such a definition at run time.
   assert.notDeepEqual(Object.keys(missing.runners).sort(), [...missing.workloads].sort());
   assert.notDeepEqual(Object.keys(extra.runners).sort(), [...extra.workloads].sort());
 });
 
-test('a worker refuses a job its contender has no runner for, instead of running another client', { timeout: 60_000 }, async () => {
-  const w = new Worker('registry-test');
-  try {
-    await w.ready();
-    const job = { workload: 'small' as const, direction: 'up' as const, endpoint: { host: '127.0.0.1', port: 1, username: 'x', privateKeyPath: '/nonexistent' }, localPath: '', remotePath: '' };
-    await assert.rejects(w.run({ ...job, contender: 'ssh2-fast' }), /contender ssh2-fast has no runner for small/);
-    await assert.rejects(w.run({ ...job, contender: 'scp' }), /contender scp does not run in a Node worker/);
-    await assert.rejects(w.run({ ...job, contender: 'nope' as never }), /unknown contender "nope"/);
-    assert.equal((await w.run({ ...job, contender: 'idle' })).seconds, 0);
-  } finally {
-    await w.stop();
-  }
-});
+test(
+  'a worker refuses a job its contender has no runner for, instead of running another client',
+  { timeout: 60_000 },
+  async () => {
+    const w = new Worker('registry-test');
+    try {
+      await w.ready();
+      const job = {
+        workload: 'small' as const,
+        direction: 'up' as const,
+        endpoint: { host: '127.0.0.1', port: 1, username: 'x', privateKeyPath: '/nonexistent' },
+        localPath: '',
+        remotePath: '',
+      };
+      await assert.rejects(w.run({ ...job, contender: 'ssh2-fast' }), /contender ssh2-fast has no runner for small/);
+      await assert.rejects(w.run({ ...job, contender: 'scp' }), /contender scp does not run in a Node worker/);
+      await assert.rejects(w.run({ ...job, contender: 'nope' as never }), /unknown contender "nope"/);
+      assert.equal((await w.run({ ...job, contender: 'idle' })).seconds, 0);
+    } finally {
+      await w.stop();
+    }
+  },
+);
 
-test('a worker whose module cannot load fails ready() and run() instead of leaving them waiting', { timeout: 60_000 }, async () => {
-  const w = new Worker('missing-module', { path: fileURLToPath(new URL('./no-such-worker.js', import.meta.url)), execArgv: [] });
-  try {
-    await assert.rejects(w.ready(), /worker missing-module exited \(1\)/);
-    await assert.rejects(w.run({ contender: 'idle', workload: 'large', direction: 'up', endpoint: { host: '', port: 0, username: '', privateKeyPath: '' }, localPath: '', remotePath: '' }), /exited/);
-  } finally {
-    await w.stop();
-  }
-});
+test(
+  'a worker whose module cannot load fails ready() and run() instead of leaving them waiting',
+  { timeout: 60_000 },
+  async () => {
+    const w = new Worker('missing-module', {
+      path: fileURLToPath(new URL('./no-such-worker.js', import.meta.url)),
+      execArgv: [],
+    });
+    try {
+      await assert.rejects(w.ready(), /worker missing-module exited \(1\)/);
+      await assert.rejects(
+        w.run({
+          contender: 'idle',
+          workload: 'large',
+          direction: 'up',
+          endpoint: { host: '', port: 0, username: '', privateKeyPath: '' },
+          localPath: '',
+          remotePath: '',
+        }),
+        /exited/,
+      );
+    } finally {
+      await w.stop();
+    }
+  },
+);

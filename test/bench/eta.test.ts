@@ -5,8 +5,14 @@ import { Eta, formatEta } from '../../bench/suite/eta.js';
 
 test('the ETA projects the phase under way from its own pace and later phases from their guess', () => {
   let now = 0;
-  const eta = new Eta([{ name: 'suite', units: 10 }, { name: 'sweep', units: 20, guessSecondsPerUnit: 0.5 }], () => now);
-  assert.equal(eta.label(), 'ETA >= 10s', 'the suite is not timed yet: only the sweep\'s guess counts');
+  const eta = new Eta(
+    [
+      { name: 'suite', units: 10 },
+      { name: 'sweep', units: 20, guessSecondsPerUnit: 0.5 },
+    ],
+    () => now,
+  );
+  assert.equal(eta.label(), 'ETA >= 10s', "the suite is not timed yet: only the sweep's guess counts");
   assert.equal(new Eta([{ name: 'x', units: 3 }], () => now).label(), 'ETA ?');
   eta.begin('suite');
   now = 4000;
@@ -29,7 +35,13 @@ test('the ETA projects the phase under way from its own pace and later phases fr
 
 test('a phase without a guess makes the ETA a lower bound', () => {
   let now = 0;
-  const eta = new Eta([{ name: 'a', units: 2, guessSecondsPerUnit: 30 }, { name: 'b', units: 5 }], () => now);
+  const eta = new Eta(
+    [
+      { name: 'a', units: 2, guessSecondsPerUnit: 30 },
+      { name: 'b', units: 5 },
+    ],
+    () => now,
+  );
   eta.begin('a');
   now = 1000;
   assert.equal(eta.label(), 'ETA >= 1m 00s');
@@ -42,5 +54,9 @@ test('formatEta reads as seconds, minutes or hours and never throws', () => {
   assert.equal(formatEta(3720), '1h 02m');
   assert.equal(formatEta(NaN), '?');
   assert.equal(formatEta(-1), '?');
-  fc.assert(fc.property(fc.double(), (s) => { assert.equal(typeof formatEta(s), 'string'); }));
+  fc.assert(
+    fc.property(fc.double(), (s) => {
+      assert.equal(typeof formatEta(s), 'string');
+    }),
+  );
 });

@@ -88,7 +88,10 @@ test('latency proxy keeps order and bytes under random chunking, both ways, thro
 
 test('latency proxy bounds what it holds when the far side does not read', async () => {
   const stalled: Socket[] = [];
-  const sink = createServer((s) => { s.pause(); stalled.push(s); });
+  const sink = createServer((s) => {
+    s.pause();
+    stalled.push(s);
+  });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
   const port = (sink.address() as { port: number }).port;
   const maxBuffered = 1024 * 1024;
@@ -101,7 +104,11 @@ test('latency proxy bounds what it holds when the far side does not read', async
     while (performance.now() < until) {
       if (!s.write(block)) {
         await new Promise<void>((r) => {
-          const done = () => { clearTimeout(t); s.off('drain', done); r(); };
+          const done = () => {
+            clearTimeout(t);
+            s.off('drain', done);
+            r();
+          };
           const t = setTimeout(done, 20);
           s.once('drain', done);
         });

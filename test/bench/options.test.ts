@@ -5,8 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseOptions, defaultOptions } from '../../bench/suite/options.js';
-import { expectedRate, largePointSize, predecessor, smallPointCount, summarizeSweep, sweepPlan } from '../../bench/suite/sweep.js';
-import { smallFileList, smallDirCount, generateSmallTree, verifyTree, verifyListing, writeSeededFile, verifyFile } from '../../bench/lib/dataset.js';
+import {
+  expectedRate,
+  largePointSize,
+  predecessor,
+  smallPointCount,
+  summarizeSweep,
+  sweepPlan,
+} from '../../bench/suite/sweep.js';
+import {
+  smallFileList,
+  smallDirCount,
+  generateSmallTree,
+  verifyTree,
+  verifyListing,
+  writeSeededFile,
+  verifyFile,
+} from '../../bench/lib/dataset.js';
 import { CONTENDERS } from '../../bench/contenders/index.js';
 import { smallCountFor } from '../../bench/suite/suite.js';
 
@@ -19,7 +34,18 @@ test('options: defaults, --quick, sizes and lists; bad flags are errors; --help 
   assert.equal(d.largeSize, 256 * MiB);
   assert.equal(d.listEntries, 100_000);
   assert.deepEqual(d.rtts, [0, 20]);
-  const q = parseOptions(['--quick', '--rtt', '0', '--large-size=8m', '--workloads', 'large,list', '-R', '16', '-B', '64k'])!;
+  const q = parseOptions([
+    '--quick',
+    '--rtt',
+    '0',
+    '--large-size=8m',
+    '--workloads',
+    'large,list',
+    '-R',
+    '16',
+    '-B',
+    '64k',
+  ])!;
   assert.equal(q.profile, 'quick');
   assert.equal(q.smallFiles, 200);
   assert.equal(q.largeSize, 8 * MiB);
@@ -47,13 +73,17 @@ test('slow contenders run a reduced SMALL count only when RTT > 0', () => {
 
 test('sweep point sizes: bounded, rounded to few distinct sizes, and growing with the expected rate', () => {
   fc.assert(
-    fc.property(fc.double({ min: 0, max: 1e10, noNaN: true }), fc.integer({ min: 0, max: 64 * MiB }), (rate, window) => {
-      const n = largePointSize(rate, 0.2, 64 * MiB, window);
-      assert.ok(n >= 512 * 1024 && n <= 64 * MiB, `${n}`);
-      const k = Math.log2(n);
-      assert.ok(Number.isInteger(k) || Number.isInteger(Math.log2(n / 3)), `${n} is 2^k or 3 x 2^k`);
-      assert.ok(largePointSize(rate * 2, 0.2, 64 * MiB, window) >= n);
-    }),
+    fc.property(
+      fc.double({ min: 0, max: 1e10, noNaN: true }),
+      fc.integer({ min: 0, max: 64 * MiB }),
+      (rate, window) => {
+        const n = largePointSize(rate, 0.2, 64 * MiB, window);
+        assert.ok(n >= 512 * 1024 && n <= 64 * MiB, `${n}`);
+        const k = Math.log2(n);
+        assert.ok(Number.isInteger(k) || Number.isInteger(Math.log2(n / 3)), `${n} is 2^k or 3 x 2^k`);
+        assert.ok(largePointSize(rate * 2, 0.2, 64 * MiB, window) >= n);
+      },
+    ),
   );
   fc.assert(
     fc.property(fc.double({ min: 0, max: 1e5, noNaN: true }), fc.integer({ min: 1, max: 256 }), (rate, conc) => {
@@ -65,18 +95,38 @@ test('sweep point sizes: bounded, rounded to few distinct sizes, and growing wit
   );
 });
 
-test('sweep: the expected rate is the point\'s own median, else the window\'s, capped by the smaller window\'s measured rate', () => {
+test("sweep: the expected rate is the point's own median, else the window's, capped by the smaller window's measured rate", () => {
   const spec = { workload: 'large' as const, direction: 'up' as const, rttMs: 20, requests: 8, chunkSize: 256 * 1024 };
   // 8 x 256 KiB per 20 ms = 100 MiB/s; the 4-request point measured 20 MiB/s: at most 40 MiB/s.
   assert.equal(expectedRate(spec, {}), 100 * MiB);
   assert.equal(expectedRate(spec, { previous: { rate: 20 * MiB, width: 4 } }), 40 * MiB);
   assert.equal(expectedRate(spec, { own: 33 * MiB, previous: { rate: 20 * MiB, width: 4 } }), 33 * MiB);
-  const plan = sweepPlan({ ...defaultOptions(), sweepRequests: [4, 1, 2], sweepChunks: [32768, 65536], directions: ['down'], sweepConcurrency: [1, 8] });
-  assert.deepEqual(predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 4, chunkSize: 65536 }, plan), { workload: 'large', direction: 'down', rttMs: 20, requests: 2, chunkSize: 65536 });
-  assert.equal(predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 1, chunkSize: 65536 }, plan), undefined);
-  assert.deepEqual(predecessor({ workload: 'small', direction: 'down', rttMs: 20, concurrency: 8 }, plan), { workload: 'small', direction: 'down', rttMs: 20, concurrency: 1 });
+  const plan = sweepPlan({
+    ...defaultOptions(),
+    sweepRequests: [4, 1, 2],
+    sweepChunks: [32768, 65536],
+    directions: ['down'],
+    sweepConcurrency: [1, 8],
+  });
+  assert.deepEqual(
+    predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 4, chunkSize: 65536 }, plan),
+    { workload: 'large', direction: 'down', rttMs: 20, requests: 2, chunkSize: 65536 },
+  );
+  assert.equal(
+    predecessor({ workload: 'large', direction: 'down', rttMs: 20, requests: 1, chunkSize: 65536 }, plan),
+    undefined,
+  );
+  assert.deepEqual(predecessor({ workload: 'small', direction: 'down', rttMs: 20, concurrency: 8 }, plan), {
+    workload: 'small',
+    direction: 'down',
+    rttMs: 20,
+    concurrency: 1,
+  });
   // limits first, then LARGE by chunk and growing window, then SMALL
-  assert.deepEqual(plan.map((p) => p.workload === 'large' ? `${p.chunkSize}x${p.requests}` : p.workload), ['limit', '32768x1', '32768x2', '32768x4', '65536x1', '65536x2', '65536x4', 'small', 'small']);
+  assert.deepEqual(
+    plan.map((p) => (p.workload === 'large' ? `${p.chunkSize}x${p.requests}` : p.workload)),
+    ['limit', '32768x1', '32768x2', '32768x4', '65536x1', '65536x2', '65536x4', 'small', 'small'],
+  );
 });
 
 test('sweep defaults: each point three times, at least three chunk sizes', () => {
@@ -89,7 +139,16 @@ test('sweep defaults: each point three times, at least three chunk sizes', () =>
 });
 
 test('sweep medians: per point over its runs, with the spread and the first error', () => {
-  const base = { workload: 'large' as const, direction: 'up' as const, rttMs: 20, requests: 4, chunkSize: 65536, bytes: MiB, files: 1, filesPerSecond: NaN };
+  const base = {
+    workload: 'large' as const,
+    direction: 'up' as const,
+    rttMs: 20,
+    requests: 4,
+    chunkSize: 65536,
+    bytes: MiB,
+    files: 1,
+    filesPerSecond: NaN,
+  };
   const samples = [
     { ...base, rep: 0, seconds: 1, mibPerSecond: 10 },
     { ...base, rep: 1, seconds: 0.5, mibPerSecond: 30 },
@@ -97,7 +156,13 @@ test('sweep medians: per point over its runs, with the spread and the first erro
     { ...base, requests: 8, rep: 0, seconds: NaN, mibPerSecond: NaN, error: 'boom' },
     { ...base, requests: 8, rep: 1, seconds: 0.1, mibPerSecond: 50 },
   ];
-  const plan = [{ ...base }, { ...base, requests: 8 }].map(({ workload, direction, rttMs, requests, chunkSize }) => ({ workload, direction, rttMs, requests, chunkSize }));
+  const plan = [{ ...base }, { ...base, requests: 8 }].map(({ workload, direction, rttMs, requests, chunkSize }) => ({
+    workload,
+    direction,
+    rttMs,
+    requests,
+    chunkSize,
+  }));
   const [a, b] = summarizeSweep(samples, plan);
   assert.equal(a!.mibPerSecond, 12);
   assert.deepEqual(a!.spread, [10, 30]);

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 test('every module the bench forks by path is an entry of the package build', () => {
@@ -22,5 +24,6 @@ test('every module the bench forks by path is an entry of the package build', ()
     }
   }
   assert.ok(forked.length >= 2, `found ${forked.join(', ')}`);
-  for (const f of forked) assert.ok(build.files.includes(f), `${f} is forked by the bench but not built (tsconfig.build.json "files")`);
+  for (const f of forked)
+    assert.ok(build.files.includes(f), `${f} is forked by the bench but not built (tsconfig.build.json "files")`);
 });

@@ -5,7 +5,17 @@ import type { Sample } from '../../bench/suite/suite.js';
 import { MiB } from '../../bench/lib/stats.js';
 
 function large(contender: string, seconds: number[], extra: Partial<Sample> = {}): Sample[] {
-  return seconds.map((s, rep) => ({ contender, workload: 'large', direction: 'up', rttMs: 0, rep, seconds: s, bytes: 256 * MiB, files: 1, ...extra }));
+  return seconds.map((s, rep) => ({
+    contender,
+    workload: 'large',
+    direction: 'up',
+    rttMs: 0,
+    rep,
+    seconds: s,
+    bytes: 256 * MiB,
+    files: 1,
+    ...extra,
+  }));
 }
 
 test('summarize takes the median per contender and case, and reads each row against its limit', () => {
@@ -28,7 +38,17 @@ test('summarize takes the median per contender and case, and reads each row agai
 test('failed runs are counted and reported, not averaged in', () => {
   const rows = summarize([
     ...large('sftp-wire-sshd', [1, 3]),
-    { contender: 'sftp-wire-sshd', workload: 'large', direction: 'up', rttMs: 0, rep: 2, seconds: NaN, bytes: 256 * MiB, files: 1, error: 'verify: differs' },
+    {
+      contender: 'sftp-wire-sshd',
+      workload: 'large',
+      direction: 'up',
+      rttMs: 0,
+      rep: 2,
+      seconds: NaN,
+      bytes: 256 * MiB,
+      files: 1,
+      error: 'verify: differs',
+    },
   ]);
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.runs, 3);
@@ -41,7 +61,16 @@ test('failed runs are counted and reported, not averaged in', () => {
 });
 
 test('SMALL compares files per second, so rows with different counts compare fairly', () => {
-  const small = (contender: string, files: number, seconds: number): Sample => ({ contender, workload: 'small', direction: 'up', rttMs: 20, rep: 0, seconds, bytes: files * 4096, files });
+  const small = (contender: string, files: number, seconds: number): Sample => ({
+    contender,
+    workload: 'small',
+    direction: 'up',
+    rttMs: 20,
+    rep: 0,
+    seconds,
+    bytes: files * 4096,
+    files,
+  });
   const rows = summarize([small('sftp-wire-sshd', 500, 1), small('openssh-sftp', 20, 2)]);
   const sftp = rows.find((r) => r.contender === 'openssh-sftp')!;
   assert.equal(sftp.filesPerSecond, 10);
@@ -65,7 +94,10 @@ test('skipped contenders appear in the table with their id and reason; one line 
     cases: [{ workload: 'large', direction: 'up' }],
   });
   assert.match(text, /scp\s+OpenSSH scp\s+skipped/);
-  assert.match(text, /skipped:\n\s+scp, openssh-sftp: OpenSSH scp not found on PATH; on Debian\/Ubuntu: apt-get install openssh-client\n/);
+  assert.match(
+    text,
+    /skipped:\n\s+scp, openssh-sftp: OpenSSH scp not found on PATH; on Debian\/Ubuntu: apt-get install openssh-client\n/,
+  );
   const md = renderSummary({ rows, skipped: [], rtts: [0], cases: [{ workload: 'large', direction: 'up' }] }, true);
   assert.match(md, /^\*\*RTT 0 ms\*\*/);
   assert.match(md, /\| case \| id \| contender \|/);
@@ -77,7 +109,8 @@ test('every row of the table carries its contender id, the one --contenders take
   const text = renderSummary({ rows, skipped: [], rtts: [0], cases: [{ workload: 'large', direction: 'up' }] });
   const header = text.split('\n')[1]!;
   assert.match(header, /^case\s+id\s+contender\s+runs/);
-  for (const id of ['limit-sshd', 'sftp-wire-sshd', 'ssh2-fast']) assert.match(text, new RegExp(`\\s${id}\\s{2,}\\S`), id);
+  for (const id of ['limit-sshd', 'sftp-wire-sshd', 'ssh2-fast'])
+    assert.match(text, new RegExp(`\\s${id}\\s{2,}\\S`), id);
 });
 
 test('jsonSafe turns NaN into null', () => {
@@ -85,8 +118,22 @@ test('jsonSafe turns NaN into null', () => {
 });
 
 test('the sftp-wire column falls back to sftp-wire -> sftp-wire server (marked *) when the OpenSSH-server row failed', () => {
-  const small = (contender: string, files: number, seconds: number, error?: string): Sample => ({ contender, workload: 'small', direction: 'down', rttMs: 0, rep: 0, seconds, bytes: files * 4096, files, ...(error ? { error } : {}) });
-  const rows = summarize([small('sftp-wire', 100, 1), small('sftp-wire-sshd', 100, NaN, 'boom'), small('openssh-sftp', 100, 3)]);
+  const small = (contender: string, files: number, seconds: number, error?: string): Sample => ({
+    contender,
+    workload: 'small',
+    direction: 'down',
+    rttMs: 0,
+    rep: 0,
+    seconds,
+    bytes: files * 4096,
+    files,
+    ...(error ? { error } : {}),
+  });
+  const rows = summarize([
+    small('sftp-wire', 100, 1),
+    small('sftp-wire-sshd', 100, NaN, 'boom'),
+    small('openssh-sftp', 100, 3),
+  ]);
   const sftp = rows.find((r) => r.contender === 'openssh-sftp')!;
   assert.equal(sftp.sftpWireSpeedup, 3);
   assert.equal(sftp.speedupAgainst, 'sftp-wire');

@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { median, range, mibPerSecond, perSecond, ratio, formatNumber, formatRatio, formatBytes, parseSize, MiB } from '../../bench/lib/stats.js';
+import {
+  median,
+  range,
+  mibPerSecond,
+  perSecond,
+  ratio,
+  formatNumber,
+  formatRatio,
+  formatBytes,
+  parseSize,
+  MiB,
+} from '../../bench/lib/stats.js';
 import { Prng, seedFrom } from '../../bench/lib/prng.js';
 import { renderTable, renderMarkdownTable } from '../../bench/lib/text-table.js';
 
@@ -15,14 +26,20 @@ test('median of odd and even lists, ignoring non-finite values', () => {
 
 test('median lies between min and max, and is order independent', () => {
   fc.assert(
-    fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), { minLength: 1, maxLength: 50 }), (xs) => {
-      const m = median(xs);
-      assert.ok(m >= Math.min(...xs) && m <= Math.max(...xs));
-      assert.equal(median([...xs].reverse()), m);
-      // at least half of the values are <= m and at least half are >= m
-      assert.ok(xs.filter((x) => x <= m).length * 2 >= xs.length);
-      assert.ok(xs.filter((x) => x >= m).length * 2 >= xs.length);
-    }),
+    fc.property(
+      fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), {
+        minLength: 1,
+        maxLength: 50,
+      }),
+      (xs) => {
+        const m = median(xs);
+        assert.ok(m >= Math.min(...xs) && m <= Math.max(...xs));
+        assert.equal(median([...xs].reverse()), m);
+        // at least half of the values are <= m and at least half are >= m
+        assert.ok(xs.filter((x) => x <= m).length * 2 >= xs.length);
+        assert.ok(xs.filter((x) => x >= m).length * 2 >= xs.length);
+      },
+    ),
   );
 });
 
@@ -89,7 +106,13 @@ test('PRNG output is not trivially patterned', () => {
 });
 
 test('text tables pad columns and align numbers right', () => {
-  const t = renderTable(['name', 'MiB/s'], [['a', '1.5'], ['long name', '123']]);
+  const t = renderTable(
+    ['name', 'MiB/s'],
+    [
+      ['a', '1.5'],
+      ['long name', '123'],
+    ],
+  );
   const lines = t.trimEnd().split('\n');
   assert.equal(lines.length, 4);
   assert.equal(lines[0], 'name       MiB/s');

@@ -31,12 +31,27 @@ test('SIGINT mid-upload cancels cleanly: exit 130, no temporary file, no partial
   // One 4 KiB request at a time: slow enough that the upload is still running when the signal comes.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI_MAIN, 'put', '--atomic', '-R', '1', '-B', '4k', '-i', sshd.privateKeyPath,
-      src, `sftp://${sshd.username}@${sshd.host}:${sshd.port}${dst}`],
+    [
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'put',
+      '--atomic',
+      '-R',
+      '1',
+      '-B',
+      '4k',
+      '-i',
+      sshd.privateKeyPath,
+      src,
+      `sftp://${sshd.username}@${sshd.host}:${sshd.port}${dst}`,
+    ],
     { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: join(dir, 'home') }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // Wait until the temporary file exists: the upload is under way.
   const deadline = Date.now() + 30_000;

@@ -19,7 +19,14 @@ import {
   parseKnownHosts,
   wildcardMatch,
 } from '../../src/transport/known-hosts.js';
-import { connectUrl, decideHostKey, HostKeyError, knownHostsCheck, parseHostKeyCheck, preferredHostKeyAlgorithms } from '../../src/cli/connect.js';
+import {
+  connectUrl,
+  decideHostKey,
+  HostKeyError,
+  knownHostsCheck,
+  parseHostKeyCheck,
+  preferredHostKeyAlgorithms,
+} from '../../src/cli/connect.js';
 import { SftpClient } from '../../src/client/client.js';
 import { generateKey, startSshd, type Sshd } from '../../bench/lib/peers/openssh.js';
 
@@ -37,7 +44,9 @@ function keyFrom(path: string): Key {
 
 function makeKey(dir: string, name: string, type: 'ed25519' | 'ecdsa' | 'rsa'): Key {
   const path = join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-f', path], { stdio: 'ignore' });
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-f', path], {
+    stdio: 'ignore',
+  });
   return keyFrom(path);
 }
 
@@ -116,18 +125,40 @@ describe('known_hosts file format', () => {
     );
     const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
     const names = [
-      'host1', 'host2', 'a.example.org', 'b.a.example.org', 'bad.example.org', 'example.org', 'a.example.org.evil',
-      '10.0.0.1', '10.0.0.9', '10.0.0.10', '[10.0.0.1]:2222', '[10.0.0.1]:2223', '[host1]:2222',
-      '[db.internal]:2200', '[x.secret.internal]:2200', 'db.internal',
+      'host1',
+      'host2',
+      'a.example.org',
+      'b.a.example.org',
+      'bad.example.org',
+      'example.org',
+      'a.example.org.evil',
+      '10.0.0.1',
+      '10.0.0.9',
+      '10.0.0.10',
+      '[10.0.0.1]:2222',
+      '[10.0.0.1]:2223',
+      '[host1]:2222',
+      '[db.internal]:2200',
+      '[x.secret.internal]:2200',
+      'db.internal',
     ];
     for (const name of names) {
       const ours = entries.some((e) => hostFieldMatches(e.hosts, name));
       assert.equal(ours, sshKeygenFinds(file, name), name);
     }
     // Spot checks of the expected answers (so the oracle itself is not the only witness).
-    assert.equal(entries.some((e) => hostFieldMatches(e.hosts, 'bad.example.org')), false);
-    assert.equal(entries.some((e) => hostFieldMatches(e.hosts, '[10.0.0.1]:2222')), true);
-    assert.equal(entries.some((e) => hostFieldMatches(e.hosts, '[10.0.0.1]:2223')), false);
+    assert.equal(
+      entries.some((e) => hostFieldMatches(e.hosts, 'bad.example.org')),
+      false,
+    );
+    assert.equal(
+      entries.some((e) => hostFieldMatches(e.hosts, '[10.0.0.1]:2222')),
+      true,
+    );
+    assert.equal(
+      entries.some((e) => hostFieldMatches(e.hosts, '[10.0.0.1]:2223')),
+      false,
+    );
   });
 
   test('hashed entries made by ssh-keygen -H match the hashed name only', () => {
@@ -161,7 +192,10 @@ describe('known_hosts file format', () => {
     const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
     assert.equal(checkHostKey(entries, '192.168.1.5', 22, ed.blob).status, 'known');
     assert.equal(checkHostKey(entries, 'files.example.org', 2222, ec.blob).status, 'known');
-    assert.match(readFileSync(file, 'utf8'), /^192\.168\.1\.5 ssh-ed25519 AAAA\S+\n\|1\|\S+\|\S+ ecdsa-sha2-nistp256 AAAA\S+\n$/);
+    assert.match(
+      readFileSync(file, 'utf8'),
+      /^192\.168\.1\.5 ssh-ed25519 AAAA\S+\n\|1\|\S+\|\S+ ecdsa-sha2-nistp256 AAAA\S+\n$/,
+    );
   });
 
   test('appendKnownHost creates the folder 0700 and the file 0600, repairs a missing final newline, returns the line', () => {
@@ -239,14 +273,20 @@ describe('the host key verdict and policy', () => {
     const rsa = preferredHostKeyAlgorithms(['ssh-rsa'])!;
     assert.deepEqual(rsa.slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
     assert.equal(new Set(rsa).size, rsa.length);
-    assert.deepEqual(preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256', 'ssh-ed25519'])!.slice(0, 2), ['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+    assert.deepEqual(preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256', 'ssh-ed25519'])!.slice(0, 2), [
+      'ecdsa-sha2-nistp256',
+      'ssh-ed25519',
+    ]);
   });
 });
 
 describe('matching properties', () => {
   /** Reference: the pattern as an anchored regular expression. */
   function reference(name: string, pattern: string): boolean {
-    const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const re = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     return new RegExp(`^${re}$`, 'is').test(name);
   }
   const chars = fc.constantFrom('a', 'b', 'A', '.', ':', '[', ']');
@@ -254,17 +294,30 @@ describe('matching properties', () => {
   const pattern = fc.string({ unit: fc.constantFrom('a', 'b', 'B', '.', ':', '[', ']', '*', '?'), maxLength: 8 });
 
   test('wildcardMatch agrees with a regular-expression reference', () => {
-    fc.assert(fc.property(name, pattern, (n, p) => wildcardMatch(n, p) === reference(n, p)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(name, pattern, (n, p) => wildcardMatch(n, p) === reference(n, p)),
+      { numRuns: 3000 },
+    );
   });
 
   test('a matching negated pattern excludes the host whatever else matches; otherwise any positive match includes it', () => {
     fc.assert(
-      fc.property(name, fc.array(fc.tuple(fc.boolean(), pattern.filter((p) => p !== '')), { minLength: 1, maxLength: 4 }), (n, pats) => {
-        const field = pats.map(([neg, p]) => (neg ? `!${p}` : p)).join(',');
-        const negHit = pats.some(([neg, p]) => neg && reference(n, p));
-        const posHit = pats.some(([neg, p]) => !neg && reference(n, p));
-        return hostFieldMatches(field, n) === (!negHit && posHit);
-      }),
+      fc.property(
+        name,
+        fc.array(
+          fc.tuple(
+            fc.boolean(),
+            pattern.filter((p) => p !== ''),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (n, pats) => {
+          const field = pats.map(([neg, p]) => (neg ? `!${p}` : p)).join(',');
+          const negHit = pats.some(([neg, p]) => neg && reference(n, p));
+          const posHit = pats.some(([neg, p]) => !neg && reference(n, p));
+          return hostFieldMatches(field, n) === (!negHit && posHit);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -314,7 +367,12 @@ describe('host key verification end to end (sshd with an Ed25519 and an RSA host
     const notices: string[] = [];
     assert.equal(typeof (await connect(file, 'accept-new', notices)), 'string');
     assert.equal(notices.length, 1);
-    assert.ok(notices[0]!.includes(name()) && notices[0]!.includes(fingerprint(hostEd.blob)) && notices[0]!.includes(`${file} line 1`), notices[0]);
+    assert.ok(
+      notices[0]!.includes(name()) &&
+        notices[0]!.includes(fingerprint(hostEd.blob)) &&
+        notices[0]!.includes(`${file} line 1`),
+      notices[0],
+    );
     assert.equal(readFileSync(file, 'utf8'), `${name()} ${hostEd.pub}\n`);
     const again: string[] = [];
     await connect(file, 'strict', again);
@@ -344,7 +402,13 @@ describe('host key verification end to end (sshd with an Ed25519 and an RSA host
     const file = join(work, 'library');
     const check = knownHostsCheck({ host: sshd.host, port: sshd.port }, { knownHosts: file, globalKnownHosts: [] });
     assert.equal(check.commit(), undefined); // nothing decided yet
-    const client = await SftpClient.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, ...check.config });
+    const client = await SftpClient.connect({
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      privateKey: sshd.privateKey,
+      ...check.config,
+    });
     await client.end();
     assert.equal(check.refusal(), undefined);
     assert.match(check.commit()!, /added the host key/);

@@ -20,7 +20,13 @@ before(async () => {
   writeFileSync(join(t.root, 'inside.txt'), 'x');
   keyFile = join(t.dir, 'enc_key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'test', '-f', keyFile]);
-  served = await startServe({ root: t.root, dir: t.dir, user: 'alice', password: PASSWORD, extra: ['--authorized-keys', `${keyFile}.pub`] });
+  served = await startServe({
+    root: t.root,
+    dir: t.dir,
+    user: 'alice',
+    password: PASSWORD,
+    extra: ['--authorized-keys', `${keyFile}.pub`],
+  });
 });
 after(async () => {
   await served?.stop();
@@ -38,7 +44,7 @@ const argv = (...args: string[]): string[] => [process.execPath, '--import', 'ts
 
 describe('password on a terminal', () => {
   it('asks for the password without echo when no key logs in, and logs in with it', async () => {
-    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [["password: $", `${PASSWORD}\r`]]);
+    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [['password: $', `${PASSWORD}\r`]]);
     assert.equal(r.unanswered, 0, r.out);
     assert.match(r.out, new RegExp(`alice@127\\.0\\.0\\.1:${served.port}'s password: `));
     assert.match(r.out, /inside\.txt/);
@@ -47,7 +53,10 @@ describe('password on a terminal', () => {
   });
 
   it('a wrong password is asked again; the right one then logs in', async () => {
-    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [["password: $", 'nope\r'], ['password: $', `${PASSWORD}\r`]]);
+    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [
+      ['password: $', 'nope\r'],
+      ['password: $', `${PASSWORD}\r`],
+    ]);
     assert.equal(r.unanswered, 0, r.out);
     assert.match(r.out, /Permission denied, please try again\./);
     assert.match(r.out, /inside\.txt/);
@@ -56,13 +65,22 @@ describe('password on a terminal', () => {
   });
 
   it('three wrong passwords: the error names the user and what was tried', async () => {
-    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [['password: $', 'a\r'], ['password: $', 'b\r'], ['password: $', 'c\r']]);
+    const r = await runOnPty(argv('ls', `${served.base}/`), ptyEnv(), [
+      ['password: $', 'a\r'],
+      ['password: $', 'b\r'],
+      ['password: $', 'c\r'],
+    ]);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out, /authentication failed for user "alice" at 127\.0\.0\.1:\d+: tried password \(typed\), password \(typed, attempt 2\), password \(typed, attempt 3\)/);
+    assert.match(
+      r.out,
+      /authentication failed for user "alice" at 127\.0\.0\.1:\d+: tried password \(typed\), password \(typed, attempt 2\), password \(typed, attempt 3\)/,
+    );
   });
 
-  it('asks for an encrypted key\'s passphrase and logs in with the key', async () => {
-    const r = await runOnPty(argv('ls', '-i', keyFile, `${served.base}/`), ptyEnv(), [["Enter passphrase for key '.*enc_key': $", `${PASSPHRASE}\r`]]);
+  it("asks for an encrypted key's passphrase and logs in with the key", async () => {
+    const r = await runOnPty(argv('ls', '-i', keyFile, `${served.base}/`), ptyEnv(), [
+      ["Enter passphrase for key '.*enc_key': $", `${PASSPHRASE}\r`],
+    ]);
     assert.equal(r.unanswered, 0, r.out);
     assert.match(r.out, /inside\.txt/);
     assert.equal(r.code, 0, r.out);
@@ -93,7 +111,10 @@ describe('without a terminal', () => {
   it('a wrong SFTP_WIRE_PASSWORD: the error says it was tried', async () => {
     const r = await cli(t.home, ['ls', `${served.base}/`], { SFTP_WIRE_PASSWORD: 'wrong' });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /authentication failed for user "alice" at 127\.0\.0\.1:\d+: tried password \(SFTP_WIRE_PASSWORD\); the server accepts password, publickey\./);
+    assert.match(
+      r.stderr,
+      /authentication failed for user "alice" at 127\.0\.0\.1:\d+: tried password \(SFTP_WIRE_PASSWORD\); the server accepts password, publickey\./,
+    );
   });
 
   it('SFTP_WIRE_PASSWORD logs a script in', async () => {
@@ -105,11 +126,18 @@ describe('without a terminal', () => {
   it('an encrypted key with no terminal: says to use --passphrase-env; with it, logs in', async () => {
     const r = await cli(t.home, ['ls', '-i', keyFile, `${served.base}/`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /the key .*enc_key is encrypted and there is no terminal to ask for its passphrase on: .*--passphrase-env VAR/);
-    const ok = await cli(t.home, ['ls', '-i', keyFile, '--passphrase-env', 'MY_PASSPHRASE', `${served.base}/`], { MY_PASSPHRASE: PASSPHRASE });
+    assert.match(
+      r.stderr,
+      /the key .*enc_key is encrypted and there is no terminal to ask for its passphrase on: .*--passphrase-env VAR/,
+    );
+    const ok = await cli(t.home, ['ls', '-i', keyFile, '--passphrase-env', 'MY_PASSPHRASE', `${served.base}/`], {
+      MY_PASSPHRASE: PASSPHRASE,
+    });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /inside\.txt/);
-    const bad = await cli(t.home, ['ls', '-i', keyFile, '--passphrase-env', 'MY_PASSPHRASE', `${served.base}/`], { MY_PASSPHRASE: 'wrong' });
+    const bad = await cli(t.home, ['ls', '-i', keyFile, '--passphrase-env', 'MY_PASSPHRASE', `${served.base}/`], {
+      MY_PASSPHRASE: 'wrong',
+    });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /the passphrase in MY_PASSPHRASE does not open the key .*enc_key/);
   });

@@ -3,7 +3,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatBytes, formatEta, formatRate, ProgressDisplay, rateSummary, renderProgress } from '../../src/cli/progress.js';
+import {
+  formatBytes,
+  formatEta,
+  formatRate,
+  ProgressDisplay,
+  rateSummary,
+  renderProgress,
+} from '../../src/cli/progress.js';
 import { treeSummary } from '../../src/cli/transfer-tree.js';
 import type { TreeResult } from '../../src/client/tree/index.js';
 
@@ -31,7 +38,10 @@ describe('progress formatting', () => {
   });
 
   test('a line shows label, files, percent, bytes, rate and ETA', () => {
-    const line = renderProgress({ label: 'src', bytes: 512 * 1024, total: 1024 * 1024, files: 3, totalFiles: 10, rate: 1024 * 1024 }, 120);
+    const line = renderProgress(
+      { label: 'src', bytes: 512 * 1024, total: 1024 * 1024, files: 3, totalFiles: 10, rate: 1024 * 1024 },
+      120,
+    );
     assert.equal(line, 'src  3/10 files  50%  512 KiB / 1.00 MiB  1.00 MiB/s  ETA 0:01');
     assert.equal(renderProgress({ label: 'x', bytes: 5, files: 1 }, 80), 'x  1 file  5 B  -- B/s');
     assert.equal(renderProgress({ label: 'x', bytes: 5, files: 0, totalFiles: 1 }, 80), 'x  0/1 file  5 B  -- B/s');
@@ -39,7 +49,10 @@ describe('progress formatting', () => {
   });
 
   test('the line never exceeds the terminal width; a long label is shortened from the left', () => {
-    const long = renderProgress({ label: `/very/long/path/${'d/'.repeat(40)}file.bin`, bytes: 1, total: 2, rate: 1 }, 80);
+    const long = renderProgress(
+      { label: `/very/long/path/${'d/'.repeat(40)}file.bin`, bytes: 1, total: 2, rate: 1 },
+      80,
+    );
     assert.ok(long.length <= 79);
     assert.match(long, /^\.\.\..*file\.bin  50%/);
     fc.assert(
@@ -107,9 +120,18 @@ describe('small and quick transfers', () => {
 describe('tree summaries and totals', () => {
   test('counts are singular for one: 1 file, 1 directory, 1 symlink, 1 byte', () => {
     const r = (files: number, directories: number, symlinks: number, bytes: number) =>
-      treeSummary('put', 'a', 'b', { files, directories, symlinks, bytes, skipped: 0, errors: [] } as unknown as TreeResult, 1);
+      treeSummary(
+        'put',
+        'a',
+        'b',
+        { files, directories, symlinks, bytes, skipped: 0, errors: [] } as unknown as TreeResult,
+        1,
+      );
     assert.equal(r(1, 1, 1, 1), 'put -r a -> b: 1 file, 1 directory, 1 symlink, 1 byte in 1.00 s (1 B/s)');
-    assert.equal(r(2, 3, 2, 2048), 'put -r a -> b: 2 files, 3 directories, 2 symlinks, 2048 bytes in 1.00 s (2.00 KiB/s)');
+    assert.equal(
+      r(2, 3, 2, 2048),
+      'put -r a -> b: 2 files, 3 directories, 2 symlinks, 2048 bytes in 1.00 s (2.00 KiB/s)',
+    );
     assert.equal(r(0, 1, 0, 0), 'put -r a -> b: 0 files, 1 directory, 0 bytes in 1.00 s (0 B/s)');
   });
 

@@ -10,10 +10,18 @@ class FakeTty extends EventEmitter {
   isTTY = true;
   raw: boolean[] = [];
   paused = true;
-  setRawMode(on: boolean) { this.raw.push(on); }
-  resume() { this.paused = false; }
-  pause() { this.paused = true; }
-  type(s: string) { this.emit('data', Buffer.from(s)); }
+  setRawMode(on: boolean) {
+    this.raw.push(on);
+  }
+  resume() {
+    this.paused = false;
+  }
+  pause() {
+    this.paused = true;
+  }
+  type(s: string) {
+    this.emit('data', Buffer.from(s));
+  }
 }
 
 function output() {
@@ -39,7 +47,10 @@ describe('readHidden', () => {
   });
 
   it('Ctrl-C and Ctrl-D on an empty line cancel; the terminal is restored', async () => {
-    for (const [key, name] of [['\u0003', 'ctrl-c'], ['\u0004', 'ctrl-d']] as const) {
+    for (const [key, name] of [
+      ['\u0003', 'ctrl-c'],
+      ['\u0004', 'ctrl-d'],
+    ] as const) {
       const tty = new FakeTty();
       const p = readHidden('? ', tty, output());
       tty.type(key === '\u0004' ? key : `abc${key}`);
@@ -51,13 +62,17 @@ describe('readHidden', () => {
 
   it('any printable line typed in any chunks comes back as typed', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'grapheme-ascii' }).filter((s) => !/[\x00-\x1f\x7f]/.test(s)), fc.integer({ min: 1, max: 5 }), async (line, cut) => {
-        const tty = new FakeTty();
-        const p = readHidden('', tty, output());
-        const text = `${line}\n`;
-        for (let i = 0; i < text.length; i += cut) tty.type(text.slice(i, i + cut));
-        assert.equal(await p, line);
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme-ascii' }).filter((s) => !/[\x00-\x1f\x7f]/.test(s)),
+        fc.integer({ min: 1, max: 5 }),
+        async (line, cut) => {
+          const tty = new FakeTty();
+          const p = readHidden('', tty, output());
+          const text = `${line}\n`;
+          for (let i = 0; i < text.length; i += cut) tty.type(text.slice(i, i + cut));
+          assert.equal(await p, line);
+        },
+      ),
       { numRuns: 200 },
     );
   });

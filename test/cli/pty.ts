@@ -45,11 +45,21 @@ export interface PtyRun {
 }
 
 /** Run argv on a pty with env; each [regex, reply] is typed once its regex appears in new output. */
-export function runOnPty(argv: string[], env: NodeJS.ProcessEnv, answers: [string, string][], timeoutS = 60): Promise<PtyRun> {
+export function runOnPty(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  answers: [string, string][],
+  timeoutS = 60,
+): Promise<PtyRun> {
   return new Promise((resolve, reject) => {
-    execFile('python3', ['-c', DRIVER, JSON.stringify({ argv, env, answers, timeout: timeoutS })], { maxBuffer: 16 << 20, timeout: (timeoutS + 10) * 1000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`pty driver failed: ${err.message} ${stderr}`));
-      resolve(JSON.parse(stdout) as PtyRun);
-    });
+    execFile(
+      'python3',
+      ['-c', DRIVER, JSON.stringify({ argv, env, answers, timeout: timeoutS })],
+      { maxBuffer: 16 << 20, timeout: (timeoutS + 10) * 1000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`pty driver failed: ${err.message} ${stderr}`));
+        resolve(JSON.parse(stdout) as PtyRun);
+      },
+    );
   });
 }

@@ -28,7 +28,7 @@ function snapshot(dir: string, rel = '', out = new Map<string, string>()): Map<s
 function makeTree(root: string): void {
   const files: Record<string, Buffer> = {
     'a.txt': Buffer.from('alpha\n'),
-    'empty': Buffer.alloc(0),
+    empty: Buffer.alloc(0),
     'with space.bin': randomBytes(300_000),
     'sub/ünïcødé.txt': Buffer.from('unicode name\n'),
     'sub/deeper/deepest/x': randomBytes(5000),
@@ -64,12 +64,23 @@ describe('sftp-wire put -r / get -r and host keys against sshd', () => {
     const up = await cli(['put', '-r', '-i', sshd.privateKeyPath, src, `${base}${tmp}/remote`]);
     assert.equal(up.code, 0, up.stderr);
     const knownHosts = join(home, '.ssh', 'known_hosts');
-    assert.match(up.stderr, new RegExp(`added the host key of \\[${sshd.host.replace(/\./g, '\\.')}\\]:${sshd.port} \\(ssh-ed25519 SHA256:`));
+    assert.match(
+      up.stderr,
+      new RegExp(`added the host key of \\[${sshd.host.replace(/\./g, '\\.')}\\]:${sshd.port} \\(ssh-ed25519 SHA256:`),
+    );
     assert.ok(up.stderr.includes(`${knownHosts} line 1`), up.stderr);
     assert.match(up.stderr, /put -r .* -> .*\/remote\/tree: 45 files, \d+ directories, \d+ bytes in /);
     assert.deepEqual(snapshot(join(tmp, 'remote', 'tree')), snapshot(src));
 
-    const down = await cli(['get', '-r', '-q', '-i', sshd.privateKeyPath, `${base}${tmp}/remote/tree`, join(tmp, 'back')]);
+    const down = await cli([
+      'get',
+      '-r',
+      '-q',
+      '-i',
+      sshd.privateKeyPath,
+      `${base}${tmp}/remote/tree`,
+      join(tmp, 'back'),
+    ]);
     assert.equal(down.code, 0, down.stderr);
     assert.equal(down.stderr, ''); // quiet, and the host is known now: no notice
     assert.deepEqual(snapshot(join(tmp, 'back')), snapshot(src));
@@ -100,7 +111,15 @@ describe('sftp-wire put -r / get -r and host keys against sshd', () => {
     writeFileSync(file, `[${sshd.host}]:${sshd.port} ${other}\n`);
     writeFileSync(join(tmp, 'up.txt'), 'x');
     const results = await Promise.all([
-      cli(['put', '--known-hosts', file, '-i', sshd.privateKeyPath, join(tmp, 'up.txt'), `${base}${tmp}/must-not-exist.txt`]),
+      cli([
+        'put',
+        '--known-hosts',
+        file,
+        '-i',
+        sshd.privateKeyPath,
+        join(tmp, 'up.txt'),
+        `${base}${tmp}/must-not-exist.txt`,
+      ]),
       cli(['ls', '--known-hosts', file, '--host-key-check', 'strict', '-i', sshd.privateKeyPath, `${base}${tmp}`]),
     ]);
     for (const r of results) {

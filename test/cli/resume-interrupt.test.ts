@@ -28,10 +28,14 @@ test('SIGINT during put --resume: exit 130, the partial is kept and the message 
   writeFileSync(src, data);
   const url = `${served.base}/big.bin`;
   // One 4 KiB request at a time: slow enough that the upload is still running when the signal comes.
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'put', '--resume', '-R', '1', '-B', '4k', src, url], {
-    env: { ...process.env, SSH_AUTH_SOCK: '', HOME: t.home, SFTP_WIRE_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI_MAIN, 'put', '--resume', '-R', '1', '-B', '4k', src, url],
+    {
+      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: t.home, SFTP_WIRE_PASSWORD: PASSWORD },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -48,7 +52,11 @@ test('SIGINT during put --resume: exit 130, the partial is kept and the message 
   assert.match(stderr, /SIGINT: cancelling/);
   assert.match(stderr, /sftp-wire put: the partial copy was kept; run the same command again to resume it\n/);
   assert.ok(partial(), 'the partial is still there');
-  assert.deepEqual(readdirSync(t.root).filter((n) => n === 'big.bin'), [], 'nothing under the final name yet');
+  assert.deepEqual(
+    readdirSync(t.root).filter((n) => n === 'big.bin'),
+    [],
+    'nothing under the final name yet',
+  );
 
   const again = await cli(t.home, ['put', '--resume', src, url], { SFTP_WIRE_PASSWORD: PASSWORD });
   assert.equal(again.code, 0, again.stderr);
@@ -60,9 +68,14 @@ test('SIGINT during put --resume: exit 130, the partial is kept and the message 
 test('an atomic upload that fails on its temporary file names the destination too', async () => {
   const src = join(t.dir, 'small.txt');
   writeFileSync(src, 'small\n');
-  const r = await cli(t.home, ['put', '--atomic', src, `${served.base}/no-such-dir/small.txt`], { SFTP_WIRE_PASSWORD: PASSWORD });
+  const r = await cli(t.home, ['put', '--atomic', src, `${served.base}/no-such-dir/small.txt`], {
+    SFTP_WIRE_PASSWORD: PASSWORD,
+  });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^sftp-wire put: ENOENT: no such file or directory \(open "\/no-such-dir\/\.small\.txt\.[0-9a-f]{8}\.part"\), writing \/no-such-dir\/small\.txt\n$/);
+  assert.match(
+    r.stderr,
+    /^sftp-wire put: ENOENT: no such file or directory \(open "\/no-such-dir\/\.small\.txt\.[0-9a-f]{8}\.part"\), writing \/no-such-dir\/small\.txt\n$/,
+  );
 });
 
 test('failureText adds the destination only when the error is about another file', () => {

@@ -41,12 +41,33 @@ async function until(check: () => boolean, ms: number, what: () => string): Prom
   }
 }
 
-export async function startServe(opts: { root: string; dir: string; user: string; password: string; extra?: string[] }): Promise<ServeChild> {
+export async function startServe(opts: {
+  root: string;
+  dir: string;
+  user: string;
+  password: string;
+  extra?: string[];
+}): Promise<ServeChild> {
   const hostKeyFile = join(opts.dir, 'host_key');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI_MAIN, 'serve', '--root', opts.root, '--port', '0', '--host-key', hostKeyFile,
-      '--user', opts.user, '--password', opts.password, ...(opts.extra ?? [])],
+    [
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'serve',
+      '--root',
+      opts.root,
+      '--port',
+      '0',
+      '--host-key',
+      hostKeyFile,
+      '--user',
+      opts.user,
+      '--password',
+      opts.password,
+      ...(opts.extra ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: join(opts.dir, 'home') } },
   );
   let out = '';
@@ -54,7 +75,11 @@ export async function startServe(opts: { root: string; dir: string; user: string
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await until(() => /on sftp:\/\/.*\n/.test(out) || child.exitCode !== null, 30_000, () => `serve did not start: ${out} ${err}`);
+  await until(
+    () => /on sftp:\/\/.*\n/.test(out) || child.exitCode !== null,
+    30_000,
+    () => `serve did not start: ${out} ${err}`,
+  );
   const m = /on sftp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\//.exec(out);
   assert.ok(m, `serve printed no URL: ${out} ${err}`);
   const host = m[1]!;
@@ -67,8 +92,18 @@ export async function startServe(opts: { root: string; dir: string; user: string
     hostKeyFile,
     stdout: () => out,
     stderr: () => err,
-    waitStderr: (re, ms = 10_000) => until(() => re.test(err), ms, () => `stderr never matched ${re}: ${err}`),
-    waitStdout: (re, ms = 10_000) => until(() => re.test(out), ms, () => `stdout never matched ${re}: ${out}`),
+    waitStderr: (re, ms = 10_000) =>
+      until(
+        () => re.test(err),
+        ms,
+        () => `stderr never matched ${re}: ${err}`,
+      ),
+    waitStdout: (re, ms = 10_000) =>
+      until(
+        () => re.test(out),
+        ms,
+        () => `stdout never matched ${re}: ${out}`,
+      ),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -89,7 +124,12 @@ export function cli(home: string, args: string[], env: Record<string, string> = 
       process.execPath,
       ['--import', 'tsx', CLI_MAIN, ...args],
       { env: { ...process.env, SSH_AUTH_SOCK: '', SFTP_WIRE_PASSWORD: '', HOME: home, ...env }, timeout: 60_000 },
-      (e, stdout, stderr) => resolve({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : 1) : 0, stdout, stderr }),
+      (e, stdout, stderr) =>
+        resolve({
+          code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        }),
     );
     child.stdin?.end();
   });

@@ -17,10 +17,22 @@ import { CLI_MAIN } from '../support/cli.js';
 import { cli, scratch } from './serve-child.js';
 
 /** Run the CLI with `input` on stdin. */
-function cliWithInput(home: string, args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function cliWithInput(
+  home: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { env: { ...process.env, HOME: home, CI: 'true' }, timeout: 60_000 }, (e, stdout, stderr) =>
-      resolve({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1) : 0, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI_MAIN, ...args],
+      { env: { ...process.env, HOME: home, CI: 'true' }, timeout: 60_000 },
+      (e, stdout, stderr) =>
+        resolve({
+          code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        }),
     );
     child.stdin!.end(input);
   });
@@ -74,10 +86,27 @@ describe('sftp-wire serve --users', () => {
         '  read-only',
       ].join('\n') + '\n',
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve', '--root', s.root, '--port', '0', '--host-key', path.join(s.dir, 'host_key'), '--users', usersFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: s.home },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI_MAIN,
+        'serve',
+        '--root',
+        s.root,
+        '--port',
+        '0',
+        '--host-key',
+        path.join(s.dir, 'host_key'),
+        '--users',
+        usersFile,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, HOME: s.home },
+      },
+    );
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -98,17 +127,31 @@ describe('sftp-wire serve --users', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    await until(() => /on sftp:\/\/[^\n]*\n/.test(out), () => `serve did not start: ${out} ${err}`);
+    await until(
+      () => /on sftp:\/\/[^\n]*\n/.test(out),
+      () => `serve did not start: ${out} ${err}`,
+    );
     assert.match(out, /serving 2 users from /);
     const port = Number(/:(\d+)\/\n/.exec(out)![1]);
 
     const alice = await SftpClient.connect({ host: '127.0.0.1', port, username: 'alice', password: 'open sesame' });
     await alice.writeFile('/hello.txt', 'hi from alice');
-    assert.equal((await alice.list('/')).map((e) => e.filename).filter((n) => !n.startsWith('.')).join(','), 'hello.txt');
+    assert.equal(
+      (await alice.list('/'))
+        .map((e) => e.filename)
+        .filter((n) => !n.startsWith('.'))
+        .join(','),
+      'hello.txt',
+    );
     await alice.end();
     assert.equal(readFileSync(path.join(s.root, 'alice', 'hello.txt'), 'utf8'), 'hi from alice');
 
-    const bob = await SftpClient.connect({ host: '127.0.0.1', port, username: 'bob', privateKey: readFileSync(bobKey) });
+    const bob = await SftpClient.connect({
+      host: '127.0.0.1',
+      port,
+      username: 'bob',
+      privateKey: readFileSync(bobKey),
+    });
     assert.equal((await bob.readFile('/report.txt')).toString(), 'for bob');
     await assert.rejects(bob.stat('/hello.txt'), { code: 'ENOENT' });
     await assert.rejects(bob.writeFile('/x.txt', 'no'), { code: 'EROFS' });
@@ -117,8 +160,14 @@ describe('sftp-wire serve --users', () => {
 
     await assert.rejects(SftpClient.connect({ host: '127.0.0.1', port, username: 'alice', password: 'open sesam' }));
     await assert.rejects(SftpClient.connect({ host: '127.0.0.1', port, username: 'mallory', password: 'open sesame' }));
-    await until(() => /download: user "bob" "\/report.txt" \(7 bytes\)/.test(err), () => `no download line: ${err}`);
-    await until(() => /failed login: user "mallory"/.test(err), () => `no failed login line for mallory: ${err}`);
+    await until(
+      () => /download: user "bob" "\/report.txt" \(7 bytes\)/.test(err),
+      () => `no download line: ${err}`,
+    );
+    await until(
+      () => /failed login: user "mallory"/.test(err),
+      () => `no failed login line for mallory: ${err}`,
+    );
     assert.match(err, /login: user "alice" from 127\.0\.0\.1:\d+ \(password\)/);
     assert.match(err, /upload: user "alice" "\/hello.txt" \(13 bytes\)/);
     assert.match(err, /login: user "bob" from 127\.0\.0\.1:\d+ \(publickey\)/);
@@ -132,21 +181,50 @@ describe('sftp-wire serve --users', () => {
       [['user alice', '  pasword x'], /line 2: unknown keyword "pasword"/],
       [['  root /tmp'], /line 1: root before any "user NAME" line/],
       [['user alice', '  password plaintext'], /line 2: password: not a password hash/],
-      [['user alice', `  password ${'$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`], /line 2: password: scrypt parameters: ln must be/],
+      [
+        ['user alice', `  password ${'$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`],
+        /line 2: password: scrypt parameters: ln must be/,
+      ],
       [['user alice', '  key ssh-ed25519 AAAAnotakey'], /line 2: key: not a public key/],
       [['user alice', '  key no-pty ssh-ed25519 AAAA'], /line 2: key: .*options before the key are not supported/],
       [['user alice'], /line 1: user alice has neither a password nor a key/],
-      [[`user alice`, `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, 'user alice'], /line 3: user alice is already defined on line 1/],
+      [
+        [`user alice`, `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, 'user alice'],
+        /line 3: user alice is already defined on line 1/,
+      ],
       [['user ../etc', '  password x'], /line 1: user: "..\/etc" is not a valid user name/],
-      [['user alice', `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, '  root missing-%u'], /line 3: root .*missing-alice of user alice: does not exist/],
-      [['user alice', `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, '  atomic-uploads sometimes'], /line 3: atomic-uploads must be one of/],
-      [['user alice', `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, '  read-only yes'], /line 3: read-only takes no value/],
+      [
+        ['user alice', `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, '  root missing-%u'],
+        /line 3: root .*missing-alice of user alice: does not exist/,
+      ],
+      [
+        [
+          'user alice',
+          `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`,
+          '  atomic-uploads sometimes',
+        ],
+        /line 3: atomic-uploads must be one of/,
+      ],
+      [
+        ['user alice', `  password ${'$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'}`, '  read-only yes'],
+        /line 3: read-only takes no value/,
+      ],
       [['# nothing'], /: no users/],
     ];
     for (const [lines, expected] of cases) {
       const file = path.join(s.dir, 'bad-users');
       writeFileSync(file, lines.join('\n') + '\n');
-      const r = await cli(s.home, ['serve', '--root', s.root, '--port', '0', '--host-key', path.join(s.dir, 'host_key'), '--users', file]);
+      const r = await cli(s.home, [
+        'serve',
+        '--root',
+        s.root,
+        '--port',
+        '0',
+        '--host-key',
+        path.join(s.dir, 'host_key'),
+        '--users',
+        file,
+      ]);
       assert.equal(r.code, 2, `${lines.join(' / ')}: exit ${r.code} ${r.stderr}`);
       assert.match(r.stderr, expected, lines.join(' / '));
       assert.ok(r.stderr.includes(file), `the message names the file: ${r.stderr}`);
@@ -154,7 +232,19 @@ describe('sftp-wire serve --users', () => {
     const missing = await cli(s.home, ['serve', '--root', s.root, '--port', '0', '--users', path.join(s.dir, 'nope')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope: does not exist/);
-    const both = await cli(s.home, ['serve', '--root', s.root, '--port', '0', '--users', path.join(s.dir, 'bad-users'), '--user', 'a', '--password', 'b']);
+    const both = await cli(s.home, [
+      'serve',
+      '--root',
+      s.root,
+      '--port',
+      '0',
+      '--users',
+      path.join(s.dir, 'bad-users'),
+      '--user',
+      'a',
+      '--password',
+      'b',
+    ]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--users gives every user: --user, --password cannot go with it/);
   });

@@ -55,7 +55,10 @@ describe('sftp-wire serve with a password user', () => {
     const lines = log.split('\n').filter((l) => /login/.test(l));
     assert.equal(lines.filter((l) => /: login: /.test(l)).length, 1, `one login line: ${log}`);
     assert.ok(lines.filter((l) => /: failed login: /.test(l)).length >= 1, log);
-    assert.ok(lines.every((l) => /^sftp-wire serve: (failed )?login: user "alice" from 127\.0\.0\.1:\d+ \(password\)$/.test(l)), log);
+    assert.ok(
+      lines.every((l) => /^sftp-wire serve: (failed )?login: user "alice" from 127\.0\.0\.1:\d+ \(password\)$/.test(l)),
+      log,
+    );
     assert.doesNotMatch(log, /s3cret-pw|wrong-guess/, 'passwords never reach the log');
   });
 
@@ -98,7 +101,10 @@ describe('sftp-wire serve refuses what cannot work, once and clearly', () => {
     try {
       const r = serveSync(['--root', t.root, '--port', String(port), '--host-key', join(t.dir, 'k')], t.home);
       assert.equal(r.status, 1);
-      assert.equal(r.stderr, `sftp-wire serve: cannot listen on 127.0.0.1:${port}: the port is in use (choose another with --port, or --port 0 for any free one)\n`);
+      assert.equal(
+        r.stderr,
+        `sftp-wire serve: cannot listen on 127.0.0.1:${port}: the port is in use (choose another with --port, or --port 0 for any free one)\n`,
+      );
     } finally {
       blocker.close();
     }
@@ -129,13 +135,22 @@ describe('serve addresses', () => {
   it('an IPv6 host is bracketed in the URL, an IPv4 one is not', () => {
     assert.equal(serverUrl('::1', 2222), 'sftp://[::1]:2222/');
     assert.equal(serverUrl('127.0.0.1', 22), 'sftp://127.0.0.1:22/');
-    assert.match(listenProblem(Object.assign(new Error('x'), { code: 'EADDRINUSE' }), '::1', 2222), /^cannot listen on \[::1\]:2222: the port is in use/);
+    assert.match(
+      listenProblem(Object.assign(new Error('x'), { code: 'EADDRINUSE' }), '::1', 2222),
+      /^cannot listen on \[::1\]:2222: the port is in use/,
+    );
   });
 
   it('serve --host ::1 prints sftp://[::1]:PORT/ and a client connects to it', async () => {
     const t = scratch('sftp-wire-serve-v6-');
     writeFileSync(join(t.root, 'six.txt'), '6');
-    const served = await startServe({ root: t.root, dir: t.dir, user: 'bob', password: 'pw6', extra: ['--host', '::1'] });
+    const served = await startServe({
+      root: t.root,
+      dir: t.dir,
+      user: 'bob',
+      password: 'pw6',
+      extra: ['--host', '::1'],
+    });
     try {
       assert.equal(served.host, '[::1]');
       assert.match(served.stdout(), /on sftp:\/\/\[::1\]:\d+\/ /);

@@ -16,9 +16,25 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGs1qoNDnl6sPeBvR4Gv4E4UOO3tmZp
 test('parseUsersFile: users, or a UsersFileError naming a line of the file', () => {
   const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-usersprop-'));
   try {
-    const word = fc.constantFrom('user', 'password', 'key', 'root', 'start-dir', 'read-only', 'atomic-uploads', 'usr', '#', '');
-    const value = fc.oneof(fc.constantFrom('alice', 'bob', HASH, KEY, '.', '%u', '%x', 'atomic', '/', '..', 'a b', ''), fc.string({ maxLength: 12 }));
-    const line = fc.tuple(fc.constantFrom('', '  ', '\t'), word, value).map(([indent, w, v]) => `${indent}${w} ${v}`.trimEnd());
+    const word = fc.constantFrom(
+      'user',
+      'password',
+      'key',
+      'root',
+      'start-dir',
+      'read-only',
+      'atomic-uploads',
+      'usr',
+      '#',
+      '',
+    );
+    const value = fc.oneof(
+      fc.constantFrom('alice', 'bob', HASH, KEY, '.', '%u', '%x', 'atomic', '/', '..', 'a b', ''),
+      fc.string({ maxLength: 12 }),
+    );
+    const line = fc
+      .tuple(fc.constantFrom('', '  ', '\t'), word, value)
+      .map(([indent, w, v]) => `${indent}${w} ${v}`.trimEnd());
     fc.assert(
       fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
         const text = lines.join('\n');

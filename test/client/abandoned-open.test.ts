@@ -3,7 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SftpClient } from '../../src/client/client.js';
-import { PacketFramer, PacketType as T, decodePacket, encodePacketToBuffer, type Packet } from '../../src/protocol/index.js';
+import {
+  PacketFramer,
+  PacketType as T,
+  decodePacket,
+  encodePacketToBuffer,
+  type Packet,
+} from '../../src/protocol/index.js';
 import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 test('a HANDLE that answers an aborted OPEN is closed by the session', async () => {
@@ -21,9 +27,16 @@ test('a HANDLE that answers an aborted OPEN is closed by the session', async () 
   serverEnd.on('data', (c: Buffer) => framer.push(c));
   const client = await SftpClient.fromStream(clientEnd);
   try {
-    const opened = new Promise<number>((resolve) => { onRequest = (p) => { if (p.type === T.OPEN) resolve(p.id); }; });
+    const opened = new Promise<number>((resolve) => {
+      onRequest = (p) => {
+        if (p.type === T.OPEN) resolve(p.id);
+      };
+    });
     const ac = new AbortController();
-    const open = client.open('/f', 'r', {}, { signal: ac.signal }).then(() => 'opened', (e: Error) => e.name);
+    const open = client.open('/f', 'r', {}, { signal: ac.signal }).then(
+      () => 'opened',
+      (e: Error) => e.name,
+    );
     const openId = await opened;
     ac.abort();
     assert.equal(await open, 'AbortError');

@@ -55,7 +55,9 @@ async function fileServer(opts: ClientOptions, limits?: { read: number; write: n
   };
   const client = await SftpClient.fromStream(a, opts);
   const lengths = (type: number) =>
-    server.received.filter((r) => r.type === type).map((r) => (r.type === T.WRITE ? r.data.length : r.type === T.READ ? r.length : 0));
+    server.received
+      .filter((r) => r.type === type)
+      .map((r) => (r.type === T.WRITE ? r.data.length : r.type === T.READ ? r.length : 0));
   return { client, server, lengths };
 }
 

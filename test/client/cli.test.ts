@@ -38,7 +38,14 @@ describe('sftp-wire put/get/ls against sshd', () => {
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stderr, /700000 bytes/);
     assert.ok(readFileSync(join(tmp.dir, 'remote', 'src.bin')).equals(data));
-    const down = await cli(['get', '-q', '-i', sshd.privateKeyPath, `${base}${tmp.dir}/remote/src.bin`, join(tmp.dir, 'back.bin')]);
+    const down = await cli([
+      'get',
+      '-q',
+      '-i',
+      sshd.privateKeyPath,
+      `${base}${tmp.dir}/remote/src.bin`,
+      join(tmp.dir, 'back.bin'),
+    ]);
     assert.equal(down.code, 0, down.stderr);
     assert.equal(down.stderr, '');
     assert.ok(readFileSync(join(tmp.dir, 'back.bin')).equals(data));
@@ -79,4 +86,3 @@ describe('sftp-wire put/get/ls against sshd', () => {
     assert.ok(readFileSync(back).equals(data));
   });
 });
-

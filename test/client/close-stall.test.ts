@@ -13,7 +13,14 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SftpClient } from '../../src/client/client.js';
 import { closeHandle, untilAborted } from '../../src/client/core/close-handle.js';
-import { PacketFramer, PacketType as T, StatusCode, decodePacket, encodePacketToBuffer, SftpError } from '../../src/protocol/index.js';
+import {
+  PacketFramer,
+  PacketType as T,
+  StatusCode,
+  decodePacket,
+  encodePacketToBuffer,
+  SftpError,
+} from '../../src/protocol/index.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
 import { memoryPair, within } from '../../bench/lib/peers/streams.js';
@@ -47,7 +54,15 @@ async function setup(abortGraceMs = 20) {
           state.onClose();
           if (state.mode === 'hold') holding.push(frame(Buffer.from(payload)));
           if (state.mode === 'fail') {
-            proxyIn.write(encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.FAILURE, message: 'EIO: close failed', lang: '' }));
+            proxyIn.write(
+              encodePacketToBuffer({
+                type: T.STATUS,
+                id: p.id,
+                code: StatusCode.FAILURE,
+                message: 'EIO: close failed',
+                lang: '',
+              }),
+            );
           }
           return; // never reaches the server: never answered (stall) or answered by the proxy (fail)
         }
@@ -78,7 +93,14 @@ async function setup(abortGraceMs = 20) {
 }
 
 async function abortErrorOf(p: Promise<unknown>, what: string): Promise<void> {
-  const err = await within(p.then(() => undefined, (e: unknown) => e), 5000, what);
+  const err = await within(
+    p.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    5000,
+    what,
+  );
   assert.ok(err instanceof Error, `${what} resolved instead of rejecting`);
   assert.equal(err.name, 'AbortError', `${what}: ${err}`);
 }
@@ -93,17 +115,47 @@ test('CLOSE never answered: get, readFile, put, writeFile, atomic put and stream
     const timeout = () => AbortSignal.timeout(40);
 
     await abortErrorOf(s.client.get('/src.bin', join(s.local, 'down.bin'), { signal: timeout() }), 'get');
-    await abortErrorOf(s.client.get('/src.bin', join(s.local, 'down2.bin'), { signal: timeout(), atomic: true }), 'atomic get');
+    await abortErrorOf(
+      s.client.get('/src.bin', join(s.local, 'down2.bin'), { signal: timeout(), atomic: true }),
+      'atomic get',
+    );
     assert.equal(existsSync(join(s.local, 'down2.bin')), false, 'an aborted atomic get never shows the destination');
     await abortErrorOf(s.client.readFile('/src.bin', { signal: timeout() }), 'readFile');
     await abortErrorOf(s.client.put(join(s.local, 'up.bin'), '/up.bin', { signal: timeout() }), 'put');
     await abortErrorOf(s.client.writeFile('/w.bin', data, { signal: timeout() }), 'writeFile');
-    await abortErrorOf(s.client.put(join(s.local, 'up.bin'), '/atomic.bin', { signal: timeout(), atomic: true, stateDir: join(s.local, 'state') }), 'atomic put');
-    assert.equal((await s.client.stat('/atomic.bin').catch((e: SftpError) => e.code)), 'ENOENT', 'an aborted atomic put commits nothing');
-    await abortErrorOf(pipeline(s.client.createReadStream('/src.bin', { signal: timeout() }), new Writable({ write: (_c, _e, cb) => cb() })), 'createReadStream');
+    await abortErrorOf(
+      s.client.put(join(s.local, 'up.bin'), '/atomic.bin', {
+        signal: timeout(),
+        atomic: true,
+        stateDir: join(s.local, 'state'),
+      }),
+      'atomic put',
+    );
+    assert.equal(
+      await s.client.stat('/atomic.bin').catch((e: SftpError) => e.code),
+      'ENOENT',
+      'an aborted atomic put commits nothing',
+    );
+    await abortErrorOf(
+      pipeline(
+        s.client.createReadStream('/src.bin', { signal: timeout() }),
+        new Writable({ write: (_c, _e, cb) => cb() }),
+      ),
+      'createReadStream',
+    );
     const ws = s.client.createWriteStream('/ws.bin', { signal: timeout() });
-    await abortErrorOf(pipeline(async function* () { yield data; }, ws), 'createWriteStream');
-    await abortErrorOf((async () => { for await (const _ of s.client.scandir('/', { signal: timeout() })) void _; })(), 'scandir');
+    await abortErrorOf(
+      pipeline(async function* () {
+        yield data;
+      }, ws),
+      'createWriteStream',
+    );
+    await abortErrorOf(
+      (async () => {
+        for await (const _ of s.client.scandir('/', { signal: timeout() })) void _;
+      })(),
+      'scandir',
+    );
     // every one of them did send its CLOSE (the handle is not left open because the caller gave up)
     assert.equal(s.state.held, 9);
     // the session is still usable: the dropped CLOSE replies are simply owed
@@ -121,9 +173,18 @@ test('CLOSE never answered: putTree, getTree and rmtree reject with AbortError w
     for (let i = 0; i < 6; i++) writeFileSync(join(src, i % 2 ? 'sub' : '', `f${i}.txt`), `file ${i}\n`.repeat(100));
     await s.client.putTree(src, '/tree');
     s.state.mode = 'stall';
-    await abortErrorOf(s.client.putTree(src, '/tree2', { signal: AbortSignal.timeout(40), maxOpenFiles: 2 }), 'putTree');
-    await abortErrorOf(s.client.getTree('/tree', join(s.local, 'back'), { signal: AbortSignal.timeout(40), maxOpenFiles: 3 }), 'getTree');
-    await abortErrorOf(s.client.putTree(src, '/tree3', { signal: AbortSignal.timeout(40), atomic: true }), 'putTree atomic');
+    await abortErrorOf(
+      s.client.putTree(src, '/tree2', { signal: AbortSignal.timeout(40), maxOpenFiles: 2 }),
+      'putTree',
+    );
+    await abortErrorOf(
+      s.client.getTree('/tree', join(s.local, 'back'), { signal: AbortSignal.timeout(40), maxOpenFiles: 3 }),
+      'getTree',
+    );
+    await abortErrorOf(
+      s.client.putTree(src, '/tree3', { signal: AbortSignal.timeout(40), atomic: true }),
+      'putTree atomic',
+    );
     await abortErrorOf(s.client.rmtree('/tree', { signal: AbortSignal.timeout(40) }), 'rmtree');
     assert.ok(s.state.held > 0);
   } finally {
@@ -140,7 +201,9 @@ test('after the abort, a CLOSE answered within abortGraceMs is waited for: the h
     const ac = new AbortController();
     s.state.onClose = () => ac.abort(); // the caller gives up just as the CLOSE goes out
     let settled = false;
-    const getting = s.client.get('/g.bin', join(s.local, 'g.bin'), { signal: ac.signal }).finally(() => (settled = true));
+    const getting = s.client
+      .get('/g.bin', join(s.local, 'g.bin'), { signal: ac.signal })
+      .finally(() => (settled = true));
     while (s.state.held === 0) await new Promise((r) => setImmediate(r));
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     assert.equal(ac.signal.aborted, true);
@@ -158,13 +221,22 @@ test('after the abort, a CLOSE answered within abortGraceMs is waited for: the h
       setImmediate(() => s.release());
     };
     const err = await within(
-      s.client.put(join(s.local, 'a.bin'), '/a.bin', { atomic: true, signal: ac2.signal, stateDir: join(s.local, 'state') }).then(() => undefined, (e: unknown) => e),
+      s.client
+        .put(join(s.local, 'a.bin'), '/a.bin', { atomic: true, signal: ac2.signal, stateDir: join(s.local, 'state') })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
       5000,
       'atomic put',
     );
     assert.equal((err as Error)?.name, 'AbortError');
     s.state.mode = 'answer';
-    assert.deepEqual((await s.client.list('/')).map((e) => e.filename).sort(), ['g.bin'], 'no destination, no temporary file');
+    assert.deepEqual(
+      (await s.client.list('/')).map((e) => e.filename).sort(),
+      ['g.bin'],
+      'no destination, no temporary file',
+    );
   } finally {
     await s.done();
   }
@@ -176,7 +248,12 @@ test('a CLOSE error on the success path fails the transfer; an atomic upload the
     writeFileSync(join(s.local, 'up.bin'), 'new contents');
     await s.client.writeFile('/dest.txt', 'old contents');
     s.state.mode = 'fail';
-    const err = await s.client.put(join(s.local, 'up.bin'), '/dest.txt', { atomic: true, stateDir: join(s.local, 'state') }).then(() => undefined, (e: unknown) => e);
+    const err = await s.client
+      .put(join(s.local, 'up.bin'), '/dest.txt', { atomic: true, stateDir: join(s.local, 'state') })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof SftpError, `atomic put: ${err}`);
     assert.equal(err.op, 'close');
     s.state.mode = 'answer';
@@ -184,10 +261,16 @@ test('a CLOSE error on the success path fails the transfer; an atomic upload the
     const names = (await s.client.list('/')).map((e) => e.filename);
     assert.deepEqual(names, ['dest.txt'], 'the temporary file was removed');
     s.state.mode = 'fail';
-    const e2 = await s.client.get('/dest.txt', join(s.local, 'd.txt'), { atomic: true }).then(() => undefined, (e: unknown) => e);
+    const e2 = await s.client.get('/dest.txt', join(s.local, 'd.txt'), { atomic: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(e2 instanceof SftpError && e2.op === 'close', `atomic get: ${e2}`);
     assert.deepEqual(readdirSync(s.local), ['up.bin'], 'an atomic get whose CLOSE failed leaves nothing behind');
-    const e3 = await s.client.readFile('/dest.txt').then(() => undefined, (e: unknown) => e);
+    const e3 = await s.client.readFile('/dest.txt').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(e3 instanceof SftpError && e3.op === 'close', `readFile: ${e3}`);
   } finally {
     await s.done();
@@ -227,7 +310,10 @@ test('end() does not wait forever for a CLOSE the server never answers: it gives
     await s.client.writeFile('/e.bin', Buffer.alloc(1000, 1));
     s.state.mode = 'stall';
     const handle = await s.client.open('/e.bin', 'r');
-    const closing = s.client.close(handle).then(() => 'closed', (e: SftpError) => e.code);
+    const closing = s.client.close(handle).then(
+      () => 'closed',
+      (e: SftpError) => e.code,
+    );
     await within(s.client.end({ stallMs: 50 }), 5000, 'end() with a stalled CLOSE');
     assert.equal(await closing, 'ECONNRESET', 'the stalled CLOSE rejects as lost when end() gives up on the channel');
   } finally {

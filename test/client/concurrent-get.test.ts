@@ -31,9 +31,11 @@ after(async () => {
 /** Run `job(i)` for i in [0, n) with `workers` at a time, so later OPENs follow earlier CLOSEs. */
 async function pool(n: number, workers: number, job: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < n) await job(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < n) await job(next++);
+    }),
+  );
 }
 
 test('concurrent get() calls against a server that reuses handles all succeed byte-identical', async () => {
@@ -46,9 +48,12 @@ test('concurrent get() calls against a server that reuses handles all succeed by
 test('concurrent readFile() and atomic get() calls all succeed', async () => {
   const bufs: Buffer[] = [];
   await Promise.all([
-    pool(FILES, 6, async (i) => { bufs[i] = await client.readFile(join(tmp.dir, 'src', `f${i}`)); }),
+    pool(FILES, 6, async (i) => {
+      bufs[i] = await client.readFile(join(tmp.dir, 'src', `f${i}`));
+    }),
     pool(40, 4, (i) => client.get(join(tmp.dir, 'src', `f${i}`), join(tmp.dir, 'dst', `a${i}`), { atomic: true })),
   ]);
   bufs.forEach((b, i) => assert.ok(b.equals(Buffer.alloc(4096 + i, i % 251)), `readFile ${i}`));
-  for (let i = 0; i < 40; i++) assert.ok(readFileSync(join(tmp.dir, 'dst', `a${i}`)).equals(Buffer.alloc(4096 + i, i % 251)));
+  for (let i = 0; i < 40; i++)
+    assert.ok(readFileSync(join(tmp.dir, 'dst', `a${i}`)).equals(Buffer.alloc(4096 + i, i % 251)));
 });

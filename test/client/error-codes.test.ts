@@ -57,7 +57,8 @@ describe('status codes of the later drafts, and when no LSTAT is sent', () => {
     server.onRequest = (r) => {
       const what = answer(r);
       if (what === 'attrs') server.send({ type: T.ATTRS, id: r.id, attrs: { size: 0, permissions: 0o40755 } });
-      else if (what === 'missing') server.send({ type: T.STATUS, id: r.id, code: StatusCode.NO_SUCH_FILE, message: 'No such file', lang: '' });
+      else if (what === 'missing')
+        server.send({ type: T.STATUS, id: r.id, code: StatusCode.NO_SUCH_FILE, message: 'No such file', lang: '' });
       else server.send({ type: T.STATUS, id: r.id, ...what, lang: '' });
     };
     const client = await SftpClient.fromStream(a);
@@ -66,7 +67,11 @@ describe('status codes of the later drafts, and when no LSTAT is sent', () => {
 
   test('FILE_ALREADY_EXISTS (11) to a v3 client is EEXIST; DIR_NOT_EMPTY (18) is ENOTEMPTY; no LSTAT follows', async () => {
     const { client, server } = await scripted((r) =>
-      r.type === T.MKDIR ? { code: 11, message: 'File exists' } : r.type === T.RMDIR ? { code: 18, message: 'Directory not empty' } : 'attrs',
+      r.type === T.MKDIR
+        ? { code: 11, message: 'File exists' }
+        : r.type === T.RMDIR
+          ? { code: 18, message: 'Directory not empty' }
+          : 'attrs',
     );
     const mk = await rejectionOf(client.mkdir('/d'));
     assert.equal(mk.code, 'EEXIST');
@@ -75,32 +80,50 @@ describe('status codes of the later drafts, and when no LSTAT is sent', () => {
     const rm = await rejectionOf(client.rmdir('/d'));
     assert.equal(rm.code, 'ENOTEMPTY');
     assert.equal(rm.status, 18);
-    assert.deepEqual(server.received.map((r) => r.type), [T.MKDIR, T.RMDIR]);
+    assert.deepEqual(
+      server.received.map((r) => r.type),
+      [T.MKDIR, T.RMDIR],
+    );
     await client.end();
   });
 
   test('a FAILURE that names its errno keeps it, without an LSTAT', async () => {
-    const { client, server } = await scripted((r) => (r.type === T.MKDIR ? { code: StatusCode.FAILURE, message: 'EROFS: read-only' } : 'attrs'));
+    const { client, server } = await scripted((r) =>
+      r.type === T.MKDIR ? { code: StatusCode.FAILURE, message: 'EROFS: read-only' } : 'attrs',
+    );
     assert.equal((await rejectionOf(client.mkdir('/d'))).code, 'EROFS');
-    assert.deepEqual(server.received.map((r) => r.type), [T.MKDIR]);
+    assert.deepEqual(
+      server.received.map((r) => r.type),
+      [T.MKDIR],
+    );
     await client.end();
   });
 
   test('a bare FAILURE whose target is not there stays EIO (one LSTAT, answered NO_SUCH_FILE)', async () => {
-    const { client, server } = await scripted((r) => (r.type === T.MKDIR ? { code: StatusCode.FAILURE, message: 'Failure' } : 'missing'));
+    const { client, server } = await scripted((r) =>
+      r.type === T.MKDIR ? { code: StatusCode.FAILURE, message: 'Failure' } : 'missing',
+    );
     const e = await rejectionOf(client.mkdir('/d'));
     assert.equal(e.code, 'EIO');
-    assert.deepEqual(server.received.map((r) => r.type), [T.MKDIR, T.LSTAT]);
+    assert.deepEqual(
+      server.received.map((r) => r.type),
+      [T.MKDIR, T.LSTAT],
+    );
     await client.end();
   });
 
   test('a RENAME is refined by its new path; a read-only OPEN is not refined at all', async () => {
-    const { client, server } = await scripted((r) => (r.type === T.RENAME || r.type === T.OPEN ? { code: StatusCode.FAILURE, message: 'Failure' } : 'attrs'));
+    const { client, server } = await scripted((r) =>
+      r.type === T.RENAME || r.type === T.OPEN ? { code: StatusCode.FAILURE, message: 'Failure' } : 'attrs',
+    );
     const e = await rejectionOf(client.rename('/a', '/b'));
     assert.equal(e.code, 'EEXIST');
     assert.equal((server.received[1] as { path: string }).path, '/b');
     assert.equal((await rejectionOf(client.open('/a', 'r'))).code, 'EIO');
-    assert.deepEqual(server.received.map((r) => r.type), [T.RENAME, T.LSTAT, T.OPEN]);
+    assert.deepEqual(
+      server.received.map((r) => r.type),
+      [T.RENAME, T.LSTAT, T.OPEN],
+    );
     await client.end();
   });
 });

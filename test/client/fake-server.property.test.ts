@@ -79,7 +79,9 @@ function scriptedServer(server: FakeServer, world: World, seed: number) {
       case T.STAT:
       case T.LSTAT: {
         const data = files.get(r.path);
-        return data ? { type: T.ATTRS, id: r.id, attrs: { size: data.length, permissions: 0o100644 } } : status(r.id, StatusCode.NO_SUCH_FILE);
+        return data
+          ? { type: T.ATTRS, id: r.id, attrs: { size: data.length, permissions: 0o100644 } }
+          : status(r.id, StatusCode.NO_SUCH_FILE);
       }
       case T.FSTAT: {
         const h = handles.get(r.handle.toString());
@@ -92,7 +94,11 @@ function scriptedServer(server: FakeServer, world: World, seed: number) {
         const total = world.dirs[Number(h.path.slice(2))]!;
         if (h.dirPos >= total) return status(r.id, StatusCode.EOF);
         const n = Math.min(total - h.dirPos, 1 + Math.floor(rnd() * 5));
-        const entries = Array.from({ length: n }, (_, i) => ({ filename: `e${h.dirPos! + i}`, longname: `-rw-r--r-- e${h.dirPos! + i}`, attrs: { size: h.dirPos! + i } }));
+        const entries = Array.from({ length: n }, (_, i) => ({
+          filename: `e${h.dirPos! + i}`,
+          longname: `-rw-r--r-- e${h.dirPos! + i}`,
+          attrs: { size: h.dirPos! + i },
+        }));
         h.dirPos += n;
         return { type: T.NAME, id: r.id, entries };
       }
@@ -155,9 +161,20 @@ function scriptedServer(server: FakeServer, world: World, seed: number) {
 
 const opArb = (world: World): fc.Arbitrary<Op> =>
   fc.oneof(
-    fc.record({ k: fc.constant('stat' as const), file: fc.oneof(fc.nat(world.files.length - 1), fc.constant(NO_SUCH)) }),
-    fc.record({ k: fc.constant('read' as const), file: fc.nat(world.files.length - 1), offset: fc.nat(300), length: fc.integer({ min: 1, max: 200 }) }),
-    fc.record({ k: fc.constant('readFile' as const), file: fc.oneof(fc.nat(world.files.length - 1), fc.constant(NO_SUCH)) }),
+    fc.record({
+      k: fc.constant('stat' as const),
+      file: fc.oneof(fc.nat(world.files.length - 1), fc.constant(NO_SUCH)),
+    }),
+    fc.record({
+      k: fc.constant('read' as const),
+      file: fc.nat(world.files.length - 1),
+      offset: fc.nat(300),
+      length: fc.integer({ min: 1, max: 200 }),
+    }),
+    fc.record({
+      k: fc.constant('readFile' as const),
+      file: fc.oneof(fc.nat(world.files.length - 1), fc.constant(NO_SUCH)),
+    }),
     fc.record({ k: fc.constant('list' as const), dir: fc.nat(world.dirs.length) }),
     fc.record({ k: fc.constant('writeFile' as const), name: fc.nat(3), data: fc.uint8Array({ maxLength: 400 }) }),
     fc.record({ k: fc.constant('realpath' as const), dir: fc.nat(5) }),
@@ -231,14 +248,21 @@ test('any reply order, short reads and byte splits: results equal the model, not
               break;
             }
             case 'readFile':
-              if (file) assert.ok(r.status === 'fulfilled' && (r.value as Buffer).equals(Buffer.from(file)), String(r.status === 'rejected' && r.reason));
+              if (file)
+                assert.ok(
+                  r.status === 'fulfilled' && (r.value as Buffer).equals(Buffer.from(file)),
+                  String(r.status === 'rejected' && r.reason),
+                );
               else assert.equal(code, 'ENOENT');
               break;
             case 'list':
               if (op.dir < world.dirs.length) {
                 assert.equal(r.status, 'fulfilled');
                 const names = (r as PromiseFulfilledResult<string[]>).value;
-                assert.deepEqual([...names].sort(), Array.from({ length: world.dirs[op.dir]! }, (_, j) => `e${j}`).sort());
+                assert.deepEqual(
+                  [...names].sort(),
+                  Array.from({ length: world.dirs[op.dir]! }, (_, j) => `e${j}`).sort(),
+                );
               } else assert.equal(code, 'ENOENT');
               break;
             case 'writeFile': {

@@ -52,7 +52,8 @@ test('FileSource: chunks equal the file at every offset, and chunks still out ar
           }
           // At the end: nothing more (the probe writeChunks makes).
           assert.equal((await src.read(size, 1)).length, 0);
-          for (const h of held) assert.ok(h.buf.equals(content.subarray(h.pos, h.pos + h.buf.length)), `held chunk at ${h.pos} intact`);
+          for (const h of held)
+            assert.ok(h.buf.equals(content.subarray(h.pos, h.pos + h.buf.length)), `held chunk at ${h.pos} intact`);
         } finally {
           await fh.close();
           rmSync(path, { force: true });
@@ -112,15 +113,27 @@ test('FileSource under writeChunks: a source that grew or shrank against the exp
   };
   const fh = await open(path, 'r');
   try {
-    const n = await writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), { chunkSize: 4096, requests: 4, expectSize: 50_000 });
+    const n = await writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), {
+      chunkSize: 4096,
+      requests: 4,
+      expectSize: 50_000,
+    });
     assert.equal(n, 50_000);
     for (let i = 1; i < writes.length; i++) assert.ok(writes[i]![0] > writes[i - 1]![0], 'ascending offsets');
     await assert.rejects(
-      writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), { chunkSize: 4096, requests: 4, expectSize: 40_000 }),
+      writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), {
+        chunkSize: 4096,
+        requests: 4,
+        expectSize: 40_000,
+      }),
       (e: unknown) => e instanceof SourceChangedError,
     );
     await assert.rejects(
-      writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), { chunkSize: 4096, requests: 4, expectSize: 60_000 }),
+      writeChunks(client, Buffer.from('h'), new FileSource(fh, 4096, 16_384), {
+        chunkSize: 4096,
+        requests: 4,
+        expectSize: 60_000,
+      }),
       (e: unknown) => e instanceof SourceChangedError,
     );
   } finally {

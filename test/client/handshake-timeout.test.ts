@@ -11,14 +11,23 @@ import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import ssh2 from 'ssh2';
 import { DEFAULT_LIMITS, SftpClient } from '../../src/client/client.js';
-import { Extensions, PacketType as T, SftpError, StatusCode, Writer, type ExtensionPair } from '../../src/protocol/index.js';
+import {
+  Extensions,
+  PacketType as T,
+  SftpError,
+  StatusCode,
+  Writer,
+  type ExtensionPair,
+} from '../../src/protocol/index.js';
 import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
 import { memoryPair, within } from '../../bench/lib/peers/streams.js';
 
 const limitsExt: ExtensionPair[] = [{ name: Extensions.limits.name, data: Buffer.from('1') }];
 
 /** A scripted server: VERSION as told (or never), and `onRequest` for what comes after. */
-function scripted(opts: { version?: boolean; extensions?: ExtensionPair[]; onRequest?: (s: FakeServer, r: Request) => void } = {}) {
+function scripted(
+  opts: { version?: boolean; extensions?: ExtensionPair[]; onRequest?: (s: FakeServer, r: Request) => void } = {},
+) {
   const [a, b] = memoryPair();
   const server = new FakeServer(b);
   server.extensions = opts.extensions ?? [];
@@ -30,7 +39,14 @@ function scripted(opts: { version?: boolean; extensions?: ExtensionPair[]; onReq
 }
 
 async function rejection(p: Promise<unknown>, what: string): Promise<Error & { code?: string }> {
-  const e = await within(p.then(() => undefined, (err: unknown) => err), 5000, what);
+  const e = await within(
+    p.then(
+      () => undefined,
+      (err: unknown) => err,
+    ),
+    5000,
+    what,
+  );
   assert.ok(e instanceof Error, `${what} resolved`);
   return e as Error & { code?: string };
 }
@@ -44,7 +60,7 @@ test('no VERSION: fromStream rejects with ETIMEDOUT after handshakeTimeoutMs and
   assert.equal(a.destroyed, true);
 });
 
-test('no VERSION: the caller\'s signal rejects fromStream with AbortError and destroys the stream', async () => {
+test("no VERSION: the caller's signal rejects fromStream with AbortError and destroys the stream", async () => {
   const { a } = scripted({ version: false });
   const ac = new AbortController();
   const connecting = SftpClient.fromStream(a, { signal: ac.signal });
@@ -88,10 +104,19 @@ test('limits@openssh.com never answered: ETIMEDOUT; answered with an error or ga
 
   const good = scripted({
     extensions: limitsExt,
-    onRequest: (s, r) => s.send({ type: T.EXTENDED_REPLY, id: r.id, data: new Writer().u64(70000).u64(65536).u64(65536).u64(10).finish() }),
+    onRequest: (s, r) =>
+      s.send({
+        type: T.EXTENDED_REPLY,
+        id: r.id,
+        data: new Writer().u64(70000).u64(65536).u64(65536).u64(10).finish(),
+      }),
   });
   const ac = new AbortController();
-  const c3 = await within(SftpClient.fromStream(good.a, { signal: ac.signal, handshakeTimeoutMs: 60_000 }), 5000, 'connect');
+  const c3 = await within(
+    SftpClient.fromStream(good.a, { signal: ac.signal, handshakeTimeoutMs: 60_000 }),
+    5000,
+    'connect',
+  );
   assert.equal(c3.limitsFromServer, true);
   assert.equal(c3.limits.maxReadLength, 65536);
   assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'the signal is not watched once connected');
@@ -142,7 +167,13 @@ test('SSH: connect() rejects with ETIMEDOUT when the sftp channel never sends VE
   const srv = await sshServer((accept) => channels.push(accept())); // accepted, then silence
   try {
     const err = await rejection(
-      SftpClient.connect({ host: '127.0.0.1', port: srv.port, username: 'u', password: 'p', sftp: { handshakeTimeoutMs: 200 } }),
+      SftpClient.connect({
+        host: '127.0.0.1',
+        port: srv.port,
+        username: 'u',
+        password: 'p',
+        sftp: { handshakeTimeoutMs: 200 },
+      }),
       'connect',
     );
     assert.equal(err.code, 'ETIMEDOUT');
@@ -181,7 +212,10 @@ test('SSH: a server that never finishes the SSH handshake: connect() rejects wit
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   try {
     const port = (silent.address() as net.AddressInfo).port;
-    const err = await rejection(SftpClient.connect({ host: '127.0.0.1', port, username: 'u', sftp: { handshakeTimeoutMs: 150 } }), 'connect');
+    const err = await rejection(
+      SftpClient.connect({ host: '127.0.0.1', port, username: 'u', sftp: { handshakeTimeoutMs: 150 } }),
+      'connect',
+    );
     assert.equal(err.code, 'ETIMEDOUT');
     // the caller's signal: rejects with AbortError, and the socket is closed (the server sees it go)
     const before = sockets.size;

@@ -13,7 +13,9 @@ export interface OpenSshFixture {
 }
 
 /** A temporary directory, OpenSSH's sftp-server on stdio working in it, and our client connected. */
-export async function openSsh(opts: { args?: string[]; client?: ClientOptions; dir?: string } = {}): Promise<OpenSshFixture> {
+export async function openSsh(
+  opts: { args?: string[]; client?: ClientOptions; dir?: string } = {},
+): Promise<OpenSshFixture> {
   const temp = opts.dir === undefined ? tempDir('sftp-wire-client-') : undefined;
   const dir = opts.dir ?? temp!.dir;
   const server = spawnSftpServer({ cwd: dir, args: opts.args });
@@ -32,7 +34,9 @@ export async function openSsh(opts: { args?: string[]; client?: ClientOptions; d
 }
 
 /** Rejection of a promise, as a value (fails when it resolves). */
-export async function rejectionOf(p: Promise<unknown>): Promise<Error & { code?: string; status?: number; path?: string; op?: string }> {
+export async function rejectionOf(
+  p: Promise<unknown>,
+): Promise<Error & { code?: string; status?: number; path?: string; op?: string }> {
   try {
     await p;
   } catch (err) {

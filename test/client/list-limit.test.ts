@@ -30,10 +30,15 @@ async function dirServer(total: number, batch: number, tiny = false) {
         const entries = Array.from({ length: n }, (_, i) => {
           const k = seen.sent + i;
           if (tiny) return { filename: `f${k}`, longname: '', attrs: {} };
-          return { filename: `file-${k}`, longname: `-rw-r--r--    1 u g  ${k} Jan  1 00:00 file-${k}`, attrs: { size: k, permissions: 0o100644 } };
+          return {
+            filename: `file-${k}`,
+            longname: `-rw-r--r--    1 u g  ${k} Jan  1 00:00 file-${k}`,
+            attrs: { size: k, permissions: 0o100644 },
+          };
         });
         // The first batch also carries . and .. (they are not counted).
-        if (seen.sent === 0) entries.unshift({ filename: '.', longname: '', attrs: {} }, { filename: '..', longname: '', attrs: {} });
+        if (seen.sent === 0)
+          entries.unshift({ filename: '.', longname: '', attrs: {} }, { filename: '..', longname: '', attrs: {} });
         seen.sent += n;
         return server.send({ type: T.NAME, id: r.id, entries });
       }
@@ -50,28 +55,32 @@ async function dirServer(total: number, batch: number, tiny = false) {
   return { client, seen, close: () => client.end().catch(() => {}) };
 }
 
-test('list() of a directory whose READDIR never ends rejects at maxEntries, closes the handle, and the session goes on', { timeout: 20_000 }, async () => {
-  const s = await dirServer(Infinity, 500);
-  try {
-    const err = await rejectionOf(s.client.list('/d', { maxEntries: 20_000 }));
-    assert.ok(err instanceof SftpError, String(err));
-    assert.equal(err.code, 'ERR_SFTP_LIST_LIMIT');
-    assert.equal(err.path, '/d');
-    assert.match(err.message, /more than 20000 entries/);
-    assert.match(err.message, /maxEntries/);
-    assert.match(err.message, /scandir/);
-    assert.equal(s.seen.closes, 1, 'the directory handle was closed');
-    // It stopped: what was asked is the limit's worth of batches plus the READDIRs kept in flight.
-    assert.ok(s.seen.readdirs <= 20_000 / 500 + 1 + 4, `${s.seen.readdirs} READDIRs`);
-    await new Promise((r) => setTimeout(r, 50));
-    const after = s.seen.readdirs;
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(s.seen.readdirs, after, 'no READDIR is sent after the rejection');
-    assert.equal((await s.client.stat('/x')).size, 1, 'the session still works');
-  } finally {
-    await s.close();
-  }
-});
+test(
+  'list() of a directory whose READDIR never ends rejects at maxEntries, closes the handle, and the session goes on',
+  { timeout: 20_000 },
+  async () => {
+    const s = await dirServer(Infinity, 500);
+    try {
+      const err = await rejectionOf(s.client.list('/d', { maxEntries: 20_000 }));
+      assert.ok(err instanceof SftpError, String(err));
+      assert.equal(err.code, 'ERR_SFTP_LIST_LIMIT');
+      assert.equal(err.path, '/d');
+      assert.match(err.message, /more than 20000 entries/);
+      assert.match(err.message, /maxEntries/);
+      assert.match(err.message, /scandir/);
+      assert.equal(s.seen.closes, 1, 'the directory handle was closed');
+      // It stopped: what was asked is the limit's worth of batches plus the READDIRs kept in flight.
+      assert.ok(s.seen.readdirs <= 20_000 / 500 + 1 + 4, `${s.seen.readdirs} READDIRs`);
+      await new Promise((r) => setTimeout(r, 50));
+      const after = s.seen.readdirs;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(s.seen.readdirs, after, 'no READDIR is sent after the rejection');
+      assert.equal((await s.client.stat('/x')).size, 1, 'the session still works');
+    } finally {
+      await s.close();
+    }
+  },
+);
 
 test('list() without options stops at DEFAULT_LIST_MAX_ENTRIES', { timeout: 30_000 }, async () => {
   const s = await dirServer(Infinity, 2000, true);
@@ -102,25 +111,30 @@ test('scandir of the same endless directory stays a stream: the caller decides w
 
 test('property: list() resolves with every entry when there are at most maxEntries, rejects otherwise; the handle is closed either way', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 40 }), async (total, max, batch) => {
-      const s = await dirServer(total, batch);
-      try {
-        const p = s.client.list('/d', { maxEntries: max });
-        if (total <= max) {
-          const entries = await p;
-          assert.deepEqual(
-            entries.map((e) => e.filename),
-            Array.from({ length: total }, (_, i) => `file-${i}`),
-          );
-        } else {
-          const err = await rejectionOf(p);
-          assert.equal(err.code, 'ERR_SFTP_LIST_LIMIT');
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 300 }),
+      fc.integer({ min: 0, max: 300 }),
+      fc.integer({ min: 1, max: 40 }),
+      async (total, max, batch) => {
+        const s = await dirServer(total, batch);
+        try {
+          const p = s.client.list('/d', { maxEntries: max });
+          if (total <= max) {
+            const entries = await p;
+            assert.deepEqual(
+              entries.map((e) => e.filename),
+              Array.from({ length: total }, (_, i) => `file-${i}`),
+            );
+          } else {
+            const err = await rejectionOf(p);
+            assert.equal(err.code, 'ERR_SFTP_LIST_LIMIT');
+          }
+          assert.equal(s.seen.closes, 1);
+        } finally {
+          await s.close();
         }
-        assert.equal(s.seen.closes, 1);
-      } finally {
-        await s.close();
-      }
-    }),
+      },
+    ),
     { numRuns: 60 },
   );
 });

@@ -2,7 +2,16 @@
 // on its stdio; directory listings of 0, 1 and 5,000 entries; symlinks; error cases.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { StatusCode, SftpError, isDirectory, isRegularFile, isSymlink } from '../../src/protocol/index.js';
@@ -21,7 +30,14 @@ describe('SftpClient against OpenSSH sftp-server (stdio)', () => {
     const c = f.client;
     assert.equal(c.version, 3);
     assert.equal(c.isOpenSsh, true);
-    for (const name of ['posix-rename@openssh.com', 'statvfs@openssh.com', 'fstatvfs@openssh.com', 'hardlink@openssh.com', 'fsync@openssh.com', 'limits@openssh.com']) {
+    for (const name of [
+      'posix-rename@openssh.com',
+      'statvfs@openssh.com',
+      'fstatvfs@openssh.com',
+      'hardlink@openssh.com',
+      'fsync@openssh.com',
+      'limits@openssh.com',
+    ]) {
       assert.ok(c.extensions.has(name), name);
     }
     assert.equal(c.limitsFromServer, true);
@@ -96,7 +112,8 @@ describe('SftpClient against OpenSSH sftp-server (stdio)', () => {
     writeFileSync(join(sub, 'one'), '1');
     const h = await c.opendir(sub);
     const names: string[] = [];
-    for (let batch = await c.readdir(h); batch !== null; batch = await c.readdir(h)) names.push(...batch.map((e) => e.filename));
+    for (let batch = await c.readdir(h); batch !== null; batch = await c.readdir(h))
+      names.push(...batch.map((e) => e.filename));
     await c.close(h);
     assert.deepEqual(names.sort(), ['.', '..', 'one']);
     await c.rename(join(sub, 'one'), join(sub, 'two'));

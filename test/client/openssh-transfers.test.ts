@@ -41,7 +41,9 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
   for (const label of ['0', '1', 'chunk-1', 'chunk', 'chunk+1', '3*chunk+7'] as const) {
     test(`get and put of ${label} bytes are byte-identical (default and small chunks)`, async () => {
       const c = f.client;
-      const size = { '0': 0, '1': 1, 'chunk-1': chunk - 1, chunk, 'chunk+1': chunk + 1, '3*chunk+7': 3 * chunk + 7 }[label];
+      const size = { '0': 0, '1': 1, 'chunk-1': chunk - 1, chunk, 'chunk+1': chunk + 1, '3*chunk+7': 3 * chunk + 7 }[
+        label
+      ];
       const data = randomBytes(size);
       const src = join(d, `s-${label}`);
       writeFileSync(src, data);
@@ -72,7 +74,10 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
     assert.deepEqual(seen.at(-1), { bytes: big.length, total: big.length });
 
     const up: number[] = [];
-    const p = await c.put(join(d, 'big.src'), join(d, 'big.put'), { requests: 64, onProgress: (x) => up.push(x.bytes) });
+    const p = await c.put(join(d, 'big.src'), join(d, 'big.put'), {
+      requests: 64,
+      onProgress: (x) => up.push(x.bytes),
+    });
     assert.equal(p.bytes, big.length);
     assert.equal(p.requests, 64);
     assert.ok(readFileSync(join(d, 'big.put')).equals(big));
@@ -90,7 +95,8 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
     for await (const b of c.createReadStream(src, { start: 1000, end: 300_999 })) range.push(b as Buffer);
     assert.ok(Buffer.concat(range).equals(big.subarray(1000, 301_000)));
     const beyond: Buffer[] = [];
-    for await (const b of c.createReadStream(join(d, 's-chunk+1'), { start: chunk - 5, end: chunk + 100 })) beyond.push(b as Buffer);
+    for await (const b of c.createReadStream(join(d, 's-chunk+1'), { start: chunk - 5, end: chunk + 100 }))
+      beyond.push(b as Buffer);
     assert.equal(Buffer.concat(beyond).length, 6);
     // destroying early closes the handle
     const fds = f.openFds();
@@ -108,7 +114,10 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
     const c = f.client;
     const fds = f.openFds();
     const dst = join(d, 'big.stream');
-    await pipeline(localReadStream(join(d, 'big.src'), { highWaterMark: 77_777 }), c.createWriteStream(dst, { requests: 8 }));
+    await pipeline(
+      localReadStream(join(d, 'big.src'), { highWaterMark: 77_777 }),
+      c.createWriteStream(dst, { requests: 8 }),
+    );
     assert.ok(readFileSync(dst).equals(big));
     assert.equal(f.openFds(), fds);
     // a caller reusing its buffer after the write callback does not corrupt the upload (chunks are copied)
@@ -186,7 +195,9 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
     writeFileSync(p, randomBytes(3 * chunk));
     let { handle, attrs } = await openForRead(c, p);
     truncateSync(p, chunk + 10);
-    const shrink = await rejectionOf(downloadHandle(c, handle, { write: async () => {} }, { chunkSize: chunk, requests: 4, expectSize: attrs.size }));
+    const shrink = await rejectionOf(
+      downloadHandle(c, handle, { write: async () => {} }, { chunkSize: chunk, requests: 4, expectSize: attrs.size }),
+    );
     assert.ok(shrink instanceof SourceChangedError);
     assert.equal((shrink as SourceChangedError).expected, 3 * chunk);
     // `actual` is where an EOF was seen: at or past the new end, before the expected size
@@ -196,7 +207,9 @@ describe('transfers against OpenSSH sftp-server (stdio)', () => {
 
     ({ handle, attrs } = await openForRead(c, p));
     appendFileSync(p, 'more');
-    const grow = await rejectionOf(downloadHandle(c, handle, { write: async () => {} }, { chunkSize: chunk, requests: 4, expectSize: attrs.size }));
+    const grow = await rejectionOf(
+      downloadHandle(c, handle, { write: async () => {} }, { chunkSize: chunk, requests: 4, expectSize: attrs.size }),
+    );
     assert.ok(grow instanceof SourceChangedError);
     assert.ok((grow as SourceChangedError).actual > chunk + 10);
     // without an expected size, the engine reads to EOF

@@ -51,6 +51,9 @@ test('a bare FAILURE removing a file (not a directory) stays EIO; a non-FAILURE 
   const client = await SftpClient.fromStream(a);
   assert.equal((await rejectionOf(client.remove('/busy'))).code, 'EIO');
   assert.equal((await rejectionOf(client.remove('/locked'))).code, 'EACCES');
-  assert.deepEqual(server.received.map((r) => r.type), [T.REMOVE, T.LSTAT, T.REMOVE]);
+  assert.deepEqual(
+    server.received.map((r) => r.type),
+    [T.REMOVE, T.LSTAT, T.REMOVE],
+  );
   await client.end();
 });

@@ -21,12 +21,23 @@ function hiddenStores(inner: FileSystem): FileSystem {
   const open = async (p: string, o: OpenOptions): Promise<FsFile> => {
     if (!o.write) return inner.open(p, o);
     if (!o.create) throw new FsError('ENOENT', 'no such file'); // what ProFTPD answers to 'r+'
-    if (o.exclusive && (await inner.lstat(p).then(() => true, () => false))) throw new FsError('EEXIST', 'file exists');
+    if (
+      o.exclusive &&
+      (await inner.lstat(p).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new FsError('EEXIST', 'file exists');
     const hidden = posix.join(posix.dirname(p), `.in.${posix.basename(p)}.`);
     const f = await inner.open(hidden, { ...o, create: true, truncate: true, exclusive: false });
     return new Proxy(f, {
       get(t, k) {
-        if (k === 'close') return async () => { await t.close(); await inner.rename(hidden, p, { overwrite: true }); };
+        if (k === 'close')
+          return async () => {
+            await t.close();
+            await inner.rename(hidden, p, { overwrite: true });
+          };
         const v = Reflect.get(t, k) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
       },
@@ -63,7 +74,10 @@ describe('HiddenStores-like server: uploads read back what they wrote', () => {
         const r = await client.put(src(), '/dst.bin', { atomic: true, verify });
         assert.equal(r.verified, verify);
         assert.ok((await client.readFile('/dst.bin')).equals(data));
-        assert.deepEqual((await client.list('/')).map((e) => e.filename), ['dst.bin']);
+        assert.deepEqual(
+          (await client.list('/')).map((e) => e.filename),
+          ['dst.bin'],
+        );
       } finally {
         await client.end();
         await served;
@@ -82,8 +96,14 @@ describe('HiddenStores-like server: uploads read back what they wrote', () => {
       const stop = new AbortController();
       await assert.rejects(
         client.put(src(), '/r.bin', {
-          resume: true, chunkSize: 32 * 1024, requests: 2, signal: stop.signal, stateDir: path.join(dir, 'state'),
-          onProgress: (p) => { if (p.bytes >= 200_000) stop.abort(); },
+          resume: true,
+          chunkSize: 32 * 1024,
+          requests: 2,
+          signal: stop.signal,
+          stateDir: path.join(dir, 'state'),
+          onProgress: (p) => {
+            if (p.bytes >= 200_000) stop.abort();
+          },
         }),
         { name: 'AbortError' },
       );

@@ -4,7 +4,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
-import { PacketType as T, SftpBadReplyError, SftpError, SftpProtocolError, StatusCode, encodePacketToBuffer } from '../../src/protocol/index.js';
+import {
+  PacketType as T,
+  SftpBadReplyError,
+  SftpError,
+  SftpProtocolError,
+  StatusCode,
+  encodePacketToBuffer,
+} from '../../src/protocol/index.js';
 import { AbortError, Session, SftpClient, type ClientOptions } from '../../src/client/index.js';
 import { FakeServer, type Request } from '../../bench/lib/peers/fake-sftp-server.js';
 import { memoryPair } from '../../bench/lib/peers/streams.js';
@@ -26,7 +33,12 @@ async function until(cond: () => boolean): Promise<void> {
 describe('session faults', () => {
   test('the channel closing with requests pending rejects every one with ECONNRESET; later calls get ERR_SFTP_CLOSED', async () => {
     const { client, server, b } = await setup();
-    const pending = [client.stat('/a'), client.realpath('.'), client.open('/f', 'r'), client.read(Buffer.from('h'), 0, 10)];
+    const pending = [
+      client.stat('/a'),
+      client.realpath('.'),
+      client.open('/f', 'r'),
+      client.read(Buffer.from('h'), 0, 10),
+    ];
     await until(() => server.received.length === 4);
     b.destroy();
     for (const p of pending) {
@@ -91,14 +103,17 @@ describe('session faults', () => {
 
   for (const [name, reply] of [
     ['a reply with an unknown id', (r: Request) => encodePacketToBuffer({ type: T.ATTRS, id: r.id + 1000, attrs: {} })],
-    ['an undecodable packet (ATTRS whose flags promise a size it lacks)', (r: Request) => {
-      const bad = Buffer.alloc(13);
-      bad.writeUInt32BE(9, 0);
-      bad[4] = T.ATTRS;
-      bad.writeUInt32BE(r.id, 5);
-      bad.writeUInt32BE(1, 9); // SSH_FILEXFER_ATTR_SIZE, and no size follows
-      return bad;
-    }],
+    [
+      'an undecodable packet (ATTRS whose flags promise a size it lacks)',
+      (r: Request) => {
+        const bad = Buffer.alloc(13);
+        bad.writeUInt32BE(9, 0);
+        bad[4] = T.ATTRS;
+        bad.writeUInt32BE(r.id, 5);
+        bad.writeUInt32BE(1, 9); // SSH_FILEXFER_ATTR_SIZE, and no size follows
+        return bad;
+      },
+    ],
     ['an unknown packet type', (r: Request) => Buffer.from([0, 0, 0, 5, 99, ...Buffer.alloc(4).fill(r.id)])],
     ['a zero-length packet', () => Buffer.alloc(4)],
     ['a packet longer than the maximum', () => Buffer.from([0x7f, 0, 0, 0, T.DATA])],
@@ -123,8 +138,16 @@ describe('session faults', () => {
   // A server answering a WRITE on a read-only handle with DATA (rclone's does): the framing and the id
   // are intact, so only that call fails and the session carries on.
   for (const [name, call, reply] of [
-    ['DATA to a WRITE', (c: SftpClient) => c.write(Buffer.from('h'), 0, Buffer.from('x')), (r: Request) => ({ type: T.DATA, id: r.id, data: Buffer.from('x') })],
-    ['HANDLE to a STAT', (c: SftpClient) => c.stat('/a'), (r: Request) => ({ type: T.HANDLE, id: r.id, handle: Buffer.from('h') })],
+    [
+      'DATA to a WRITE',
+      (c: SftpClient) => c.write(Buffer.from('h'), 0, Buffer.from('x')),
+      (r: Request) => ({ type: T.DATA, id: r.id, data: Buffer.from('x') }),
+    ],
+    [
+      'HANDLE to a STAT',
+      (c: SftpClient) => c.stat('/a'),
+      (r: Request) => ({ type: T.HANDLE, id: r.id, handle: Buffer.from('h') }),
+    ],
   ] as const) {
     test(`a well-framed reply of the wrong type (${name}) fails only that call; the session carries on`, async () => {
       const { client, server, a } = await setup();
@@ -194,14 +217,20 @@ describe('session faults', () => {
     const { client, server } = await setup({ firstId: 0xfffffffe });
     const ps = [0, 1, 2, 3].map((i) => client.stat(`/${i}`));
     await until(() => server.received.length === 4);
-    assert.deepEqual(server.received.map((r) => r.id), [0xfffffffe, 0xffffffff, 0, 1]);
+    assert.deepEqual(
+      server.received.map((r) => r.id),
+      [0xfffffffe, 0xffffffff, 0, 1],
+    );
     // force the counter back onto ids still in flight: they are skipped
     (client.session as unknown as { nextId: number }).nextId = 0xffffffff;
     const more = client.stat('/more');
     await until(() => server.received.length === 5);
     assert.equal(server.received[4]!.id, 2);
     for (const r of server.received) server.send({ type: T.ATTRS, id: r.id, attrs: { size: r.id } });
-    assert.deepEqual((await Promise.all(ps)).map((a) => a.size), [0xfffffffe, 0xffffffff, 0, 1]);
+    assert.deepEqual(
+      (await Promise.all(ps)).map((a) => a.size),
+      [0xfffffffe, 0xffffffff, 0, 1],
+    );
     assert.equal((await more).size, 2);
   });
 
@@ -212,7 +241,10 @@ describe('session faults', () => {
     // Let the client send all it may, note how many wait at the server, answer them, repeat.
     async function drive<X>(work: Promise<X>): Promise<{ result: X; maxOutstanding: number }> {
       let done = false;
-      void work.then(() => (done = true), () => (done = true));
+      void work.then(
+        () => (done = true),
+        () => (done = true),
+      );
       let maxOutstanding = 0;
       while (!done) {
         for (let i = 0; i < 30; i++) await tick();
@@ -224,7 +256,10 @@ describe('session faults', () => {
       }
       return { result: await work, maxOutstanding };
     }
-    assert.equal((await drive(Promise.all(Array.from({ length: 20 }, (_, i) => client.stat(`/${i}`))))).maxOutstanding, 4);
+    assert.equal(
+      (await drive(Promise.all(Array.from({ length: 20 }, (_, i) => client.stat(`/${i}`))))).maxOutstanding,
+      4,
+    );
     const h = Buffer.from('h');
     const reads = await drive(Promise.all(Array.from({ length: 10 }, (_, i) => client.read(h, i * 1000, 1000))));
     assert.equal(reads.maxOutstanding, 2);
@@ -247,7 +282,15 @@ describe('session faults', () => {
       },
       read() {},
     });
-    const server = new FakeServer(new Duplex({ read() {}, write(c, _e, cb) { stream.push(c); cb(); } }));
+    const server = new FakeServer(
+      new Duplex({
+        read() {},
+        write(c, _e, cb) {
+          stream.push(c);
+          cb();
+        },
+      }),
+    );
     toServer = (b) => server.framer.push(b);
     server.onRequest = (r) => server.ok(r.id);
     const release = () => held.splice(0).forEach((cb) => cb());
@@ -271,7 +314,10 @@ describe('session faults', () => {
     release();
     await Promise.all(writes);
     const offsets = server.received.map((r) => (r.type === T.WRITE ? r.offset : -1));
-    assert.deepEqual(offsets, Array.from({ length: 50 }, (_, i) => i * 4096)); // ascending order kept
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 50 }, (_, i) => i * 4096),
+    ); // ascending order kept
   });
 
   test('end() waits for requests in flight, then closes; calls after end() reject ERR_SFTP_CLOSED', async () => {
@@ -302,7 +348,12 @@ describe('session faults', () => {
       s.extensions = [{ name: 'statvfs@openssh.com', data: Buffer.from('2') }];
     });
     assert.equal(client.isOpenSsh, true);
-    for (const p of [client.posixRename('/a', '/b'), client.fsync(Buffer.from('h')), client.fetchLimits(), client.hardlink('/a', '/b')]) {
+    for (const p of [
+      client.posixRename('/a', '/b'),
+      client.fsync(Buffer.from('h')),
+      client.fetchLimits(),
+      client.hardlink('/a', '/b'),
+    ]) {
       assert.equal((await rejectionOf(p)).code, 'ENOSYS');
     }
     server.onRequest = (r) => server.send({ type: T.EXTENDED_REPLY, id: r.id, data: Buffer.alloc(3) });

@@ -4,7 +4,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
-import { PacketFramer, PacketType as T, StatusCode, decodePacket, encodePacketToBuffer, type Packet } from '../../src/protocol/index.js';
+import {
+  PacketFramer,
+  PacketType as T,
+  StatusCode,
+  decodePacket,
+  encodePacketToBuffer,
+  type Packet,
+} from '../../src/protocol/index.js';
 import { Session } from '../../src/client/index.js';
 
 /** A stream that records each write the session makes and answers every request with STATUS OK. */
@@ -30,7 +37,8 @@ class RecordingPeer extends Duplex {
     const p = decodePacket(payload);
     this.packets.push(p);
     if (p.type === T.INIT) this.push(encodePacketToBuffer({ type: T.VERSION, version: 3, extensions: [] }));
-    else if ('id' in p) this.push(encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.OK, message: '', lang: '' }));
+    else if ('id' in p)
+      this.push(encodePacketToBuffer({ type: T.STATUS, id: p.id, code: StatusCode.OK, message: '', lang: '' }));
   }
 }
 
@@ -96,7 +104,10 @@ describe('session write gathering', () => {
   test('property: any mix of small and large requests arrives whole and in the order made, under backpressure', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 60_000, max: 140_000 })), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 60_000, max: 140_000 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
         fc.constantFrom(1024, 16 * 1024, 1 << 20),
         async (sizes, hwm) => {
           const peer = new RecordingPeer(hwm);
@@ -104,7 +115,9 @@ describe('session write gathering', () => {
           await s.init();
           peer.packets.length = 0;
           await Promise.all(
-            sizes.map((n, i) => s.request({ type: T.WRITE, handle, offset: i, data: Buffer.alloc(n, i & 0xff) }, 'write')),
+            sizes.map((n, i) =>
+              s.request({ type: T.WRITE, handle, offset: i, data: Buffer.alloc(n, i & 0xff) }, 'write'),
+            ),
           );
           assert.equal(peer.packets.length, sizes.length);
           peer.packets.forEach((p, i) => {

@@ -85,7 +85,12 @@ describe('SftpClient over ssh2 to OpenSSH sshd', () => {
   });
 
   test('fromSsh on a caller-owned connection; the connection dropping rejects pending requests', async () => {
-    const conn: ssh2.Client = await connectSsh({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey });
+    const conn: ssh2.Client = await connectSsh({
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      privateKey: sshd.privateKey,
+    });
     const c = await SftpClient.fromSsh(conn);
     writeFileSync(join(tmp.dir, 'x'), 'x');
     assert.equal((await c.stat(join(tmp.dir, 'x'))).size, 1);
@@ -99,7 +104,12 @@ describe('SftpClient over ssh2 to OpenSSH sshd', () => {
 
   test('bad credentials reject connect', async () => {
     const e = await rejectionOf(
-      SftpClient.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: generateEd25519KeyPair().private }),
+      SftpClient.connect({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: generateEd25519KeyPair().private,
+      }),
     );
     assert.match(e.message, /authentication/i);
   });

@@ -85,7 +85,13 @@ describe('SYMLINK order checked once per session', () => {
     await client.symlink('t', 'l1');
     await client.symlink('t', 'l2');
     assert.deepEqual(types(), [T.SYMLINK, T.READLINK, T.SYMLINK]);
-    assert.deepEqual([...links], [['l1', 't'], ['l2', 't']]);
+    assert.deepEqual(
+      [...links],
+      [
+        ['l1', 't'],
+        ['l2', 't'],
+      ],
+    );
     assert.deepEqual(client.symlinkOrder, { order: 'openssh', checked: true });
     await client.end();
   });
@@ -102,7 +108,10 @@ describe('SYMLINK order checked once per session', () => {
   test('a failed first SYMLINK rejects as before and leaves the order unchecked', async () => {
     const { client, links, types } = await connect('openssh', true);
     links.set('l', 'old');
-    await assert.rejects(client.symlink('t', 'l'), (e: unknown) => e instanceof SftpError && e.status === StatusCode.FAILURE && e.op === 'symlink');
+    await assert.rejects(
+      client.symlink('t', 'l'),
+      (e: unknown) => e instanceof SftpError && e.status === StatusCode.FAILURE && e.op === 'symlink',
+    );
     assert.deepEqual(types(), [T.SYMLINK]);
     assert.equal(client.symlinkOrder.checked, false);
     await client.symlink('t', 'l2');

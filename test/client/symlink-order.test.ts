@@ -33,16 +33,27 @@ describe('client SYMLINK order over SSH', () => {
     const root = path.join(dir, 'asyncssh-root');
     mkdirSync(root);
     writeFileSync(path.join(dir, 'authorized_keys'), keys.public + '\n');
-    const server = spawn(PYTHON, [ASYNCSSH_SERVER, root, path.join(dir, 'authorized_keys'), String(1 << 30)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const server = spawn(PYTHON, [ASYNCSSH_SERVER, root, path.join(dir, 'authorized_keys'), String(1 << 30)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const exited = new Promise<void>((res) => server.once('exit', () => res()));
     try {
       const port = await new Promise<number>((resolve, reject) => {
         server.once('exit', (code) => reject(new Error(`the AsyncSSH server exited (${code}) before listening`)));
         createInterface({ input: server.stdout! }).once('line', (l) => resolve(Number(l)));
       });
-      const conn = await connectSsh({ host: '127.0.0.1', port, username: 'tester', privateKey: keys.private, readyTimeout: 30_000 });
+      const conn = await connectSsh({
+        host: '127.0.0.1',
+        port,
+        username: 'tester',
+        privateKey: keys.private,
+        readyTimeout: 30_000,
+      });
       const client = await SftpClient.fromSsh(conn);
-      assert.ok([...client.extensions.keys()].some((n) => n.endsWith('@openssh.com')), 'it advertises @openssh.com extensions');
+      assert.ok(
+        [...client.extensions.keys()].some((n) => n.endsWith('@openssh.com')),
+        'it advertises @openssh.com extensions',
+      );
       await client.symlink('target.txt', '/link');
       assert.equal(readlinkSync(path.join(root, 'link')), 'target.txt');
       await client.end();
@@ -66,7 +77,13 @@ describe('client SYMLINK order over SSH', () => {
       users: [{ username: 'tester', publicKeys: [keys.public] }],
     });
     try {
-      const conn = await connectSsh({ host: '127.0.0.1', port: running.port, username: 'tester', privateKey: keys.private, readyTimeout: 30_000 });
+      const conn = await connectSsh({
+        host: '127.0.0.1',
+        port: running.port,
+        username: 'tester',
+        privateKey: keys.private,
+        readyTimeout: 30_000,
+      });
       const client = await SftpClient.fromSsh(conn);
       await client.symlink('target.txt', '/link');
       assert.equal(readlinkSync(path.join(root, 'link')), 'target.txt');

@@ -15,7 +15,10 @@ test('parseSftpUrl: a "%" that starts no escape is a TypeError that says how to 
 });
 
 test('parseSftpUrl: a NUL byte (%00) in the path is refused, not sent', () => {
-  assert.throws(() => parseSftpUrl('sftp://h/a%00b'), (err: unknown) => err instanceof TypeError && /NUL/.test(err.message));
+  assert.throws(
+    () => parseSftpUrl('sftp://h/a%00b'),
+    (err: unknown) => err instanceof TypeError && /NUL/.test(err.message),
+  );
 });
 
 test('parseSftpUrl: only a literal /~ is the home directory; %7E is a name "~"', () => {
@@ -26,7 +29,27 @@ test('parseSftpUrl: only a literal /~ is the home directory; %7E is a name "~"',
 });
 
 test('formatSftpUrl and parseSftpUrl round-trip paths whose names are made of "%", escapes, "~", spaces, backslashes and newlines', () => {
-  const piece = fc.constantFrom('%', '%20', '%2F', '%25', '%7E', '~', ' ', '\\', '\n', '\t', '?', '#', '+', '@', ':', '.', 'a', 'é', '🎉');
+  const piece = fc.constantFrom(
+    '%',
+    '%20',
+    '%2F',
+    '%25',
+    '%7E',
+    '~',
+    ' ',
+    '\\',
+    '\n',
+    '\t',
+    '?',
+    '#',
+    '+',
+    '@',
+    ':',
+    '.',
+    'a',
+    'é',
+    '🎉',
+  );
   const seg = fc
     .array(piece, { minLength: 1, maxLength: 4 })
     .map((a) => a.join(''))

@@ -5,7 +5,12 @@ import { formatSftpUrl, isSftpUrl, parseSftpUrl } from '../../src/client/url.js'
 import { parseBytes } from '../../src/cli/transfer.js';
 
 test('parseSftpUrl: user, host, port, absolute and home-relative paths, IPv6, escapes', () => {
-  assert.deepEqual(parseSftpUrl('sftp://alice@example.com:2222/srv/data.csv'), { user: 'alice', host: 'example.com', port: 2222, path: '/srv/data.csv' });
+  assert.deepEqual(parseSftpUrl('sftp://alice@example.com:2222/srv/data.csv'), {
+    user: 'alice',
+    host: 'example.com',
+    port: 2222,
+    path: '/srv/data.csv',
+  });
   assert.deepEqual(parseSftpUrl('sftp://example.com'), { host: 'example.com', port: 22, path: '.' });
   assert.deepEqual(parseSftpUrl('sftp://h/~'), { host: 'h', port: 22, path: '.' });
   assert.deepEqual(parseSftpUrl('sftp://h/~/rel/x'), { host: 'h', port: 22, path: 'rel/x' });

@@ -30,7 +30,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
         try {
           // Small chunks and few requests: the two uploads interleave for many round trips.
           const o = { atomic: true, chunkSize: 4096, requests: 4, stateDir: join(t.dir, 'state') } as const;
-          const [r1, r2] = await Promise.all([p1.client.put(join(t.dir, 'a.bin'), 'out.bin', o), p2.client.put(join(t.dir, 'b.bin'), 'out.bin', o)]);
+          const [r1, r2] = await Promise.all([
+            p1.client.put(join(t.dir, 'a.bin'), 'out.bin', o),
+            p2.client.put(join(t.dir, 'b.bin'), 'out.bin', o),
+          ]);
           assert.equal(r1.atomic && r2.atomic, true);
         } finally {
           const seen = await watch.stop();

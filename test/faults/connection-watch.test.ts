@@ -52,8 +52,10 @@ test('connect() to a port nobody listens on rejects with SftpError ECONNREFUSED 
   assert.equal((err.cause as { code?: string }).code, 'ECONNREFUSED', "ssh2's error is kept as the cause");
 });
 
-test('connect() with a refused password still rejects with ssh2\'s authentication error (not a connection error)', async () => {
-  const err = await rejection(SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'u', password: 'wrong' }));
+test("connect() with a refused password still rejects with ssh2's authentication error (not a connection error)", async () => {
+  const err = await rejection(
+    SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'u', password: 'wrong' }),
+  );
   assert.equal(err instanceof SftpError, false, String(err));
   assert.match(err.message, /authentication/i);
 });
@@ -67,7 +69,11 @@ test("fromSsh leaves the application's ssh2 Client as it found it: no 'error' li
   conn.removeAllListeners('error');
   const onError = (): void => undefined;
   conn.on('error', onError);
-  const counts = () => ({ error: conn.listenerCount('error'), monitor: conn.listenerCount(errorMonitor), close: conn.listenerCount('close') });
+  const counts = () => ({
+    error: conn.listenerCount('error'),
+    monitor: conn.listenerCount(errorMonitor),
+    close: conn.listenerCount('close'),
+  });
   const before = counts();
   try {
     const a = await SftpClient.fromSsh(conn);
@@ -85,7 +91,7 @@ test("fromSsh leaves the application's ssh2 Client as it found it: no 'error' li
   }
 });
 
-test("fromSsh: the application ending its connection rejects our pending calls with ECONNRESET naming the connection", async () => {
+test('fromSsh: the application ending its connection rejects our pending calls with ECONNRESET naming the connection', async () => {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     conn.once('ready', resolve).once('error', reject);
@@ -100,7 +106,7 @@ test("fromSsh: the application ending its connection rejects our pending calls w
   assert.ok(err instanceof SftpError, String(err));
   assert.equal(err.code, 'ECONNRESET');
   assert.match(err.message, new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${running.port} closed`));
-  assert.equal((await rejection(c.stat('/big')) as SftpError).code, 'ERR_SFTP_CLOSED');
+  assert.equal(((await rejection(c.stat('/big'))) as SftpError).code, 'ERR_SFTP_CLOSED');
   await c.end();
 });
 

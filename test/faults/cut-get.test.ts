@@ -59,32 +59,38 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
       const total = await uncutTotal(kind, remote, (c) => c.get('src.bin', join(t.fresh(), 'out.bin'), opts));
       let resumed = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }), async (cuts) => {
-          const d = t.fresh();
-          const dest = join(d, 'out.bin');
-          const watch = watchFile(dest, [data]);
-          let received = 0;
-          let cutsTaken = 0;
-          let result;
-          for (const N of [...cuts, Infinity]) {
-            const a = await attempt(kind, remote, { cutAfter: N }, (c) => c.get('src.bin', dest, opts));
-            received += a.proxy.dataDown;
-            if (a.result) {
-              result = a.result;
-              break;
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }),
+          async (cuts) => {
+            const d = t.fresh();
+            const dest = join(d, 'out.bin');
+            const watch = watchFile(dest, [data]);
+            let received = 0;
+            let cutsTaken = 0;
+            let result;
+            for (const N of [...cuts, Infinity]) {
+              const a = await attempt(kind, remote, { cutAfter: N }, (c) => c.get('src.bin', dest, opts));
+              received += a.proxy.dataDown;
+              if (a.result) {
+                result = a.result;
+                break;
+              }
+              cutsTaken++;
+              assert.ok(!existsSync(dest), 'a failed attempt never shows the destination');
             }
-            cutsTaken++;
-            assert.ok(!existsSync(dest), 'a failed attempt never shows the destination');
-          }
-          const seen = await watch.stop();
-          assert.ok(result, 'an attempt succeeded');
-          assert.deepEqual(seen.bad, []);
-          assert.ok(readFileSync(dest).equals(data));
-          assert.deepEqual(readdirSync(d), ['out.bin'], 'partial and checkpoint gone');
-          // Per cut: DATA in flight lost (one window) plus the tail read back to verify (one window).
-          assert.ok(received <= S + cutsTaken * (2 * W + CHUNK), `received ${received} for ${S} bytes over ${cutsTaken} cuts`);
-          if (result.resumedFrom > 0) resumed++;
-        }),
+            const seen = await watch.stop();
+            assert.ok(result, 'an attempt succeeded');
+            assert.deepEqual(seen.bad, []);
+            assert.ok(readFileSync(dest).equals(data));
+            assert.deepEqual(readdirSync(d), ['out.bin'], 'partial and checkpoint gone');
+            // Per cut: DATA in flight lost (one window) plus the tail read back to verify (one window).
+            assert.ok(
+              received <= S + cutsTaken * (2 * W + CHUNK),
+              `received ${received} for ${S} bytes over ${cutsTaken} cuts`,
+            );
+            if (result.resumedFrom > 0) resumed++;
+          },
+        ),
         { numRuns: RUNS },
       );
       assert.ok(resumed > 0, 'some runs resumed from a partial');

@@ -30,7 +30,9 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
 
     it('control: a plain put cut in the middle leaves a truncated file under the final name', async () => {
       const d = fresh();
-      const a = await attempt(kind, d.remote, { cutAfter: S / 2 }, (c) => c.put(src, 'out.bin', { chunkSize: CHUNK, requests: REQUESTS }));
+      const a = await attempt(kind, d.remote, { cutAfter: S / 2 }, (c) =>
+        c.put(src, 'out.bin', { chunkSize: CHUNK, requests: REQUESTS }),
+      );
       assert.ok(a.error, 'the cut fails the put');
       const got = readFileSync(join(d.remote, 'out.bin'));
       assert.ok(got.length < S && got.length > 0, `a partial file of ${got.length} bytes is visible`);
@@ -39,7 +41,9 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     it('atomic: the destination is the old file or the whole new one at every look; no temporary file after the retry', async () => {
       const calib = fresh();
       const opts = { atomic: true, chunkSize: CHUNK, requests: REQUESTS } as const;
-      const total = await uncutTotal(kind, calib.remote, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
+      const total = await uncutTotal(kind, calib.remote, (c) =>
+        c.put(src, 'out.bin', { ...opts, stateDir: calib.state }),
+      );
       let cutFailures = 0;
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 0, max: total - 1 }), fc.boolean(), async (N, hasOld) => {
@@ -69,50 +73,63 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     it('resume: repeated cut attempts end byte-identical, re-sending at most about one window per cut', async () => {
       const calib = fresh();
       const opts = { resume: true, chunkSize: CHUNK, requests: REQUESTS, tailWindow: W } as const;
-      const total = await uncutTotal(kind, calib.remote, (c) => c.put(src, 'out.bin', { ...opts, stateDir: calib.state }));
+      const total = await uncutTotal(kind, calib.remote, (c) =>
+        c.put(src, 'out.bin', { ...opts, stateDir: calib.state }),
+      );
       let resumed = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }), async (cuts) => {
-          const d = fresh();
-          const dest = join(d.remote, 'out.bin');
-          const watch = watchFile(dest, [data]);
-          const o = { ...opts, stateDir: d.state };
-          let prevEnd: number | undefined; // contiguous end of the WRITEs the previous attempt got through
-          let sent = 0;
-          let replyLost = false;
-          let result;
-          let cutsTaken = 0;
-          // Retry until an attempt succeeds: attempt i is cut after cuts[i] bytes (the last is never cut).
-          for (const N of [...cuts, Infinity]) {
-            const a = await attempt(kind, d.remote, { cutAfter: N }, (c) => c.put(src, 'out.bin', o));
-            const first = a.proxy.writes[0]?.offset;
-            if (first !== undefined) {
-              if (prevEnd !== undefined && !replyLost) {
-                assert.ok(first >= prevEnd - W, `resumed at ${first}, the previous attempt had ${prevEnd} contiguous`);
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 0, max: total - 1 }), { minLength: 1, maxLength: 3 }),
+          async (cuts) => {
+            const d = fresh();
+            const dest = join(d.remote, 'out.bin');
+            const watch = watchFile(dest, [data]);
+            const o = { ...opts, stateDir: d.state };
+            let prevEnd: number | undefined; // contiguous end of the WRITEs the previous attempt got through
+            let sent = 0;
+            let replyLost = false;
+            let result;
+            let cutsTaken = 0;
+            // Retry until an attempt succeeds: attempt i is cut after cuts[i] bytes (the last is never cut).
+            for (const N of [...cuts, Infinity]) {
+              const a = await attempt(kind, d.remote, { cutAfter: N }, (c) => c.put(src, 'out.bin', o));
+              const first = a.proxy.writes[0]?.offset;
+              if (first !== undefined) {
+                if (prevEnd !== undefined && !replyLost) {
+                  assert.ok(
+                    first >= prevEnd - W,
+                    `resumed at ${first}, the previous attempt had ${prevEnd} contiguous`,
+                  );
+                }
+                prevEnd = a.proxy.contiguousFrom(first);
               }
-              prevEnd = a.proxy.contiguousFrom(first);
+              if (!replyLost) sent += a.proxy.writeBytes;
+              if (a.result) {
+                result = a.result;
+                break;
+              }
+              cutsTaken++;
+              // Cut after the rename reached the server (its reply lost): the file is whole; a retry starts anew.
+              if (existsSync(dest)) replyLost = true;
             }
-            if (!replyLost) sent += a.proxy.writeBytes;
-            if (a.result) {
-              result = a.result;
-              break;
+            assert.ok(result, 'an attempt succeeded');
+            const seen = await watch.stop();
+            assert.deepEqual(seen.bad, []);
+            assert.ok(readFileSync(dest).equals(data));
+            assert.deepEqual(leftovers(d.remote), []);
+            assert.deepEqual(
+              readdirSync(d.state).filter((f) => f.endsWith('.json')),
+              [],
+              'checkpoint removed',
+            );
+            if (!replyLost) {
+              assert.ok(sent <= S + cutsTaken * W, `sent ${sent} for ${S} bytes over ${cutsTaken} cuts`);
+              if (result.resumedFrom > 0) resumed++;
             }
-            cutsTaken++;
-            // Cut after the rename reached the server (its reply lost): the file is whole; a retry starts anew.
-            if (existsSync(dest)) replyLost = true;
-          }
-          assert.ok(result, 'an attempt succeeded');
-          const seen = await watch.stop();
-          assert.deepEqual(seen.bad, []);
-          assert.ok(readFileSync(dest).equals(data));
-          assert.deepEqual(leftovers(d.remote), []);
-          assert.deepEqual(readdirSync(d.state).filter((f) => f.endsWith('.json')), [], 'checkpoint removed');
-          if (!replyLost) {
-            assert.ok(sent <= S + cutsTaken * W, `sent ${sent} for ${S} bytes over ${cutsTaken} cuts`);
-            if (result.resumedFrom > 0) resumed++;
-          }
-          if (process.env.FAULT_DEBUG) console.log(kind, cuts, 'cuts', cutsTaken, 'sent', sent, 'resumedFrom', result.resumedFrom, replyLost);
-        }),
+            if (process.env.FAULT_DEBUG)
+              console.log(kind, cuts, 'cuts', cutsTaken, 'sent', sent, 'resumedFrom', result.resumedFrom, replyLost);
+          },
+        ),
         { numRuns: RUNS },
       );
       assert.ok(resumed > 0, 'some runs resumed from a partial');

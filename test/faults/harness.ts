@@ -15,7 +15,12 @@ export interface Attempt<T> {
  * `fn` with the client, then ends everything and waits until the server has exited, so the next
  * attempt sees what this one left on disk.
  */
-export async function attempt<T>(kind: PeerKind, dir: string, proxyOpts: CutProxyOptions, fn: (c: SftpClient) => Promise<T>): Promise<Attempt<T>> {
+export async function attempt<T>(
+  kind: PeerKind,
+  dir: string,
+  proxyOpts: CutProxyOptions,
+  fn: (c: SftpClient) => Promise<T>,
+): Promise<Attempt<T>> {
   const server = startServer(kind, dir);
   const proxy = new CutProxy(server.stream, proxyOpts);
   const out: Attempt<T> = { proxy };
@@ -36,7 +41,13 @@ export async function attempt<T>(kind: PeerKind, dir: string, proxyOpts: CutProx
  * The shape of the cut-at-any-byte properties: a 256 KiB file moved in 4 KiB chunks, 8 in flight (one
  * window W = 32 KiB), FAULT_RUNS runs per property (default 20).
  */
-export const CUT_SHAPE = { size: 256 * 1024, chunk: 4096, requests: 8, window: 4096 * 8, runs: Number(process.env.FAULT_RUNS ?? 20) };
+export const CUT_SHAPE = {
+  size: 256 * 1024,
+  chunk: 4096,
+  requests: 8,
+  window: 4096 * 8,
+  runs: Number(process.env.FAULT_RUNS ?? 20),
+};
 
 /**
  * An attempt with no cut, which must succeed: the bytes that crossed the proxy both ways, i.e. the range

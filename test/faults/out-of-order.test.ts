@@ -51,7 +51,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     after(() => t.cleanup());
     const partialPath = (remote: string) => {
       const st = statSync(src);
-      return join(remote, resumePartialName('out.bin', 'out.bin', { path: realpathSync(src), size: S, mtime: Math.floor(st.mtimeMs) }));
+      return join(
+        remote,
+        resumePartialName('out.bin', 'out.bin', { path: realpathSync(src), size: S, mtime: Math.floor(st.mtimeMs) }),
+      );
     };
     const firstDiff = (a: Buffer, from: number) => {
       let i = from;
@@ -67,8 +70,14 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
       // The partial now ends well past a hole: trusting its size would corrupt the result.
       const partial = readFileSync(partialPath(d.remote));
       const hole = hold * CHUNK;
-      assert.ok(partial.length > hole + CHUNK, `the partial (${partial.length} bytes) extends past the hole at ${hole}`);
-      assert.ok(!partial.subarray(hole, hole + CHUNK).equals(data.subarray(hole, hole + CHUNK)), 'the withheld WRITE left a hole');
+      assert.ok(
+        partial.length > hole + CHUNK,
+        `the partial (${partial.length} bytes) extends past the hole at ${hole}`,
+      );
+      assert.ok(
+        !partial.subarray(hole, hole + CHUNK).equals(data.subarray(hole, hole + CHUNK)),
+        'the withheld WRITE left a hole',
+      );
       assert.equal(firstDiff(partial, 0), hole);
       return { hole, o, partialSize: partial.length };
     }
@@ -76,7 +85,10 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     it('with the checkpoint: continues from the hole and ends identical', async () => {
       const d = fresh();
       const { hole, o } = await makeHole(d, 10, 4);
-      assert.ok(readdirSync(d.state).some((f) => f.endsWith('.json')), 'a checkpoint was kept');
+      assert.ok(
+        readdirSync(d.state).some((f) => f.endsWith('.json')),
+        'a checkpoint was kept',
+      );
       const a2 = await attempt(kind, d.remote, {}, (c) => c.put(src, 'out.bin', o));
       assert.ok(a2.result, String(a2.error));
       assert.equal(a2.result.resumedFrom, hole);

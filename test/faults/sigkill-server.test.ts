@@ -65,7 +65,9 @@ interface ClientRun {
  * moment). Resolves once the child has exited; a child alive after WAIT_MS is killed and reported.
  */
 function runClient(job: ResetJob, onEvent: (e: Event, run: ClientRun) => void): Promise<ClientRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const run: ClientRun = { events: [], code: null, signal: null, stderr: '' };
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -98,7 +100,11 @@ const one = (run: ClientRun, name: string): Event | undefined => run.events.find
 
 function assertNoUncaught(run: ClientRun): void {
   const uncaught = run.events.filter((e) => e.event === 'uncaught');
-  assert.deepEqual(uncaught, [], `nothing reached the process's uncaughtException/unhandledRejection: ${JSON.stringify(uncaught)}`);
+  assert.deepEqual(
+    uncaught,
+    [],
+    `nothing reached the process's uncaughtException/unhandledRejection: ${JSON.stringify(uncaught)}`,
+  );
   assert.equal(run.signal, null, `the client child was not killed: ${run.stderr}`);
   assert.equal(run.code, 0, `the client child exited by itself, code 0: ${run.stderr}`);
 }
@@ -164,7 +170,11 @@ describe('the server SIGKILLed mid-transfer: the library', () => {
           assert.equal(settled.ok, false, 'the transfer failed');
           assert.equal(settled.type, 'SftpError', JSON.stringify(settled));
           assert.equal(settled.code, 'ECONNRESET', JSON.stringify(settled));
-          assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`), 'the loss of the connection is the reason');
+          assert.match(
+            String(settled.message),
+            new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`),
+            'the loss of the connection is the reason',
+          );
           const latency = (settled.at as number) - killedAt;
           t.diagnostic(`${label(op)}, ${death}: rejected ${latency} ms after the SIGKILL: ${String(settled.message)}`);
           assert.ok(latency < SETTLE_LIMIT_MS, `rejected soon after the kill, not left pending (${latency} ms)`);
@@ -176,7 +186,9 @@ describe('the server SIGKILLed mid-transfer: the library', () => {
             assert.deepEqual(
               readdirSync(f.local),
               op.atomic ? [] : ['big.bin'],
-              op.atomic ? 'an atomic download leaves nothing behind' : 'the partial download is where it was asked to be',
+              op.atomic
+                ? 'an atomic download leaves nothing behind'
+                : 'the partial download is where it was asked to be',
             );
           }
         } finally {
@@ -193,9 +205,12 @@ describe("SftpClient.fromSsh on the application's own ssh2 Client, the server SI
     const server = await startServeChild(f.remote, f.home);
     try {
       sparse(join(f.remote, 'big.bin'), BIG);
-      return await runClient(job(server, { op: 'get', from: 'big.bin', to: join(f.local, 'big.bin'), fromSsh: true, userErrorListener }), (e) => {
-        if (e.event === 'moving') void killServer(server, 'stop-kill');
-      });
+      return await runClient(
+        job(server, { op: 'get', from: 'big.bin', to: join(f.local, 'big.bin'), fromSsh: true, userErrorListener }),
+        (e) => {
+          if (e.event === 'moving') void killServer(server, 'stop-kill');
+        },
+      );
     } finally {
       await server.stop();
     }
@@ -204,7 +219,11 @@ describe("SftpClient.fromSsh on the application's own ssh2 Client, the server SI
   it("with the application's 'error' listener: it gets the error, our get rejects with ECONNRESET, nothing uncaught", async () => {
     const run = await getOverOwnClient(true);
     assertNoUncaught(run);
-    assert.match(String(one(run, 'conn-error')?.message), /ECONNRESET|EPIPE/, `the application's listener saw the reset: ${JSON.stringify(run.events)}`);
+    assert.match(
+      String(one(run, 'conn-error')?.message),
+      /ECONNRESET|EPIPE/,
+      `the application's listener saw the reset: ${JSON.stringify(run.events)}`,
+    );
     const settled = one(run, 'settled');
     assert.equal(settled?.code, 'ECONNRESET', JSON.stringify(run.events));
     assert.equal(one(run, 'ended')?.ok, true, 'end() after the loss resolves');
@@ -213,7 +232,11 @@ describe("SftpClient.fromSsh on the application's own ssh2 Client, the server SI
   it('with no listener: the error is not swallowed (it is thrown at the process, as ssh2 does), yet our get still rejects with ECONNRESET', async () => {
     const run = await getOverOwnClient(false);
     const uncaught = run.events.filter((e) => e.event === 'uncaught');
-    assert.equal(uncaught.length, 1, `the application's unhandled connection error reached the process once: ${JSON.stringify(run.events)}`);
+    assert.equal(
+      uncaught.length,
+      1,
+      `the application's unhandled connection error reached the process once: ${JSON.stringify(run.events)}`,
+    );
     assert.match(String(uncaught[0]!.message), /ECONNRESET|EPIPE/); // a write may meet the reset first
     const settled = one(run, 'settled');
     assert.equal(settled?.code, 'ECONNRESET', `our pending get was not left hanging: ${JSON.stringify(run.events)}`);
@@ -252,8 +275,12 @@ describe('the server SIGKILLed during the SSH handshake', () => {
  * subsystem, and is SIGKILLed 200 ms later (the client's INIT unread: a reset).
  */
 async function startFreezingServer(username: string, password: string) {
-  const server = spawn(process.execPath, ['--import', 'tsx', FREEZING_SERVER, username, password], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const gone = new Promise<NodeJS.Signals | number | null>((resolve) => server.once('exit', (code, signal) => resolve(signal ?? code)));
+  const server = spawn(process.execPath, ['--import', 'tsx', FREEZING_SERVER, username, password], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const gone = new Promise<NodeJS.Signals | number | null>((resolve) =>
+    server.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
   let stderr = '';
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let froze = false;
@@ -292,8 +319,14 @@ describe('the server SIGKILLed after the SSH handshake, before the SFTP one', ()
   it('connect() rejects with SftpError ECONNRESET naming the connection; nothing uncaught; the process exits by itself', async () => {
     const server = await startFreezingServer(username, password);
     try {
-      const run = await runClient({ host: '127.0.0.1', port: server.port, username, password, op: 'connect' }, () => undefined);
-      assert.ok(server.froze(), `the server granted the subsystem and froze: ${JSON.stringify(run.events)} ${server.stderr()}`);
+      const run = await runClient(
+        { host: '127.0.0.1', port: server.port, username, password, op: 'connect' },
+        () => undefined,
+      );
+      assert.ok(
+        server.froze(),
+        `the server granted the subsystem and froze: ${JSON.stringify(run.events)} ${server.stderr()}`,
+      );
       assert.equal(await server.gone, 'SIGKILL', 'the server was killed');
       assertNoUncaught(run);
       assert.equal(one(run, 'connected'), undefined, 'connect() did not resolve');
@@ -301,7 +334,11 @@ describe('the server SIGKILLed after the SSH handshake, before the SFTP one', ()
       assert.ok(settled, JSON.stringify(run.events));
       assert.equal(settled.type, 'SftpError', JSON.stringify(settled));
       assert.equal(settled.code, 'ECONNRESET', JSON.stringify(settled));
-      assert.match(String(settled.message), new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`), 'the loss of the connection is the reason');
+      assert.match(
+        String(settled.message),
+        new RegExp(`the SSH connection to 127\\.0\\.0\\.1:${server.port} (failed|closed)`),
+        'the loss of the connection is the reason',
+      );
     } finally {
       await server.stop();
     }
@@ -313,13 +350,27 @@ describe('the server SIGKILLed after the SSH handshake, before the SFTP one', ()
       const f = fresh();
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', CLI_MAIN, 'get', '--host-key-check', 'off', `sftp://${username}@127.0.0.1:${server.port}/x.bin`, join(f.local, 'x.bin')],
-        { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: f.home, SFTP_WIRE_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] },
+        [
+          '--import',
+          'tsx',
+          CLI_MAIN,
+          'get',
+          '--host-key-check',
+          'off',
+          `sftp://${username}@127.0.0.1:${server.port}/x.bin`,
+          join(f.local, 'x.bin'),
+        ],
+        {
+          env: { ...process.env, SSH_AUTH_SOCK: '', HOME: f.home, SFTP_WIRE_PASSWORD: password },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), WAIT_MS);
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (c, s) => resolve([c, s])),
+      );
       clearTimeout(timer);
       assert.ok(server.froze(), `the server granted the subsystem and froze: ${stderr} ${server.stderr()}`);
       assert.equal(signal, null, `the CLI exited by itself: ${stderr}`);
@@ -357,7 +408,13 @@ describe('the server SIGKILLed mid-transfer: the CLI', () => {
           const local = join(f.local, 'big.bin');
           if (op.verb === 'put') sparse(local, BIG);
           else sparse(join(f.remote, 'big.bin'), BIG);
-          const args = [op.verb, ...(op.atomic ? ['--atomic'] : []), '--host-key-check', 'off', ...(op.verb === 'get' ? [url, local] : [local, url])];
+          const args = [
+            op.verb,
+            ...(op.atomic ? ['--atomic'] : []),
+            '--host-key-check',
+            'off',
+            ...(op.verb === 'get' ? [url, local] : [local, url]),
+          ];
           const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
             env: { ...process.env, SSH_AUTH_SOCK: '', HOME: f.home, SFTP_WIRE_PASSWORD: server.password },
             stdio: ['ignore', 'pipe', 'pipe'],
@@ -384,7 +441,10 @@ describe('the server SIGKILLed mid-transfer: the CLI', () => {
           const lines = stderr.split('\n').filter((l) => l.trim() !== '');
           assert.equal(lines.length, 1, `exactly one line on stderr:\n${stderr}`);
           const source = op.verb === 'get' ? '/big.bin' : local;
-          assert.equal(lines[0], `sftp-wire: connection to 127.0.0.1:${server.port} lost (ECONNRESET) during ${op.verb} of ${source}`);
+          assert.equal(
+            lines[0],
+            `sftp-wire: connection to 127.0.0.1:${server.port} lost (ECONNRESET) during ${op.verb} of ${source}`,
+          );
           if (op.verb === 'get' && op.atomic) assert.deepEqual(readdirSync(f.local), [], 'nothing left behind');
         } finally {
           await server.stop();

@@ -43,7 +43,21 @@ export type Behaviour =
   | 'slow-split';
 
 export type Op =
-  | { op: 'stat' | 'lstat' | 'realpath' | 'readlink' | 'remove' | 'mkdir' | 'opendir' | 'statvfs' | 'expandPath' | 'readFile' | 'list'; path: string }
+  | {
+      op:
+        | 'stat'
+        | 'lstat'
+        | 'realpath'
+        | 'readlink'
+        | 'remove'
+        | 'mkdir'
+        | 'opendir'
+        | 'statvfs'
+        | 'expandPath'
+        | 'readFile'
+        | 'list';
+      path: string;
+    }
   | { op: 'read'; length: number }
   | { op: 'write'; size: number }
   | { op: 'writeFile'; size: number }
@@ -83,7 +97,22 @@ const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
 );
 const pathArb = fc.constantFrom('/a', 'b', '.', '/d/e', '');
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constantFrom('stat', 'lstat', 'realpath', 'readlink', 'remove', 'mkdir', 'opendir', 'statvfs', 'expandPath', 'readFile', 'list'), path: pathArb }) as fc.Arbitrary<Op>,
+  fc.record({
+    op: fc.constantFrom(
+      'stat',
+      'lstat',
+      'realpath',
+      'readlink',
+      'remove',
+      'mkdir',
+      'opendir',
+      'statvfs',
+      'expandPath',
+      'readFile',
+      'list',
+    ),
+    path: pathArb,
+  }) as fc.Arbitrary<Op>,
   fc.record({ op: fc.constant('read' as const), length: fc.constantFrom(0, 1, 100, 32768, 200_000) }),
   fc.record({ op: fc.constant('write' as const), size: fc.constantFrom(0, 10, 40_000) }),
   fc.record({ op: fc.constant('writeFile' as const), size: fc.constantFrom(0, 10, 100_000) }),
@@ -96,7 +125,16 @@ export const clientCaseArb: fc.Arbitrary<ClientCase> = fc.record({
   version: fc.oneof(
     { weight: 10, arbitrary: fc.constant('ok' as const) },
     { weight: 3, arbitrary: fc.constant('garbage-extensions' as const) },
-    { weight: 2, arbitrary: fc.constantFrom('version-4' as const, 'status-first' as const, 'stall' as const, 'cut' as const, 'huge-length' as const) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'version-4' as const,
+        'status-first' as const,
+        'stall' as const,
+        'cut' as const,
+        'huge-length' as const,
+      ),
+    },
   ),
   behaviours: fc.array(behaviourArb, { minLength: 1, maxLength: 12 }),
   ops: fc.array(opArb, { minLength: 1, maxLength: 10 }),
@@ -131,7 +169,11 @@ function correct(req: Req): Packet {
     case T.STAT:
     case T.LSTAT:
     case T.FSTAT:
-      return { type: T.ATTRS, id: req.id, attrs: { size: 1000, permissions: 0o100644, atime: 1, mtime: 2, uid: 0, gid: 0 } };
+      return {
+        type: T.ATTRS,
+        id: req.id,
+        attrs: { size: 1000, permissions: 0o100644, atime: 1, mtime: 2, uid: 0, gid: 0 },
+      };
     case T.REALPATH:
     case T.READLINK:
       return { type: T.NAME, id: req.id, entries: [{ filename: '/x', longname: 'x', attrs: {} }] };
@@ -145,7 +187,8 @@ function correct(req: Req): Packet {
         w.u64(34000).u64(32768).u64(32768).u64(64);
         return { type: T.EXTENDED_REPLY, id: req.id, data: w.finish() };
       }
-      if (req.request === Extensions.expandPath.name) return { type: T.NAME, id: req.id, entries: [{ filename: '/home', longname: '', attrs: {} }] };
+      if (req.request === Extensions.expandPath.name)
+        return { type: T.NAME, id: req.id, entries: [{ filename: '/home', longname: '', attrs: {} }] };
       return { type: T.STATUS, id: req.id, code: StatusCode.OP_UNSUPPORTED, message: 'no', lang: '' };
     default:
       return ok;
@@ -281,7 +324,13 @@ export class HostileServer {
         return this.write(encodePacketToBuffer(good));
       case 'status':
         return this.write(
-          encodePacketToBuffer({ type: T.STATUS, id: req.id, code: this.c.noise[0]! % 12, message: this.c.noise.toString('latin1'), lang: 'x' }),
+          encodePacketToBuffer({
+            type: T.STATUS,
+            id: req.id,
+            code: this.c.noise[0]! % 12,
+            message: this.c.noise.toString('latin1'),
+            lang: 'x',
+          }),
         );
       case 'data-too-long':
         if (req.type === T.READ) {
@@ -307,7 +356,9 @@ export class HostileServer {
         // not fatal: a well-framed reply to a known id fails only its own request (the session carries on)
         return this.write(
           encodePacketToBuffer(
-            good.type === T.HANDLE ? { type: T.ATTRS, id: req.id, attrs: {} } : { type: T.HANDLE, id: req.id, handle: Buffer.from('h') },
+            good.type === T.HANDLE
+              ? { type: T.ATTRS, id: req.id, attrs: {} }
+              : { type: T.HANDLE, id: req.id, handle: Buffer.from('h') },
           ),
         );
       case 'garbage':
@@ -344,7 +395,8 @@ export class HostileServer {
         return;
       }
       case 'ext-garbage':
-        if (req.type === T.EXTENDED) return this.write(encodePacketToBuffer({ type: T.EXTENDED_REPLY, id: req.id, data: this.c.noise }));
+        if (req.type === T.EXTENDED)
+          return this.write(encodePacketToBuffer({ type: T.EXTENDED_REPLY, id: req.id, data: this.c.noise }));
         return this.write(encodePacketToBuffer(good));
       case 'slow-split':
         return this.drip(encodePacketToBuffer(good));
@@ -481,7 +533,10 @@ export async function runClientCase(c: ClientCase): Promise<ClientOutcome> {
       assert.equal((hello.error as Error).name, 'AbortError', `a connect given up on: ${hello.error}`);
       assert.equal(clientEnd.destroyed, true, 'the stream of a connect given up on is destroyed');
     }
-    assert.ok(c.version !== 'ok' || server.fatal || server.received.length > 0, `connect failed against a good VERSION: ${hello.error}`);
+    assert.ok(
+      c.version !== 'ok' || server.fatal || server.received.length > 0,
+      `connect failed against a good VERSION: ${hello.error}`,
+    );
     clientEnd.destroy();
     out.faults = server.faults;
     return out;
@@ -503,13 +558,23 @@ export async function runClientCase(c: ClientCase): Promise<ClientOutcome> {
     if (r.ok) out.resolved++;
     else {
       out.rejected++;
-      assert.ok(isKnownError(r.error), `${r.op.op} rejected with an unexpected error: ${(r.error as Error)?.stack ?? r.error}`);
+      assert.ok(
+        isKnownError(r.error),
+        `${r.op.op} rejected with an unexpected error: ${(r.error as Error)?.stack ?? r.error}`,
+      );
     }
   }
   if (server.fatal) {
     // a protocol violation (or a lost stream) fails the whole session; later calls reject at once
     assert.equal(client.session.isOpen, false, 'the session is closed after a fatal reply');
-    const later = await within(client.stat('/').then(() => undefined, (e: unknown) => e), 1000, 'a call after the failure');
+    const later = await within(
+      client.stat('/').then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      1000,
+      'a call after the failure',
+    );
     assert.ok(later instanceof SftpError && later.code === 'ERR_SFTP_CLOSED', `a call after the failure: ${later}`);
   }
   const ending = client.end().catch(() => undefined);

@@ -44,11 +44,21 @@ const h = Buffer.from([0, 0, 0, 1]);
 
 test('a server that answers every request, CLOSE too, with a HANDLE: the call fails alone and the stray handle is closed once, not forever', async () => {
   const { client, server, a } = await connected(['wrong-type']);
-  const e = await within(client.stat('/x').then(() => undefined, (err: unknown) => err), 5000, 'stat against a wrong-type server');
+  const e = await within(
+    client.stat('/x').then(
+      () => undefined,
+      (err: unknown) => err,
+    ),
+    5000,
+    'stat against a wrong-type server',
+  );
   assert.equal((e as SftpProtocolError).code, 'ERR_SFTP_BAD_REPLY');
   await new Promise((r) => setTimeout(r, 200));
   // STAT, then one CLOSE of the stray handle; the CLOSE's own wrong reply is not closed again
-  assert.deepEqual(server.received.map((r) => r.type), [T.STAT, T.CLOSE]);
+  assert.deepEqual(
+    server.received.map((r) => r.type),
+    [T.STAT, T.CLOSE],
+  );
   a.destroy();
 });
 
@@ -75,7 +85,14 @@ test('a server that never sends VERSION: connect rejects with ECONNRESET once th
   new HostileServer(b, { version: 'stall', behaviours: ['correct'], ops: [], noise: Buffer.from('x') });
   const connecting = SftpClient.fromStream(a);
   setTimeout(() => a.destroy(), 20);
-  const err = await within(connecting.then(() => undefined, (e: unknown) => e), 5000, 'connect');
+  const err = await within(
+    connecting.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    5000,
+    'connect',
+  );
   assert.ok(err instanceof SftpError);
   assert.equal(err.code, 'ECONNRESET');
 });
@@ -89,10 +106,20 @@ for (const [name, behaviour, expected] of [
   test(`${name}: the pending call rejects with ${expected.name} and the session closes`, async () => {
     const { client, a } = await connected([behaviour]);
     const call = behaviour === 'name-count-lies' ? client.realpath('.') : client.read(h, 0, 100);
-    const err = await within(call.then(() => undefined, (e: unknown) => e), 5000, name);
+    const err = await within(
+      call.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      5000,
+      name,
+    );
     assert.ok(err instanceof expected, `${name}: got ${err}`);
     assert.equal(client.session.isOpen, false);
-    const later = await client.stat('/').then(() => undefined, (e: unknown) => e);
+    const later = await client.stat('/').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(later instanceof SftpError && later.code === 'ERR_SFTP_CLOSED');
     a.destroy();
   });
@@ -103,7 +130,14 @@ test('a VERSION with garbage extensions: connect settles, garbage names are kept
     const [a, b] = memoryPair();
     const noise = Buffer.from([first * 2, 0xff, 0x00, 0x41]);
     new HostileServer(b, { version: 'garbage-extensions', behaviours: ['correct'], ops: [], noise });
-    const r = await within(SftpClient.fromStream(a).then((c) => c, (e: unknown) => e), 5000, 'connect');
+    const r = await within(
+      SftpClient.fromStream(a).then(
+        (c) => c,
+        (e: unknown) => e,
+      ),
+      5000,
+      'connect',
+    );
     if (r instanceof SftpClient) {
       assert.equal(r.version, 3);
       assert.ok(r.extensions.has('constructor'));

@@ -30,7 +30,12 @@ interface Target {
   teardown(): Promise<void> | void;
 }
 
-async function check<T>(arb: fc.Arbitrary<T>, n: number, seed: number, run: (v: T) => Promise<number>): Promise<Totals> {
+async function check<T>(
+  arb: fc.Arbitrary<T>,
+  n: number,
+  seed: number,
+  run: (v: T) => Promise<number>,
+): Promise<Totals> {
   const totals = { cases: 0, faults: 0 };
   const result = await fc.check(
     fc.asyncProperty(arb, async (v) => {

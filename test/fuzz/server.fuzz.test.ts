@@ -17,7 +17,11 @@ after(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
-async function fuzz(fz: FuzzServer, numRuns: number, seed?: number): Promise<{ cases: number; faults: number; replies: number }> {
+async function fuzz(
+  fz: FuzzServer,
+  numRuns: number,
+  seed?: number,
+): Promise<{ cases: number; faults: number; replies: number }> {
   const totals = { cases: 0, faults: 0, replies: 0 };
   await fc.assert(
     fc.asyncProperty(serverCaseArb, async (c) => {

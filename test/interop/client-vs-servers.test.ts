@@ -6,7 +6,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SftpClient } from '../../src/client/client.js';
@@ -197,14 +207,19 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
     test('chunkSize 256 KiB: as far as the server allows', async () => {
       if (x.chunk256.put === 'ECONNRESET') {
         const other = await SftpClient.connect({ ...srv.connect, readyTimeout: 30_000 });
-        assert.equal(await codeOf(other.put(path.join(local, 'src.bin'), at('too-big.bin'), { chunkSize: 256 * 1024 })), 'ECONNRESET');
+        assert.equal(
+          await codeOf(other.put(path.join(local, 'src.bin'), at('too-big.bin'), { chunkSize: 256 * 1024 })),
+          'ECONNRESET',
+        );
         await other.end();
         await client.put(path.join(local, 'src.bin'), at('big-chunks.bin'));
       } else {
         const up = await client.put(path.join(local, 'src.bin'), at('big-chunks.bin'), { chunkSize: 256 * 1024 });
         assert.equal(up.chunkSize, x.chunk256.put);
       }
-      const down = await client.get(at('big-chunks.bin'), path.join(local, 'big-chunks.bin'), { chunkSize: 256 * 1024 });
+      const down = await client.get(at('big-chunks.bin'), path.join(local, 'big-chunks.bin'), {
+        chunkSize: 256 * 1024,
+      });
       assert.equal(down.chunkSize, x.chunk256.get);
       assert.ok(readFileSync(path.join(local, 'big-chunks.bin')).equals(data));
     });
@@ -220,7 +235,9 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       const fresh = await client.put(path.join(local, 'src.bin'), at('atomic-new.bin'), { atomic: true, verify });
       assert.equal(fresh.replaced, false);
       assert.ok(readFileSync(onDisk('atomic-new.bin')).equals(data));
-      const leftovers = (await client.list(base)).map((e) => e.filename).filter((n) => n.includes('.part') || n.startsWith('.in.'));
+      const leftovers = (await client.list(base))
+        .map((e) => e.filename)
+        .filter((n) => n.includes('.part') || n.startsWith('.in.'));
       assert.deepEqual(leftovers, [], 'no temporary file left');
     });
 
@@ -229,8 +246,13 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       const stop = new AbortController();
       await assert.rejects(
         client.put(path.join(local, 'src.bin'), at('resumed.bin'), {
-          resume: true, chunkSize: 32 * 1024, requests: 2, signal: stop.signal,
-          onProgress: (p) => { if (p.bytes >= 512 * 1024) stop.abort(); },
+          resume: true,
+          chunkSize: 32 * 1024,
+          requests: 2,
+          signal: stop.signal,
+          onProgress: (p) => {
+            if (p.bytes >= 512 * 1024) stop.abort();
+          },
         }),
         { name: 'AbortError' },
       );
@@ -244,12 +266,20 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       const stop2 = new AbortController();
       await assert.rejects(
         client.get(at('resumed.bin'), path.join(local, 'resumed.bin'), {
-          resume: true, chunkSize: 32 * 1024, requests: 2, signal: stop2.signal,
-          onProgress: (p) => { if (p.bytes >= 512 * 1024) stop2.abort(); },
+          resume: true,
+          chunkSize: 32 * 1024,
+          requests: 2,
+          signal: stop2.signal,
+          onProgress: (p) => {
+            if (p.bytes >= 512 * 1024) stop2.abort();
+          },
         }),
         { name: 'AbortError' },
       );
-      const down = await client.get(at('resumed.bin'), path.join(local, 'resumed.bin'), { resume: true, verify: 'tail' });
+      const down = await client.get(at('resumed.bin'), path.join(local, 'resumed.bin'), {
+        resume: true,
+        verify: 'tail',
+      });
       assert.ok(down.resumedFrom > 0, `download resumed from ${down.resumedFrom}`);
       assert.ok(readFileSync(path.join(local, 'resumed.bin')).equals(data));
     });
@@ -271,7 +301,10 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       assert.equal((await client.stat(at('tree/one.txt'))).size, 3);
       if (x.symlinks === 'no') {
         assert.equal(up.symlinks, 0);
-        assert.deepEqual(up.errors.map((e) => [e.path, (e.error as SftpError).code]), [['link', 'ENOSYS']]);
+        assert.deepEqual(
+          up.errors.map((e) => [e.path, (e.error as SftpError).code]),
+          [['link', 'ENOSYS']],
+        );
         assert.deepEqual(names, ['one.txt', 'sub']);
         return;
       }
@@ -284,7 +317,10 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       const rel = x.readlinkRelative!;
       if (/^E[A-Z]+$/.test(rel)) {
         assert.equal(await codeOf(client.readlink(at('tree/link'))), rel);
-        assert.deepEqual(down.errors.map((e) => [e.path, (e.error as SftpError).code]), [['link', rel]]);
+        assert.deepEqual(
+          down.errors.map((e) => [e.path, (e.error as SftpError).code]),
+          [['link', rel]],
+        );
       } else {
         assert.equal(await client.readlink(at('tree/link')), rel);
         assert.deepEqual(down.errors, []);
@@ -337,7 +373,11 @@ for (const [name, x] of Object.entries(EXPECT) as Array<[ServerName, Expect]>) {
       }
       await client.symlink('dangling-target', at('lnk'));
       assert.equal(readlinkSync(onDisk('lnk')), 'dangling-target');
-      assert.equal(existsSync(onDisk('dangling-target')) || isLink(onDisk('dangling-target')), false, 'nothing made at the target name');
+      assert.equal(
+        existsSync(onDisk('dangling-target')) || isLink(onDisk('dangling-target')),
+        false,
+        'nothing made at the target name',
+      );
       assert.deepEqual(client.symlinkOrder, { order: x.symlinkOrder, checked: true });
       await client.symlink('one.txt', at('tree/lnk2'));
       assert.equal(readlinkSync(onDisk('tree/lnk2')), 'one.txt');

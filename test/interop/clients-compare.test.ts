@@ -18,7 +18,17 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,7 +159,10 @@ function treeOf(dir: string): string[] {
       else if (st.isDirectory()) {
         out.push(`${r} dir ${perm}`);
         walk(r);
-      } else out.push(`${r} file ${perm} ${st.size} ${createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16)}`);
+      } else
+        out.push(
+          `${r} file ${perm} ${st.size} ${createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16)}`,
+        );
     }
   };
   walk('');
@@ -164,12 +177,25 @@ function digest(file: string): { size: number; sha256: string } | { tree: string
 }
 
 /** Run a program to its end (bounded), with its exit code and output. */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -204,7 +230,10 @@ const OPENSSH: ServerSide = {
   async ssh(dir) {
     const sshd: Sshd = await startSshd({ subsystem: `${SFTP_SERVER_PATH} -d ${dir}` });
     writeFileSync(path.join(sshd.dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
-    return { endpoint: { kind: 'ssh', port: sshd.port, user: sshd.username, keyFile: clientKey }, stop: () => sshd.stop() };
+    return {
+      endpoint: { kind: 'ssh', port: sshd.port, user: sshd.username, keyFile: clientKey },
+      stop: () => sshd.stop(),
+    };
   },
 };
 
@@ -219,7 +248,10 @@ const OURS: ServerSide = {
       port: 0,
       authorizedKeysFile: `${clientKey}.pub`,
     });
-    return { endpoint: { kind: 'ssh', port: running.port, user: 'tester', keyFile: clientKey }, stop: () => running.close() };
+    return {
+      endpoint: { kind: 'ssh', port: running.port, user: 'tester', keyFile: clientKey },
+      stop: () => running.close(),
+    };
   },
 };
 
@@ -231,11 +263,18 @@ interface Client {
   run(ops: Op[], endpoint: Endpoint, dir: string, local: string): Promise<Outcome[]>;
 }
 
-async function pythonClient(which: 'paramiko' | 'asyncssh', ops: Op[], endpoint: Endpoint, dir: string, local: string): Promise<Outcome[]> {
+async function pythonClient(
+  which: 'paramiko' | 'asyncssh',
+  ops: Op[],
+  endpoint: Endpoint,
+  dir: string,
+  local: string,
+): Promise<Outcome[]> {
   const script = path.join(here, 'compare-client.py');
-  const args = endpoint.kind === 'stdio'
-    ? [script, which, JSON.stringify(ops), local, '--', ...endpoint.command]
-    : [script, which, JSON.stringify(ops), local, String(endpoint.port), endpoint.user, endpoint.keyFile];
+  const args =
+    endpoint.kind === 'stdio'
+      ? [script, which, JSON.stringify(ops), local, '--', ...endpoint.command]
+      : [script, which, JSON.stringify(ops), local, String(endpoint.port), endpoint.user, endpoint.keyFile];
   const r = await run(PYTHON, args, { cwd: dir, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
   assert.equal(r.code, 0, `${which} client failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Outcome[];
@@ -270,19 +309,31 @@ function lftpCommand(op: Op, local: string): string | undefined {
   // the second argument, checked where an op uses it
   const b = (): string => arg(op, 1);
   switch (op.op) {
-    case 'mkdirp': return `mkdir -p ${shq(a)}`;
-    case 'mkdir': return `mkdir ${shq(a)}`;
-    case 'put': return `put ${shq(path.join(local, a))} -o ${shq(b())}`;
-    case 'get': return `get ${shq(a)} -o ${shq(path.join(local, b()))}`;
+    case 'mkdirp':
+      return `mkdir -p ${shq(a)}`;
+    case 'mkdir':
+      return `mkdir ${shq(a)}`;
+    case 'put':
+      return `put ${shq(path.join(local, a))} -o ${shq(b())}`;
+    case 'get':
+      return `get ${shq(a)} -o ${shq(path.join(local, b()))}`;
     // `ls` shows the server's own longnames (`cls` would show lftp's parse of them)
-    case 'listdir': return `ls ${shq(a)}`;
-    case 'stat': return `cls -ld ${shq(a)}`;
-    case 'chmod': return `chmod ${b()} ${shq(a)}`;
-    case 'rename': return `mv ${shq(a)} ${shq(b())}`;
-    case 'symlink': return `ln -s ${shq(a)} ${shq(b())}`;
-    case 'remove': return `rm ${shq(a)}`;
-    case 'rmdir': return `rmdir ${shq(a)}`;
-    default: return undefined;
+    case 'listdir':
+      return `ls ${shq(a)}`;
+    case 'stat':
+      return `cls -ld ${shq(a)}`;
+    case 'chmod':
+      return `chmod ${b()} ${shq(a)}`;
+    case 'rename':
+      return `mv ${shq(a)} ${shq(b())}`;
+    case 'symlink':
+      return `ln -s ${shq(a)} ${shq(b())}`;
+    case 'remove':
+      return `rm ${shq(a)}`;
+    case 'rmdir':
+      return `rmdir ${shq(a)}`;
+    default:
+      return undefined;
   }
 }
 
@@ -301,7 +352,9 @@ const LFTP: Client = {
   async run(ops, endpoint, dir, local) {
     assert.equal(endpoint.kind, 'stdio');
     const connect = path.join(local, 'connect.sh');
-    writeFileSync(connect, `#!/bin/sh\ncd ${shq(dir)} && exec ${endpoint.command.map(shq).join(' ')}\n`, { mode: 0o755 });
+    writeFileSync(connect, `#!/bin/sh\ncd ${shq(dir)} && exec ${endpoint.command.map(shq).join(' ')}\n`, {
+      mode: 0o755,
+    });
     const lines = [
       `set sftp:connect-program ${shq(connect)}`,
       'set cmd:fail-exit no',
@@ -332,7 +385,12 @@ const LFTP: Client = {
       if (lftpCommand(op, local) === undefined) return { na: true };
       const out = sections.get(i) ?? [];
       const err = out.map((l) => LFTP_ERROR.exec(l)).find((m) => m !== null);
-      if (err) return { ok: false, error: must(err[1], `lftp error kind in ${err[0]}`), message: must(err[2], `lftp error words in ${err[0]}`) };
+      if (err)
+        return {
+          ok: false,
+          error: must(err[1], `lftp error kind in ${err[0]}`),
+          message: must(err[2], `lftp error words in ${err[0]}`),
+        };
       if (op.op === 'get') return { ok: true, value: digest(path.join(local, arg(op, 1))) };
       return { ok: true, value: out.map(withoutDate).sort() };
     });
@@ -346,18 +404,36 @@ function rcloneArgs(op: Op, remote: string, local: string): string[] | undefined
   const b = (): string => arg(op, 1);
   switch (op.op) {
     // rclone's mkdir is mkdir -p
-    case 'mkdirp': case 'mkdir': return ['mkdir', remote + a];
-    case 'utime': return ['touch', '--no-create', '--timestamp', new Date(Number(b()) * 1000).toISOString().slice(0, 19), remote + a];
-    case 'mtime': return ['lsjson', '--stat', remote + a];
-    case 'put': return ['copyto', path.join(local, a), remote + b()];
-    case 'get': return ['copyto', remote + a, path.join(local, b())];
-    case 'listdir': return ['lsjson', remote + a];
-    case 'stat': return ['lsjson', '--stat', remote + a];
+    case 'mkdirp':
+    case 'mkdir':
+      return ['mkdir', remote + a];
+    case 'utime':
+      return [
+        'touch',
+        '--no-create',
+        '--timestamp',
+        new Date(Number(b()) * 1000).toISOString().slice(0, 19),
+        remote + a,
+      ];
+    case 'mtime':
+      return ['lsjson', '--stat', remote + a];
+    case 'put':
+      return ['copyto', path.join(local, a), remote + b()];
+    case 'get':
+      return ['copyto', remote + a, path.join(local, b())];
+    case 'listdir':
+      return ['lsjson', remote + a];
+    case 'stat':
+      return ['lsjson', '--stat', remote + a];
     // rclone's move replaces an existing destination
-    case 'rename': return ['moveto', remote + a, remote + b()];
-    case 'remove': return ['deletefile', remote + a];
-    case 'rmdir': return ['rmdir', remote + a];
-    default: return undefined;
+    case 'rename':
+      return ['moveto', remote + a, remote + b()];
+    case 'remove':
+      return ['deletefile', remote + a];
+    case 'rmdir':
+      return ['rmdir', remote + a];
+    default:
+      return undefined;
   }
 }
 
@@ -387,14 +463,26 @@ const RCLONE: Client = {
 async function rcloneOp(op: Op, remote: string, local: string): Promise<Outcome> {
   const args = rcloneArgs(op, remote, local);
   if (args === undefined) return { na: true };
-  const r = await run('/usr/bin/rclone', [...args, '-q', '--retries', '1', '--low-level-retries', '1', '--contimeout', '20s', '--timeout', '30s'], {
-    env: { ...process.env, RCLONE_CONFIG: path.join(local, 'rclone.conf'), HOME: local },
-  });
+  const r = await run(
+    '/usr/bin/rclone',
+    [...args, '-q', '--retries', '1', '--low-level-retries', '1', '--contimeout', '20s', '--timeout', '30s'],
+    {
+      env: { ...process.env, RCLONE_CONFIG: path.join(local, 'rclone.conf'), HOME: local },
+    },
+  );
   if (r.code !== 0) return { ok: false, error: `exit ${r.code}`, message: r.stderr.trim().split('\n').pop() };
   if (op.op === 'get') return { ok: true, value: digest(path.join(local, arg(op, 1))) };
-  if (op.op === 'listdir') return { ok: true, value: (JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }[]).map(rcloneEntry).sort((x, y) => JSON.stringify(x) < JSON.stringify(y) ? -1 : 1) };
-  if (op.op === 'stat') return { ok: true, value: rcloneEntry(JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }) };
-  if (op.op === 'mtime') return { ok: true, value: Date.parse((JSON.parse(r.stdout) as { ModTime: string }).ModTime) / 1000 };
+  if (op.op === 'listdir')
+    return {
+      ok: true,
+      value: (JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }[])
+        .map(rcloneEntry)
+        .sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)),
+    };
+  if (op.op === 'stat')
+    return { ok: true, value: rcloneEntry(JSON.parse(r.stdout) as { Name: string; Size: number; IsDir: boolean }) };
+  if (op.op === 'mtime')
+    return { ok: true, value: Date.parse((JSON.parse(r.stdout) as { ModTime: string }).ModTime) / 1000 };
   return { ok: true, value: null };
 }
 
@@ -415,17 +503,28 @@ function curlArgs(op: Op, base: string, local: string): string[] | undefined {
       // "*": a failing mkdir (the folder is there) does not stop the others, as mkdir -p
       return quote(...parts.map((_, i) => `*mkdir /~/${parts.slice(0, i + 1).join('/')}`));
     }
-    case 'put': return ['-T', path.join(local, a), url(b())];
-    case 'get': return ['-o', path.join(local, b()), url(a)];
-    case 'listdir': return [url(a) + '/'];
-    case 'mkdir': return quote(`mkdir /~/${a}`);
-    case 'chmod': return quote(`chmod ${b()} /~/${a}`);
-    case 'utime': return quote(`mtime "${new Date(Number(b()) * 1000).toUTCString()}" /~/${a}`);
-    case 'rename': return quote(`rename /~/${a} /~/${b()}`);
-    case 'symlink': return quote(`symlink ${a} /~/${b()}`);
-    case 'remove': return quote(`rm /~/${a}`);
-    case 'rmdir': return quote(`rmdir /~/${a}`);
-    default: return undefined;
+    case 'put':
+      return ['-T', path.join(local, a), url(b())];
+    case 'get':
+      return ['-o', path.join(local, b()), url(a)];
+    case 'listdir':
+      return [url(a) + '/'];
+    case 'mkdir':
+      return quote(`mkdir /~/${a}`);
+    case 'chmod':
+      return quote(`chmod ${b()} /~/${a}`);
+    case 'utime':
+      return quote(`mtime "${new Date(Number(b()) * 1000).toUTCString()}" /~/${a}`);
+    case 'rename':
+      return quote(`rename /~/${a} /~/${b()}`);
+    case 'symlink':
+      return quote(`symlink ${a} /~/${b()}`);
+    case 'remove':
+      return quote(`rm /~/${a}`);
+    case 'rmdir':
+      return quote(`rmdir /~/${a}`);
+    default:
+      return undefined;
   }
 }
 
@@ -441,7 +540,20 @@ const CURL: Client = {
   async run(ops, endpoint, _dir, local) {
     assert.equal(endpoint.kind, 'ssh');
     const base = `sftp://127.0.0.1:${endpoint.port}/~/`;
-    const common = ['-sS', '--insecure', '--key', endpoint.keyFile, '--pubkey', `${endpoint.keyFile}.pub`, '-u', `${endpoint.user}:`, '--connect-timeout', '20', '--max-time', '60'];
+    const common = [
+      '-sS',
+      '--insecure',
+      '--key',
+      endpoint.keyFile,
+      '--pubkey',
+      `${endpoint.keyFile}.pub`,
+      '-u',
+      `${endpoint.user}:`,
+      '--connect-timeout',
+      '20',
+      '--max-time',
+      '60',
+    ];
     const outcomes: Outcome[] = [];
     for (const op of ops) {
       const args = curlArgs(op, base, local);
@@ -452,7 +564,15 @@ const CURL: Client = {
       const r = await run('/usr/bin/curl', [...common, ...args], { env: { ...process.env, HOME: local } });
       if (r.code !== 0) outcomes.push({ ok: false, error: `exit ${r.code}`, message: r.stderr.trim() });
       else if (op.op === 'get') outcomes.push({ ok: true, value: digest(path.join(local, arg(op, 1))) });
-      else if (op.op === 'listdir') outcomes.push({ ok: true, value: r.stdout.split('\n').filter((l) => l !== '').map(withoutDate).sort() });
+      else if (op.op === 'listdir')
+        outcomes.push({
+          ok: true,
+          value: r.stdout
+            .split('\n')
+            .filter((l) => l !== '')
+            .map(withoutDate)
+            .sort(),
+        });
       else outcomes.push({ ok: true, value: null });
     }
     return outcomes;
@@ -469,7 +589,9 @@ function differences(ops: Op[], a: Run, b: Run): string[] {
     const x = must(a.outcomes[i], `openssh outcome #${i}`);
     const y = must(b.outcomes[i], `sftp-wire outcome #${i}`);
     if (JSON.stringify(comparable(x)) !== JSON.stringify(comparable(y))) {
-      diffs.push(`  #${i} ${op.op} ${op.args.join(' ')}\n      openssh:   ${JSON.stringify(x)}\n      sftp-wire: ${JSON.stringify(y)}`);
+      diffs.push(
+        `  #${i} ${op.op} ${op.args.join(' ')}\n      openssh:   ${JSON.stringify(x)}\n      sftp-wire: ${JSON.stringify(y)}`,
+      );
     }
   });
   const ta = new Set(a.tree);
@@ -487,7 +609,8 @@ function relativeTo(dir: string, outcomes: Outcome[]): Outcome[] {
 async function runOn(client: Client, side: ServerSide): Promise<Run> {
   const dir = mkdtempSync(path.join(work, `${client.name}-${side.name}-`));
   const local = mkdtempSync(path.join(work, `${client.name}-${side.name}-local-`));
-  for (const f of ['small.txt', 'other.txt', 'big.bin']) writeFileSync(path.join(local, f), readFileSync(path.join(localFiles, f)));
+  for (const f of ['small.txt', 'other.txt', 'big.bin'])
+    writeFileSync(path.join(local, f), readFileSync(path.join(localFiles, f)));
   let outcomes: Outcome[];
   if (client.transport === 'stdio') {
     outcomes = await client.run(OPS, { kind: 'stdio', command: side.stdio() }, dir, local);
@@ -521,11 +644,18 @@ describe('real SFTP clients: the same outcomes from OpenSSH and from sftp-wire',
       const theirs = await runOn(client, OPENSSH);
       const ours = await runOn(client, OURS);
       // the sequence really ran: the folders were made, what must succeed did on OpenSSH, what must fail failed there
-      assert.ok(theirs.tree.some((l) => l.startsWith('a dir')), `${client.name} made a on OpenSSH: ${theirs.tree.join('\n')}`);
+      assert.ok(
+        theirs.tree.some((l) => l.startsWith('a dir')),
+        `${client.name} made a on OpenSSH: ${theirs.tree.join('\n')}`,
+      );
       OPS.forEach((op, i) => {
         const o = must(theirs.outcomes[i], `${client.name} on OpenSSH, outcome #${i}`);
         if (op.expect === undefined || 'na' in o) return;
-        assert.equal(o.ok, op.expect === 'ok', `${client.name} on OpenSSH, #${i} ${op.op} ${op.args.join(' ')}: ${JSON.stringify(o)}`);
+        assert.equal(
+          o.ok,
+          op.expect === 'ok',
+          `${client.name} on OpenSSH, #${i} ${op.op} ${op.args.join(' ')}: ${JSON.stringify(o)}`,
+        );
       });
       const ran = theirs.outcomes.filter((o) => !('na' in o)).length;
       assert.ok(ran >= 12, `${client.name} does at least 12 of the ${OPS.length} operations (${ran})`);

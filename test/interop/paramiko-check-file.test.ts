@@ -47,7 +47,11 @@ class FakeParamiko {
   private answer(r: Request): void {
     switch (r.type) {
       case T.REALPATH:
-        return this.server.send({ type: T.NAME, id: r.id, entries: [{ filename: path.posix.resolve('/', r.path), longname: '', attrs: {} }] });
+        return this.server.send({
+          type: T.NAME,
+          id: r.id,
+          entries: [{ filename: path.posix.resolve('/', r.path), longname: '', attrs: {} }],
+        });
       case T.OPEN: {
         const exists = this.files.has(r.path);
         if (!exists && !(r.pflags & OpenFlags.CREAT)) return this.status(r.id, StatusCode.NO_SUCH_FILE);
@@ -65,7 +69,11 @@ class FakeParamiko {
         const name = r.type === T.FSTAT ? this.fileOf(r.handle) : r.path;
         const data = name === undefined ? undefined : this.files.get(name);
         if (!data) return this.status(r.id, StatusCode.NO_SUCH_FILE);
-        return this.server.send({ type: T.ATTRS, id: r.id, attrs: { size: data.length, permissions: 0o100644, atime: 1, mtime: 1_700_000_000 } });
+        return this.server.send({
+          type: T.ATTRS,
+          id: r.id,
+          attrs: { size: data.length, permissions: 0o100644, atime: 1, mtime: 1_700_000_000 },
+        });
       }
       case T.READ: {
         const data = this.files.get(this.fileOf(r.handle) ?? '');
@@ -113,7 +121,11 @@ class FakeParamiko {
     const w = new Writer();
     w.string('check-file').string(alg);
     for (let off = start; off < start + length; off += blockSize) {
-      w.raw(createHash(PARAMIKO_HASHES[alg]!).update(data.subarray(off, Math.min(start + length, off + blockSize))).digest());
+      w.raw(
+        createHash(PARAMIKO_HASHES[alg]!)
+          .update(data.subarray(off, Math.min(start + length, off + blockSize)))
+          .digest(),
+      );
     }
     this.server.send({ type: T.EXTENDED_REPLY, id, data: Buffer.from(w.finish()) } as Packet);
   }
@@ -146,9 +158,19 @@ describe("check-file as paramiko's server advertises it", () => {
       fake.files.set('/f', data);
       const h = await client.open('/f', 'r');
       const reply = await client.checkFile(h, { startOffset: 1000, length: 150_000, blockSize: 65536 });
-      assert.deepEqual(fake.checkFiles.at(-1), { name: 'check-file', algorithms: ['sha1', 'md5'], start: 1000, length: 150_000, blockSize: 65536 });
+      assert.deepEqual(fake.checkFiles.at(-1), {
+        name: 'check-file',
+        algorithms: ['sha1', 'md5'],
+        start: 1000,
+        length: 150_000,
+        blockSize: 65536,
+      });
       assert.equal(reply.algorithm, 'sha1');
-      const want = [0, 65536, 131072].map((o) => createHash('sha1').update(data.subarray(1000 + o, Math.min(151_000, 1000 + o + 65536))).digest());
+      const want = [0, 65536, 131072].map((o) =>
+        createHash('sha1')
+          .update(data.subarray(1000 + o, Math.min(151_000, 1000 + o + 65536)))
+          .digest(),
+      );
       assert.deepEqual(reply.hashes, want);
       await client.close(h);
     } finally {
@@ -162,7 +184,10 @@ describe("check-file as paramiko's server advertises it", () => {
       fake.files.set('/f', pattern(300_000, 2));
       const h = await client.open('/f', 'r');
       for (const opts of [{ length: 300_000, blockSize: 131072 }, { length: 300_000, blockSize: 0 }, {}]) {
-        const e = await client.checkFile(h, opts).then(() => undefined, (err: unknown) => err);
+        const e = await client.checkFile(h, opts).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         assert.ok(e instanceof SftpError, String(e));
         assert.equal(e.code, 'ENOTSUP');
       }
@@ -183,7 +208,10 @@ describe("check-file as paramiko's server advertises it", () => {
       assert.ok(readFileSync(path.join(dir, 'ok')).equals(data));
       assert.ok(fake.checkFiles.length > 0, 'verified by check-file');
       fake.corruptReads = true;
-      const e = await client.get('/big', path.join(dir, 'bad'), { verify: 'hash' }).then(() => undefined, (err: unknown) => err);
+      const e = await client.get('/big', path.join(dir, 'bad'), { verify: 'hash' }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       assert.ok(e instanceof Error && /hash/.test(e.message), String(e));
       assert.deepEqual(fake.badBlocks, []);
     } finally {
@@ -205,8 +233,16 @@ describe("check-file as paramiko's server advertises it", () => {
       const h = await client.open('/src', 'r');
       const reader = localReader(fh);
       const at = await verifiedPrefix({
-        client, handle: h, remote: remoteReader(client, h), local: reader,
-        source: remoteReader(client, h), partial: reader, from: 600_000, to: 700_000, chunk: 65536, sample: 4096,
+        client,
+        handle: h,
+        remote: remoteReader(client, h),
+        local: reader,
+        source: remoteReader(client, h),
+        partial: reader,
+        from: 600_000,
+        to: 700_000,
+        chunk: 65536,
+        sample: 4096,
       });
       assert.equal(at, 523_456);
       assert.ok(fake.checkFiles.length > 0, 'compared by check-file');

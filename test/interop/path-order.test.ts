@@ -37,7 +37,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constantFrom('mkdir', 'rmdir', 'remove', 'stat', 'openExcl') as fc.Arbitrary<'mkdir'>, p: name }),
   fc.record({ op: fc.constant('setstat' as const), p: name, mode: fc.constantFrom(...MODES) }),
   fc.record({ op: fc.constant('rename' as const), from: name, to: name }),
-  fc.record({ op: fc.constant('write' as const), slot: fc.nat(1), offset: fc.nat(300), len: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    op: fc.constant('write' as const),
+    slot: fc.nat(1),
+    offset: fc.nat(300),
+    len: fc.integer({ min: 1, max: 200 }),
+  }),
   fc.record({ op: fc.constant('close' as const), slot: fc.nat(1) }),
 );
 /** A handle is not used after its CLOSE (servers word an unknown handle differently). */
@@ -113,7 +118,13 @@ async function runOn(p: Peer, ops: Op[]): Promise<string[]> {
   let id = 1;
   const handles: Buffer[] = [];
   for (const f of PREOPENED) {
-    const r = await peer.request({ type: T.OPEN, id: id++, path: f, pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC, attrs: {} });
+    const r = await peer.request({
+      type: T.OPEN,
+      id: id++,
+      path: f,
+      pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC,
+      attrs: {},
+    });
     assert.equal(r?.type, T.HANDLE, `pre-open ${f}: ${JSON.stringify(r)}`);
     handles.push((r as { handle: Buffer }).handle);
   }
@@ -130,13 +141,25 @@ async function runOn(p: Peer, ops: Op[]): Promise<string[]> {
       case 'stat':
         return { type: T.STAT, id: i, path: o.p };
       case 'openExcl':
-        return { type: T.OPEN, id: i, path: o.p, pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.EXCL, attrs: {} };
+        return {
+          type: T.OPEN,
+          id: i,
+          path: o.p,
+          pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.EXCL,
+          attrs: {},
+        };
       case 'setstat':
         return { type: T.SETSTAT, id: i, path: o.p, attrs: { permissions: o.mode } };
       case 'rename':
         return { type: T.RENAME, id: i, oldPath: o.from, newPath: o.to };
       case 'write':
-        return { type: T.WRITE, id: i, handle: handles[o.slot]!, offset: o.offset, data: data(o.slot, o.offset, o.len) };
+        return {
+          type: T.WRITE,
+          id: i,
+          handle: handles[o.slot]!,
+          offset: o.offset,
+          data: data(o.slot, o.offset, o.len),
+        };
       case 'close':
         return { type: T.CLOSE, id: i, handle: handles[o.slot]! };
     }
@@ -145,7 +168,9 @@ async function runOn(p: Peer, ops: Op[]): Promise<string[]> {
   for (const pk of packets) peer.send(pk);
   const replies = await Promise.all(waits);
   // tidy up: close what is still open, one at a time
-  const open = [...replies.filter((r): r is Extract<Reply, { type: typeof T.HANDLE }> => r?.type === T.HANDLE).map((r) => r.handle)];
+  const open = [
+    ...replies.filter((r): r is Extract<Reply, { type: typeof T.HANDLE }> => r?.type === T.HANDLE).map((r) => r.handle),
+  ];
   const closedSlots = new Set(ops.flatMap((o) => (o.op === 'close' ? [o.slot] : [])));
   handles.forEach((h, slot) => {
     if (!closedSlots.has(slot)) open.push(h);

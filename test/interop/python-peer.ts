@@ -30,7 +30,13 @@ export interface PythonPeer {
  * checking that `module` imports (a missing package is a failure naming the Debian package, never a
  * skip). It is killed if still running after `limitMs`.
  */
-export async function startPythonPeer(script: string, module: string, debianPackage: string, extraArgs: string[], limitMs: number): Promise<PythonPeer> {
+export async function startPythonPeer(
+  script: string,
+  module: string,
+  debianPackage: string,
+  extraArgs: string[],
+  limitMs: number,
+): Promise<PythonPeer> {
   if (spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status !== 0) {
     throw new Error(`${PYTHON} cannot import ${module}: install ${debianPackage} (.ci/run does)`);
   }

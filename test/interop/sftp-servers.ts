@@ -38,16 +38,26 @@ function requireProgram(file: string, debianPackage: string): void {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
 
 /** Run `file args` until it listens on `port` (10 s at most); stop() ends it (SIGTERM, then SIGKILL). */
-async function runListening(file: string, args: string[], port: number, dir: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+async function runListening(
+  file: string,
+  args: string[],
+  port: number,
+  dir: string,
+): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -73,7 +83,13 @@ async function runListening(file: string, args: string[], port: number, dir: str
 function rfc4716(publicKey: string): string {
   const blob = publicKey.trim().split(/\s+/)[1]!;
   const lines = blob.match(/.{1,70}/g)!;
-  return ['---- BEGIN SSH2 PUBLIC KEY ----', 'Comment: "sftp-wire test"', ...lines, '---- END SSH2 PUBLIC KEY ----', ''].join('\n');
+  return [
+    '---- BEGIN SSH2 PUBLIC KEY ----',
+    'Comment: "sftp-wire test"',
+    ...lines,
+    '---- END SSH2 PUBLIC KEY ----',
+    '',
+  ].join('\n');
 }
 
 /** A PEM EC host key (the form ProFTPD and rclone both read). */
@@ -165,16 +181,29 @@ export async function startRclone(): Promise<ServerUnderTest> {
   writeFileSync(path.join(dir, 'authorized_keys'), '');
   const port = await freePort();
   const args = [
-    'serve', 'sftp', root,
-    '--addr', `127.0.0.1:${port}`,
-    '--user', 'tester', '--pass', 'secret',
-    '--key', writeHostKey(path.join(dir, 'host_ecdsa')),
-    '--authorized-keys', path.join(dir, 'authorized_keys'),
-    '--config', path.join(dir, 'rclone.conf'),
-    '--cache-dir', path.join(dir, 'cache'),
-    '--vfs-cache-mode', 'writes',
-    '--vfs-write-back', '0s',
-    '--log-level', 'ERROR',
+    'serve',
+    'sftp',
+    root,
+    '--addr',
+    `127.0.0.1:${port}`,
+    '--user',
+    'tester',
+    '--pass',
+    'secret',
+    '--key',
+    writeHostKey(path.join(dir, 'host_ecdsa')),
+    '--authorized-keys',
+    path.join(dir, 'authorized_keys'),
+    '--config',
+    path.join(dir, 'rclone.conf'),
+    '--cache-dir',
+    path.join(dir, 'cache'),
+    '--vfs-cache-mode',
+    'writes',
+    '--vfs-write-back',
+    '0s',
+    '--log-level',
+    'ERROR',
   ];
   const run = await runListening(RCLONE, args, port, dir);
   return {
@@ -187,9 +216,10 @@ export async function startRclone(): Promise<ServerUnderTest> {
 }
 
 async function pythonServer(name: 'asyncssh' | 'paramiko'): Promise<ServerUnderTest> {
-  const peer = name === 'asyncssh'
-    ? await startPythonPeer('asyncssh-sftp-server.py', 'asyncssh', 'python3-asyncssh', [String(1 << 30)], 170_000)
-    : await startPythonPeer('paramiko-sftp-server.py', 'paramiko', 'python3-paramiko', [], 170_000);
+  const peer =
+    name === 'asyncssh'
+      ? await startPythonPeer('asyncssh-sftp-server.py', 'asyncssh', 'python3-asyncssh', [String(1 << 30)], 170_000)
+      : await startPythonPeer('paramiko-sftp-server.py', 'paramiko', 'python3-paramiko', [], 170_000);
   return {
     name,
     connect: { host: '127.0.0.1', port: peer.port, username: 'tester', privateKey: peer.keys.private },
@@ -201,4 +231,3 @@ async function pythonServer(name: 'asyncssh' | 'paramiko'): Promise<ServerUnderT
 
 export const startAsyncSsh = (): Promise<ServerUnderTest> => pythonServer('asyncssh');
 export const startParamiko = (): Promise<ServerUnderTest> => pythonServer('paramiko');
-

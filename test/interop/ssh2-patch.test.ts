@@ -55,7 +55,10 @@ describe('patch-ssh2 (postinstall)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sftp-wire-patch-'));
     try {
       const [from] = PATCHES[1]!;
-      for (const broken of [pristine.replace(from, '  if (!this._strictModeRenamed) {'), pristine.replace(from, `${from}\n${from}`)]) {
+      for (const broken of [
+        pristine.replace(from, '  if (!this._strictModeRenamed) {'),
+        pristine.replace(from, `${from}\n${from}`),
+      ]) {
         assert.throws(() => patchSource(broken), /expected exactly one occurrence/);
         const file = path.join(dir, 'kex.js');
         writeFileSync(file, broken);

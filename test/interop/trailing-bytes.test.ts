@@ -30,10 +30,21 @@ interface Peer {
   overrun: 'bad-message' | 'exit';
 }
 const peers: Peer[] = [
-  { name: 'sftp-wire serve --stdio', start: (root) => ({ command: process.execPath, args: ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '--root', root], cwd: root }), overrun: 'bad-message' },
-  { name: "OpenSSH's sftp-server", start: (root) => ({ command: requireOpenSsh(SFTP_SERVER_PATH), args: [], cwd: root }), overrun: 'exit' },
+  {
+    name: 'sftp-wire serve --stdio',
+    start: (root) => ({
+      command: process.execPath,
+      args: ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '--root', root],
+      cwd: root,
+    }),
+    overrun: 'bad-message',
+  },
+  {
+    name: "OpenSSH's sftp-server",
+    start: (root) => ({ command: requireOpenSsh(SFTP_SERVER_PATH), args: [], cwd: root }),
+    overrun: 'exit',
+  },
 ];
-
 
 describe('requests with bytes past their last field, over stdio', () => {
   for (const peer of peers) {
@@ -75,12 +86,21 @@ describe('requests with bytes past their last field, over stdio', () => {
         assert.equal(st.type === T.ATTRS && st.attrs.size, first.length + second.length);
         const cl = await closed;
         assert.equal(cl.type === T.STATUS && cl.code, StatusCode.OK);
-        assert.ok(readFileSync(path.join(root, target)).equals(Buffer.concat([first, second])), 'the file holds exactly the declared bytes');
+        assert.ok(
+          readFileSync(path.join(root, target)).equals(Buffer.concat([first, second])),
+          'the file holds exactly the declared bytes',
+        );
 
         // a field that runs past the packet is still refused
         const badId = c.takeId();
         const bad = c.expect(badId);
-        const p = encodePacketToBuffer({ type: T.WRITE, id: badId, handle: Buffer.from('h'), offset: 0, data: Buffer.from('abc') });
+        const p = encodePacketToBuffer({
+          type: T.WRITE,
+          id: badId,
+          handle: Buffer.from('h'),
+          offset: 0,
+          data: Buffer.from('abc'),
+        });
         p.writeUInt32BE(4, p.length - 7); // declares 4 data bytes, 3 follow
         c.writeRaw(p);
         if (peer.overrun === 'bad-message') {

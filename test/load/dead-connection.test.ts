@@ -11,7 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T, OpenFlags, StatusCode } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
-import { openSftp, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
+import {
+  openSftp,
+  sshLogin,
+  startServerChild,
+  watch,
+  watchFlood,
+  writeRequests,
+  type ServerChild,
+} from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-dead-'));
 const servers: ServerChild[] = [];
@@ -28,7 +36,13 @@ test('a connection reset while its session is paused: the session shuts down, ha
   servers.push(server);
   const peer = await sshLogin(server.port);
   const { channel, raw } = await openSftp(peer);
-  const up = await raw.request({ type: T.OPEN, id: 1, path: '/upload.bin', pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC, attrs: {} });
+  const up = await raw.request({
+    type: T.OPEN,
+    id: 1,
+    path: '/upload.bin',
+    pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC,
+    attrs: {},
+  });
   assert.equal(up?.type, T.HANDLE);
   const upHandle = up!.type === T.HANDLE ? up!.handle : Buffer.alloc(0);
   const w = await raw.request({ type: T.WRITE, id: 2, handle: upHandle, offset: 0, data: Buffer.alloc(10_000, 9) });
@@ -58,7 +72,10 @@ test('a connection reset while its session is paused: the session shuts down, ha
   assert.equal(at.storageHandles, 2, 'both files open while paused');
 
   peer.socket.resetAndDestroy();
-  const end = await watch(server, (s) => s.storageHandles === 0 && readdirSync(root).length === 1, { maxMs: 20_000, stableMs: 5000 });
+  const end = await watch(server, (s) => s.storageHandles === 0 && readdirSync(root).length === 1, {
+    maxMs: 20_000,
+    stableMs: 5000,
+  });
   const fin = end[end.length - 1]!;
   assert.equal(fin.storageHandles, 0, 'every storage handle closed');
   assert.deepEqual(readdirSync(root), ['big'], 'the abandoned upload left nothing behind');

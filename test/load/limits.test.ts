@@ -65,7 +65,11 @@ test('open handles: the limit counts files and directories, a refused open leave
     assert.match(s.message, /^EMFILE/);
   }
   assert.equal(fs.openHandles, 4, 'a refused open must not leave a storage handle open');
-  assert.equal(statusOf(await peer.request({ type: T.LSTAT, id: 8, path: '/c' })).code, StatusCode.NO_SUCH_FILE, 'a refused OPEN|CREAT must not create the file');
+  assert.equal(
+    statusOf(await peer.request({ type: T.LSTAT, id: 8, path: '/c' })).code,
+    StatusCode.NO_SUCH_FILE,
+    'a refused OPEN|CREAT must not create the file',
+  );
 
   assert.equal(statusOf(await peer.request({ type: T.CLOSE, id: 9, handle: handles[0]! })).code, StatusCode.OK);
   handleOf(await peer.request({ type: T.OPEN, id: 10, path: '/c', pflags: RW, attrs: {} }));
@@ -100,7 +104,10 @@ test('packet size: an oversized WRITE gets BAD_MESSAGE with its id and writes no
   const big = statusOf(await peer.request({ type: T.WRITE, id: 2, handle: h, offset: 0, data: Buffer.alloc(8000, 1) }));
   assert.equal(big.code, StatusCode.BAD_MESSAGE);
   assert.match(big.message, /^EMSGSIZE/);
-  assert.equal(statusOf(await peer.request({ type: T.WRITE, id: 3, handle: h, offset: 0, data: Buffer.alloc(3000, 2) })).code, StatusCode.OK);
+  assert.equal(
+    statusOf(await peer.request({ type: T.WRITE, id: 3, handle: h, offset: 0, data: Buffer.alloc(3000, 2) })).code,
+    StatusCode.OK,
+  );
   const st = await peer.request({ type: T.FSTAT, id: 4, handle: h });
   assert.equal(st?.type === T.ATTRS && st.attrs.size, 3000, 'only the WRITE within the limit landed');
   // a length field of 4 GiB - 1 with a few bytes behind it: skipped without allocating, then the stream ends
@@ -137,11 +144,22 @@ test('packet size: an oversized first packet (no request id) closes the session;
 });
 
 test('READ length: a READ asking 4 GiB gets at most maxRead bytes (default 261120; 1000 when configured)', async () => {
-  for (const [limits, expected] of [[{}, 261_120], [{ maxRead: 1000 }, 1000]] as const) {
+  for (const [limits, expected] of [
+    [{}, 261_120],
+    [{ maxRead: 1000 }, 1000],
+  ] as const) {
     const { peer, served } = await session(limits);
     const h = handleOf(await peer.request({ type: T.OPEN, id: 1, path: '/big', pflags: RW, attrs: {} }));
     for (let off = 0; off < 1 << 20; off += 1 << 16) {
-      const w = statusOf(await peer.request({ type: T.WRITE, id: 2 + off / 65536, handle: h, offset: off, data: Buffer.alloc(1 << 16, off / 65536) }));
+      const w = statusOf(
+        await peer.request({
+          type: T.WRITE,
+          id: 2 + off / 65536,
+          handle: h,
+          offset: off,
+          data: Buffer.alloc(1 << 16, off / 65536),
+        }),
+      );
       assert.equal(w.code, StatusCode.OK);
     }
     const r = await peer.request({ type: T.READ, id: 99, handle: h, offset: 0, length: 0xffffffff });
@@ -156,7 +174,10 @@ test('flood: a client that sends READs as fast as it can and never reads replies
   const limits = { maxInFlight: 64, maxOutputBuffer: 4 * 1024 * 1024 };
   const { fs, peer, served, serverSide, clientSide } = await session(limits, { socket: true });
   const h = handleOf(await peer.request({ type: T.OPEN, id: 1, path: '/blob', pflags: RW, attrs: {} }));
-  assert.equal(statusOf(await peer.request({ type: T.WRITE, id: 2, handle: h, offset: 0, data: Buffer.alloc(261_120, 9) })).code, StatusCode.OK);
+  assert.equal(
+    statusOf(await peer.request({ type: T.WRITE, id: 2, handle: h, offset: 0, data: Buffer.alloc(261_120, 9) })).code,
+    StatusCode.OK,
+  );
 
   clientSide.pause(); // never read a reply from now on
   const heapBefore = process.memoryUsage();
@@ -165,7 +186,8 @@ test('flood: a client that sends READs as fast as it can and never reads replies
   let requested = 0;
   for (let burst = 0; burst < 2; burst++) {
     const batch: Buffer[] = [];
-    for (let i = 0; i < 2200; i++) batch.push(encodePacketToBuffer({ type: T.READ, id: id++, handle: h, offset: 0, length: 261_120 }));
+    for (let i = 0; i < 2200; i++)
+      batch.push(encodePacketToBuffer({ type: T.READ, id: id++, handle: h, offset: 0, length: 261_120 }));
     requested += batch.length;
     if (!clientSide.write(Buffer.concat(batch))) break;
     await sleep(1);
@@ -194,7 +216,8 @@ test('flood: a client that sends READs as fast as it can and never reads replies
         const p = peer.replies[seen]!;
         if (!('id' in p) || p.id < 1000) continue;
         if (p.id !== expectNext) return reject(new Error(`reply ${p.id} where ${expectNext} was due`));
-        if (p.type !== T.DATA || p.data.length !== 261_120) return reject(new Error(`reply ${p.id} is ${JSON.stringify(p).slice(0, 80)}`));
+        if (p.type !== T.DATA || p.data.length !== 261_120)
+          return reject(new Error(`reply ${p.id} is ${JSON.stringify(p).slice(0, 80)}`));
         expectNext++;
       }
       if (expectNext > lastId) resolve();
@@ -208,10 +231,13 @@ test('flood: a client that sends READs as fast as it can and never reads replies
   assert.equal(fs.openHandles, 0);
 });
 
-test('a reply buffer limit smaller than the stream\'s own buffer does not stall the session', async () => {
+test("a reply buffer limit smaller than the stream's own buffer does not stall the session", async () => {
   const { peer, served } = await session({ maxOutputBuffer: 1024, maxInFlight: 2 }, { socket: true });
   const h = handleOf(await peer.request({ type: T.OPEN, id: 1, path: '/f', pflags: RW, attrs: {} }));
-  assert.equal(statusOf(await peer.request({ type: T.WRITE, id: 2, handle: h, offset: 0, data: Buffer.alloc(8192, 3) })).code, StatusCode.OK);
+  assert.equal(
+    statusOf(await peer.request({ type: T.WRITE, id: 2, handle: h, offset: 0, data: Buffer.alloc(8192, 3) })).code,
+    StatusCode.OK,
+  );
   const ids = Array.from({ length: 300 }, (_, i) => 10 + i);
   const packets: Packet[] = ids.map((id) => ({ type: T.READ, id, handle: h, offset: 0, length: 8192 }));
   peer.sendRaw(Buffer.concat(packets.map(encodePacketToBuffer)));

@@ -16,7 +16,13 @@ test('MemoryFs: a WRITE at offset 2 GiB, or 2^53-1, and a SETSTAT to 1 TiB are r
   const served = server.serve(s);
   const peer = new RawPeer(c);
   await peer.init();
-  const open = await peer.request({ type: T.OPEN, id: 1, path: '/f', pflags: OpenFlags.READ | OpenFlags.WRITE | OpenFlags.CREAT, attrs: {} });
+  const open = await peer.request({
+    type: T.OPEN,
+    id: 1,
+    path: '/f',
+    pflags: OpenFlags.READ | OpenFlags.WRITE | OpenFlags.CREAT,
+    attrs: {},
+  });
   assert.equal(open?.type, T.HANDLE);
   const handle = open?.type === T.HANDLE ? open.handle : Buffer.alloc(0);
   const before = process.memoryUsage().arrayBuffers;

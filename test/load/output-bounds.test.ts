@@ -13,7 +13,16 @@ import path from 'node:path';
 import { PacketType as T, OpenFlags } from '../../src/protocol/constants.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { WRITE_OVERHEAD } from '../../src/server/output-meter.js';
-import { openSftp, openWindowWide, sshLogin, startServerChild, watch, watchFlood, writeRequests, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
+import {
+  openSftp,
+  openWindowWide,
+  sshLogin,
+  startServerChild,
+  watch,
+  watchFlood,
+  writeRequests,
+  type ServerChild,
+} from '../../bench/lib/peers/hostile-peer.js';
 
 const MiB = 1024 * 1024;
 /** The server's default maxOutputBuffer. */
@@ -61,18 +70,31 @@ test('window flood: a peer with a 4 GiB window that stops reading gets at most t
   const worstQueued = Math.max(...samples.map((s) => s.ssh?.queuedBytes ?? Infinity));
   const worstBuffers = Math.max(...samples.map((s) => s.arrayBuffers)) - idle.arrayBuffers;
   const last = samples[samples.length - 1]!;
-  t.diagnostic(`worst: socket ${worstSocket} B, counted ${worstQueued} B, buffers +${worstBuffers} B; peak RSS ${last.hwm} B`);
+  t.diagnostic(
+    `worst: socket ${worstSocket} B, counted ${worstQueued} B, buffers +${worstBuffers} B; peak RSS ${last.hwm} B`,
+  );
   assert.ok(worstBuffers < 64 * MiB, `buffers grew by ${worstBuffers} bytes`);
   assert.ok(last.ssh && last.ssh.socketBytes > 4 * MiB, `the flood did fill the socket: ${JSON.stringify(last.ssh)}`);
   // the bound, plus what one READ adds once reached, plus the requests of other packets
-  assert.ok(worstQueued <= BOUND + 2 * (MAX_READ + WRITE_OVERHEAD), `counted on the connection at worst ${worstQueued}`);
+  assert.ok(
+    worstQueued <= BOUND + 2 * (MAX_READ + WRITE_OVERHEAD),
+    `counted on the connection at worst ${worstQueued}`,
+  );
   assert.ok(worstSocket <= BOUND + 2 * MAX_READ, `queued on the socket at worst ${worstSocket} bytes`);
   // the peer goes: everything it held is given back
   peer.socket.destroy();
-  const end = await watch(server, (s) => s.ssh?.connections === 0 && s.sftp?.sessions === 0 && s.storageHandles === 0, { maxMs: 20_000 });
+  const end = await watch(server, (s) => s.ssh?.connections === 0 && s.sftp?.sessions === 0 && s.storageHandles === 0, {
+    maxMs: 20_000,
+  });
   const fin = end[end.length - 1]!;
   assert.deepEqual(
-    { connections: fin.ssh?.connections, queued: fin.ssh?.queuedBytes, sessions: fin.sftp?.sessions, sftpQueued: fin.sftp?.queuedBytes, handles: fin.storageHandles },
+    {
+      connections: fin.ssh?.connections,
+      queued: fin.ssh?.queuedBytes,
+      sessions: fin.sftp?.sessions,
+      sftpQueued: fin.sftp?.queuedBytes,
+      handles: fin.storageHandles,
+    },
     { connections: 0, queued: 0, sessions: 0, sftpQueued: 0, handles: 0 },
   );
 });
@@ -106,13 +128,20 @@ test('0-byte flood: with its channel window shut, tiny replies count at least WR
   const worstSession = Math.max(...samples.map((s) => s.sftp?.queuedBytes ?? Infinity));
   const grown = Math.max(...samples.map((s) => s.heapUsed + s.arrayBuffers)) - (idle.heapUsed + idle.arrayBuffers);
   const last = samples[samples.length - 1]!;
-  t.diagnostic(`sent ${sent}; worst counted in the session ${worstSession} B, heap+buffers +${grown} B; peak RSS ${last.hwm} B`);
+  t.diagnostic(
+    `sent ${sent}; worst counted in the session ${worstSession} B, heap+buffers +${grown} B; peak RSS ${last.hwm} B`,
+  );
   assert.ok(grown < 48 * MiB, `heap and buffers (live, after GC) grew by ${grown} bytes`);
-  assert.ok(last.sftp && last.sftp.queuedBytes >= BOUND / 2, `the flood reached the bound: ${JSON.stringify(last.sftp)}`);
+  assert.ok(
+    last.sftp && last.sftp.queuedBytes >= BOUND / 2,
+    `the flood reached the bound: ${JSON.stringify(last.sftp)}`,
+  );
   // the bound, plus the in-flight requests' reservations
   assert.ok(worstSession <= BOUND + 64 * WRITE_OVERHEAD, `counted in the session at worst ${worstSession}`);
   peer.socket.destroy();
-  const end = await watch(server, (s) => s.ssh?.connections === 0 && s.sftp?.sessions === 0 && s.storageHandles === 0, { maxMs: 20_000 });
+  const end = await watch(server, (s) => s.ssh?.connections === 0 && s.sftp?.sessions === 0 && s.storageHandles === 0, {
+    maxMs: 20_000,
+  });
   const fin = end[end.length - 1]!;
   assert.equal(fin.sftp?.sessions, 0);
   assert.equal(fin.storageHandles, 0);

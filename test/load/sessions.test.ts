@@ -82,7 +82,11 @@ test(`${SESSIONS} concurrent SSH sessions, each putting and getting ${FILES} fil
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ssh-server-child.ts');
   child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const c = child;
-  await within(ask(c, undefined, (m) => m.hello === true), 30_000, 'the server process loading');
+  await within(
+    ask(c, undefined, (m) => m.hello === true),
+    30_000,
+    'the server process loading',
+  );
   const ready = ask<{ port: number }>(c, { root, publicKey: key.public }, (m) => m.ready === true);
   const { port } = await within(ready, 30_000, 'the server process starting');
   const stats = (): Promise<Stats> => ask<Stats>(c, { cmd: 'stats' }, (m) => 'rss' in m);
@@ -99,7 +103,13 @@ test(`${SESSIONS} concurrent SSH sessions, each putting and getting ${FILES} fil
   const clients = await within(
     Promise.all(
       Array.from({ length: SESSIONS }, () =>
-        SftpClient.connect({ host: '127.0.0.1', port, username: 'load', privateKey: key.private, readyTimeout: 30_000 }),
+        SftpClient.connect({
+          host: '127.0.0.1',
+          port,
+          username: 'load',
+          privateKey: key.private,
+          readyTimeout: 30_000,
+        }),
       ),
     ),
     60_000,
@@ -136,7 +146,8 @@ test(`${SESSIONS} concurrent SSH sessions, each putting and getting ${FILES} fil
 
   // on the server's disk too
   for (let i = 0; i < SESSIONS; i++) {
-    for (let j = 0; j < FILES; j++) assert.ok(readFileSync(path.join(root, `s${i}`, `f${j}`)).equals(content(i, j)), `disk: s${i}/f${j}`);
+    for (let j = 0; j < FILES; j++)
+      assert.ok(readFileSync(path.join(root, `s${i}`, `f${j}`)).equals(content(i, j)), `disk: s${i}/f${j}`);
   }
   // every session ended and every storage handle released
   let end = await stats();

@@ -22,8 +22,17 @@ after(() => rmSync(clone, { recursive: true, force: true }));
 
 function bin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(process.execPath, [join(clone, 'bin', 'sftp-wire.js'), ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr })),
+    execFile(
+      process.execPath,
+      [join(clone, 'bin', 'sftp-wire.js'), ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        }),
+    ),
   );
 }
 

@@ -82,16 +82,24 @@ test("'sftp-wire/advanced' exports exactly the session, the engines, the default
   assert.deepEqual(Object.keys(advanced).sort(), ADVANCED);
 });
 
-test('the two entries share no name, and the main entry\'s errors are the classes the protocol entry throws', () => {
-  assert.deepEqual(MAIN.filter((n) => ADVANCED.includes(n)), []);
+test("the two entries share no name, and the main entry's errors are the classes the protocol entry throws", () => {
+  assert.deepEqual(
+    MAIN.filter((n) => ADVANCED.includes(n)),
+    [],
+  );
   assert.equal(main.SftpError, protocol.SftpError);
   assert.equal(main.StatusCode, protocol.StatusCode);
 });
 
 test('package.json leads each subpath to its entry (types and code)', () => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    exports: Record<string, { types: string; import: string }>;
+  };
   assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './advanced', './protocol']);
   assert.deepEqual(pkg.exports['.'], { types: './dist/src/index.d.ts', import: './dist/src/index.js' });
   assert.deepEqual(pkg.exports['./advanced'], { types: './dist/src/advanced.d.ts', import: './dist/src/advanced.js' });
-  assert.deepEqual(pkg.exports['./protocol'], { types: './dist/src/protocol/index.d.ts', import: './dist/src/protocol/index.js' });
+  assert.deepEqual(pkg.exports['./protocol'], {
+    types: './dist/src/protocol/index.d.ts',
+    import: './dist/src/protocol/index.js',
+  });
 });

@@ -6,7 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +26,22 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, maxBuffer: 32 << 20, timeout: 120_000, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      cmd,
+      args,
+      {
+        cwd,
+        maxBuffer: 32 << 20,
+        timeout: 120_000,
+        env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+      },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          out: `${stdout}${stderr}`,
+        });
+      },
+    );
   });
 }
 
@@ -80,7 +103,15 @@ await SftpClient.connect({ host: 'x', sftp: { requestz: 1 } });
 
 const TSCONFIG = (skipLibCheck: boolean, files: string[]) =>
   JSON.stringify({
-    compilerOptions: { strict: true, skipLibCheck, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types: ['node'] },
+    compilerOptions: {
+      strict: true,
+      skipLibCheck,
+      noEmit: true,
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      types: ['node'],
+    },
     files,
   });
 
@@ -95,7 +126,17 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     // A copy of what the build needs, so that packing (which rebuilds dist/) leaves this checkout alone.
     const pkg = join(dir, 'pkg');
     mkdirSync(pkg);
-    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'bench', 'test/support', 'LICENSE', 'README.md']) {
+    for (const f of [
+      'package.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src',
+      'bin',
+      'bench',
+      'test/support',
+      'LICENSE',
+      'README.md',
+    ]) {
       if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
@@ -126,7 +167,14 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
   });
 
   it('ships the compiled code, its declarations, the command and the license', () => {
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/protocol/index.d.ts', 'dist/src/cli/main.js', 'bin/sftp-wire.js', 'LICENSE']) {
+    for (const f of [
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/protocol/index.d.ts',
+      'dist/src/cli/main.js',
+      'bin/sftp-wire.js',
+      'LICENSE',
+    ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is in the package`);
     }
     assert.equal(packed.license, 'MIT');
@@ -150,13 +198,24 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     assert.notEqual(r.code, 0, 'hots was accepted');
     assert.match(r.out, /misspelled\.ts\(3,\d+\): error TS2353: .*'hots' does not exist/);
     assert.match(r.out, /misspelled\.ts\(4,\d+\): error TS2\d+: .*'requestz' does not exist/);
-    assert.equal(r.out.trim().split('\n').filter((l) => /error TS/.test(l)).length, 2, r.out);
+    assert.equal(
+      r.out
+        .trim()
+        .split('\n')
+        .filter((l) => /error TS/.test(l)).length,
+      2,
+      r.out,
+    );
   });
 
   it('the installed command runs the compiled CLI, with no notice', async () => {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [join(installed, 'bin', 'sftp-wire.js'), '--help'], { timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? 1 : 0, stdout, stderr })),
+      execFile(
+        process.execPath,
+        [join(installed, 'bin', 'sftp-wire.js'), '--help'],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^usage: sftp-wire <command>/);

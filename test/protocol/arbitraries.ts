@@ -25,11 +25,7 @@ function partialRec<R>(model: { [K in keyof R]: fc.Arbitrary<R[K]> }): fc.Arbitr
 
 export const u32 = fc.integer({ min: 0, max: 0xffffffff });
 /** uint64 values that are exact as numbers, biased towards the 32-bit and 53-bit edges. */
-export const u64 = fc.oneof(
-  u32,
-  fc.maxSafeNat(),
-  fc.constantFrom(0, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1),
-);
+export const u64 = fc.oneof(u32, fc.maxSafeNat(), fc.constantFrom(0, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1));
 export const u64big = fc.bigInt({ min: 0n, max: 0xffffffffffffffffn });
 /** Any Unicode text without lone surrogates, so that UTF-8 round trips exactly. */
 export const text = fc.string({ unit: 'binary', maxLength: 24 });
@@ -64,8 +60,7 @@ export const attrs: fc.Arbitrary<Attrs> = partialRec({
   permissions: u32,
   times: fc.tuple(u32, u32),
   extended: fc.array(extendedAttr, { minLength: 1, maxLength: 3 }),
-})
-  .map(attrsFromParts);
+}).map(attrsFromParts);
 
 const pair: fc.Arbitrary<ExtensionPair> = rec({ name: text, data: blob(16) });
 const nameEntry: fc.Arbitrary<NameEntry> = rec({ filename: text, longname: text, attrs });
@@ -139,7 +134,12 @@ export const checkFileReply: fc.Arbitrary<CheckFileReply> = fc
   .chain((algorithm) =>
     rec({
       algorithm: fc.constant(algorithm),
-      hashes: fc.array(fc.uint8Array({ minLength: digestSizes[algorithm], maxLength: digestSizes[algorithm] }).map((u) => Buffer.from(u)), { maxLength: 4 }),
+      hashes: fc.array(
+        fc
+          .uint8Array({ minLength: digestSizes[algorithm], maxLength: digestSizes[algorithm] })
+          .map((u) => Buffer.from(u)),
+        { maxLength: 4 },
+      ),
     }),
   );
 export const usersGroupsRequest: fc.Arbitrary<UsersGroupsRequest> = rec({

@@ -19,7 +19,8 @@ export function bytes(strings: TemplateStringsArray, ...values: unknown[]): Buff
     let i = 0;
     let hex = '';
     const flushHex = () => {
-      if (hex.length % 2 !== 0) throw new Error(`bytes\`...\`: odd number of hex digits before ${JSON.stringify(line.slice(i))}`);
+      if (hex.length % 2 !== 0)
+        throw new Error(`bytes\`...\`: odd number of hex digits before ${JSON.stringify(line.slice(i))}`);
       for (let k = 0; k < hex.length; k += 2) out.push(parseInt(hex.slice(k, k + 2), 16));
       hex = '';
     };
@@ -38,7 +39,8 @@ export function bytes(strings: TemplateStringsArray, ...values: unknown[]): Buff
         i++;
         continue;
       }
-      if (!/[0-9a-fA-F]/.test(c)) throw new Error(`bytes\`...\`: unexpected ${JSON.stringify(c)} in ${JSON.stringify(line)}`);
+      if (!/[0-9a-fA-F]/.test(c))
+        throw new Error(`bytes\`...\`: unexpected ${JSON.stringify(c)} in ${JSON.stringify(line)}`);
       hex += c;
       i++;
     }

@@ -2,11 +2,29 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { allPacketTypes, attrs, blob, extensionReplies, extensionRequests, handle, packet, packetByType, u32, u64 } from './arbitraries.js';
+import {
+  allPacketTypes,
+  attrs,
+  blob,
+  extensionReplies,
+  extensionRequests,
+  handle,
+  packet,
+  packetByType,
+  u32,
+  u64,
+} from './arbitraries.js';
 import { PacketType as T, packetTypeName } from '../../src/protocol/constants.js';
 import { Reader, Writer } from '../../src/protocol/bytes.js';
 import { attrsFlags, readAttrs, writeAttrs } from '../../src/protocol/attrs.js';
-import { decodePacket, encodePacket, encodePacketToBuffer, hasRequestId, peekHeader, type Packet } from '../../src/protocol/packets.js';
+import {
+  decodePacket,
+  encodePacket,
+  encodePacketToBuffer,
+  hasRequestId,
+  peekHeader,
+  type Packet,
+} from '../../src/protocol/packets.js';
 import {
   decodeExtensionReply,
   decodeExtensionRequest,
@@ -61,7 +79,8 @@ describe('ATTRS', () => {
         if (a.uid !== undefined) expected += 8;
         if (a.permissions !== undefined) expected += 4;
         if (a.atime !== undefined) expected += 8;
-        if (a.extended) expected += 4 + a.extended.reduce((n, e) => n + 8 + Buffer.byteLength(e.type) + e.data.length, 0);
+        if (a.extended)
+          expected += 4 + a.extended.reduce((n, e) => n + 8 + Buffer.byteLength(e.type) + e.data.length, 0);
         assert.equal(buf.length, expected, 'no byte more or less than the flags announce');
         const r = new Reader(buf);
         assert.deepEqual(readAttrs(r), a);
@@ -108,7 +127,7 @@ describe('extension bodies round trip', () => {
 
 describe('WRITE and DATA payloads are never copied', () => {
   const payload = blob(4096).filter((d) => d.length > 0);
-  it('encodePacket(WRITE) returns the header, then the caller\'s payload buffer itself', () => {
+  it("encodePacket(WRITE) returns the header, then the caller's payload buffer itself", () => {
     fc.assert(
       fc.property(u32, handle, u64, payload, (id, h, offset, data) => {
         const parts = encodePacket({ type: T.WRITE, id, handle: h, offset, data });
@@ -120,7 +139,7 @@ describe('WRITE and DATA payloads are never copied', () => {
       runs,
     );
   });
-  it('encodePacket(DATA) returns the header, then the caller\'s payload buffer itself', () => {
+  it("encodePacket(DATA) returns the header, then the caller's payload buffer itself", () => {
     fc.assert(
       fc.property(u32, payload, (id, data) => {
         const parts = encodePacket({ type: T.DATA, id, data });
@@ -145,7 +164,13 @@ describe('WRITE and DATA payloads are never copied', () => {
     assert.equal(parts[0]!.readUInt32BE(9), 0);
   });
   it('decoding WRITE and DATA hands out views into the payload, not copies', () => {
-    const wire = encodePacketToBuffer({ type: T.WRITE, id: 1, handle: Buffer.from([1]), offset: 0, data: Buffer.alloc(64, 9) });
+    const wire = encodePacketToBuffer({
+      type: T.WRITE,
+      id: 1,
+      handle: Buffer.from([1]),
+      offset: 0,
+      data: Buffer.alloc(64, 9),
+    });
     const p = decodePacket(wire.subarray(4));
     assert.equal(p.type, T.WRITE);
     if (p.type === T.WRITE) assert.equal(p.data.buffer, wire.buffer);

@@ -28,7 +28,13 @@ describe('SftpError', () => {
   });
   it('takes an errno from a FAILURE message, an explicit code, and a cause', () => {
     const cause = new Error('root');
-    const e = new SftpError({ status: StatusCode.FAILURE, message: 'EEXIST: file exists', path: '/a', op: 'rename', cause });
+    const e = new SftpError({
+      status: StatusCode.FAILURE,
+      message: 'EEXIST: file exists',
+      path: '/a',
+      op: 'rename',
+      cause,
+    });
     assert.equal(e.code, 'EEXIST');
     assert.equal(e.message, 'EEXIST: file exists (rename "/a")', 'the errno is named once');
     assert.equal(e.cause, cause);
@@ -52,13 +58,33 @@ describe('SftpError', () => {
 describe('SftpError names its code once', () => {
   it('a message already led by the code is not prefixed again, whatever the status', () => {
     const cases: [number, string, string, string][] = [
-      [StatusCode.NO_SUCH_FILE, 'ENOENT: no such file or directory', 'ENOENT', 'ENOENT: no such file or directory (stat "/x")'],
+      [
+        StatusCode.NO_SUCH_FILE,
+        'ENOENT: no such file or directory',
+        'ENOENT',
+        'ENOENT: no such file or directory (stat "/x")',
+      ],
       [StatusCode.NO_SUCH_FILE, 'ENOTDIR: not a directory', 'ENOTDIR', 'ENOTDIR: not a directory (stat "/x")'],
-      [StatusCode.NO_SUCH_FILE, 'ELOOP: too many levels of symbolic links', 'ELOOP', 'ELOOP: too many levels of symbolic links (stat "/x")'],
+      [
+        StatusCode.NO_SUCH_FILE,
+        'ELOOP: too many levels of symbolic links',
+        'ELOOP',
+        'ELOOP: too many levels of symbolic links (stat "/x")',
+      ],
       [StatusCode.PERMISSION_DENIED, 'EACCES: permission denied', 'EACCES', 'EACCES: permission denied (stat "/x")'],
       [StatusCode.FAILURE, 'ENOSPC: no space left on device', 'ENOSPC', 'ENOSPC: no space left on device (stat "/x")'],
-      [StatusCode.BAD_MESSAGE, 'ENAMETOOLONG: file name too long', 'ENAMETOOLONG', 'ENAMETOOLONG: file name too long (stat "/x")'],
-      [StatusCode.OP_UNSUPPORTED, 'ENOSYS: operation not supported', 'ENOSYS', 'ENOSYS: operation not supported (stat "/x")'],
+      [
+        StatusCode.BAD_MESSAGE,
+        'ENAMETOOLONG: file name too long',
+        'ENAMETOOLONG',
+        'ENAMETOOLONG: file name too long (stat "/x")',
+      ],
+      [
+        StatusCode.OP_UNSUPPORTED,
+        'ENOSYS: operation not supported',
+        'ENOSYS',
+        'ENOSYS: operation not supported (stat "/x")',
+      ],
       [StatusCode.FAILURE, 'EEXIST', 'EEXIST', 'EEXIST (stat "/x")'],
       // An errno that does not fit the status is kept in the text, after the status's own code.
       [StatusCode.NO_SUCH_FILE, 'EEXIST: odd', 'ENOENT', 'ENOENT: EEXIST: odd (stat "/x")'],
@@ -71,7 +97,21 @@ describe('SftpError names its code once', () => {
     }
   });
   it('for every errno the server maps to a status, that status with "ERRNO: text" gives code ERRNO named once', () => {
-    const errnos = ['ENOENT', 'ENOTDIR', 'EBADF', 'ELOOP', 'EPERM', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'EINVAL', 'ENOSYS', 'EEXIST', 'ENOSPC', 'ENOTEMPTY'];
+    const errnos = [
+      'ENOENT',
+      'ENOTDIR',
+      'EBADF',
+      'ELOOP',
+      'EPERM',
+      'EACCES',
+      'EROFS',
+      'ENAMETOOLONG',
+      'EINVAL',
+      'ENOSYS',
+      'EEXIST',
+      'ENOSPC',
+      'ENOTEMPTY',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...errnos), fc.string({ maxLength: 20 }), (errno, text) => {
         const e = new SftpError({ status: statusForErrno(errno), message: `${errno}: ${text}` });
@@ -130,7 +170,7 @@ describe('codeForStatus', () => {
 });
 
 describe('statusForErrno', () => {
-  it('follows OpenSSH\'s errno_to_portable, refined', () => {
+  it("follows OpenSSH's errno_to_portable, refined", () => {
     const expected: [string | undefined, number][] = [
       ['ENOENT', StatusCode.NO_SUCH_FILE],
       ['ENOTDIR', StatusCode.NO_SUCH_FILE],
@@ -153,7 +193,21 @@ describe('statusForErrno', () => {
     for (const [errno, status] of expected) assert.equal(statusForErrno(errno), status, String(errno));
   });
   it('a server that sends "<ERRNO>: ..." as FAILURE or PERMISSION_DENIED lets the client recover the errno', () => {
-    const errnos = ['EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOSPC', 'EDQUOT', 'EXDEV', 'EROFS', 'EBUSY', 'EMFILE', 'EFBIG', 'ETXTBSY', 'EMLINK', 'EPERM'];
+    const errnos = [
+      'EEXIST',
+      'ENOTEMPTY',
+      'EISDIR',
+      'ENOSPC',
+      'EDQUOT',
+      'EXDEV',
+      'EROFS',
+      'EBUSY',
+      'EMFILE',
+      'EFBIG',
+      'ETXTBSY',
+      'EMLINK',
+      'EPERM',
+    ];
     for (const errno of errnos) {
       const status = statusForErrno(errno);
       assert.ok(status === StatusCode.FAILURE || status === StatusCode.PERMISSION_DENIED, errno);
@@ -161,7 +215,12 @@ describe('statusForErrno', () => {
     }
   });
   it('the statuses a file system error can produce map back to their own code', () => {
-    for (const status of [StatusCode.NO_SUCH_FILE, StatusCode.PERMISSION_DENIED, StatusCode.FAILURE, StatusCode.OP_UNSUPPORTED]) {
+    for (const status of [
+      StatusCode.NO_SUCH_FILE,
+      StatusCode.PERMISSION_DENIED,
+      StatusCode.FAILURE,
+      StatusCode.OP_UNSUPPORTED,
+    ]) {
       assert.equal(statusForErrno(codeForStatus(status)), status, statusName(status));
     }
   });

@@ -46,7 +46,10 @@ describe('PacketFramer yields the same packets under every split', () => {
       fc.property(packets, cutPoints, (ps, points) => {
         const stream = Buffer.concat(ps.map(encodePacketToBuffer));
         const { events, framer } = run(cut(stream, points));
-        assert.deepEqual(events, ps.map((p) => ({ packet: p })));
+        assert.deepEqual(
+          events,
+          ps.map((p) => ({ packet: p })),
+        );
         assert.equal(framer.pendingBytes, 0, 'nothing left over at a packet boundary');
       }),
       { numRuns: 300 },
@@ -56,7 +59,10 @@ describe('PacketFramer yields the same packets under every split', () => {
     fc.assert(
       fc.property(packets, (ps) => {
         const stream = Buffer.concat(ps.map(encodePacketToBuffer));
-        assert.deepEqual(run(bytewise(stream)).events, ps.map((p) => ({ packet: p })));
+        assert.deepEqual(
+          run(bytewise(stream)).events,
+          ps.map((p) => ({ packet: p })),
+        );
       }),
       { numRuns: 100 },
     );
@@ -65,7 +71,10 @@ describe('PacketFramer yields the same packets under every split', () => {
     fc.assert(
       fc.property(packets, (ps) => {
         const stream = Buffer.concat(ps.map(encodePacketToBuffer));
-        assert.deepEqual(run([stream]).events, ps.map((p) => ({ packet: p })));
+        assert.deepEqual(
+          run([stream]).events,
+          ps.map((p) => ({ packet: p })),
+        );
       }),
       { numRuns: 200 },
     );
@@ -80,7 +89,10 @@ describe('PacketFramer yields the same packets under every split', () => {
         let whole = 0;
         let used = 0;
         while (whole < wires.length && used + wires[whole]!.length <= end) used += wires[whole++]!.length;
-        assert.deepEqual(events, ps.slice(0, whole).map((p) => ({ packet: p })));
+        assert.deepEqual(
+          events,
+          ps.slice(0, whole).map((p) => ({ packet: p })),
+        );
         assert.equal(framer.pendingBytes > 0, end > used, 'pending exactly when a packet was begun');
       }),
       { numRuns: 200 },
@@ -96,8 +108,15 @@ describe('PacketFramer yields the same packets under every split', () => {
   });
   it('an exception thrown by onPacket propagates out of push unchanged (the sessions rely on it to fail)', () => {
     const boom = new Error('handler failed');
-    const framer = new PacketFramer({ onPacket: () => { throw boom; } });
-    assert.throws(() => framer.push(encodePacketToBuffer({ type: T.CLOSE, id: 1, handle: Buffer.from([1]) })), (e) => e === boom);
+    const framer = new PacketFramer({
+      onPacket: () => {
+        throw boom;
+      },
+    });
+    assert.throws(
+      () => framer.push(encodePacketToBuffer({ type: T.CLOSE, id: 1, handle: Buffer.from([1]) })),
+      (e) => e === boom,
+    );
   });
   it('uses DEFAULT_MAX_PACKET (256 KiB + 1024) by default', () => {
     const framer = new PacketFramer({ onPacket: () => {} });
@@ -138,14 +157,20 @@ describe('PacketFramer rejects bad lengths before allocating', () => {
     for (const pieces of [[Buffer.alloc(4)], [Buffer.alloc(2), Buffer.alloc(2)], bytewise(Buffer.alloc(4))]) {
       const framer = new PacketFramer({ onPacket: () => assert.fail('no packet') });
       const sizes = allocations(() => {
-        assert.throws(() => pieces.forEach((p) => framer.push(p)), (e: unknown) => {
-          assert.ok(e instanceof SftpProtocolError);
-          assert.match(e.message, /length 0/);
-          return true;
-        });
+        assert.throws(
+          () => pieces.forEach((p) => framer.push(p)),
+          (e: unknown) => {
+            assert.ok(e instanceof SftpProtocolError);
+            assert.match(e.message, /length 0/);
+            return true;
+          },
+        );
       });
       assert.deepEqual(sizes, []);
-      assert.throws(() => framer.push(encodePacketToBuffer({ type: T.INIT, version: 3, extensions: [] })), SftpProtocolError);
+      assert.throws(
+        () => framer.push(encodePacketToBuffer({ type: T.INIT, version: 3, extensions: [] })),
+        SftpProtocolError,
+      );
     }
   });
   it('length above the maximum, without onOversized: typed error, and no allocation of that size', () => {
@@ -156,20 +181,29 @@ describe('PacketFramer rejects bad lengths before allocating', () => {
         head.writeUInt32BE(len, 0);
         head[4] = T.WRITE;
         const sizes = allocations(() => {
-          assert.throws(() => (split ? bytewise(head) : [head]).forEach((p) => framer.push(p)), (e: unknown) => {
-            assert.ok(e instanceof SftpProtocolError);
-            assert.match(e.message, new RegExp(`length ${len} exceeds the maximum of 1024`));
-            return true;
-          });
+          assert.throws(
+            () => (split ? bytewise(head) : [head]).forEach((p) => framer.push(p)),
+            (e: unknown) => {
+              assert.ok(e instanceof SftpProtocolError);
+              assert.match(e.message, new RegExp(`length ${len} exceeds the maximum of 1024`));
+              return true;
+            },
+          );
         });
-        assert.ok(sizes.every((s) => s < 1024), `allocated ${sizes}`);
+        assert.ok(
+          sizes.every((s) => s < 1024),
+          `allocated ${sizes}`,
+        );
       }),
       { numRuns: 50 },
     );
   });
   it('a length of 2^32-1 with onOversized: skipped in constant memory while its bytes stream past', () => {
     const seen: OversizedPacket[] = [];
-    const framer = new PacketFramer({ onPacket: () => assert.fail('no packet'), onOversized: (i) => seen.push(i) }, 1024);
+    const framer = new PacketFramer(
+      { onPacket: () => assert.fail('no packet'), onOversized: (i) => seen.push(i) },
+      1024,
+    );
     const chunk = Buffer.alloc(64 * 1024, 0xee);
     const sizes = allocations(() => {
       framer.push(Buffer.from([0xff, 0xff, 0xff, 0xff, T.WRITE, 0, 0, 0, 42]));
@@ -194,19 +228,29 @@ describe('PacketFramer with onOversized skips exactly the oversized packet, then
 
   it('under random splits the other packets arrive in order and the big one is reported once, in its place', () => {
     fc.assert(
-      fc.property(fc.array(small, { maxLength: 5 }), big, fc.array(small, { maxLength: 5 }), cutPoints, (before, huge, after, points) => {
-        const hugeWire = encodePacketToBuffer(huge);
-        assert.ok(hugeWire.length - 4 > max);
-        const stream = Buffer.concat([...before.map(encodePacketToBuffer), hugeWire, ...after.map(encodePacketToBuffer)]);
-        const { events, framer } = run(cut(stream, points), max, true);
-        const expected: Event[] = [
-          ...before.map((p) => ({ packet: p })),
-          { oversized: { length: hugeWire.length - 4, type: huge.type, id: (huge as { id: number }).id } },
-          ...after.map((p) => ({ packet: p })),
-        ];
-        assert.deepEqual(events, expected);
-        assert.equal(framer.pendingBytes, 0);
-      }),
+      fc.property(
+        fc.array(small, { maxLength: 5 }),
+        big,
+        fc.array(small, { maxLength: 5 }),
+        cutPoints,
+        (before, huge, after, points) => {
+          const hugeWire = encodePacketToBuffer(huge);
+          assert.ok(hugeWire.length - 4 > max);
+          const stream = Buffer.concat([
+            ...before.map(encodePacketToBuffer),
+            hugeWire,
+            ...after.map(encodePacketToBuffer),
+          ]);
+          const { events, framer } = run(cut(stream, points), max, true);
+          const expected: Event[] = [
+            ...before.map((p) => ({ packet: p })),
+            { oversized: { length: hugeWire.length - 4, type: huge.type, id: (huge as { id: number }).id } },
+            ...after.map((p) => ({ packet: p })),
+          ];
+          assert.deepEqual(events, expected);
+          assert.equal(framer.pendingBytes, 0);
+        },
+      ),
       { numRuns: 200 },
     );
   });

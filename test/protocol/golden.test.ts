@@ -379,7 +379,10 @@ const goldens: Golden[] = [
 describe('golden bytes: every packet type (draft-ietf-secsh-filexfer-02)', () => {
   it('covers all 27 packet types', () => {
     const covered = new Set(goldens.map((g) => g.packet.type));
-    assert.deepEqual([...covered].sort((x, y) => x - y), Object.values(T).sort((x, y) => x - y));
+    assert.deepEqual(
+      [...covered].sort((x, y) => x - y),
+      Object.values(T).sort((x, y) => x - y),
+    );
   });
   for (const g of goldens) {
     it(`${g.name}: encode gives the bytes, decode gives the packet`, () => {
@@ -417,10 +420,17 @@ describe('golden bytes: captured from OpenSSH 9.2p1 sftp-server', () => {
   });
   it('the extension names and versions OpenSSH advertises match our Extensions table', () => {
     const advertised: [string, string][] = [
-      ['posix-rename@openssh.com', '1'], ['statvfs@openssh.com', '2'], ['fstatvfs@openssh.com', '2'],
-      ['hardlink@openssh.com', '1'], ['fsync@openssh.com', '1'], ['lsetstat@openssh.com', '1'],
-      ['limits@openssh.com', '1'], ['expand-path@openssh.com', '1'], ['copy-data', '1'],
-      ['home-directory', '1'], ['users-groups-by-id@openssh.com', '1'],
+      ['posix-rename@openssh.com', '1'],
+      ['statvfs@openssh.com', '2'],
+      ['fstatvfs@openssh.com', '2'],
+      ['hardlink@openssh.com', '1'],
+      ['fsync@openssh.com', '1'],
+      ['lsetstat@openssh.com', '1'],
+      ['limits@openssh.com', '1'],
+      ['expand-path@openssh.com', '1'],
+      ['copy-data', '1'],
+      ['home-directory', '1'],
+      ['users-groups-by-id@openssh.com', '1'],
     ];
     for (const [name, version] of advertised) {
       const key = extensionKeyByName(name);
@@ -445,13 +455,16 @@ describe('golden bytes: 64-bit fields', () => {
   });
   for (const hex of ['0020000000000000', 'ffffffffffffffff']) {
     it(`an offset of 0x${hex} (above 2^53) is a typed error on decode that names the field`, () => {
-      assert.throws(() => decodePacket(readWith(hex)), (e: unknown) => {
-        assert.ok(e instanceof SftpProtocolError);
-        assert.match(e.message, /offset/);
-        assert.equal(e.offset, 10, 'points at the offset field: type 1 + id 4 + handle 4+1');
-        assert.equal(e.packetType, T.READ);
-        return true;
-      });
+      assert.throws(
+        () => decodePacket(readWith(hex)),
+        (e: unknown) => {
+          assert.ok(e instanceof SftpProtocolError);
+          assert.match(e.message, /offset/);
+          assert.equal(e.offset, 10, 'points at the offset field: type 1 + id 4 + handle 4+1');
+          assert.equal(e.packetType, T.READ);
+          return true;
+        },
+      );
     });
   }
   it('an attrs size above 2^53 is a typed error on decode', () => {
@@ -468,7 +481,10 @@ describe('golden bytes: 64-bit fields', () => {
     });
   }
   it('encoding a uint32 field out of range is a RangeError', () => {
-    assert.throws(() => encodePacket({ type: T.READ, id: 2 ** 32, handle: Buffer.alloc(1), offset: 0, length: 1 }), RangeError);
+    assert.throws(
+      () => encodePacket({ type: T.READ, id: 2 ** 32, handle: Buffer.alloc(1), offset: 0, length: 1 }),
+      RangeError,
+    );
     assert.throws(() => encodePacket({ type: T.ATTRS, id: 1, attrs: { permissions: -1 } }), RangeError);
   });
 });
@@ -493,8 +509,17 @@ const extGoldens: ExtGolden[] = [
     requestData: bytes`00000001 "/"   # string path`,
     reply: {
       value: {
-        bsize: 4096n, frsize: 4096n, blocks: 2n ** 40n, bfree: 0x3993e74n, bavail: 0x13f3437n, files: 0x1000000n,
-        ffree: 0xf9c546n, favail: 0xf9c546n, fsid: 0xa3693276e72416d2n, flag: 3n, namemax: 255n,
+        bsize: 4096n,
+        frsize: 4096n,
+        blocks: 2n ** 40n,
+        bfree: 0x3993e74n,
+        bavail: 0x13f3437n,
+        files: 0x1000000n,
+        ffree: 0xf9c546n,
+        favail: 0xf9c546n,
+        fsid: 0xa3693276e72416d2n,
+        flag: 3n,
+        namemax: 255n,
       },
       data: bytes`
         0000000000001000    # f_bsize 4096
@@ -516,7 +541,19 @@ const extGoldens: ExtGolden[] = [
     request: { handle: Buffer.from([0, 1]) },
     requestData: bytes`00000002 0001   # string handle`,
     reply: {
-      value: { bsize: 1n, frsize: 2n, blocks: 3n, bfree: 4n, bavail: 5n, files: 6n, ffree: 7n, favail: 8n, fsid: 9n, flag: 0n, namemax: 0xffffffffffffffffn },
+      value: {
+        bsize: 1n,
+        frsize: 2n,
+        blocks: 3n,
+        bfree: 4n,
+        bavail: 5n,
+        files: 6n,
+        ffree: 7n,
+        favail: 8n,
+        fsid: 9n,
+        flag: 0n,
+        namemax: 0xffffffffffffffffn,
+      },
       data: bytes`
         0000000000000001 0000000000000002 0000000000000003 0000000000000004   # bsize frsize blocks bfree
         0000000000000005 0000000000000006 0000000000000007 0000000000000008   # bavail files ffree favail
@@ -566,7 +603,13 @@ const extGoldens: ExtGolden[] = [
   },
   {
     key: 'copyData',
-    request: { readHandle: Buffer.from([1]), readOffset: 2 ** 32, readLength: 0, writeHandle: Buffer.from([2]), writeOffset: 10 },
+    request: {
+      readHandle: Buffer.from([1]),
+      readOffset: 2 ** 32,
+      readLength: 0,
+      writeHandle: Buffer.from([2]),
+      writeOffset: 10,
+    },
     requestData: bytes`
       00000001 01         # string read-from-handle
       0000000100000000    # uint64 read-from-offset 2^32
@@ -621,7 +664,13 @@ const extGoldens: ExtGolden[] = [
   },
   {
     key: 'checkFileHandle',
-    request: { target: Buffer.from([0x0a, 0x0b]), algorithms: ['sha1'], startOffset: 256, length: 1024, blockSize: 512 },
+    request: {
+      target: Buffer.from([0x0a, 0x0b]),
+      algorithms: ['sha1'],
+      startOffset: 256,
+      length: 1024,
+      blockSize: 512,
+    },
     requestData: bytes`
       00000002 0a0b            # string handle
       00000004 "sha1"          # string hash-algorithm-list
@@ -670,7 +719,10 @@ describe('golden bytes: extension request and reply bodies (OpenSSH PROTOCOL sec
     const limits = extGoldens.find((g) => g.key === 'limits')!.reply!.data;
     assert.equal(statvfs.length, 88);
     assert.equal(limits.length, 32);
-    for (const [key, data] of [['statvfs', statvfs], ['limits', limits]] as const) {
+    for (const [key, data] of [
+      ['statvfs', statvfs],
+      ['limits', limits],
+    ] as const) {
       assert.throws(() => decodeExtensionReply(key, data.subarray(0, data.length - 1)), SftpProtocolError);
       assert.throws(() => decodeExtensionReply(key, Buffer.concat([data, Buffer.alloc(1)])), SftpProtocolError);
     }
@@ -688,12 +740,20 @@ describe('golden bytes: extension request and reply bodies (OpenSSH PROTOCOL sec
   });
   it('check-file: hash names that are Object.prototype members are unknown hashes too', () => {
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
-      const data = Buffer.concat([bytes`0000000a "check-file"`, Buffer.from([0, 0, 0, name.length]), b(name), Buffer.alloc(16)]);
-      assert.throws(() => decodeExtensionReply('checkFileName', data), (e: unknown) => {
-        assert.ok(e instanceof SftpProtocolError);
-        assert.match(e.message, /unknown hash/, name);
-        return true;
-      });
+      const data = Buffer.concat([
+        bytes`0000000a "check-file"`,
+        Buffer.from([0, 0, 0, name.length]),
+        b(name),
+        Buffer.alloc(16),
+      ]);
+      assert.throws(
+        () => decodeExtensionReply('checkFileName', data),
+        (e: unknown) => {
+          assert.ok(e instanceof SftpProtocolError);
+          assert.match(e.message, /unknown hash/, name);
+          return true;
+        },
+      );
     }
   });
 });

@@ -53,12 +53,19 @@ describe('formatLongname', () => {
   it('names for owner and group, a link count, and fields wider than their column are not cut', () => {
     const mtime = t(2025, 6, 30, 23, 59);
     assert.equal(
-      formatLongname('d', { permissions: 0o40755, uid: 5, gid: 6, size: 123456789012, mtime }, { user: 'averylongusername', group: 'staff', links: 1234, now: mtime }),
+      formatLongname(
+        'd',
+        { permissions: 0o40755, uid: 5, gid: 6, size: 123456789012, mtime },
+        { user: 'averylongusername', group: 'staff', links: 1234, now: mtime },
+      ),
       'drwxr-xr-x 1234 averylongusername staff    123456789012 Jun 30 23:59 d',
     );
   });
   it('missing attributes print as zero', () => {
-    assert.equal(formatLongname('f', {}, { now: t(2000, 1, 1) }), '----------   1 0        0               0 Jan  1  1970 f');
+    assert.equal(
+      formatLongname('f', {}, { now: t(2000, 1, 1) }),
+      '----------   1 0        0               0 Jan  1  1970 f',
+    );
   });
   it('for any attributes: mode first, filename last, time or year chosen by age', () => {
     fc.assert(
@@ -76,7 +83,12 @@ describe('formatLongname', () => {
           assert.ok(line.includes(` ${size} `));
           const head = line.slice(0, line.length - filename.length - 1);
           const recent = mtime <= now + 3600 && now - mtime < 182 * DAY;
-          assert.match(head, recent ? / (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d [0-2]\d:[0-5]\d$/ : / (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d  \d{4}$/);
+          assert.match(
+            head,
+            recent
+              ? / (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d [0-2]\d:[0-5]\d$/
+              : / (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d  \d{4}$/,
+          );
         },
       ),
       { numRuns: 300 },

@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { allPacketTypes, extensionReplies, extensionRequests, packet } from './arbitraries.js';
 import { bytes } from './bytes-literal.js';
 import { PacketType as T } from '../../src/protocol/constants.js';
-import { decodePacket, encodePacket, encodePacketToBuffer, peekHeader, type Packet } from '../../src/protocol/packets.js';
+import {
+  decodePacket,
+  encodePacket,
+  encodePacketToBuffer,
+  peekHeader,
+  type Packet,
+} from '../../src/protocol/packets.js';
 import { SftpProtocolError } from '../../src/protocol/errors.js';
 import {
   decodeExtensionReply,
@@ -27,10 +33,13 @@ function decodeOrTypedError(payload: Buffer): Packet | SftpProtocolError {
   } catch (e) {
     if (e instanceof SftpProtocolError) {
       assert.equal(e.code, 'ERR_SFTP_PROTOCOL');
-      if (e.offset !== undefined) assert.ok(e.offset >= 0 && e.offset <= payload.length, `offset ${e.offset} inside the packet`);
+      if (e.offset !== undefined)
+        assert.ok(e.offset >= 0 && e.offset <= payload.length, `offset ${e.offset} inside the packet`);
       return e;
     }
-    assert.fail(`decodePacket threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message} for ${payload.toString('hex')}`);
+    assert.fail(
+      `decodePacket threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message} for ${payload.toString('hex')}`,
+    );
   }
   encodePacket(p); // a decoded packet is always well-formed enough to encode
   return p;
@@ -69,18 +78,26 @@ describe('truncation', () => {
   });
   it('(coverage) the packet arbitrary reaches all 27 types, so the truncation property covers each', () => {
     const samples = fc.sample(packet, { numRuns: 400, seed: 42 });
-    for (const type of allPacketTypes) assert.ok(samples.some((p) => p.type === type), `sample covers type ${type}`);
+    for (const type of allPacketTypes)
+      assert.ok(
+        samples.some((p) => p.type === type),
+        `sample covers type ${type}`,
+      );
   });
 });
 
 describe('corruption', () => {
   it('random byte changes give a valid packet or a typed error', () => {
     fc.assert(
-      fc.property(packet, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (p, edits) => {
-        const buf = Buffer.from(payloadOf(p));
-        for (const [pos, v] of edits) buf[pos % buf.length] = v;
-        decodeOrTypedError(buf);
-      }),
+      fc.property(
+        packet,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        (p, edits) => {
+          const buf = Buffer.from(payloadOf(p));
+          for (const [pos, v] of edits) buf[pos % buf.length] = v;
+          decodeOrTypedError(buf);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -173,14 +190,22 @@ describe('extension bodies under truncation and corruption', () => {
   for (const key of keys) {
     it(`${key} request: every prefix and random edits give a value or a typed error`, () => {
       fc.assert(
-        fc.property(extensionRequests[key] as fc.Arbitrary<object>, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (q, edits) => {
-          const data = encodeExtensionRequest(key, q as never);
-          for (let k = 0; k < data.length; k++) typedOrValid(() => decodeExtensionRequest(key, data.subarray(0, k)), `${key} request prefix`);
-          const bad = Buffer.from(data);
-          for (const [pos, v] of edits) if (bad.length > 0) bad[pos % bad.length] = v;
-          typedOrValid(() => decodeExtensionRequest(key, bad), `${key} request corrupted`);
-          typedOrValid(() => decodeExtensionRequest(key, Buffer.concat([data, Buffer.from([1, 2, 3])])), `${key} trailing`);
-        }),
+        fc.property(
+          extensionRequests[key] as fc.Arbitrary<object>,
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+          (q, edits) => {
+            const data = encodeExtensionRequest(key, q as never);
+            for (let k = 0; k < data.length; k++)
+              typedOrValid(() => decodeExtensionRequest(key, data.subarray(0, k)), `${key} request prefix`);
+            const bad = Buffer.from(data);
+            for (const [pos, v] of edits) if (bad.length > 0) bad[pos % bad.length] = v;
+            typedOrValid(() => decodeExtensionRequest(key, bad), `${key} request corrupted`);
+            typedOrValid(
+              () => decodeExtensionRequest(key, Buffer.concat([data, Buffer.from([1, 2, 3])])),
+              `${key} trailing`,
+            );
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -188,13 +213,18 @@ describe('extension bodies under truncation and corruption', () => {
   for (const key of Object.keys(extensionReplies) as (keyof typeof extensionReplies)[]) {
     it(`${key} reply: every prefix and random edits give a value or a typed error`, () => {
       fc.assert(
-        fc.property(extensionReplies[key] as fc.Arbitrary<object>, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (rep, edits) => {
-          const data = encodeExtensionReply(key, rep as never);
-          for (let k = 0; k < data.length; k++) typedOrValid(() => decodeExtensionReply(key, data.subarray(0, k)), `${key} reply prefix`);
-          const bad = Buffer.from(data);
-          for (const [pos, v] of edits) if (bad.length > 0) bad[pos % bad.length] = v;
-          typedOrValid(() => decodeExtensionReply(key, bad), `${key} reply corrupted`);
-        }),
+        fc.property(
+          extensionReplies[key] as fc.Arbitrary<object>,
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+          (rep, edits) => {
+            const data = encodeExtensionReply(key, rep as never);
+            for (let k = 0; k < data.length; k++)
+              typedOrValid(() => decodeExtensionReply(key, data.subarray(0, k)), `${key} reply prefix`);
+            const bad = Buffer.from(data);
+            for (const [pos, v] of edits) if (bad.length > 0) bad[pos % bad.length] = v;
+            typedOrValid(() => decodeExtensionReply(key, bad), `${key} reply corrupted`);
+          },
+        ),
         { numRuns: 60 },
       );
     });

@@ -72,7 +72,10 @@ describe('lengths still keep their promise', () => {
           const lengthAt = p.length - data.length - 4;
           const bad = Buffer.concat([p, Buffer.from(tail)]);
           bad.writeUInt32BE(data.length + tail.length + over, lengthAt);
-          assert.throws(() => decodePacket(bad), (e: unknown) => e instanceof SftpProtocolError && /points past the end/.test(e.message));
+          assert.throws(
+            () => decodePacket(bad),
+            (e: unknown) => e instanceof SftpProtocolError && /points past the end/.test(e.message),
+          );
         },
       ),
       { numRuns: 300 },

@@ -8,7 +8,17 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SftpServer } from '../../src/server/sftp-server.js';
@@ -53,10 +63,18 @@ export class JailWorld {
     this.root = path.join(this.base, 'root');
     const outside = path.join(this.base, 'outside');
     const sentinelName = `sentinel-${this.tag}.txt`;
-    this.outsideNames = [sentinelName, `inner-${this.tag}.txt`, `sib-${this.tag}.txt`, `top-${this.tag}.txt`, `sub-${this.tag}`];
+    this.outsideNames = [
+      sentinelName,
+      `inner-${this.tag}.txt`,
+      `sib-${this.tag}.txt`,
+      `top-${this.tag}.txt`,
+      `sub-${this.tag}`,
+    ];
     const marker = `SENTINEL-${this.tag}-`;
     this.sentinel = Buffer.from(marker.repeat(Math.ceil(SENTINEL_SIZE / marker.length)).slice(0, SENTINEL_SIZE));
-    this.sentinelHashes = ['sha256', 'sha1', 'md5', 'sha512', 'sha384', 'sha224'].map((a) => createHash(a).update(this.sentinel).digest());
+    this.sentinelHashes = ['sha256', 'sha1', 'md5', 'sha512', 'sha384', 'sha224'].map((a) =>
+      createHash(a).update(this.sentinel).digest(),
+    );
     mkdirSync(path.join(outside, `sub-${this.tag}`), { recursive: true });
     writeFileSync(path.join(outside, sentinelName), this.sentinel, { mode: 0o640 });
     writeFileSync(path.join(outside, `sub-${this.tag}`, `inner-${this.tag}.txt`), this.sentinel);
@@ -125,7 +143,11 @@ export class JailWorld {
   assertOutsideUntouched(context: string): void {
     const now = this.snap();
     for (const [p, before] of this.snapshot) {
-      assert.deepEqual(now.get(p), before, `${context}: ${path.relative(this.base, p) || '.'} outside the root changed (or was read)`);
+      assert.deepEqual(
+        now.get(p),
+        before,
+        `${context}: ${path.relative(this.base, p) || '.'} outside the root changed (or was read)`,
+      );
     }
   }
 
@@ -134,7 +156,8 @@ export class JailWorld {
     const where = `${context}: reply ${JSON.stringify(r).slice(0, 200)}`;
     const hay = (b: Buffer): void => {
       assert.equal(b.includes(this.sentinel.subarray(0, 24)), false, `${where} carries outside content`);
-      for (const h of this.sentinelHashes) assert.equal(b.includes(h), false, `${where} carries a hash of an outside file`);
+      for (const h of this.sentinelHashes)
+        assert.equal(b.includes(h), false, `${where} carries a hash of an outside file`);
     };
     switch (r.type) {
       case T.DATA:
@@ -144,7 +167,9 @@ export class JailWorld {
       case T.NAME:
         for (const e of r.entries) {
           // READLINK returns what a planted link says (it may name an outside path); that is the link, not outside data
-          if (!isReadlink) for (const n of this.outsideNames) assert.equal(e.filename.includes(n) || e.longname.includes(n), false, `${where} names an outside entry`);
+          if (!isReadlink)
+            for (const n of this.outsideNames)
+              assert.equal(e.filename.includes(n) || e.longname.includes(n), false, `${where} names an outside entry`);
           assert.notEqual(e.attrs.mtime, OUTSIDE_TIME, `${where} carries outside attributes`);
           assert.notEqual(e.attrs.size, SENTINEL_SIZE, `${where} carries outside attributes`);
         }
@@ -169,7 +194,27 @@ export class JailWorld {
 // ---- cases ---------------------------------------------------------------------------------------
 
 const segment = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('..', '.', '', 'up', 'upup', 'abs', 'absfile', 'secret', 'sib', 'd', 'deep', 'self', 'loop', 'chain', 'top', 'f') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      '..',
+      '.',
+      '',
+      'up',
+      'upup',
+      'abs',
+      'absfile',
+      'secret',
+      'sib',
+      'd',
+      'deep',
+      'self',
+      'loop',
+      'chain',
+      'top',
+      'f',
+    ),
+  },
   { weight: 2, arbitrary: fc.constantFrom('outside', 'root2', 'root', 'new', 'n2', 'sub') },
   { weight: 1, arbitrary: fc.constantFrom('x'.repeat(255), 'y'.repeat(300), 'a\0b', '\0', '...', ' ', '-') },
 );
@@ -179,7 +224,10 @@ export const jailPathArb = (w: () => JailWorld | undefined): fc.Arbitrary<string
     {
       weight: 9,
       arbitrary: fc
-        .tuple(fc.boolean(), fc.array(fc.tuple(segment, fc.constantFrom('/', '/', '//')), { minLength: 1, maxLength: 6 }))
+        .tuple(
+          fc.boolean(),
+          fc.array(fc.tuple(segment, fc.constantFrom('/', '/', '//')), { minLength: 1, maxLength: 6 }),
+        )
         .map(([lead, parts]) => (lead ? '/' : '') + parts.map(([s, sep], i) => (i === 0 ? s : sep + s)).join('')),
     },
     {
@@ -192,7 +240,22 @@ export const jailPathArb = (w: () => JailWorld | undefined): fc.Arbitrary<string
   );
 
 type Op =
-  | { op: 'read' | 'stat' | 'lstat' | 'opendir' | 'remove' | 'rmdir' | 'mkdir' | 'realpath' | 'readlink' | 'statvfs' | 'checkFile' | 'expandPath'; path: string }
+  | {
+      op:
+        | 'read'
+        | 'stat'
+        | 'lstat'
+        | 'opendir'
+        | 'remove'
+        | 'rmdir'
+        | 'mkdir'
+        | 'realpath'
+        | 'readlink'
+        | 'statvfs'
+        | 'checkFile'
+        | 'expandPath';
+      path: string;
+    }
   | { op: 'write' | 'create' | 'truncate' | 'append'; path: string }
   | { op: 'setstat' | 'lsetstat'; path: string; which: number }
   | { op: 'rename' | 'posixRename' | 'hardlink' | 'symlink'; a: string; b: string };
@@ -207,17 +270,48 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
-      op: fc.constantFrom('read', 'stat', 'lstat', 'opendir', 'remove', 'rmdir', 'mkdir', 'realpath', 'readlink', 'statvfs', 'checkFile', 'expandPath'),
+      op: fc.constantFrom(
+        'read',
+        'stat',
+        'lstat',
+        'opendir',
+        'remove',
+        'rmdir',
+        'mkdir',
+        'realpath',
+        'readlink',
+        'statvfs',
+        'checkFile',
+        'expandPath',
+      ),
       path: p,
     }) as fc.Arbitrary<Op>,
   },
-  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('write', 'create', 'truncate', 'append'), path: p }) as fc.Arbitrary<Op> },
-  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('setstat', 'lsetstat'), path: p, which: fc.nat(3) }) as fc.Arbitrary<Op> },
-  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('rename', 'posixRename', 'hardlink', 'symlink'), a: p, b: p }) as fc.Arbitrary<Op> },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constantFrom('write', 'create', 'truncate', 'append'), path: p }) as fc.Arbitrary<Op>,
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constantFrom('setstat', 'lsetstat'), path: p, which: fc.nat(3) }) as fc.Arbitrary<Op>,
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constantFrom('rename', 'posixRename', 'hardlink', 'symlink'),
+      a: p,
+      b: p,
+    }) as fc.Arbitrary<Op>,
+  },
 );
 export const jailCaseArb: fc.Arbitrary<JailCase> = fc.record({ ops: fc.array(opArb, { minLength: 1, maxLength: 12 }) });
 
-const ATTR_CHOICES = [{ size: 0 }, { permissions: 0o777 }, { atime: 1_000_000_000, mtime: 1_000_000_000 }, { uid: 0, gid: 0 }];
+const ATTR_CHOICES = [
+  { size: 0 },
+  { permissions: 0o777 },
+  { atime: 1_000_000_000, mtime: 1_000_000_000 },
+  { uid: 0, gid: 0 },
+];
 
 /** Run one case in a fresh root and check the world; returns how many requests were attempted. */
 export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ attempts: number }> {
@@ -241,7 +335,10 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
     await then(r.handle);
     await ask({ type: T.CLOSE, id: id++, handle: r.handle });
   };
-  const ext = (key: 'posixRename' | 'hardlink' | 'statvfs' | 'lsetstat' | 'checkFileName' | 'expandPath', data: Buffer): Extract<Packet, { id: number }> => ({
+  const ext = (
+    key: 'posixRename' | 'hardlink' | 'statvfs' | 'lsetstat' | 'checkFileName' | 'expandPath',
+    data: Buffer,
+  ): Extract<Packet, { id: number }> => ({
     type: T.EXTENDED,
     id: id++,
     request: Extensions[key].name,
@@ -257,16 +354,22 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
         });
         break;
       case 'write':
-        await openAnd(op.path, OpenFlags.WRITE, (h) => ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('PWNED') }));
+        await openAnd(op.path, OpenFlags.WRITE, (h) =>
+          ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('PWNED') }),
+        );
         break;
       case 'create':
-        await openAnd(op.path, OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.EXCL, (h) => ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('new') }));
+        await openAnd(op.path, OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.EXCL, (h) =>
+          ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('new') }),
+        );
         break;
       case 'truncate':
         await openAnd(op.path, OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC, async () => undefined);
         break;
       case 'append':
-        await openAnd(op.path, OpenFlags.WRITE | OpenFlags.APPEND, (h) => ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('+') }));
+        await openAnd(op.path, OpenFlags.WRITE | OpenFlags.APPEND, (h) =>
+          ask({ type: T.WRITE, id: id++, handle: h, offset: 0, data: Buffer.from('+') }),
+        );
         break;
       case 'opendir': {
         const r = await ask({ type: T.OPENDIR, id: id++, path: op.path });
@@ -297,7 +400,10 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
         if (r?.type === T.NAME) {
           const out = r.entries[0]!.filename;
           // a virtual absolute path; the real base shows up only when the client asked for that very name
-          assert.ok(out.startsWith('/') && (op.path.includes(world.base) || !out.includes(world.base)), `realpath ${op.path} -> ${out}`);
+          assert.ok(
+            out.startsWith('/') && (op.path.includes(world.base) || !out.includes(world.base)),
+            `realpath ${op.path} -> ${out}`,
+          );
         }
         break;
       }
@@ -312,14 +418,25 @@ export async function runJailCase(world: JailWorld, c: JailCase): Promise<{ atte
         break;
       case 'checkFile':
         await ask(
-          ext('checkFileName', encodeExtensionRequest('checkFileName', { target: op.path, algorithms: ['sha256', 'md5', 'sha1'], startOffset: 0, length: 0, blockSize: 0 })),
+          ext(
+            'checkFileName',
+            encodeExtensionRequest('checkFileName', {
+              target: op.path,
+              algorithms: ['sha256', 'md5', 'sha1'],
+              startOffset: 0,
+              length: 0,
+              blockSize: 0,
+            }),
+          ),
         );
         break;
       case 'setstat':
         await ask({ type: T.SETSTAT, id: id++, path: op.path, attrs: ATTR_CHOICES[op.which]! });
         break;
       case 'lsetstat':
-        await ask(ext('lsetstat', encodeExtensionRequest('lsetstat', { path: op.path, attrs: ATTR_CHOICES[op.which]! })));
+        await ask(
+          ext('lsetstat', encodeExtensionRequest('lsetstat', { path: op.path, attrs: ATTR_CHOICES[op.which]! })),
+        );
         break;
       case 'rename':
         await ask({ type: T.RENAME, id: id++, oldPath: op.a, newPath: op.b });

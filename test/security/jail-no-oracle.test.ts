@@ -9,7 +9,12 @@ import fc from 'fast-check';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/constants.js';
-import { Extensions, encodeExtensionRequest, type ExtensionKey, type ExtensionRequest } from '../../src/protocol/extensions.js';
+import {
+  Extensions,
+  encodeExtensionRequest,
+  type ExtensionKey,
+  type ExtensionRequest,
+} from '../../src/protocol/extensions.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { connect, type RawClient, type RequestBody } from '../support/raw-client.js';
@@ -26,7 +31,12 @@ const REQUESTS: Record<string, (p: string) => RequestBody> = {
   stat: (p) => ({ type: T.STAT, path: p }),
   lstat: (p) => ({ type: T.LSTAT, path: p }),
   openRead: (p) => ({ type: T.OPEN, path: p, pflags: OpenFlags.READ, attrs: {} }),
-  openCreate: (p) => ({ type: T.OPEN, path: p, pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC, attrs: {} }),
+  openCreate: (p) => ({
+    type: T.OPEN,
+    path: p,
+    pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC,
+    attrs: {},
+  }),
   openExcl: (p) => ({ type: T.OPEN, path: p, pflags: OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.EXCL, attrs: {} }),
   opendir: (p) => ({ type: T.OPENDIR, path: p }),
   realpath: (p) => ({ type: T.REALPATH, path: p }),
@@ -43,7 +53,8 @@ const REQUESTS: Record<string, (p: string) => RequestBody> = {
   hardlinkTo: (p) => ext('hardlink', { oldPath: '/inside.txt', newPath: p }),
   posixRenameFrom: (p) => ext('posixRename', { oldPath: p, newPath: '/renamed' }),
   expandPath: (p) => ext('expandPath', { path: p }),
-  checkFileName: (p) => ext('checkFileName', { target: p, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 0 }),
+  checkFileName: (p) =>
+    ext('checkFileName', { target: p, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 0 }),
 };
 
 describe('paths through links that leave the root answer alike whatever exists outside', () => {
@@ -70,10 +81,25 @@ describe('paths through links that leave the root answer alike whatever exists o
     symlinkSync('../probe' + t.dir, path.join(root, 'in', 'chain'));
     const rel = t.dir.slice(1); // the temp dir below "/", for paths through probe
     const links = ['/probe/' + rel + '/outside', '/outdir', '/in/up', '/in/chain/outside'];
-    const suffixes = ['sub/x', 'nosub/x', 'file/x', 'sub', 'nosub', 'file', 'nofile', 'sub/deep', 'sub/nodeep', 'sub/deep/x'];
+    const suffixes = [
+      'sub/x',
+      'nosub/x',
+      'file/x',
+      'sub',
+      'nosub',
+      'file',
+      'nofile',
+      'sub/deep',
+      'sub/nodeep',
+      'sub/deep/x',
+    ];
     paths = links.flatMap((l) => suffixes.map((s) => `${l}/${s}`));
     // excursions that come back into the root
-    paths.push(`/probe/${rel}/root/inside.txt`, `/probe/${rel}/root/missing.txt`, `/outdir/../root/inside.txt`.replace('/outdir/..', `/probe/${rel}`));
+    paths.push(
+      `/probe/${rel}/root/inside.txt`,
+      `/probe/${rel}/root/missing.txt`,
+      `/outdir/../root/inside.txt`.replace('/outdir/..', `/probe/${rel}`),
+    );
     ({ client: c, served } = await connect(new SftpServer({ root })));
   });
   after(async () => {
@@ -98,7 +124,19 @@ describe('paths through links that leave the root answer alike whatever exists o
   });
 
   it('random paths below the links get the same answer as the link itself (property)', async () => {
-    const comp = fc.constantFrom('sub', 'nosub', 'file', 'nofile', 'deep', '.', '..', 'x', 'outside', 'root', 'inside.txt');
+    const comp = fc.constantFrom(
+      'sub',
+      'nosub',
+      'file',
+      'nofile',
+      'deep',
+      '.',
+      '..',
+      'x',
+      'outside',
+      'root',
+      'inside.txt',
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('/probe', '/outdir', '/in/up', '/in/chain'),

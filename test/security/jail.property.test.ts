@@ -21,7 +21,9 @@ test('jail: 150 random sessions of hostile paths leave everything outside the ro
     }),
     { numRuns: 150, endOnFailure: true, includeErrorInReport: true },
   );
-  console.log(`jail: ${cases} sessions, ${attempts} requests with hostile paths; nothing outside the root read, listed, stat'ed or changed`);
+  console.log(
+    `jail: ${cases} sessions, ${attempts} requests with hostile paths; nothing outside the root read, listed, stat'ed or changed`,
+  );
   assert.equal(cases, 150);
 });
 
@@ -39,7 +41,10 @@ test('jail self-check: the outside checks do see a read, a change and a leaked r
     try {
       writeFileSync(path.join(w2.base, 'root2', 'new-file'), 'x');
       assert.throws(() => w2.assertOutsideUntouched('after a create'), /changed/);
-      assert.throws(() => w2.assertReplyClean({ type: 105, id: 1, attrs: { mtime: 1_234_567_890 } }, 'attrs'), /outside/);
+      assert.throws(
+        () => w2.assertReplyClean({ type: 105, id: 1, attrs: { mtime: 1_234_567_890 } }, 'attrs'),
+        /outside/,
+      );
       assert.throws(() => w2.assertReplyClean({ type: 103, id: 1, data: w2.sentinel }, 'data'), /outside content/);
     } finally {
       w2.dispose();

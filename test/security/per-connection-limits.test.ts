@@ -41,7 +41,10 @@ test('maxSessions: the 11th session channel on one connection is refused; a clos
   open[0]!.channel.close();
   await watch(server, (st) => st.ssh?.sessions === 10, { maxMs: 10_000 });
   await openSftp(peer);
-  assert.ok(s.logs.some((l) => l.includes('maxSessions')), `logged: ${s.logs}`);
+  assert.ok(
+    s.logs.some((l) => l.includes('maxSessions')),
+    `logged: ${s.logs}`,
+  );
   peer.client.end();
   other.client.end();
   assert.equal((sshServer as Record<string, unknown>).DEFAULT_MAX_SESSIONS, 10, 'the default, as OpenSSH');

@@ -11,7 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PacketType as T } from '../../src/protocol/constants.js';
 import * as sshServer from '../../src/transport/ssh-server.js';
-import { openSftp, rawSocket, sleep, sshLogin, startServerChild, watch, type ServerChild } from '../../bench/lib/peers/hostile-peer.js';
+import {
+  openSftp,
+  rawSocket,
+  sleep,
+  sshLogin,
+  startServerChild,
+  watch,
+  type ServerChild,
+} from '../../bench/lib/peers/hostile-peer.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-preauth-'));
 const servers: ServerChild[] = [];
@@ -30,23 +38,34 @@ test('300 idle and trickling unauthenticated sockets: a real client still logs i
   servers.push(server);
   const crowd: Array<ReturnType<typeof rawSocket>> = [];
   for (let i = 0; i < 300; i++) {
-    const s = i % 2 === 0 ? rawSocket(server.port) : rawSocket(server.port, { banner: 'SSH-2.0-slowly-slowly', everyMs: 500 });
+    const s =
+      i % 2 === 0 ? rawSocket(server.port) : rawSocket(server.port, { banner: 'SSH-2.0-slowly-slowly', everyMs: 500 });
     crowd.push(s);
     sockets.push(s);
     if (i % 50 === 49) await sleep(50);
   }
-  await watch(server, () => false, { maxMs: 10_000, stableMs: 1000, key: (s) => `${s.ssh?.connections}|${s.ssh?.unauthenticated}` });
+  await watch(server, () => false, {
+    maxMs: 10_000,
+    stableMs: 1000,
+    key: (s) => `${s.ssh?.connections}|${s.ssh?.unauthenticated}`,
+  });
   const before = await server.stats();
   const peer = await sshLogin(server.port, 20_000);
   const { raw } = await openSftp(peer);
   const rp = await raw.request({ type: T.REALPATH, id: 1, path: '.' });
   assert.equal(rp?.type, T.NAME);
   const after = await server.stats();
-  assert.ok(before.ssh && before.ssh.unauthenticated <= 64, `unauthenticated connections held: ${JSON.stringify(before.ssh)}`);
+  assert.ok(
+    before.ssh && before.ssh.unauthenticated <= 64,
+    `unauthenticated connections held: ${JSON.stringify(before.ssh)}`,
+  );
   assert.ok(after.ssh && after.ssh.connections <= 65, `connections: ${JSON.stringify(after.ssh)}`);
   const alive = crowd.filter((s) => !s.socket.destroyed).length;
   assert.ok(alive <= 64, `the crowd kept ${alive} sockets open`);
-  assert.ok(before.logs.some((l) => l.includes('maxStartups')), `logged: ${before.logs.slice(0, 5)}`);
+  assert.ok(
+    before.logs.some((l) => l.includes('maxStartups')),
+    `logged: ${before.logs.slice(0, 5)}`,
+  );
   peer.client.end();
   assert.equal((sshServer as Record<string, unknown>).DEFAULT_MAX_STARTUPS, 64);
 });
@@ -96,7 +115,10 @@ test('login grace: a peer sending its banner a byte at a time (more often than t
   const idle = rawSocket(server.port);
   sockets.push(idle);
   const started = Date.now();
-  const outcome = await Promise.race([trickler.closed.then(() => 'closed'), sleep(20_000).then(() => 'still open after 20 s')]);
+  const outcome = await Promise.race([
+    trickler.closed.then(() => 'closed'),
+    sleep(20_000).then(() => 'still open after 20 s'),
+  ]);
   assert.equal(outcome, 'closed');
   assert.ok(Date.now() - started >= 1000, 'not before the deadline');
   await Promise.race([idle.closed, sleep(20_000)]);
@@ -110,7 +132,10 @@ test('login grace: a peer sending its banner a byte at a time (more often than t
   }
   const s = await server.stats();
   assert.equal(s.ssh?.connections, 1);
-  assert.ok(s.logs.some((l) => l.includes('loginGraceMs')), `logged: ${s.logs}`);
+  assert.ok(
+    s.logs.some((l) => l.includes('loginGraceMs')),
+    `logged: ${s.logs}`,
+  );
   peer.client.end();
   assert.equal((sshServer as Record<string, unknown>).DEFAULT_LOGIN_GRACE_MS, 120_000);
 });

@@ -66,7 +66,10 @@ test('unknown users, unauthorized keys and wrong passwords are refused; the righ
     assert.equal(r.ok, false, `${what} must be refused`);
     r.conn.end();
   }
-  for (const cfg of [{ username: 'alice', privateKey: alice.private }, { username: 'alice', password: 'correct horse' }]) {
+  for (const cfg of [
+    { username: 'alice', privateKey: alice.private },
+    { username: 'alice', password: 'correct horse' },
+  ]) {
     const r = await within(tryConnect(port, cfg), 15_000, 'a good login');
     assert.equal(r.ok, true, `good credentials: ${r.error?.message}`);
     r.conn.end();
@@ -74,7 +77,10 @@ test('unknown users, unauthorized keys and wrong passwords are refused; the righ
 });
 
 test('password guessing: the connection is closed after maxAuthTries failures (default 6)', async () => {
-  for (const [limit, opts] of [[6, {}], [2, { maxAuthTries: 2 }]] as const) {
+  for (const [limit, opts] of [
+    [6, {}],
+    [2, { maxAuthTries: 2 }],
+  ] as const) {
     const { port } = await start(opts);
     let tries = 0;
     const r = await within(
@@ -108,7 +114,11 @@ test('a connection that never authenticates is closed by the idle timeout', asyn
   sock.on('error', () => undefined);
   sock.resume();
   sock.write('SSH-2.0-idle_client\r\n');
-  await within(new Promise<void>((r) => sock.once('close', () => r())), 10_000, 'the unauthenticated connection being closed');
+  await within(
+    new Promise<void>((r) => sock.once('close', () => r())),
+    10_000,
+    'the unauthenticated connection being closed',
+  );
 });
 
 test('read-only over SSH: every kind of write is refused with PERMISSION_DENIED and the disk is unchanged', async () => {

@@ -43,17 +43,24 @@ test('data sent past the channel window while the session is paused closes the c
     ),
   );
   for (let at = 0; at < flood.length; at += 10_000) channel.write(flood.subarray(at, at + 10_000));
-  const samples = await watch(server, (s) => s.ssh?.connections === 0 || s.arrayBuffers - idle.arrayBuffers > 512 * MiB, {
-    maxMs: 30_000,
-    stableMs: 5000,
-  });
+  const samples = await watch(
+    server,
+    (s) => s.ssh?.connections === 0 || s.arrayBuffers - idle.arrayBuffers > 512 * MiB,
+    {
+      maxMs: 30_000,
+      stableMs: 5000,
+    },
+  );
   const last = samples[samples.length - 1]!;
   const grown = Math.max(...samples.map((s) => s.arrayBuffers + s.heapUsed)) - (idle.arrayBuffers + idle.heapUsed);
   t.diagnostic(`grew by ${grown} B; ${JSON.stringify(last.ssh)}`);
   // the 64 MiB sent are not all held (the session's own bound is 16 MiB, the channel's buffer 4 MiB)
   assert.ok(grown < 64 * MiB, `grew by ${grown} bytes`);
   assert.equal(last.ssh?.connections, 0, 'the connection was closed');
-  assert.ok(last.logs.some((l) => l.includes('past its channel window')), `logged: ${last.logs}`);
+  assert.ok(
+    last.logs.some((l) => l.includes('past its channel window')),
+    `logged: ${last.logs}`,
+  );
   const end = await watch(server, (s) => s.sftp?.sessions === 0 && s.storageHandles === 0, { maxMs: 20_000 });
   assert.equal(end[end.length - 1]!.storageHandles, 0);
 });

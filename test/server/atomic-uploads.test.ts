@@ -37,7 +37,10 @@ for (const storage of storages) {
       await c.ok({ type: T.WRITE, handle: h, offset: 0, data: Buffer.from('new ') });
       // mid-upload: the final name still holds the old file; the upload is invisible
       assert.deepEqual(await c.readFile('/report.csv'), Buffer.from('old contents'));
-      assert.deepEqual((await c.list('/')).filter((n) => !n.startsWith('.')), ['report.csv']);
+      assert.deepEqual(
+        (await c.list('/')).filter((n) => !n.startsWith('.')),
+        ['report.csv'],
+      );
       assert.ok(!(await c.list('/')).some(isHiddenUploadName));
       assert.ok((await rawListing(m.fs)).some((n) => n.endsWith(UPLOAD_SUFFIX)));
       const fst = await c.request({ type: T.FSTAT, handle: h });
@@ -93,7 +96,8 @@ for (const storage of storages) {
       const hb = await b.client.open('/same', NEW);
       for (let off = 0; off < 100_000; off += 10_000) {
         await a.client.ok({ type: T.WRITE, handle: ha, offset: off, data: A.subarray(off, off + 10_000) });
-        if (off < 80_000) await b.client.ok({ type: T.WRITE, handle: hb, offset: off, data: B.subarray(off, off + 10_000) });
+        if (off < 80_000)
+          await b.client.ok({ type: T.WRITE, handle: hb, offset: off, data: B.subarray(off, off + 10_000) });
       }
       await b.client.ok({ type: T.CLOSE, handle: hb });
       assert.deepEqual(await a.client.readFile('/same'), B);
@@ -224,7 +228,10 @@ describe('server-side atomic uploads: failures', () => {
     const w = await c.statusOf({ type: T.WRITE, handle: h, offset: 5000, data: Buffer.alloc(6000) });
     assert.equal(w.code, StatusCode.FAILURE);
     assert.match(w.message, /^ENOSPC/);
-    assert.equal(await c.status({ type: T.WRITE, handle: h, offset: 5000, data: Buffer.alloc(10) }), StatusCode.FAILURE);
+    assert.equal(
+      await c.status({ type: T.WRITE, handle: h, offset: 5000, data: Buffer.alloc(10) }),
+      StatusCode.FAILURE,
+    );
     const close = await c.statusOf({ type: T.CLOSE, handle: h });
     assert.equal(close.code, StatusCode.FAILURE);
     assert.deepEqual(await c.readFile('/doc'), Buffer.from('original'));

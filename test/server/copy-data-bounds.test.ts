@@ -22,7 +22,13 @@ describe('copy-data onto the same file', () => {
     await c.writeFile('/f.bin', content);
     const a = await c.open('/f.bin', OpenFlags.READ);
     const b = await c.open('/f.bin', OpenFlags.WRITE);
-    const r = await c.ext('copyData', { readHandle: a, readOffset: 0, readLength: 0, writeHandle: b, writeOffset: 1000 });
+    const r = await c.ext('copyData', {
+      readHandle: a,
+      readOffset: 0,
+      readLength: 0,
+      writeHandle: b,
+      writeOffset: 1000,
+    });
     assert.equal(r.type === T.STATUS && r.code, StatusCode.FAILURE, JSON.stringify(r));
     assert.equal((await fs.stat('/f.bin')).size, content.length, 'nothing was written');
     c.end();
@@ -49,7 +55,13 @@ describe('copy-data onto the same file', () => {
     }
     assert.deepEqual(await c.readFile('/f.bin'), content, 'the file is unchanged');
     // ranges that do not overlap are copied
-    const ok = await c.ext('copyData', { readHandle: a, readOffset: 0, readLength: 1000, writeHandle: b, writeOffset: 100_000 });
+    const ok = await c.ext('copyData', {
+      readHandle: a,
+      readOffset: 0,
+      readLength: 1000,
+      writeHandle: b,
+      writeOffset: 100_000,
+    });
     assert.equal(ok.type === T.STATUS && ok.code, StatusCode.OK);
     const after = await c.readFile('/f.bin');
     assert.deepEqual(after.subarray(100_000, 101_000), content.subarray(0, 1000));
@@ -67,7 +79,9 @@ describe('copy-data onto the same file', () => {
     const { client: c, served } = await connect(new SftpServer({ fs: new LocalFs(t.dir) }));
     const a = await c.open('/big.bin', OpenFlags.READ);
     const b = await c.open('/copy.bin', OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC);
-    void c.ext('copyData', { readHandle: a, readOffset: 0, readLength: 0, writeHandle: b, writeOffset: 0 }).catch(() => undefined);
+    void c
+      .ext('copyData', { readHandle: a, readOffset: 0, readLength: 0, writeHandle: b, writeOffset: 0 })
+      .catch(() => undefined);
     const dest = path.join(t.dir, 'copy.bin');
     for (let i = 0; i < 20_000 && statSync(dest).size < 4 * 1024 * 1024; i++) await sleep(2);
     assert.ok(statSync(dest).size >= 4 * 1024 * 1024, 'the copy started');

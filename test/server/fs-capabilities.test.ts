@@ -63,7 +63,10 @@ describe('extensions are advertised only when the FileSystem can serve them', { 
     const s = await session(fs);
     try {
       const missing = ['hardlink', 'statvfs', 'fstatvfs', 'usersGroupsById'] as const;
-      assert.deepEqual(s.names, ALL.filter((n) => !missing.map(name).includes(n)));
+      assert.deepEqual(
+        s.names,
+        ALL.filter((n) => !missing.map(name).includes(n)),
+      );
       const h = await s.c.opendir('/d');
       const replies = [
         await s.c.ext('hardlink', { oldPath: '/d', newPath: '/e' }),

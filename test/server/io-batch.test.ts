@@ -78,7 +78,10 @@ function streamPair(): { client: Duplex; server: Duplex } {
   const client = new Duplex({
     read() {},
     writev(chunks, cb) {
-      deliver(() => server, chunks.map((c) => c.chunk as Buffer));
+      deliver(
+        () => server,
+        chunks.map((c) => c.chunk as Buffer),
+      );
       cb();
     },
     write(chunk: Buffer, _e, cb) {
@@ -139,11 +142,20 @@ test('pipelined contiguous WRITEs go out as one writev, answered OK in order', a
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
     const first = s.client.arrivals.length;
     const replies = await s.pipeline(
-      Array.from({ length: 20 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 1000, data: data.subarray(i * 1000, (i + 1) * 1000) })),
+      Array.from({ length: 20 }, (_, i) => ({
+        type: T.WRITE,
+        handle: h,
+        offset: i * 1000,
+        data: data.subarray(i * 1000, (i + 1) * 1000),
+      })),
     );
     assert.deepEqual(replies.map(status), Array(20).fill(StatusCode.OK));
     const ids = s.client.arrivals.slice(first);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'replies in request order');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'replies in request order',
+    );
     assert.deepEqual(calls.writev, [20]);
     assert.equal(calls.write, 0);
     await s.client.ok({ type: T.CLOSE, handle: h });
@@ -163,10 +175,19 @@ test('pipelined READs across the end of file: full DATA, one short DATA, then EO
     const calls = newCalls();
     const s = await session(countingFs(t.dir, calls));
     const h = await s.client.open('/f', OpenFlags.READ);
-    const replies = await s.pipeline(Array.from({ length: 6 }, (_, i) => ({ type: T.READ, handle: h, offset: i * 32768, length: 32768 })));
+    const replies = await s.pipeline(
+      Array.from({ length: 6 }, (_, i) => ({ type: T.READ, handle: h, offset: i * 32768, length: 32768 })),
+    );
     assert.deepEqual(calls.readv, [6]);
     const kinds = replies.map((p) => (p.type === T.DATA ? p.data.length : `status ${status(p)}`));
-    assert.deepEqual(kinds, [32768, 32768, 32768, 100_000 - 3 * 32768, `status ${StatusCode.EOF}`, `status ${StatusCode.EOF}`]);
+    assert.deepEqual(kinds, [
+      32768,
+      32768,
+      32768,
+      100_000 - 3 * 32768,
+      `status ${StatusCode.EOF}`,
+      `status ${StatusCode.EOF}`,
+    ]);
     const got = Buffer.concat(replies.flatMap((p) => (p.type === T.DATA ? [p.data] : [])));
     assert.deepEqual(got, content);
     await s.end();
@@ -208,17 +229,21 @@ test('without vectored I/O the same requests run one by one, with the same repli
     const s = await session(countingFs(t.dir, calls, { noVectored: true }));
     const h = await s.client.open('/f', RW_CREATE);
     const replies = await s.pipeline([
-      ...Array.from({ length: 5 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 10, data: Buffer.alloc(10, 0x30 + i) })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        type: T.WRITE,
+        handle: h,
+        offset: i * 10,
+        data: Buffer.alloc(10, 0x30 + i),
+      })),
       ...Array.from({ length: 3 }, (_, i) => ({ type: T.READ, handle: h, offset: i * 20, length: 20 })),
     ]);
     assert.deepEqual(replies.slice(0, 5).map(status), Array(5).fill(StatusCode.OK));
     assert.equal(calls.write, 5);
     assert.equal(calls.read, 3);
-    assert.deepEqual(replies.slice(5).map((p) => (p.type === T.DATA ? p.data.toString() : status(p))), [
-      '00000000001111111111',
-      '22222222223333333333',
-      '4444444444',
-    ]);
+    assert.deepEqual(
+      replies.slice(5).map((p) => (p.type === T.DATA ? p.data.toString() : status(p))),
+      ['00000000001111111111', '22222222223333333333', '4444444444'],
+    );
     await s.end();
   } finally {
     t.cleanup();
@@ -231,9 +256,22 @@ test('a failing writev falls back to single writes: OK up to the failure, then t
     const calls = newCalls();
     const s = await session(countingFs(t.dir, calls, { failFrom: 3000 }), { atomicUploads: 'atomic' });
     const h = await s.client.open('/f', OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC);
-    const replies = await s.pipeline(Array.from({ length: 5 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 1000, data: Buffer.alloc(1000, 1) })));
+    const replies = await s.pipeline(
+      Array.from({ length: 5 }, (_, i) => ({
+        type: T.WRITE,
+        handle: h,
+        offset: i * 1000,
+        data: Buffer.alloc(1000, 1),
+      })),
+    );
     assert.deepEqual(calls.writev, [5]);
-    assert.deepEqual(replies.map(status), [StatusCode.OK, StatusCode.OK, StatusCode.OK, StatusCode.FAILURE, StatusCode.FAILURE]);
+    assert.deepEqual(replies.map(status), [
+      StatusCode.OK,
+      StatusCode.OK,
+      StatusCode.OK,
+      StatusCode.FAILURE,
+      StatusCode.FAILURE,
+    ]);
     assert.match(replies[4]!.type === T.STATUS ? replies[4]!.message : '', /earlier write/);
     // the atomic upload is not committed
     const close = await s.client.statusOf({ type: T.CLOSE, handle: h });
@@ -252,8 +290,18 @@ test('atomic-resume: a session cut after batched writes keeps the whole written 
     const s = await session(fs, { atomicUploads: 'atomic-resume' });
     const h = await s.client.open('/big', OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC);
     const data = Buffer.alloc(12_000, 0x5a);
-    await s.pipeline(Array.from({ length: 12 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 1000, data: data.subarray(i * 1000, (i + 1) * 1000) })));
-    assert.ok(calls.writev.some((n) => n > 1), 'the writes were merged');
+    await s.pipeline(
+      Array.from({ length: 12 }, (_, i) => ({
+        type: T.WRITE,
+        handle: h,
+        offset: i * 1000,
+        data: data.subarray(i * 1000, (i + 1) * 1000),
+      })),
+    );
+    assert.ok(
+      calls.writev.some((n) => n > 1),
+      'the writes were merged',
+    );
     await s.end(); // no CLOSE: the upload is kept as a partial
     const s2 = await session(fs, { atomicUploads: 'atomic-resume' });
     const h2 = await s2.client.open('/big', OpenFlags.WRITE | OpenFlags.CREAT);
@@ -272,10 +320,14 @@ test('a batch on a handle that fails its checks answers every request with that 
     const calls = newCalls();
     const s = await session(countingFs(t.dir, calls));
     const h = await s.client.open('/ro', OpenFlags.READ);
-    const writes = await s.pipeline(Array.from({ length: 4 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 10, data: Buffer.alloc(10) })));
+    const writes = await s.pipeline(
+      Array.from({ length: 4 }, (_, i) => ({ type: T.WRITE, handle: h, offset: i * 10, data: Buffer.alloc(10) })),
+    );
     assert.deepEqual(writes.map(status), Array(4).fill(StatusCode.PERMISSION_DENIED));
     const bogus = Buffer.from([9, 9, 9, 9]);
-    const reads = await s.pipeline(Array.from({ length: 3 }, (_, i) => ({ type: T.READ, handle: bogus, offset: i * 10, length: 10 })));
+    const reads = await s.pipeline(
+      Array.from({ length: 3 }, (_, i) => ({ type: T.READ, handle: bogus, offset: i * 10, length: 10 })),
+    );
     assert.deepEqual(reads.map(status), Array(3).fill(StatusCode.FAILURE));
     assert.deepEqual(calls.writev, []);
     assert.deepEqual(readFileSync(path.join(t.dir, 'ro'), 'utf8'), 'x'.repeat(100));
@@ -288,7 +340,8 @@ test('a batch on a handle that fails its checks answers every request with that 
 test('IoBatch takes only contiguous requests of its kind on its handle, within its bounds', () => {
   const h = Buffer.from([0, 0, 0, 1]);
   const other = Buffer.from([0, 0, 0, 2]);
-  const w = (offset: number, n: number, handle = h) => ({ type: T.WRITE, id: 1, handle, offset, data: Buffer.alloc(n) }) as const;
+  const w = (offset: number, n: number, handle = h) =>
+    ({ type: T.WRITE, id: 1, handle, offset, data: Buffer.alloc(n) }) as const;
   const r = (offset: number, length: number) => ({ type: T.READ, id: 1, handle: h, offset, length }) as const;
   const b = new IoBatch(w(0, 10), 100, { maxBytes: 35, maxRequests: 10 });
   assert.equal(b.offer(w(11, 5)), false, 'a gap');
@@ -311,10 +364,21 @@ test('property: any pipelined mix of READs and WRITEs on one handle answers like
   const t = tempDir();
   try {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('w' as const), offset: fc.nat(3000), length: fc.integer({ min: 0, max: 900 }), fill: fc.nat(255) }),
+      fc.record({
+        kind: fc.constant('w' as const),
+        offset: fc.nat(3000),
+        length: fc.integer({ min: 0, max: 900 }),
+        fill: fc.nat(255),
+      }),
       fc.record({ kind: fc.constant('r' as const), offset: fc.nat(3500), length: fc.integer({ min: 0, max: 1200 }) }),
       // runs of contiguous ones, the case that batches
-      fc.record({ kind: fc.constant('run' as const), write: fc.boolean(), offset: fc.nat(2000), size: fc.integer({ min: 1, max: 400 }), count: fc.integer({ min: 2, max: 6 }) }),
+      fc.record({
+        kind: fc.constant('run' as const),
+        write: fc.boolean(),
+        offset: fc.nat(2000),
+        size: fc.integer({ min: 1, max: 400 }),
+        count: fc.integer({ min: 2, max: 6 }),
+      }),
     );
     let n = 0;
     await fc.assert(
@@ -328,7 +392,8 @@ test('property: any pipelined mix of READs and WRITEs on one handle answers like
         const expected: (Buffer | number)[] = [];
         const write = (offset: number, data: Buffer): void => {
           bodies.push({ type: T.WRITE, handle: h, offset, data });
-          if (offset + data.length > model.length && data.length > 0) model = Buffer.concat([model, Buffer.alloc(offset + data.length - model.length)]);
+          if (offset + data.length > model.length && data.length > 0)
+            model = Buffer.concat([model, Buffer.alloc(offset + data.length - model.length)]);
           data.copy(model, offset);
           expected.push(StatusCode.OK);
         };

@@ -1,6 +1,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, symlinkSync, readdirSync, readFileSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  writeFileSync,
+  symlinkSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  existsSync,
+  statSync,
+} from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PacketType as T, StatusCode, OpenFlags } from '../../src/protocol/constants.js';
@@ -73,7 +83,16 @@ describe('LocalFs jail', () => {
     assert.equal(statSync(path.join(outside, 'secret')).mode & 0o777, outsideMode);
   }
 
-  const escapes = ['/../outside/secret', '../../outside/secret', '/inner/../../outside/secret', 'out-dir/secret', 'out-file', 'rel-out', 'inner/deep-out/secret', '/out-dir'];
+  const escapes = [
+    '/../outside/secret',
+    '../../outside/secret',
+    '/inner/../../outside/secret',
+    'out-dir/secret',
+    'out-file',
+    'rel-out',
+    'inner/deep-out/secret',
+    '/out-dir',
+  ];
 
   it('.. and absolute paths stay in the root: /.. is /', async () => {
     assert.equal(await c.realpath('/..'), '/');
@@ -83,7 +102,7 @@ describe('LocalFs jail', () => {
     assert.ok(!top.includes('outside') && !top.includes('secret'));
   });
 
-  it('nothing outside is read, stat\'ed or listed through .., absolute paths or symlinks', async () => {
+  it("nothing outside is read, stat'ed or listed through .., absolute paths or symlinks", async () => {
     for (const p of escapes) {
       const replies: Packet[] = [
         await c.request({ type: T.OPEN, path: p, pflags: OpenFlags.READ, attrs: {} }),
@@ -155,7 +174,10 @@ describe('LocalFs jail', () => {
     });
     assert.equal(got, 'inside-version');
     // now that `swap` is the link, the check itself refuses it
-    await assert.rejects(fs.jail.at('/swap/planted', async (p) => fsp.writeFile(p, 'x')), { code: 'EACCES' });
+    await assert.rejects(
+      fs.jail.at('/swap/planted', async (p) => fsp.writeFile(p, 'x')),
+      { code: 'EACCES' },
+    );
     // and a write whose directory is swapped after the check lands in the checked directory
     rmSync(path.join(root, 'swap'));
     renameSync(path.join(root, 'swap-old'), path.join(root, 'swap'));

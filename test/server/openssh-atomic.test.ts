@@ -50,18 +50,27 @@ describe('OpenSSH sftp against server-side atomic uploads', () => {
 
   /** Start a slow put, kill sftp once some data is in the hidden upload file. */
   async function interruptedPut(mode: string, name: string): Promise<void> {
-    const { child, done } = startSftp({ direct: stdioServerCommand(root, ['--atomic-uploads', mode]) }, [`put ${src} ${name}`], ['-B', '2048', '-R', '2']);
+    const { child, done } = startSftp(
+      { direct: stdioServerCommand(root, ['--atomic-uploads', mode]) },
+      [`put ${src} ${name}`],
+      ['-B', '2048', '-R', '2'],
+    );
     await waitFor('upload data', () => hiddenWithSuffix(root, UPLOAD_SUFFIX, 64 * 1024));
     child.kill('SIGKILL');
     const run = await done;
     assert.equal(run.signal, 'SIGKILL', 'sftp was interrupted before it finished');
     // the server sees its stdin close and abandons the upload
-    await waitFor('the temporary file to go', () => (hiddenWithSuffix(root, UPLOAD_SUFFIX, 0) === undefined ? true : undefined));
+    await waitFor('the temporary file to go', () =>
+      hiddenWithSuffix(root, UPLOAD_SUFFIX, 0) === undefined ? true : undefined,
+    );
   }
 
   it('atomic: sftp killed mid-put leaves no file under the final name and no temporary file', async () => {
     await interruptedPut('atomic', 'killed.bin');
-    assert.deepEqual(readdirSync(root).filter((n) => n.includes('killed')), []);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.includes('killed')),
+      [],
+    );
   });
 
   it('atomic-resume: sftp killed mid-put, then reput completes the file byte-identically', async () => {
@@ -72,10 +81,15 @@ describe('OpenSSH sftp against server-side atomic uploads', () => {
     assert.ok(kept > 0 && kept < data.length, `partial of ${kept} bytes`);
     assert.deepEqual(readFileSync(path.join(root, partial)), data.subarray(0, kept), 'the partial is a true prefix');
     assert.ok(!readdirSync(root).includes('resumed.bin'), 'nothing under the final name');
-    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [`reput ${src} resumed.bin`]);
+    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [
+      `reput ${src} resumed.bin`,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(readFileSync(path.join(root, 'resumed.bin')).equals(data));
-    assert.deepEqual(readdirSync(root).filter((n) => n.includes('resumed')), ['resumed.bin']);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.includes('resumed')),
+      ['resumed.bin'],
+    );
   });
 
   it('atomic-resume: reput continues a partial left by a session cut at a known point', async () => {
@@ -88,7 +102,10 @@ describe('OpenSSH sftp against server-side atomic uploads', () => {
     await client.ok({ type: T.WRITE, handle: h, offset: 200_000, data: small.subarray(200_000, 333_333) });
     client.stream.destroy();
     await served;
-    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [`reput ${local} cut.bin`, 'ls -la']);
+    const run = await sftpBatch({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) }, [
+      `reput ${local} cut.bin`,
+      'ls -la',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /cut\.bin/);
     assert.doesNotMatch(run.stdout, /sftp-wire-(partial|upload)/);

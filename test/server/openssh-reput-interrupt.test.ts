@@ -40,7 +40,9 @@ describe('OpenSSH reput interrupted (SIGINT) against atomic-resume', () => {
   let root: string;
   let src: string;
   const data = randomBytes(16 * 1024 * 1024);
-  const server = (): { direct: string } => ({ direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']) });
+  const server = (): { direct: string } => ({
+    direct: stdioServerCommand(root, ['--atomic-uploads', 'atomic-resume']),
+  });
 
   before(() => {
     t = tempDir('sftp-wire-reput-int-');
@@ -62,11 +64,16 @@ describe('OpenSSH reput interrupted (SIGINT) against atomic-resume', () => {
 
     // 2. reput, interrupted like Ctrl-C once it has appended some more
     const second = startSftp(server(), [`reput ${src} r.bin`], ['-B', '2048', '-R', '2']);
-    await waitFor('the resumed upload to grow', () => ((sizeOfHidden(root, UPLOAD_SUFFIX) ?? 0) >= kept + 128 * 1024 ? true : undefined));
+    await waitFor('the resumed upload to grow', () =>
+      (sizeOfHidden(root, UPLOAD_SUFFIX) ?? 0) >= kept + 128 * 1024 ? true : undefined,
+    );
     second.child.kill('SIGINT');
     const run = await second.done;
     assert.match(run.stderr, /Interrupt/, 'sftp saw the interrupt');
-    assert.ok(!readdirSync(root).includes('r.bin'), `nothing is committed under the final name: ${readdirSync(root).join(', ')}`);
+    assert.ok(
+      !readdirSync(root).includes('r.bin'),
+      `nothing is committed under the final name: ${readdirSync(root).join(', ')}`,
+    );
     const partial = readdirSync(root).find((n) => n.endsWith(PARTIAL_SUFFIX));
     assert.ok(partial, 'the partial is still there');
     const now = readFileSync(path.join(root, partial));

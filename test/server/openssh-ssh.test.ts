@@ -42,7 +42,10 @@ opensshInteropSuite(
 async function rawOverSsh(port: number, auth: ssh2.ConnectConfig): Promise<{ client: RawClient; conn: ssh2.Client }> {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
-    conn.once('ready', resolve).once('error', reject).connect({ host: '127.0.0.1', port, ...auth });
+    conn
+      .once('ready', resolve)
+      .once('error', reject)
+      .connect({ host: '127.0.0.1', port, ...auth });
   });
   const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
     conn.subsys('sftp', (err, ch) => (err ? reject(err) : resolve(ch))),
@@ -84,7 +87,10 @@ describe('startSftpSshServer: authentication and refusals', () => {
   it('exec, shell and other subsystems are refused', async () => {
     const conn = new ssh2.Client();
     await new Promise<void>((resolve, reject) => {
-      conn.once('ready', resolve).once('error', reject).connect({ host: '127.0.0.1', port: running.port, username: 'alice', password: 'wonderland' });
+      conn
+        .once('ready', resolve)
+        .once('error', reject)
+        .connect({ host: '127.0.0.1', port: running.port, username: 'alice', password: 'wonderland' });
     });
     const execErr = await new Promise<Error | undefined>((resolve) => conn.exec('id', (err) => resolve(err)));
     assert.ok(execErr, 'exec refused');
@@ -92,7 +98,9 @@ describe('startSftpSshServer: authentication and refusals', () => {
     assert.ok(shellErr, 'shell refused');
     const subErr = await new Promise<Error | undefined>((resolve) => conn.subsys('netconf', (err) => resolve(err)));
     assert.ok(subErr, 'other subsystem refused');
-    const fwdErr = await new Promise<Error | undefined>((resolve) => conn.forwardOut('127.0.0.1', 0, '127.0.0.1', running.port, (err) => resolve(err)));
+    const fwdErr = await new Promise<Error | undefined>((resolve) =>
+      conn.forwardOut('127.0.0.1', 0, '127.0.0.1', running.port, (err) => resolve(err)),
+    );
     assert.ok(fwdErr, 'port forwarding refused');
     conn.end();
   });
@@ -120,9 +128,13 @@ describe('sftp-wire serve (TCP)', () => {
     const t = tempDir('sftp-wire-cli-serve-');
     const keyFile = path.join(t.dir, 'host_key');
     const start = async (): Promise<{ port: number; user: string; password: string; stop(): Promise<void> }> => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--root', t.dir, '--port', '0', '--host-key', keyFile], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--root', t.dir, '--port', '0', '--host-key', keyFile],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       for (let i = 0; i < 2000 && !/password: \S+\n/.test(out); i++) await new Promise((r) => setTimeout(r, 10));

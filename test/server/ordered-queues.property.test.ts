@@ -14,7 +14,11 @@ type Spec = { alone: true; ticks: number } | { alone: false; keys: string[]; tic
 
 const specArb: fc.Arbitrary<Spec> = fc.oneof(
   fc.record({ alone: fc.constant(true as const), ticks: fc.nat(3) }),
-  fc.record({ alone: fc.constant(false as const), keys: fc.uniqueArray(fc.constantFrom('h1', 'h2', 'h3'), { minLength: 1, maxLength: 2 }), ticks: fc.nat(3) }),
+  fc.record({
+    alone: fc.constant(false as const),
+    keys: fc.uniqueArray(fc.constantFrom('h1', 'h2', 'h3'), { minLength: 1, maxLength: 2 }),
+    ticks: fc.nat(3),
+  }),
 );
 
 async function runAll(specs: Spec[]): Promise<{ start: number[]; end: number[] }> {

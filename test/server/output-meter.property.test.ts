@@ -15,7 +15,10 @@ type Op = { child: number; charge: boolean; n: number } | { child: number; detac
 test('OutputMeter: the parent counts what its children hold; never negative; blocked from the bound to half of it; detach gives everything back', () => {
   const BOUND = 1000;
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 10, arbitrary: fc.record({ child: fc.nat(2), charge: fc.boolean(), n: fc.integer({ min: 0, max: 600 }) }) },
+    {
+      weight: 10,
+      arbitrary: fc.record({ child: fc.nat(2), charge: fc.boolean(), n: fc.integer({ min: 0, max: 600 }) }),
+    },
     { weight: 1, arbitrary: fc.record({ child: fc.nat(2), detach: fc.constant(true as const) }) },
   );
   fc.assert(

@@ -81,7 +81,7 @@ function frame(payload: Buffer): Buffer {
 }
 
 describe('requests the server cannot run keep their place among the replies', () => {
-  it('an oversized WRITE on a handle: answered after that handle\'s earlier WRITE and before its later FSTAT', async () => {
+  it("an oversized WRITE on a handle: answered after that handle's earlier WRITE and before its later FSTAT", async () => {
     const { fs, c, served, h } = await setup();
     fs.close();
     const [a, b, d] = [c.takeId(), c.takeId(), c.takeId()];
@@ -94,7 +94,10 @@ describe('requests the server cannot run keep their place among the replies', ()
     assert.equal(c.arrivals.includes(b), false, 'the BAD_MESSAGE did not overtake the held WRITE');
     fs.openGate();
     const [ra, rb, rd] = await Promise.all([early, big, late]);
-    assert.deepEqual(c.arrivals.filter((id) => [a, b, d].includes(id)), [a, b, d]);
+    assert.deepEqual(
+      c.arrivals.filter((id) => [a, b, d].includes(id)),
+      [a, b, d],
+    );
     assert.equal(ra.type === T.STATUS && ra.code, StatusCode.OK);
     assert.equal(rb.type === T.STATUS && rb.code, StatusCode.BAD_MESSAGE);
     assert.match(rb.type === T.STATUS ? rb.message : '', /EMSGSIZE/);
@@ -122,7 +125,7 @@ describe('requests the server cannot run keep their place among the replies', ()
     await served;
   });
 
-  it('an undecodable WRITE is answered in its handle\'s order too', async () => {
+  it("an undecodable WRITE is answered in its handle's order too", async () => {
     const { fs, c, served, h } = await setup();
     fs.close();
     const [a, b] = [c.takeId(), c.takeId()];
@@ -136,7 +139,10 @@ describe('requests the server cannot run keep their place among the replies', ()
     fs.openGate();
     const [, rb] = await Promise.all([early, broken]);
     assert.equal(rb.type === T.STATUS && rb.code, StatusCode.BAD_MESSAGE);
-    assert.deepEqual(c.arrivals.filter((id) => id === a || id === b), [a, b]);
+    assert.deepEqual(
+      c.arrivals.filter((id) => id === a || id === b),
+      [a, b],
+    );
     c.end();
     await served;
   });
@@ -147,7 +153,8 @@ describe('requests the server cannot run keep their place among the replies', ()
       return b.subarray(0, b.length - cut);
     };
     const hd = Buffer.from('abc');
-    for (const t of [T.CLOSE, T.READ, T.WRITE, T.FSTAT, T.FSETSTAT, T.READDIR]) assert.deepEqual(handleInHead(head(t, hd)), hd);
+    for (const t of [T.CLOSE, T.READ, T.WRITE, T.FSTAT, T.FSETSTAT, T.READDIR])
+      assert.deepEqual(handleInHead(head(t, hd)), hd);
     assert.equal(handleInHead(head(T.STAT, hd)), undefined);
     assert.equal(handleInHead(head(T.WRITE, hd, 1)), undefined);
     assert.equal(handleInHead(head(T.WRITE, Buffer.alloc(300))), undefined);

@@ -28,7 +28,10 @@ describe('server properties', () => {
   });
 
   it('normalizeVirtual: absolute, no "." or ".." or empty components, idempotent, never above "/"', () => {
-    const segment = fc.oneof(fc.constantFrom('..', '.', '', 'a', 'b', '...', '~'), fc.string({ maxLength: 4 }).filter((s) => !s.includes('/') && !s.includes('\0')));
+    const segment = fc.oneof(
+      fc.constantFrom('..', '.', '', 'a', 'b', '...', '~'),
+      fc.string({ maxLength: 4 }).filter((s) => !s.includes('/') && !s.includes('\0')),
+    );
     fc.assert(
       fc.property(fc.array(segment, { maxLength: 12 }), fc.boolean(), (parts, abs) => {
         const p = (abs ? '/' : '') + parts.join('/');
@@ -44,14 +47,18 @@ describe('server properties', () => {
 
   it('hidden upload names fit in 255 bytes, are hidden, and differ per tag', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 300 }).filter((s) => !s.includes('/') && !s.includes('\0')), fc.stringMatching(/^[0-9a-f]{4,12}$/), (base, tag) => {
-        const u = uploadName(base, tag);
-        const p = partialName(base);
-        assert.ok(Buffer.byteLength(u) <= 255 && Buffer.byteLength(p) <= 255);
-        assert.ok(isHiddenUploadName(u) && isHiddenUploadName(p));
-        assert.notEqual(uploadName(base, tag + 'x'), u);
-        assert.equal(partialName(base), p);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 300 }).filter((s) => !s.includes('/') && !s.includes('\0')),
+        fc.stringMatching(/^[0-9a-f]{4,12}$/),
+        (base, tag) => {
+          const u = uploadName(base, tag);
+          const p = partialName(base);
+          assert.ok(Buffer.byteLength(u) <= 255 && Buffer.byteLength(p) <= 255);
+          assert.ok(isHiddenUploadName(u) && isHiddenUploadName(p));
+          assert.notEqual(uploadName(base, tag + 'x'), u);
+          assert.equal(partialName(base), p);
+        },
+      ),
     );
   });
 
@@ -65,7 +72,11 @@ describe('server properties', () => {
           fc.asyncProperty(
             fc.array(
               fc.oneof(
-                fc.record({ op: fc.constant('write' as const), off: fc.nat(20_000), data: fc.uint8Array({ maxLength: 3000 }) }),
+                fc.record({
+                  op: fc.constant('write' as const),
+                  off: fc.nat(20_000),
+                  data: fc.uint8Array({ maxLength: 3000 }),
+                }),
                 fc.record({ op: fc.constant('trunc' as const), size: fc.nat(25_000) }),
               ),
               { maxLength: 25 },
@@ -78,11 +89,15 @@ describe('server properties', () => {
               for (const o of ops) {
                 if (o.op === 'write') {
                   const end = o.off + o.data.length;
-                  if (o.data.length > 0 && end > model.length) model = Buffer.concat([model, Buffer.alloc(end - model.length)]);
+                  if (o.data.length > 0 && end > model.length)
+                    model = Buffer.concat([model, Buffer.alloc(end - model.length)]);
                   Buffer.from(o.data).copy(model, o.off);
                   pending.push(c.request({ type: T.WRITE, handle: h, offset: o.off, data: Buffer.from(o.data) }));
                 } else {
-                  model = o.size <= model.length ? model.subarray(0, o.size) : Buffer.concat([model, Buffer.alloc(o.size - model.length)]);
+                  model =
+                    o.size <= model.length
+                      ? model.subarray(0, o.size)
+                      : Buffer.concat([model, Buffer.alloc(o.size - model.length)]);
                   pending.push(c.request({ type: T.FSETSTAT, handle: h, attrs: { size: o.size } }));
                 }
               }

@@ -1,7 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/constants.js';
 import type { Packet, PacketOf, RequestType } from '../../src/protocol/packets.js';
@@ -47,7 +57,12 @@ const PAST = 1_600_000_000;
 /** Cases by request type: the Record makes a new request type a compile error here until it has its cases. */
 const REQUEST_CASES: Record<Exclude<RequestType, typeof T.EXTENDED>, Case[]> = {
   [T.OPEN]: [
-    { name: 'OPEN READ', writes: false, send: (c) => one(c.request({ type: T.OPEN, path: '/f.txt', pflags: OpenFlags.READ, attrs: {} })), works: expectType(T.HANDLE) },
+    {
+      name: 'OPEN READ',
+      writes: false,
+      send: (c) => one(c.request({ type: T.OPEN, path: '/f.txt', pflags: OpenFlags.READ, attrs: {} })),
+      works: expectType(T.HANDLE),
+    },
     ...(
       [
         ['WRITE', OpenFlags.WRITE, '/f.txt'],
@@ -84,37 +99,105 @@ const REQUEST_CASES: Record<Exclude<RequestType, typeof T.EXTENDED>, Case[]> = {
     },
   ],
   [T.WRITE]: [
-    { name: 'WRITE', writes: true, send: (c, h) => one(c.request({ type: T.WRITE, handle: h.write, offset: 0, data: Buffer.from('x') })) },
+    {
+      name: 'WRITE',
+      writes: true,
+      send: (c, h) => one(c.request({ type: T.WRITE, handle: h.write, offset: 0, data: Buffer.from('x') })),
+    },
     {
       // pipelined contiguous WRITEs on one handle run as one batch: refused all the same
       name: 'WRITE x3 pipelined',
       writes: true,
       send: (c, h) =>
-        Promise.all([0, 4, 8].map((offset) => c.request({ type: T.WRITE, handle: h.write, offset, data: Buffer.from('wxyz') }))),
+        Promise.all(
+          [0, 4, 8].map((offset) => c.request({ type: T.WRITE, handle: h.write, offset, data: Buffer.from('wxyz') })),
+        ),
     },
   ],
-  [T.LSTAT]: [{ name: 'LSTAT', writes: false, send: (c) => one(c.request({ type: T.LSTAT, path: '/link' })), works: expectType(T.ATTRS) }],
-  [T.FSTAT]: [{ name: 'FSTAT', writes: false, send: (c, h) => one(c.request({ type: T.FSTAT, handle: h.read })), works: expectType(T.ATTRS) }],
+  [T.LSTAT]: [
+    {
+      name: 'LSTAT',
+      writes: false,
+      send: (c) => one(c.request({ type: T.LSTAT, path: '/link' })),
+      works: expectType(T.ATTRS),
+    },
+  ],
+  [T.FSTAT]: [
+    {
+      name: 'FSTAT',
+      writes: false,
+      send: (c, h) => one(c.request({ type: T.FSTAT, handle: h.read })),
+      works: expectType(T.ATTRS),
+    },
+  ],
   [T.SETSTAT]: [
-    { name: 'SETSTAT mode', writes: true, send: (c) => one(c.request({ type: T.SETSTAT, path: '/f.txt', attrs: { permissions: 0o600 } })) },
-    { name: 'SETSTAT size', writes: true, send: (c) => one(c.request({ type: T.SETSTAT, path: '/g.txt', attrs: { size: 1 } })) },
+    {
+      name: 'SETSTAT mode',
+      writes: true,
+      send: (c) => one(c.request({ type: T.SETSTAT, path: '/f.txt', attrs: { permissions: 0o600 } })),
+    },
+    {
+      name: 'SETSTAT size',
+      writes: true,
+      send: (c) => one(c.request({ type: T.SETSTAT, path: '/g.txt', attrs: { size: 1 } })),
+    },
   ],
   [T.FSETSTAT]: [
-    { name: 'FSETSTAT file', writes: true, send: (c, h) => one(c.request({ type: T.FSETSTAT, handle: h.write, attrs: { permissions: 0o600 } })) },
+    {
+      name: 'FSETSTAT file',
+      writes: true,
+      send: (c, h) => one(c.request({ type: T.FSETSTAT, handle: h.write, attrs: { permissions: 0o600 } })),
+    },
     {
       name: 'FSETSTAT dir',
       writes: true,
       send: (c, h) => one(c.request({ type: T.FSETSTAT, handle: h.dir, attrs: { atime: PAST, mtime: PAST } })),
     },
   ],
-  [T.OPENDIR]: [{ name: 'OPENDIR', writes: false, send: (c) => one(c.request({ type: T.OPENDIR, path: '/' })), works: expectType(T.HANDLE) }],
-  [T.READDIR]: [{ name: 'READDIR', writes: false, send: (c, h) => one(c.request({ type: T.READDIR, handle: h.dir })), works: expectType(T.NAME) }],
+  [T.OPENDIR]: [
+    {
+      name: 'OPENDIR',
+      writes: false,
+      send: (c) => one(c.request({ type: T.OPENDIR, path: '/' })),
+      works: expectType(T.HANDLE),
+    },
+  ],
+  [T.READDIR]: [
+    {
+      name: 'READDIR',
+      writes: false,
+      send: (c, h) => one(c.request({ type: T.READDIR, handle: h.dir })),
+      works: expectType(T.NAME),
+    },
+  ],
   [T.REMOVE]: [{ name: 'REMOVE', writes: true, send: (c) => one(c.request({ type: T.REMOVE, path: '/rm.txt' })) }],
-  [T.MKDIR]: [{ name: 'MKDIR', writes: true, send: (c) => one(c.request({ type: T.MKDIR, path: '/newdir', attrs: {} })) }],
+  [T.MKDIR]: [
+    { name: 'MKDIR', writes: true, send: (c) => one(c.request({ type: T.MKDIR, path: '/newdir', attrs: {} })) },
+  ],
   [T.RMDIR]: [{ name: 'RMDIR', writes: true, send: (c) => one(c.request({ type: T.RMDIR, path: '/empty' })) }],
-  [T.REALPATH]: [{ name: 'REALPATH', writes: false, send: (c) => one(c.request({ type: T.REALPATH, path: 'd/..' })), works: expectType(T.NAME) }],
-  [T.STAT]: [{ name: 'STAT', writes: false, send: (c) => one(c.request({ type: T.STAT, path: '/link' })), works: expectType(T.ATTRS) }],
-  [T.RENAME]: [{ name: 'RENAME', writes: true, send: (c) => one(c.request({ type: T.RENAME, oldPath: '/mv.txt', newPath: '/mv2.txt' })) }],
+  [T.REALPATH]: [
+    {
+      name: 'REALPATH',
+      writes: false,
+      send: (c) => one(c.request({ type: T.REALPATH, path: 'd/..' })),
+      works: expectType(T.NAME),
+    },
+  ],
+  [T.STAT]: [
+    {
+      name: 'STAT',
+      writes: false,
+      send: (c) => one(c.request({ type: T.STAT, path: '/link' })),
+      works: expectType(T.ATTRS),
+    },
+  ],
+  [T.RENAME]: [
+    {
+      name: 'RENAME',
+      writes: true,
+      send: (c) => one(c.request({ type: T.RENAME, oldPath: '/mv.txt', newPath: '/mv2.txt' })),
+    },
+  ],
   [T.READLINK]: [
     {
       name: 'READLINK',
@@ -126,12 +209,20 @@ const REQUEST_CASES: Record<Exclude<RequestType, typeof T.EXTENDED>, Case[]> = {
       },
     },
   ],
-  [T.SYMLINK]: [{ name: 'SYMLINK', writes: true, send: (c) => one(c.request({ type: T.SYMLINK, first: 'f.txt', second: '/sl' })) }],
+  [T.SYMLINK]: [
+    { name: 'SYMLINK', writes: true, send: (c) => one(c.request({ type: T.SYMLINK, first: 'f.txt', second: '/sl' })) },
+  ],
 };
 
 /** Cases by extension: EXTENDED's cases, one Record entry per extension the protocol defines. */
 const EXTENSION_CASES: Record<ExtensionKey, Case[]> = {
-  posixRename: [{ name: 'posix-rename', writes: true, send: (c) => one(c.ext('posixRename', { oldPath: '/pr.txt', newPath: '/g.txt' })) }],
+  posixRename: [
+    {
+      name: 'posix-rename',
+      writes: true,
+      send: (c) => one(c.ext('posixRename', { oldPath: '/pr.txt', newPath: '/g.txt' })),
+    },
+  ],
   statvfs: [
     {
       name: 'statvfs',
@@ -140,23 +231,65 @@ const EXTENSION_CASES: Record<ExtensionKey, Case[]> = {
       works: expectType(T.EXTENDED_REPLY),
     },
   ],
-  fstatvfs: [{ name: 'fstatvfs', writes: false, send: (c, h) => one(c.ext('fstatvfs', { handle: h.read })), works: expectType(T.EXTENDED_REPLY) }],
-  hardlink: [{ name: 'hardlink', writes: true, send: (c) => one(c.ext('hardlink', { oldPath: '/f.txt', newPath: '/hl' })) }],
+  fstatvfs: [
+    {
+      name: 'fstatvfs',
+      writes: false,
+      send: (c, h) => one(c.ext('fstatvfs', { handle: h.read })),
+      works: expectType(T.EXTENDED_REPLY),
+    },
+  ],
+  hardlink: [
+    { name: 'hardlink', writes: true, send: (c) => one(c.ext('hardlink', { oldPath: '/f.txt', newPath: '/hl' })) },
+  ],
   fsync: [{ name: 'fsync', writes: true, send: (c, h) => one(c.ext('fsync', { handle: h.write })) }],
   lsetstat: [
-    { name: 'lsetstat times', writes: true, send: (c) => one(c.ext('lsetstat', { path: '/g.txt', attrs: { atime: PAST, mtime: PAST } })) },
-    { name: 'lsetstat mode', writes: true, send: (c) => one(c.ext('lsetstat', { path: '/f.txt', attrs: { permissions: 0o600 } })) },
+    {
+      name: 'lsetstat times',
+      writes: true,
+      send: (c) => one(c.ext('lsetstat', { path: '/g.txt', attrs: { atime: PAST, mtime: PAST } })),
+    },
+    {
+      name: 'lsetstat mode',
+      writes: true,
+      send: (c) => one(c.ext('lsetstat', { path: '/f.txt', attrs: { permissions: 0o600 } })),
+    },
   ],
-  limits: [{ name: 'limits', writes: false, send: (c) => one(c.ext('limits', {})), works: expectType(T.EXTENDED_REPLY) }],
-  expandPath: [{ name: 'expand-path', writes: false, send: (c) => one(c.ext('expandPath', { path: '~/d' })), works: expectType(T.NAME) }],
+  limits: [
+    { name: 'limits', writes: false, send: (c) => one(c.ext('limits', {})), works: expectType(T.EXTENDED_REPLY) },
+  ],
+  expandPath: [
+    {
+      name: 'expand-path',
+      writes: false,
+      send: (c) => one(c.ext('expandPath', { path: '~/d' })),
+      works: expectType(T.NAME),
+    },
+  ],
   copyData: [
     {
       name: 'copy-data',
       writes: true,
-      send: (c, h) => one(c.ext('copyData', { readHandle: h.read, readOffset: 0, readLength: 100, writeHandle: h.write, writeOffset: 2000 })),
+      send: (c, h) =>
+        one(
+          c.ext('copyData', {
+            readHandle: h.read,
+            readOffset: 0,
+            readLength: 100,
+            writeHandle: h.write,
+            writeOffset: 2000,
+          }),
+        ),
     },
   ],
-  homeDirectory: [{ name: 'home-directory', writes: false, send: (c) => one(c.ext('homeDirectory', { username: '' })), works: expectType(T.NAME) }],
+  homeDirectory: [
+    {
+      name: 'home-directory',
+      writes: false,
+      send: (c) => one(c.ext('homeDirectory', { username: '' })),
+      works: expectType(T.NAME),
+    },
+  ],
   usersGroupsById: [
     {
       name: 'users-groups-by-id',
@@ -165,12 +298,22 @@ const EXTENSION_CASES: Record<ExtensionKey, Case[]> = {
       works: expectType(T.EXTENDED_REPLY),
     },
   ],
-  discardHandle: [{ name: 'discard-handle', writes: false, send: (c, h) => one(c.ext('discardHandle', { handle: h.read })), works: expectOk }],
+  discardHandle: [
+    {
+      name: 'discard-handle',
+      writes: false,
+      send: (c, h) => one(c.ext('discardHandle', { handle: h.read })),
+      works: expectOk,
+    },
+  ],
   checkFileName: [
     {
       name: 'check-file-name',
       writes: false,
-      send: (c) => one(c.ext('checkFileName', { target: '/f.txt', algorithms: ['sha256'], startOffset: 0, length: 0, blockSize: 0 })),
+      send: (c) =>
+        one(
+          c.ext('checkFileName', { target: '/f.txt', algorithms: ['sha256'], startOffset: 0, length: 0, blockSize: 0 }),
+        ),
       works: expectType(T.EXTENDED_REPLY),
     },
   ],
@@ -178,7 +321,8 @@ const EXTENSION_CASES: Record<ExtensionKey, Case[]> = {
     {
       name: 'check-file-handle',
       writes: false,
-      send: (c, h) => one(c.ext('checkFileHandle', { target: h.read, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 0 })),
+      send: (c, h) =>
+        one(c.ext('checkFileHandle', { target: h.read, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 0 })),
       works: expectType(T.EXTENDED_REPLY),
     },
   ],
@@ -188,7 +332,8 @@ const ALL_CASES: Case[] = [...Object.values(REQUEST_CASES).flat(), ...Object.val
 
 /** A tree with something for every request to act on. */
 function plant(dir: string): void {
-  for (const f of ['f.txt', 'g.txt', 'tr.txt', 'ap.txt', 'rm.txt', 'mv.txt', 'pr.txt']) writeFileSync(path.join(dir, f), CONTENT, { mode: 0o644 });
+  for (const f of ['f.txt', 'g.txt', 'tr.txt', 'ap.txt', 'rm.txt', 'mv.txt', 'pr.txt'])
+    writeFileSync(path.join(dir, f), CONTENT, { mode: 0o644 });
   mkdirSync(path.join(dir, 'd'));
   writeFileSync(path.join(dir, 'd', 'inner.txt'), 'inner');
   mkdirSync(path.join(dir, 'empty'));
@@ -196,7 +341,19 @@ function plant(dir: string): void {
   // access times ahead of every other time, so that reading (with relatime) changes none of them
   const later = new Date(Date.now() + 3600_000);
   const before = new Date(Date.now() - 3600_000);
-  for (const rel of ['f.txt', 'g.txt', 'tr.txt', 'ap.txt', 'rm.txt', 'mv.txt', 'pr.txt', 'd/inner.txt', 'd', 'empty', '.']) {
+  for (const rel of [
+    'f.txt',
+    'g.txt',
+    'tr.txt',
+    'ap.txt',
+    'rm.txt',
+    'mv.txt',
+    'pr.txt',
+    'd/inner.txt',
+    'd',
+    'empty',
+    '.',
+  ]) {
     utimesSync(path.join(dir, rel), later, before);
   }
   lutimesSync(path.join(dir, 'link'), later, before);
@@ -219,7 +376,10 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 /** A session on a server over a fresh planted directory; ended and removed whatever `body` does. */
-async function withTree(readOnly: boolean, body: (c: RawClient, dir: string, version: PacketOf<typeof T.VERSION>) => Promise<void>): Promise<void> {
+async function withTree(
+  readOnly: boolean,
+  body: (c: RawClient, dir: string, version: PacketOf<typeof T.VERSION>) => Promise<void>,
+): Promise<void> {
   const t = tempDir();
   try {
     plant(t.dir);
@@ -239,18 +399,35 @@ async function withTree(readOnly: boolean, body: (c: RawClient, dir: string, ver
 
 async function handles(c: RawClient, write: boolean): Promise<Handles> {
   const read = await c.open('/f.txt', OpenFlags.READ);
-  return { read, write: write ? await c.open('/g.txt', OpenFlags.READ | OpenFlags.WRITE) : read, dir: await c.opendir('/d') };
+  return {
+    read,
+    write: write ? await c.open('/g.txt', OpenFlags.READ | OpenFlags.WRITE) : read,
+    dir: await c.opendir('/d'),
+  };
 }
 
 describe('read-only: every request type and every extension', { timeout: 120_000 }, () => {
   it('has a case for every request type in the table and every extension the server advertises', async () => {
-    const types = Object.keys(REQUESTS).map(Number).filter((t) => t !== T.EXTENDED).sort((a, b) => a - b);
-    assert.deepEqual(Object.keys(REQUEST_CASES).map(Number).sort((a, b) => a - b), types);
-    for (const cases of [...Object.values(REQUEST_CASES), ...Object.values(EXTENSION_CASES)]) assert.ok(cases.length > 0);
+    const types = Object.keys(REQUESTS)
+      .map(Number)
+      .filter((t) => t !== T.EXTENDED)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      Object.keys(REQUEST_CASES)
+        .map(Number)
+        .sort((a, b) => a - b),
+      types,
+    );
+    for (const cases of [...Object.values(REQUEST_CASES), ...Object.values(EXTENSION_CASES)])
+      assert.ok(cases.length > 0);
     await withTree(true, async (_c, _dir, version) => {
       const advertised = version.extensions.map((e) => e.name).sort();
       const covered = (Object.keys(EXTENSION_CASES) as ExtensionKey[]).map((k) => Extensions[k].name).sort();
-      assert.deepEqual(advertised, covered, 'a case for each extension advertised, and every known one is advertised on a local directory');
+      assert.deepEqual(
+        advertised,
+        covered,
+        'a case for each extension advertised, and every known one is advertised on a local directory',
+      );
     });
   });
 
@@ -258,7 +435,8 @@ describe('read-only: every request type and every extension', { timeout: 120_000
     await withTree(false, async (c) => {
       const h = await handles(c, true);
       for (const k of ALL_CASES.filter((x) => x.writes)) {
-        for (const r of await k.send(c, h)) assert.ok(isOk(r) || r.type === T.HANDLE, `${k.name}: ${JSON.stringify(r)}`);
+        for (const r of await k.send(c, h))
+          assert.ok(isOk(r) || r.type === T.HANDLE, `${k.name}: ${JSON.stringify(r)}`);
       }
     });
   });
@@ -272,7 +450,11 @@ describe('read-only: every request type and every extension', { timeout: 120_000
         assert.ok(replies.length > 0);
         if (k.writes) {
           for (const r of replies) {
-            assert.equal(r.type === T.STATUS && r.code, StatusCode.PERMISSION_DENIED, `${k.name}: ${JSON.stringify(r)}`);
+            assert.equal(
+              r.type === T.STATUS && r.code,
+              StatusCode.PERMISSION_DENIED,
+              `${k.name}: ${JSON.stringify(r)}`,
+            );
             assert.match(r.type === T.STATUS ? r.message : '', /^EROFS/, k.name);
           }
         } else {

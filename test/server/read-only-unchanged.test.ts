@@ -48,7 +48,12 @@ describe('a read-only server changes nothing', () => {
     const t = tempDir();
     mkdirSync(path.join(t.dir, 'd'));
     const old = new Date(Date.now() - 3 * 24 * 3600 * 1000);
-    const hiddenFiles = ['.gone.bin.sftp-wire-partial', 'd/.deep.bin.sftp-wire-partial', '.x.0-1-2-3.sftp-wire-upload', '.y.deadbeef0.sftp-wire-upload'];
+    const hiddenFiles = [
+      '.gone.bin.sftp-wire-partial',
+      'd/.deep.bin.sftp-wire-partial',
+      '.x.0-1-2-3.sftp-wire-upload',
+      '.y.deadbeef0.sftp-wire-upload',
+    ];
     for (const f of hiddenFiles) {
       writeFileSync(path.join(t.dir, f), 'stale bytes');
       utimesSync(path.join(t.dir, f), old, old);
@@ -56,7 +61,9 @@ describe('a read-only server changes nothing', () => {
     writeFileSync(path.join(t.dir, 'a.txt'), 'a');
     const before = [...readdirSync(t.dir), ...readdirSync(path.join(t.dir, 'd'))].sort();
     const { fs, changes } = recording(new LocalFs(t.dir));
-    const { client: c, served } = await connect(new SftpServer({ fs, readOnly: true, atomicUploads: 'atomic-resume', partialMaxAgeMs: 1000 }));
+    const { client: c, served } = await connect(
+      new SftpServer({ fs, readOnly: true, atomicUploads: 'atomic-resume', partialMaxAgeMs: 1000 }),
+    );
     for (const p of ['/gone.bin', '/d/deep.bin', '/x', '/y', '/a.txt']) {
       await c.request({ type: T.STAT, path: p });
       await c.request({ type: T.LSTAT, path: p });
@@ -82,7 +89,11 @@ describe('a read-only server changes nothing', () => {
     c.end();
     await served;
     assert.deepEqual(changes, [], 'no call that changes the storage');
-    assert.deepEqual([...readdirSync(t.dir), ...readdirSync(path.join(t.dir, 'd'))].sort(), before, 'every file is still there');
+    assert.deepEqual(
+      [...readdirSync(t.dir), ...readdirSync(path.join(t.dir, 'd'))].sort(),
+      before,
+      'every file is still there',
+    );
     t.cleanup();
   });
 });

@@ -78,7 +78,8 @@ for (const storage of storages) {
       assert.ok(names.includes('.') && names.includes('..'));
       assert.equal(replies[0]!.entries.length, FIRST_REPLY_NAMES);
       const budget = nameReplyBudget(256 * 1024 + 1024);
-      for (const r of replies) assert.ok(encodePacketToBuffer(r).length <= budget, `reply of ${encodePacketToBuffer(r).length} bytes`);
+      for (const r of replies)
+        assert.ok(encodePacketToBuffer(r).length <= budget, `reply of ${encodePacketToBuffer(r).length} bytes`);
       // filled: every reply but the first and the last is within one entry of the budget
       for (const r of replies.slice(1, -1)) assert.ok(encodePacketToBuffer(r).length > budget - 1024);
       assert.ok(replies.length < (COUNT + 2) / 100, `${replies.length} replies`);
@@ -86,7 +87,10 @@ for (const storage of storages) {
     });
 
     it('one READDIR at a time gets the same entries', async () => {
-      const a = (await c.names('/many')).flat().map((e) => e.filename).sort();
+      const a = (await c.names('/many'))
+        .flat()
+        .map((e) => e.filename)
+        .sort();
       const b = (await listPipelined(c, '/many', 1)).flatMap((r) => r.entries.map((e) => e.filename)).sort();
       assert.deepEqual(a, b);
     });

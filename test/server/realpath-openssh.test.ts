@@ -21,11 +21,21 @@ async function inProcess(name: string, opts: ConstructorParameters<typeof SftpSe
   const [a, b] = memoryPair();
   const served = new SftpServer(opts).serve(a);
   const client = await SftpClient.fromStream(b);
-  return { name, client, close: async () => { await client.end(); await served; } };
+  return {
+    name,
+    client,
+    close: async () => {
+      await client.end();
+      await served;
+    },
+  };
 }
 
 async function cliChild(cwd: string): Promise<Peer> {
-  const p = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio'], { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio'], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
   const client = await SftpClient.fromStream(joinStreams(p.stdin!, p.stdout!));
   return {
@@ -42,7 +52,12 @@ async function cliChild(cwd: string): Promise<Peer> {
 }
 
 /** A path with the test folder shown as "D", or the status code of the failure. */
-async function outcome(c: SftpClient, p: string, dir: string, op: 'realpath' | 'expandPath' = 'realpath'): Promise<string> {
+async function outcome(
+  c: SftpClient,
+  p: string,
+  dir: string,
+  op: 'realpath' | 'expandPath' = 'realpath',
+): Promise<string> {
   try {
     const r = await c[op](p);
     return r === dir ? 'D' : r.startsWith(dir + '/') ? 'D' + r.slice(dir.length) : r;
@@ -93,7 +108,11 @@ describe('REALPATH with .. and symlinks, as OpenSSH answers it', () => {
     symlinkSync('nowhere', path.join(work, 'dangling'));
     symlinkSync(tmpdir(), path.join(work, 'out'));
     const openssh = spawnSftpServer({ cwd: work });
-    peers.push({ name: 'OpenSSH sftp-server', client: await SftpClient.fromStream(openssh.stream), close: openssh.close });
+    peers.push({
+      name: 'OpenSSH sftp-server',
+      client: await SftpClient.fromStream(openssh.stream),
+      close: openssh.close,
+    });
     peers.push(await cliChild(work));
     peers.push(await inProcess('SftpServer root / startDir', { root: '/', startDir: work }));
   });
@@ -105,10 +124,16 @@ describe('REALPATH with .. and symlinks, as OpenSSH answers it', () => {
   test('each case: OpenSSH answers as listed, and ours answer the same', async () => {
     const [openssh, ...ours] = peers;
     const got = await Promise.all(CASES.map(([p]) => outcome(openssh!.client, p, dir)));
-    assert.deepEqual(got, CASES.map(([, want]) => want), 'OpenSSH answered otherwise than listed');
+    assert.deepEqual(
+      got,
+      CASES.map(([, want]) => want),
+      'OpenSSH answered otherwise than listed',
+    );
     for (const peer of ours) {
       const answers = await Promise.all(CASES.map(([p]) => outcome(peer.client, p, dir)));
-      const differ = CASES.flatMap(([p, want], i) => (answers[i] === want ? [] : [`${p}: OpenSSH ${want}, ${peer.name} ${answers[i]}`]));
+      const differ = CASES.flatMap(([p, want], i) =>
+        answers[i] === want ? [] : [`${p}: OpenSSH ${want}, ${peer.name} ${answers[i]}`],
+      );
       assert.deepEqual(differ, [], `${peer.name} differs from OpenSSH`);
     }
   });

@@ -34,7 +34,12 @@ for (const storage of storages) {
     it('advertises version 3 and every extension', async () => {
       assert.equal(version.version, 3);
       const names = version.extensions.map((e) => e.name).sort();
-      assert.deepEqual(names, Object.values(Extensions).map((e) => e.name).sort());
+      assert.deepEqual(
+        names,
+        Object.values(Extensions)
+          .map((e) => e.name)
+          .sort(),
+      );
       const lim = await c.extReply('limits', {});
       assert.equal(lim.maxPacketLength, 256 * 1024 + 1024);
       assert.equal(lim.maxReadLength, 261120);
@@ -64,7 +69,7 @@ for (const storage of storages) {
       await c.ok({ type: T.CLOSE, handle: h });
     });
 
-    it('answers one handle\'s pipelined requests in order, with the file written in order', async () => {
+    it("answers one handle's pipelined requests in order, with the file written in order", async () => {
       const h = await c.open('/ordered.bin', NEW | OpenFlags.READ);
       const expected = Buffer.alloc(64 * 1000);
       const pending: Promise<unknown>[] = [];
@@ -81,7 +86,10 @@ for (const storage of storages) {
       await Promise.all(pending);
       const got = c.arrivals.slice(before);
       ids.push(...got);
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
       assert.deepEqual(await c.readAll(h), expected);
       await c.ok({ type: T.CLOSE, handle: h });
     });
@@ -91,12 +99,19 @@ for (const storage of storages) {
       const s = await c.statusOf({ type: T.OPEN, path: '/x', pflags: NEW | OpenFlags.EXCL, attrs: {} });
       assert.equal(s.code, StatusCode.FAILURE);
       assert.match(s.message, /^EEXIST/);
-      assert.equal(await c.status({ type: T.OPEN, path: '/nope', pflags: OpenFlags.READ, attrs: {} }), StatusCode.NO_SUCH_FILE);
+      assert.equal(
+        await c.status({ type: T.OPEN, path: '/nope', pflags: OpenFlags.READ, attrs: {} }),
+        StatusCode.NO_SUCH_FILE,
+      );
     });
 
     it('stat, lstat, setstat and fsetstat', async () => {
       await c.writeFile('/s.txt', Buffer.from('hello world'));
-      await c.ok({ type: T.SETSTAT, path: '/s.txt', attrs: { permissions: 0o600, atime: 1_000_000, mtime: 2_000_000 } });
+      await c.ok({
+        type: T.SETSTAT,
+        path: '/s.txt',
+        attrs: { permissions: 0o600, atime: 1_000_000, mtime: 2_000_000 },
+      });
       let a = await c.attrs(T.STAT, '/s.txt');
       assert.equal(a.permissions! & 0o7777, 0o600);
       assert.equal(a.permissions! & FileType.MASK, FileType.REGULAR);
@@ -179,7 +194,11 @@ for (const storage of storages) {
       await c.ok({ type: T.SYMLINK, first: 'rp', second: '/rplink' });
       assert.equal(await c.realpath('rplink/../rp/./x'), '/rp/x');
       assert.equal(await c.realpath('/rplink'), '/rp');
-      const ex = await c.request({ type: T.EXTENDED, request: Extensions.expandPath.name, data: Buffer.from([0, 0, 0, 4, ...Buffer.from('~/rp')]) });
+      const ex = await c.request({
+        type: T.EXTENDED,
+        request: Extensions.expandPath.name,
+        data: Buffer.from([0, 0, 0, 4, ...Buffer.from('~/rp')]),
+      });
       assert.equal(ex.type === T.NAME && ex.entries[0]!.filename, '/rp');
       const home = await c.ext('homeDirectory', { username: 'anyone' });
       assert.equal(home.type === T.NAME && home.entries[0]!.filename, '/');
@@ -210,7 +229,13 @@ for (const storage of storages) {
       await c.writeFile('/src.bin', data);
       const r = await c.open('/src.bin', OpenFlags.READ);
       const w = await c.open('/dst.bin', NEW);
-      const p = await c.ext('copyData', { readHandle: r, readOffset: 1000, readLength: 0, writeHandle: w, writeOffset: 0 });
+      const p = await c.ext('copyData', {
+        readHandle: r,
+        readOffset: 1000,
+        readLength: 0,
+        writeHandle: w,
+        writeOffset: 0,
+      });
       assert.equal(p.type === T.STATUS && p.code, StatusCode.OK);
       await c.ok({ type: T.CLOSE, handle: r });
       await c.ok({ type: T.CLOSE, handle: w });
@@ -220,28 +245,70 @@ for (const storage of storages) {
     it('check-file-name and check-file-handle: algorithms, ranges, block sizes', async () => {
       const data = randomBytes(5000);
       await c.writeFile('/h.bin', data);
-      const whole = await c.extReply('checkFileName', { target: '/h.bin', algorithms: ['sha3', 'sha256', 'md5'], startOffset: 0, length: 0, blockSize: 0 });
+      const whole = await c.extReply('checkFileName', {
+        target: '/h.bin',
+        algorithms: ['sha3', 'sha256', 'md5'],
+        startOffset: 0,
+        length: 0,
+        blockSize: 0,
+      });
       assert.equal(whole.algorithm, 'sha256');
       assert.deepEqual(whole.hashes, [createHash('sha256').update(data).digest()]);
       const h = await c.open('/h.bin', OpenFlags.READ);
-      const blocks = await c.extReply('checkFileHandle', { target: h, algorithms: ['md5'], startOffset: 100, length: 2000, blockSize: 512 });
+      const blocks = await c.extReply('checkFileHandle', {
+        target: h,
+        algorithms: ['md5'],
+        startOffset: 100,
+        length: 2000,
+        blockSize: 512,
+      });
       const want = [];
-      for (let o = 100; o < 2100; o += 512) want.push(createHash('md5').update(data.subarray(o, Math.min(2100, o + 512))).digest());
+      for (let o = 100; o < 2100; o += 512)
+        want.push(
+          createHash('md5')
+            .update(data.subarray(o, Math.min(2100, o + 512)))
+            .digest(),
+        );
       assert.deepEqual(blocks.hashes, want);
       for (const alg of ['sha1', 'sha512']) {
-        const r = await c.extReply('checkFileHandle', { target: h, algorithms: [alg], startOffset: 4000, length: 0, blockSize: 0 });
+        const r = await c.extReply('checkFileHandle', {
+          target: h,
+          algorithms: [alg],
+          startOffset: 4000,
+          length: 0,
+          blockSize: 0,
+        });
         assert.deepEqual(r.hashes, [createHash(alg).update(data.subarray(4000)).digest()]);
       }
-      assert.equal((await c.ext('checkFileHandle', { target: h, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 100 })).type === T.STATUS, true);
-      const none = await c.ext('checkFileHandle', { target: h, algorithms: ['crc32'], startOffset: 0, length: 0, blockSize: 0 });
+      assert.equal(
+        (await c.ext('checkFileHandle', { target: h, algorithms: ['md5'], startOffset: 0, length: 0, blockSize: 100 }))
+          .type === T.STATUS,
+        true,
+      );
+      const none = await c.ext('checkFileHandle', {
+        target: h,
+        algorithms: ['crc32'],
+        startOffset: 0,
+        length: 0,
+        blockSize: 0,
+      });
       assert.equal(none.type === T.STATUS && none.code, StatusCode.OP_UNSUPPORTED);
       await c.ok({ type: T.CLOSE, handle: h });
     });
 
     it('unknown extensions and malformed extension data are answered, not fatal', async () => {
-      assert.equal(await c.status({ type: T.EXTENDED, request: 'nope@example.com', data: Buffer.alloc(0) }), StatusCode.OP_UNSUPPORTED);
-      assert.equal(await c.status({ type: T.EXTENDED, request: Extensions.posixRename.name, data: Buffer.from([0, 0, 0, 99]) }), StatusCode.BAD_MESSAGE);
-      assert.equal(await c.status({ type: T.READ, handle: Buffer.from('bogus'), offset: 0, length: 1 }), StatusCode.FAILURE);
+      assert.equal(
+        await c.status({ type: T.EXTENDED, request: 'nope@example.com', data: Buffer.alloc(0) }),
+        StatusCode.OP_UNSUPPORTED,
+      );
+      assert.equal(
+        await c.status({ type: T.EXTENDED, request: Extensions.posixRename.name, data: Buffer.from([0, 0, 0, 99]) }),
+        StatusCode.BAD_MESSAGE,
+      );
+      assert.equal(
+        await c.status({ type: T.READ, handle: Buffer.from('bogus'), offset: 0, length: 1 }),
+        StatusCode.FAILURE,
+      );
     });
 
     it('REMOVE of a missing file is NO_SUCH_FILE; of a directory fails', async () => {

@@ -107,7 +107,8 @@ describe('malformed input and limits', () => {
     c.stream.pause();
     const chunk = Buffer.alloc(32 * 1024, 3);
     const replies: Promise<unknown>[] = [];
-    for (let i = 0; i < 256; i++) replies.push(c.request({ type: T.WRITE, handle: h, offset: i * chunk.length, data: chunk }));
+    for (let i = 0; i < 256; i++)
+      replies.push(c.request({ type: T.WRITE, handle: h, offset: i * chunk.length, data: chunk }));
     await new Promise((r) => setTimeout(r, 50));
     c.stream.resume();
     await Promise.all(replies);
@@ -119,13 +120,17 @@ describe('malformed input and limits', () => {
 
   it('arbitrary bytes after INIT never crash the server: every reply decodes, the session ends', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 0, maxLength: 64 }), { maxLength: 12 }), fc.boolean(), async (chunks, framed) => {
-        const { client: c, served } = await connect(new SftpServer({ fs: new MemoryFs() }));
-        for (const ch of chunks) c.writeRaw(framed && ch.length > 0 ? frame(Buffer.from(ch)) : Buffer.from(ch));
-        c.end();
-        await served; // replies that arrive are decoded by RawClient, which throws on garbage
-        return true;
-      }),
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 0, maxLength: 64 }), { maxLength: 12 }),
+        fc.boolean(),
+        async (chunks, framed) => {
+          const { client: c, served } = await connect(new SftpServer({ fs: new MemoryFs() }));
+          for (const ch of chunks) c.writeRaw(framed && ch.length > 0 ? frame(Buffer.from(ch)) : Buffer.from(ch));
+          c.end();
+          await served; // replies that arrive are decoded by RawClient, which throws on garbage
+          return true;
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -22,8 +22,10 @@ after(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-type Bounds = { maxSessions: number; loginGraceMs: number; maxStartups: number; maxServerHandles: number } | { error: string };
-const parse = (o: Record<string, string>): Bounds => (cli as unknown as { serverBounds(o: Record<string, string>): Bounds }).serverBounds(o);
+type Bounds =
+  { maxSessions: number; loginGraceMs: number; maxStartups: number; maxServerHandles: number } | { error: string };
+const parse = (o: Record<string, string>): Bounds =>
+  (cli as unknown as { serverBounds(o: Record<string, string>): Bounds }).serverBounds(o);
 
 test('serverBounds: defaults as the library, values taken, bad values refused by name', () => {
   assert.deepEqual(parse({}), { maxSessions: 10, loginGraceMs: 120_000, maxStartups: 64, maxServerHandles: 4096 });
@@ -32,12 +34,15 @@ test('serverBounds: defaults as the library, values taken, bad values refused by
   assert.equal(lib.DEFAULT_LOGIN_GRACE_MS, 120_000);
   assert.equal(lib.DEFAULT_MAX_STARTUPS, 64);
   assert.equal((options as Record<string, unknown>).DEFAULT_MAX_SERVER_HANDLES, 4096);
-  assert.deepEqual(parse({ 'max-sessions': '3', 'login-grace': '0.5', 'max-startups': '8', 'max-server-handles': '100' }), {
-    maxSessions: 3,
-    loginGraceMs: 500,
-    maxStartups: 8,
-    maxServerHandles: 100,
-  });
+  assert.deepEqual(
+    parse({ 'max-sessions': '3', 'login-grace': '0.5', 'max-startups': '8', 'max-server-handles': '100' }),
+    {
+      maxSessions: 3,
+      loginGraceMs: 500,
+      maxStartups: 8,
+      maxServerHandles: 100,
+    },
+  );
   assert.equal((parse({ 'login-grace': '0' }) as { loginGraceMs: number }).loginGraceMs, 0, '0: no deadline');
   for (const [flag, bad] of [
     ['max-sessions', '0'],
@@ -56,7 +61,26 @@ test('serverBounds: defaults as the library, values taken, bad values refused by
 test('sftp-wire serve --max-sessions 1 --login-grace 1: a second channel is refused, a silent socket closed after a second', async () => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI_MAIN, 'serve', '--root', base, '--port', '0', '--user', 'u', '--password', 'p', '--host-key', path.join(base, 'hk'), '--max-sessions', '1', '--login-grace', '1'],
+    [
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'serve',
+      '--root',
+      base,
+      '--port',
+      '0',
+      '--user',
+      'u',
+      '--password',
+      'p',
+      '--host-key',
+      path.join(base, 'hk'),
+      '--max-sessions',
+      '1',
+      '--login-grace',
+      '1',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: base } },
   );
   children.push(child);

@@ -29,7 +29,13 @@ test('an aborted signal ends a session whose stream never ends: its handles are 
   const served = server.serve(silent, { signal: gone.signal });
   const peer = new RawPeer(c);
   await peer.init();
-  const open = await peer.request({ type: T.OPEN, id: 1, path: '/f', pflags: OpenFlags.WRITE | OpenFlags.CREAT, attrs: {} });
+  const open = await peer.request({
+    type: T.OPEN,
+    id: 1,
+    path: '/f',
+    pflags: OpenFlags.WRITE | OpenFlags.CREAT,
+    attrs: {},
+  });
   assert.equal(open?.type, T.HANDLE);
   assert.equal(server.stats().openHandles, 1);
   assert.equal(server.stats().sessions, 1);

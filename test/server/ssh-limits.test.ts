@@ -9,7 +9,11 @@ import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
-import { DEFAULT_MAX_CONNECTIONS, startSftpSshServer, type RunningSftpSshServer } from '../../src/transport/ssh-server.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  startSftpSshServer,
+  type RunningSftpSshServer,
+} from '../../src/transport/ssh-server.js';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS as CLI_MAX, networkLimits } from '../../src/cli/serve.js';
 import { within } from '../../bench/lib/peers/streams.js';
 
@@ -48,7 +52,8 @@ test('maxConnections: sockets past the cap are closed at once; a freed slot is g
   const second = await within(probe(running.port), 5000, 'second');
   assert.equal(first.outcome, 'accepted');
   assert.equal(second.outcome, 'accepted');
-  for (let i = 0; i < 3; i++) assert.equal((await within(probe(running.port), 5000, 'over the cap')).outcome, 'refused');
+  for (let i = 0; i < 3; i++)
+    assert.equal((await within(probe(running.port), 5000, 'over the cap')).outcome, 'refused');
   assert.equal(first.socket.destroyed, false, 'the connections within the cap are untouched');
   assert.equal(logs.filter((l) => l.includes('maxConnections')).length, 1, `logged once per burst: ${logs}`);
   first.socket.destroy();
@@ -76,14 +81,23 @@ test('sftp-wire serve: idle timeout 10 minutes and 256 connections by default; -
   assert.equal(DEFAULT_IDLE_TIMEOUT_S, 600);
   assert.deepEqual(networkLimits({}), { idleTimeoutMs: 600_000, maxConnections: 256 });
   assert.deepEqual(networkLimits({ 'idle-timeout': '0' }), { idleTimeoutMs: undefined, maxConnections: 256 });
-  assert.deepEqual(networkLimits({ 'idle-timeout': '1.5', 'max-connections': '10' }), { idleTimeoutMs: 1500, maxConnections: 10 });
-  for (const bad of ['-1', 'abc', '', 'Infinity']) assert.ok('error' in networkLimits({ 'idle-timeout': bad }), `--idle-timeout ${bad}`);
-  for (const bad of ['0', '-3', '2.5', 'x']) assert.ok('error' in networkLimits({ 'max-connections': bad }), `--max-connections ${bad}`);
-  const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--help'], { encoding: 'utf8' });
+  assert.deepEqual(networkLimits({ 'idle-timeout': '1.5', 'max-connections': '10' }), {
+    idleTimeoutMs: 1500,
+    maxConnections: 10,
+  });
+  for (const bad of ['-1', 'abc', '', 'Infinity'])
+    assert.ok('error' in networkLimits({ 'idle-timeout': bad }), `--idle-timeout ${bad}`);
+  for (const bad of ['0', '-3', '2.5', 'x'])
+    assert.ok('error' in networkLimits({ 'max-connections': bad }), `--max-connections ${bad}`);
+  const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--help'], {
+    encoding: 'utf8',
+  });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--idle-timeout SECONDS.*\n.*\(default 600; 0: never\)/);
   assert.match(help.stdout, /--max-connections N[\s\S]*\(default 256\)/);
-  const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--max-connections', '0'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--max-connections', '0'], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /bad --max-connections/);
 });

@@ -21,7 +21,14 @@ async function inProcess(name: string, opts: ConstructorParameters<typeof SftpSe
   const [a, b] = memoryPair();
   const served = new SftpServer(opts).serve(a);
   const client = await SftpClient.fromStream(b);
-  return { name, client, close: async () => { await client.end(); await served; } };
+  return {
+    name,
+    client,
+    close: async () => {
+      await client.end();
+      await served;
+    },
+  };
 }
 
 /** A server command (ours through the CLI, or OpenSSH's) as a child in `cwd`, on its stdio. */
@@ -63,8 +70,19 @@ describe('start directory (root /)', () => {
     writeFileSync(path.join(work, 'sub', 'f.txt'), 'twelve bytes');
     requireOpenSsh('/usr/lib/openssh/sftp-server');
     const openssh = spawnSftpServer({ cwd: work });
-    peers.push({ name: 'OpenSSH sftp-server', client: await SftpClient.fromStream(openssh.stream), close: openssh.close });
-    peers.push(await child('serve --stdio (no --root)', process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio'], work));
+    peers.push({
+      name: 'OpenSSH sftp-server',
+      client: await SftpClient.fromStream(openssh.stream),
+      close: openssh.close,
+    });
+    peers.push(
+      await child(
+        'serve --stdio (no --root)',
+        process.execPath,
+        ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio'],
+        work,
+      ),
+    );
     peers.push(await inProcess('SftpServer root / startDir', { root: '/', startDir: work }));
   });
   after(async () => {
@@ -140,7 +158,12 @@ describe('start directory options', () => {
   });
 
   test('serve --stdio -d DIR starts there (beside sftp-server -d)', async () => {
-    const ours = await child('ours -d', process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '-d', 'a'], dir);
+    const ours = await child(
+      'ours -d',
+      process.execPath,
+      ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '-d', 'a'],
+      dir,
+    );
     const theirs = spawnSftpServer({ cwd: dir, args: ['-d', path.join(dir, 'a')] });
     const openssh = await SftpClient.fromStream(theirs.stream);
     assert.equal(await openssh.realpath('.'), path.join(dir, 'a'));
@@ -152,7 +175,12 @@ describe('start directory options', () => {
   });
 
   test('serve -d with a missing directory is an error', () => {
-    const r = spawnSync(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '-d', 'nope'], { cwd: dir, encoding: 'utf8', input: '', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio', '-d', 'nope'], {
+      cwd: dir,
+      encoding: 'utf8',
+      input: '',
+      timeout: 30_000,
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--start-dir nope: does not exist/);
   });
@@ -160,9 +188,17 @@ describe('start directory options', () => {
   test('`sftp -D "node ... serve --stdio"` run in a directory shows it as pwd', () => {
     requireOpenSsh(SFTP_PATH);
     const command = ['node', '--import', TSX_LOADER, CLI_MAIN, 'serve', '--stdio'].join(' ');
-    const r = spawnSync(SFTP_PATH, ['-b', '-', '-D', command], { cwd: path.join(dir, 'a'), input: 'pwd\nls\n', encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(SFTP_PATH, ['-b', '-', '-D', command], {
+      cwd: path.join(dir, 'a'),
+      input: 'pwd\nls\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`Remote working directory: ${path.join(dir, 'a').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`Remote working directory: ${path.join(dir, 'a').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
+    );
     assert.match(r.stdout, /\bb\b/);
   });
 });

@@ -20,7 +20,12 @@ function python(script: string, args: string[]): Promise<{ code: number | null; 
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('close', (code) => { clearTimeout(killer); resolve({ code, stderr }); }));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stderr });
+    }),
+  );
 }
 
 /** asyncssh as the client: log in with `key`, symlink(target, link) in its own (Python's os) order. */
@@ -71,7 +76,10 @@ describe('SYMLINK order per client over SSH', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const [name, script] of [['asyncssh', ASYNCSSH_SYMLINK], ['paramiko', PARAMIKO_SYMLINK]] as const) {
+  for (const [name, script] of [
+    ['asyncssh', ASYNCSSH_SYMLINK],
+    ['paramiko', PARAMIKO_SYMLINK],
+  ] as const) {
     test(`${name}: the link is made at the link path, pointing at the target`, async () => {
       const link = `/link-${name}`;
       const r = await python(script, [String(running.port), keyFile, 'target.txt', link]);
@@ -93,9 +101,13 @@ test('symlinkOrderForClient: the documented table', () => {
     ['SSH-2.0-PuTTY_Release_0.80', 'SSH-2.0-sftp-wire', 'openssh'],
     [undefined, 'SSH-2.0-sftp-wire', 'openssh'],
   ];
-  for (const [client, server, want] of cases) assert.equal(symlinkOrderForClient(client, server), want, `${client} to ${server}`);
+  for (const [client, server, want] of cases)
+    assert.equal(symlinkOrderForClient(client, server), want, `${client} to ${server}`);
 });
 
 test('symlinkOrder forces the order, and a bad value is refused', () => {
-  assert.throws(() => new SftpServer({ root: tmpdir(), symlinkOrder: 'reversed' as never }), /symlinkOrder must be one of/);
+  assert.throws(
+    () => new SftpServer({ root: tmpdir(), symlinkOrder: 'reversed' as never }),
+    /symlinkOrder must be one of/,
+  );
 });

@@ -19,10 +19,12 @@ test('property: a DATA reply framed in place has the bytes encodePacket gives', 
 
 test('property: wireBuffers carries every reply in order, merging only small parts and never copying large data', () => {
   const reply = fc.oneof(
-    fc.record({ id: fc.nat(1000), code: fc.constantFrom(StatusCode.OK, StatusCode.EOF, StatusCode.FAILURE) }).map(
-      ({ id, code }): Reply => ({ type: T.STATUS, id, code, message: 'm', lang: '' }),
-    ),
-    fc.record({ id: fc.nat(1000), n: fc.integer({ min: 0, max: 40_000 }) }).map(({ id, n }): Reply => ({ type: T.DATA, id, data: Buffer.alloc(n, id & 0xff) })),
+    fc
+      .record({ id: fc.nat(1000), code: fc.constantFrom(StatusCode.OK, StatusCode.EOF, StatusCode.FAILURE) })
+      .map(({ id, code }): Reply => ({ type: T.STATUS, id, code, message: 'm', lang: '' })),
+    fc
+      .record({ id: fc.nat(1000), n: fc.integer({ min: 0, max: 40_000 }) })
+      .map(({ id, n }): Reply => ({ type: T.DATA, id, data: Buffer.alloc(n, id & 0xff) })),
     fc.record({ id: fc.nat(1000), n: fc.integer({ min: 0, max: 40_000 }) }).map(({ id, n }): Reply => {
       const { frame, body } = dataFrame(n);
       body.fill(id & 0xff);
@@ -34,7 +36,11 @@ test('property: wireBuffers carries every reply in order, merging only small par
       const bufs = wireBuffers(replies);
       const expected = Buffer.concat(replies.map((r) => ('wire' in r ? r.wire : encodePacketToBuffer(r as Packet))));
       assert.deepEqual(Buffer.concat(bufs), expected);
-      for (let i = 1; i < bufs.length; i++) assert.ok(bufs[i - 1]!.length > 16 * 1024 || bufs[i]!.length > 16 * 1024, 'neighbouring small parts are merged');
+      for (let i = 1; i < bufs.length; i++)
+        assert.ok(
+          bufs[i - 1]!.length > 16 * 1024 || bufs[i]!.length > 16 * 1024,
+          'neighbouring small parts are merged',
+        );
       for (const r of replies) {
         const big = 'wire' in r ? r.wire : r.type === T.DATA ? r.data : undefined;
         if (big && big.length > 16 * 1024) assert.ok(bufs.includes(big), 'large data passed on as it is');

@@ -21,8 +21,13 @@ export interface CliRun {
 export function runCli(home: string, args: string[]): Promise<CliRun> {
   assert.ok(home, 'the temporary HOME is set up');
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: home } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI_MAIN, ...args],
+      { env: { ...process.env, SSH_AUTH_SOCK: '', HOME: home } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

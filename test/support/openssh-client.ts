@@ -22,19 +22,30 @@ export type SftpTarget = { direct: string } | { port: number; key: string; user?
 export function sftpArgs(target: SftpTarget, extra: string[] = []): string[] {
   if ('direct' in target) return ['-D', target.direct, ...extra];
   return [
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'LogLevel=ERROR',
-    '-i', target.key,
-    '-P', String(target.port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    target.key,
+    '-P',
+    String(target.port),
     ...extra,
     `${target.user ?? 'tester'}@127.0.0.1`,
   ];
 }
 
 /** Start OpenSSH's sftp in batch mode (commands on stdin with -b -); returns the child and its outcome. */
-export function startSftp(target: SftpTarget, commands: string[], extra: string[] = [], cwd?: string): { child: ChildProcess; done: Promise<SftpRun> } {
+export function startSftp(
+  target: SftpTarget,
+  commands: string[],
+  extra: string[] = [],
+  cwd?: string,
+): { child: ChildProcess; done: Promise<SftpRun> } {
   requireOpenSsh(SFTP_PATH);
   const child = spawn(SFTP_PATH, sftpArgs(target, ['-b', '-', ...extra]), { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
@@ -42,11 +53,18 @@ export function startSftp(target: SftpTarget, commands: string[], extra: string[
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdin!.end(commands.join('\n') + '\n');
-  const done = new Promise<SftpRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<SftpRun>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
-export async function sftpBatch(target: SftpTarget, commands: string[], extra: string[] = [], cwd?: string): Promise<SftpRun> {
+export async function sftpBatch(
+  target: SftpTarget,
+  commands: string[],
+  extra: string[] = [],
+  cwd?: string,
+): Promise<SftpRun> {
   return startSftp(target, commands, extra, cwd).done;
 }
 

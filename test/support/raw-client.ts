@@ -124,7 +124,11 @@ export class RawClient {
     }
     return Buffer.concat(parts);
   }
-  async writeFile(path: string, data: Buffer, pflags = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC): Promise<void> {
+  async writeFile(
+    path: string,
+    data: Buffer,
+    pflags = OpenFlags.WRITE | OpenFlags.CREAT | OpenFlags.TRUNC,
+  ): Promise<void> {
     const h = await this.open(path, pflags);
     for (let off = 0; off < data.length; off += 32768) {
       await this.ok({ type: T.WRITE, handle: h, offset: off, data: data.subarray(off, off + 32768) });
@@ -155,7 +159,10 @@ export class RawClient {
     return batches;
   }
   async list(path: string): Promise<string[]> {
-    return (await this.names(path)).flat().map((e) => e.filename).sort();
+    return (await this.names(path))
+      .flat()
+      .map((e) => e.filename)
+      .sort();
   }
   async realpath(path: string): Promise<string> {
     const p = await this.request({ type: T.REALPATH, path });

@@ -37,9 +37,16 @@ export interface ResetJob {
 
 const report = (m: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
 
-process.on('uncaughtException', (err) => report({ event: 'uncaught', kind: 'uncaughtException', message: err.message, stack: err.stack }));
+process.on('uncaughtException', (err) =>
+  report({ event: 'uncaught', kind: 'uncaughtException', message: err.message, stack: err.stack }),
+);
 process.on('unhandledRejection', (err) =>
-  report({ event: 'uncaught', kind: 'unhandledRejection', message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack }),
+  report({
+    event: 'uncaught',
+    kind: 'unhandledRejection',
+    message: String((err as Error)?.message ?? err),
+    stack: (err as Error)?.stack,
+  }),
 );
 
 function outcome(err: unknown): Record<string, unknown> {
@@ -98,7 +105,8 @@ async function main(job: ResetJob): Promise<void> {
     },
   };
   try {
-    const r = job.op === 'get' ? await client.get(job.from!, job.to!, opts) : await client.put(job.from!, job.to!, opts);
+    const r =
+      job.op === 'get' ? await client.get(job.from!, job.to!, opts) : await client.put(job.from!, job.to!, opts);
     report({ event: 'settled', ok: true, bytes: r.bytes, at: Date.now() });
   } catch (err) {
     report({ event: 'settled', ...outcome(err), at: Date.now() });

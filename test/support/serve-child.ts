@@ -35,14 +35,32 @@ export async function startServeChild(root: string, home: string): Promise<Serve
   if (!existsSync(hostKey)) writeFileSync(hostKey, generateEd25519KeyPair().private, { mode: 0o600 });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI_MAIN, 'serve', '--root', root, '--host', '127.0.0.1', '--port', '0',
-      '--host-key', hostKey, '--user', username, '--password', password],
+    [
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'serve',
+      '--root',
+      root,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--host-key',
+      hostKey,
+      '--user',
+      username,
+      '--password',
+      password,
+    ],
     { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sftp-wire serve did not start in 60 s: ${out}${err}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {

@@ -7,7 +7,9 @@ import childProcess from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 
 const refuse = (name: string) => () => {
-  throw new Error(`child_process.${name}: unit tests start no child process (move this file out of test/unit-files.txt)`);
+  throw new Error(
+    `child_process.${name}: unit tests start no child process (move this file out of test/unit-files.txt)`,
+  );
 };
 for (const name of ['spawn', 'spawnSync', 'fork', 'exec', 'execSync', 'execFile', 'execFileSync'] as const) {
   (childProcess as unknown as Record<string, unknown>)[name] = refuse(name);

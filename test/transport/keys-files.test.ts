@@ -6,7 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { generateEd25519KeyPair as ed25519KeyPair, isWellFormedPair, writeEd25519KeyPair as writeKeyPair } from '../../src/transport/keys.js';
+import {
+  generateEd25519KeyPair as ed25519KeyPair,
+  isWellFormedPair,
+  writeEd25519KeyPair as writeKeyPair,
+} from '../../src/transport/keys.js';
 
 test('every pair generateEd25519KeyPair hands out parses back, both halves the same key (2,000 pairs)', () => {
   // Raw ssh2 pairs fail this about 8 times in 2,000; a run of 2,000 good ones by luck is a 0.04% chance.
@@ -24,7 +28,11 @@ test('a pair whose public key lost its leading zero byte is recognised as malfor
   // ssh2's slip: the 32-byte key field shortened to 31 bytes
   const short = Buffer.concat([blob.subarray(0, 15), Buffer.from([0, 0, 0, 31]), blob.subarray(20)]);
   assert.equal(isWellFormedPair({ private: good.private, public: `ssh-ed25519 ${short.toString('base64')}` }), false);
-  assert.equal(isWellFormedPair({ private: good.private, public: ed25519KeyPair().public }), false, 'halves of two pairs');
+  assert.equal(
+    isWellFormedPair({ private: good.private, public: ed25519KeyPair().public }),
+    false,
+    'halves of two pairs',
+  );
   assert.equal(isWellFormedPair(good), true);
 });
 

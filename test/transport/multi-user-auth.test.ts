@@ -11,7 +11,11 @@ import assert from 'node:assert/strict';
 import ssh2 from 'ssh2';
 import { SftpServer } from '../../src/server/sftp-server.js';
 import { MemoryFs } from '../../src/server/fs/memory-fs.js';
-import { startSftpSshServer, type RunningSftpSshServer, type SftpSshServerOptions } from '../../src/transport/ssh-server.js';
+import {
+  startSftpSshServer,
+  type RunningSftpSshServer,
+  type SftpSshServerOptions,
+} from '../../src/transport/ssh-server.js';
 import type { AuthAttempt } from '../../src/transport/ssh-auth.js';
 import type { LoginEvent, LoginFailedEvent } from '../../src/transport/ssh-events.js';
 import { generateEd25519KeyPair } from '../../src/transport/keys.js';
@@ -43,13 +47,17 @@ function dbHook(attempts: AuthAttempt[], signals: AbortSignal[] = []): SftpSshSe
     if (a.username === 'hang') return new Promise<never>(() => undefined);
     if (a.username !== 'alice') return undefined;
     if (a.method === 'password') return a.password === 'sesame' ? { id: 1, name: 'alice' } : null;
-    if (a.method === 'publickey') return a.key.openssh === aliceKey.public.split(' ').slice(0, 2).join(' ') ? { id: 1, name: 'alice' } : false;
+    if (a.method === 'publickey')
+      return a.key.openssh === aliceKey.public.split(' ').slice(0, 2).join(' ') ? { id: 1, name: 'alice' } : false;
     const [code] = await a.prompt([{ prompt: 'One-time code: ', echo: true }], { title: 'OTP' });
     return code === '424242' ? { id: 1, name: 'alice' } : undefined;
   };
 }
 
-async function start(extra: Partial<SftpSshServerOptions<Who>> = {}, logLines: string[] = []): Promise<RunningSftpSshServer<Who>> {
+async function start(
+  extra: Partial<SftpSshServerOptions<Who>> = {},
+  logLines: string[] = [],
+): Promise<RunningSftpSshServer<Who>> {
   const running = await startSftpSshServer<Who>({
     server: new SftpServer({ fs: new MemoryFs() }),
     hostKeys: [hostKey.private],
@@ -82,16 +90,36 @@ test('the hook decides password, public key and keyboard-interactive logins; log
   const running = await start({ authenticate: dbHook(attempts) });
   running.on('login', (e) => void logins.push(e)).on('loginFailed', (e) => void failed.push(e));
 
-  assert.equal((await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'password')).ok, true);
-  assert.equal((await within(tryLogin(running.port, { username: 'alice', privateKey: aliceKey.private }), 20_000, 'key')).ok, true);
+  assert.equal(
+    (await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'password')).ok,
+    true,
+  );
+  assert.equal(
+    (await within(tryLogin(running.port, { username: 'alice', privateKey: aliceKey.private }), 20_000, 'key')).ok,
+    true,
+  );
   const keyAttempts = attempts.filter((a) => a.method === 'publickey');
-  assert.equal(keyAttempts.length, 1, 'the hook is asked once for the key (the offer), not again for the signed request');
+  assert.equal(
+    keyAttempts.length,
+    1,
+    'the hook is asked once for the key (the offer), not again for the signed request',
+  );
   const offered = keyAttempts[0]!;
-  assert.ok(offered.method === 'publickey' && /^SHA256:[A-Za-z0-9+/]{43}$/.test(offered.key.fingerprint), 'the key comes with its fingerprint');
+  assert.ok(
+    offered.method === 'publickey' && /^SHA256:[A-Za-z0-9+/]{43}$/.test(offered.key.fingerprint),
+    'the key comes with its fingerprint',
+  );
   const kbd = await within(
     tryLogin(running.port, {
       username: 'alice',
-      authHandler: [{ type: 'keyboard-interactive', username: 'alice', prompt: (_n: string, _i: string, _l: string, prompts: { prompt: string }[], finish: (a: string[]) => void) => finish(prompts.map(() => '424242')) }] as unknown as ssh2.ConnectConfig['authHandler'],
+      authHandler: [
+        {
+          type: 'keyboard-interactive',
+          username: 'alice',
+          prompt: (_n: string, _i: string, _l: string, prompts: { prompt: string }[], finish: (a: string[]) => void) =>
+            finish(prompts.map(() => '424242')),
+        },
+      ] as unknown as ssh2.ConnectConfig['authHandler'],
     }),
     20_000,
     'keyboard-interactive',
@@ -111,10 +139,19 @@ test('the hook decides password, public key and keyboard-interactive logins; log
   assert.equal((await tryLogin(running.port, { username: 'alice', password: 'Sesame' })).ok, false);
   assert.equal((await tryLogin(running.port, { username: 'alice', privateKey: malloryKey.private })).ok, false);
   assert.equal(
-    (await tryLogin(running.port, {
-      username: 'alice',
-      authHandler: [{ type: 'keyboard-interactive', username: 'alice', prompt: (_n: string, _i: string, _l: string, _p: unknown[], finish: (a: string[]) => void) => finish(['000000']) }] as unknown as ssh2.ConnectConfig['authHandler'],
-    })).ok,
+    (
+      await tryLogin(running.port, {
+        username: 'alice',
+        authHandler: [
+          {
+            type: 'keyboard-interactive',
+            username: 'alice',
+            prompt: (_n: string, _i: string, _l: string, _p: unknown[], finish: (a: string[]) => void) =>
+              finish(['000000']),
+          },
+        ] as unknown as ssh2.ConnectConfig['authHandler'],
+      })
+    ).ok,
     false,
   );
   assert.deepEqual(
@@ -136,14 +173,21 @@ test('a signature that does not verify is refused even though the hook accepted 
   const key = ssh2.utils.parseKey(aliceKey.private) as ssh2.ParsedKey;
   const realSign = key.sign.bind(key);
   // signs other bytes than the server's session data: a client without the private key, in effect
-  (key as { sign: typeof key.sign }).sign = (data: Buffer, algo?: string) => realSign(Buffer.concat([data, Buffer.from('forged')]), algo);
+  (key as { sign: typeof key.sign }).sign = (data: Buffer, algo?: string) =>
+    realSign(Buffer.concat([data, Buffer.from('forged')]), algo);
   const r = await within(
-    tryLogin(running.port, { username: 'alice', authHandler: [{ type: 'publickey', username: 'alice', key }] as unknown as ssh2.ConnectConfig['authHandler'] }),
+    tryLogin(running.port, {
+      username: 'alice',
+      authHandler: [{ type: 'publickey', username: 'alice', key }] as unknown as ssh2.ConnectConfig['authHandler'],
+    }),
     20_000,
     'forged signature',
   );
   assert.equal(r.ok, false);
-  assert.deepEqual(failed.map((f) => [f.method, f.reason]), [['publickey', 'bad-signature']]);
+  assert.deepEqual(
+    failed.map((f) => [f.method, f.reason]),
+    [['publickey', 'bad-signature']],
+  );
 });
 
 test('a hook that throws refuses that attempt (logged); the server goes on serving', async () => {
@@ -152,9 +196,18 @@ test('a hook that throws refuses that attempt (logged); the server goes on servi
   const running = await start({ authenticate: dbHook([]) }, lines);
   running.on('loginFailed', (e) => void failed.push(e));
   assert.equal((await within(tryLogin(running.port, { username: 'boom', password: 'x' }), 20_000, 'boom')).ok, false);
-  assert.deepEqual(failed.map((f) => [f.username, f.reason]), [['boom', 'error']]);
-  assert.ok(lines.some((l) => /authentication hook failed \(password for "boom"\): database down/.test(l)), lines.join('\n'));
-  assert.equal((await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'after')).ok, true);
+  assert.deepEqual(
+    failed.map((f) => [f.username, f.reason]),
+    [['boom', 'error']],
+  );
+  assert.ok(
+    lines.some((l) => /authentication hook failed \(password for "boom"\): database down/.test(l)),
+    lines.join('\n'),
+  );
+  assert.equal(
+    (await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'after')).ok,
+    true,
+  );
 });
 
 test('a hook that never settles holds only its own connection: the login grace closes it, others log in meanwhile', async () => {
@@ -168,7 +221,10 @@ test('a hook that never settles holds only its own connection: the login grace c
     assert.ok(Date.now() < deadline, 'the hanging attempt reached the hook');
     await sleep(20);
   }
-  assert.equal((await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'alice meanwhile')).ok, true);
+  assert.equal(
+    (await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'alice meanwhile')).ok,
+    true,
+  );
   const r = await within(hanging, 20_000, 'the hanging login being closed by the grace');
   assert.equal(r.ok, false);
   const i = attempts.findIndex((a) => a.username === 'hang');
@@ -202,13 +258,28 @@ test('a client guessing passwords on many connections: cut off after maxAuthTrie
     perConnection.push(tries);
   };
   for (let batch = 0; batch < 4; batch++) {
-    await within(Promise.all([0, 1, 2, 3, 4].map((i) => guess(batch * 5 + i))), 60_000, 'a batch of guessing connections');
+    await within(
+      Promise.all([0, 1, 2, 3, 4].map((i) => guess(batch * 5 + i))),
+      60_000,
+      'a batch of guessing connections',
+    );
   }
   assert.equal(perConnection.length, 20);
-  assert.ok(perConnection.every((t) => t <= 4), `guesses answered per connection: ${perConnection}`);
+  assert.ok(
+    perConnection.every((t) => t <= 4),
+    `guesses answered per connection: ${perConnection}`,
+  );
   assert.equal(failed.length, 20 * 3, `one event per refused guess: ${failed.length}`);
-  assert.ok(failed.every((f) => f.username === 'alice' && f.method === 'password' && f.reason === 'rejected' && f.remoteAddress === '127.0.0.1'));
-  assert.equal((await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'a real login after')).ok, true);
+  assert.ok(
+    failed.every(
+      (f) =>
+        f.username === 'alice' && f.method === 'password' && f.reason === 'rejected' && f.remoteAddress === '127.0.0.1',
+    ),
+  );
+  assert.equal(
+    (await within(tryLogin(running.port, { username: 'alice', password: 'sesame' }), 20_000, 'a real login after')).ok,
+    true,
+  );
 });
 
 test('the simple options still work: fixed users and one server, identity { username }', async () => {
@@ -220,13 +291,29 @@ test('the simple options still work: fixed users and one server, identity { user
   })) as unknown as RunningSftpSshServer<Who>;
   servers.push(running);
   running.on('login', (e) => void logins.push(e));
-  const client = await SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'carol', privateKey: aliceKey.private });
+  const client = await SftpClient.connect({
+    host: '127.0.0.1',
+    port: running.port,
+    username: 'carol',
+    privateKey: aliceKey.private,
+  });
   await client.writeFile('/x', 'y');
   await client.end();
-  assert.deepEqual(logins.map((l) => [l.username, l.method, l.identity]), [['carol', 'publickey', { username: 'carol' }]]);
-  await assert.rejects(startSftpSshServer({ hostKeys: [hostKey.private], users: [] }), /give server, sessionFor, or both/);
+  assert.deepEqual(
+    logins.map((l) => [l.username, l.method, l.identity]),
+    [['carol', 'publickey', { username: 'carol' }]],
+  );
   await assert.rejects(
-    startSftpSshServer({ server: new SftpServer({ fs: new MemoryFs() }), hostKeys: [hostKey.private], users: [], authenticate: () => undefined }),
+    startSftpSshServer({ hostKeys: [hostKey.private], users: [] }),
+    /give server, sessionFor, or both/,
+  );
+  await assert.rejects(
+    startSftpSshServer({
+      server: new SftpServer({ fs: new MemoryFs() }),
+      hostKeys: [hostKey.private],
+      users: [],
+      authenticate: () => undefined,
+    }),
     /either authenticate or users/,
   );
 });
@@ -238,13 +325,25 @@ test('a session factory that never answers refuses that session after the login 
     {
       server: undefined,
       loginGraceMs: 1000,
-      authenticate: (a) => (a.method === 'password' && a.password === 'pw' ? { id: a.username === 'slow' ? 2 : 1, name: a.username } : undefined),
+      authenticate: (a) =>
+        a.method === 'password' && a.password === 'pw'
+          ? { id: a.username === 'slow' ? 2 : 1, name: a.username }
+          : undefined,
       sessionFor: (who) => (who.name === 'slow' ? new Promise<never>(() => undefined) : { fs: root }),
     },
     lines,
   );
-  await assert.rejects(within(SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'slow', password: 'pw' }), 20_000, 'slow session'));
-  assert.ok(lines.some((l) => /refusing an SFTP session of user "slow": no answer within 1 s/.test(l)), lines.join('\n'));
+  await assert.rejects(
+    within(
+      SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'slow', password: 'pw' }),
+      20_000,
+      'slow session',
+    ),
+  );
+  assert.ok(
+    lines.some((l) => /refusing an SFTP session of user "slow": no answer within 1 s/.test(l)),
+    lines.join('\n'),
+  );
   const ok = await SftpClient.connect({ host: '127.0.0.1', port: running.port, username: 'quick', password: 'pw' });
   await ok.writeFile('/q', 'q');
   await ok.end();

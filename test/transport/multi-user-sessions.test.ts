@@ -9,7 +9,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
@@ -35,15 +48,52 @@ interface User {
 const hostKey = generateEd25519KeyPair();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sftp-wire-multi-'));
 const roots = { alice: path.join(dir, 'A'), bob: path.join(dir, 'B'), atom: path.join(dir, 'C') };
-const keyFiles = { alice: writeEd25519KeyPair(path.join(dir, 'alice_key')), bob: writeEd25519KeyPair(path.join(dir, 'bob_key')), atom: writeEd25519KeyPair(path.join(dir, 'atom_key')) };
+const keyFiles = {
+  alice: writeEd25519KeyPair(path.join(dir, 'alice_key')),
+  bob: writeEd25519KeyPair(path.join(dir, 'bob_key')),
+  atom: writeEd25519KeyPair(path.join(dir, 'atom_key')),
+};
 let flips = 0;
 const users = new Map<string, User>([
-  ['alice', { name: 'alice', pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'), settings: () => ({ root: roots.alice }) }],
-  ['bob', { name: 'bob', pub: readFileSync(`${keyFiles.bob}.pub`, 'utf8'), settings: () => ({ root: roots.bob, readOnly: true }) }],
-  ['atom', { name: 'atom', pub: readFileSync(`${keyFiles.atom}.pub`, 'utf8'), settings: () => ({ root: roots.atom, atomicUploads: 'atomic' }) }],
+  [
+    'alice',
+    { name: 'alice', pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'), settings: () => ({ root: roots.alice }) },
+  ],
+  [
+    'bob',
+    {
+      name: 'bob',
+      pub: readFileSync(`${keyFiles.bob}.pub`, 'utf8'),
+      settings: () => ({ root: roots.bob, readOnly: true }),
+    },
+  ],
+  [
+    'atom',
+    {
+      name: 'atom',
+      pub: readFileSync(`${keyFiles.atom}.pub`, 'utf8'),
+      settings: () => ({ root: roots.atom, atomicUploads: 'atomic' }),
+    },
+  ],
   // every other session of flip is read-only: the factory runs for each session, not once per login
-  ['flip', { name: 'flip', pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'), settings: () => ({ root: roots.alice, readOnly: flips++ % 2 === 1 }) }],
-  ['nobody', { name: 'nobody', pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'), settings: () => { throw new Error('no tree for nobody'); } }],
+  [
+    'flip',
+    {
+      name: 'flip',
+      pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'),
+      settings: () => ({ root: roots.alice, readOnly: flips++ % 2 === 1 }),
+    },
+  ],
+  [
+    'nobody',
+    {
+      name: 'nobody',
+      pub: readFileSync(`${keyFiles.alice}.pub`, 'utf8'),
+      settings: () => {
+        throw new Error('no tree for nobody');
+      },
+    },
+  ],
 ]);
 const uploads: TransferEvent<User>[] = [];
 const downloads: TransferEvent<User>[] = [];
@@ -105,16 +155,45 @@ test('two users at once: each in their own root with their own flags; no path or
   try {
     const rounds = Array.from({ length: 10 }, (_, i) => i);
     const [aRes, bRes] = await Promise.all([
-      Promise.all(rounds.map((i) => a.writeFile(`/a-${i}.txt`, `alice ${i}`).then(() => 'ok', (e: SftpError) => e.code))),
-      Promise.all(rounds.map((i) => b.writeFile(`/b-${i}.txt`, `bob ${i}`).then(() => 'ok', (e: SftpError) => e.code))),
+      Promise.all(
+        rounds.map((i) =>
+          a.writeFile(`/a-${i}.txt`, `alice ${i}`).then(
+            () => 'ok',
+            (e: SftpError) => e.code,
+          ),
+        ),
+      ),
+      Promise.all(
+        rounds.map((i) =>
+          b.writeFile(`/b-${i}.txt`, `bob ${i}`).then(
+            () => 'ok',
+            (e: SftpError) => e.code,
+          ),
+        ),
+      ),
     ]);
-    assert.deepEqual(aRes, rounds.map(() => 'ok'), 'alice writes');
-    assert.deepEqual(bRes, rounds.map(() => 'EROFS'), 'bob is read-only');
+    assert.deepEqual(
+      aRes,
+      rounds.map(() => 'ok'),
+      'alice writes',
+    );
+    assert.deepEqual(
+      bRes,
+      rounds.map(() => 'EROFS'),
+      'bob is read-only',
+    );
     assert.deepEqual(readdirSync(roots.bob), ['secret.txt'], "nothing was written in bob's tree");
     assert.equal(readFileSync(path.join(roots.alice, 'a-3.txt'), 'utf8'), 'alice 3');
     assert.equal((await b.readFile('/secret.txt')).toString(), 'bob only');
     // alice: nothing of bob's is reachable
-    for (const p of ['/secret.txt', '../B/secret.txt', '/../B/secret.txt', '/../../' + path.relative('/', roots.bob) + '/secret.txt', '/to-bob', '/to-bob-abs']) {
+    for (const p of [
+      '/secret.txt',
+      '../B/secret.txt',
+      '/../B/secret.txt',
+      '/../../' + path.relative('/', roots.bob) + '/secret.txt',
+      '/to-bob',
+      '/to-bob-abs',
+    ]) {
       const c = await code(a.readFile(p));
       assert.ok(c !== undefined, `alice read ${p}`);
     }
@@ -123,7 +202,12 @@ test('two users at once: each in their own root with their own flags; no path or
     assert.ok(!names.includes('secret.txt') && names.includes('a-0.txt'), `alice's "/.." is her own root: ${names}`);
     // bob sees none of alice's files
     assert.equal(await code(b.stat('/a-0.txt')), 'ENOENT');
-    for (const what of [b.mkdir('/d'), b.remove('/secret.txt'), b.rename('/secret.txt', '/x'), b.setstat('/secret.txt', { permissions: 0o777 })]) {
+    for (const what of [
+      b.mkdir('/d'),
+      b.remove('/secret.txt'),
+      b.rename('/secret.txt', '/x'),
+      b.setstat('/secret.txt', { permissions: 0o777 }),
+    ]) {
       assert.equal(await code(what), 'EROFS');
     }
     assert.equal(readFileSync(path.join(roots.bob, 'secret.txt'), 'utf8'), 'bob only');
@@ -135,11 +219,16 @@ test('two users at once: each in their own root with their own flags; no path or
 test('the factory runs for every SFTP session; one that throws refuses only that session', async () => {
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) =>
-    conn.once('ready', resolve).once('error', reject).connect({ host: '127.0.0.1', port: running.port, username: 'flip', privateKey: readFileSync(keyFiles.alice) }),
+    conn
+      .once('ready', resolve)
+      .once('error', reject)
+      .connect({ host: '127.0.0.1', port: running.port, username: 'flip', privateKey: readFileSync(keyFiles.alice) }),
   );
   try {
     const open = async (): Promise<RawClient> => {
-      const ch = await new Promise<ssh2.ClientChannel>((resolve, reject) => conn.subsys('sftp', (err, c) => (err ? reject(err) : resolve(c))));
+      const ch = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
+        conn.subsys('sftp', (err, c) => (err ? reject(err) : resolve(c))),
+      );
       const c = new RawClient(ch);
       await c.init();
       return c;
@@ -161,7 +250,10 @@ test('the factory runs for every SFTP session; one that throws refuses only that
     conn.end();
   }
   await assert.rejects(connect('alice', 'nobody'), 'a session whose factory throws does not open');
-  assert.ok(logLines.some((l) => /refusing an SFTP session of user "nobody": no tree for nobody/.test(l)), logLines.join('\n'));
+  assert.ok(
+    logLines.some((l) => /refusing an SFTP session of user "nobody": no tree for nobody/.test(l)),
+    logLines.join('\n'),
+  );
   const ok = await connect('alice');
   assert.equal((await ok.readFile('/a-1.txt')).toString(), 'alice 1');
   await ok.end();
@@ -189,10 +281,19 @@ test('upload and download events: exactly once per completed transfer, with user
       ['atom', 'atom', '/final.bin', data.length],
     ],
   );
-  assert.deepEqual(downloads.map((e) => [e.username, e.path, e.bytes]), [['alice', '/up.bin', data.length]]);
+  assert.deepEqual(
+    downloads.map((e) => [e.username, e.path, e.bytes]),
+    [['alice', '/up.bin', data.length]],
+  );
   assert.equal(statSync(path.join(roots.atom, 'final.bin')).size, data.length);
-  assert.ok(logLines.some((l) => /'upload' listener threw \(ignored\): listener bug/.test(l)), 'the throwing listener was logged');
-  assert.ok(logLines.some((l) => /'download' listener threw \(ignored\): async listener bug/.test(l)), 'the rejecting listener was logged');
+  assert.ok(
+    logLines.some((l) => /'upload' listener threw \(ignored\): listener bug/.test(l)),
+    'the throwing listener was logged',
+  );
+  assert.ok(
+    logLines.some((l) => /'download' listener threw \(ignored\): async listener bug/.test(l)),
+    'the rejecting listener was logged',
+  );
 });
 
 test("OpenSSH's sftp: put and get fire one event each, as the user the hook named", async () => {
@@ -203,14 +304,24 @@ test("OpenSSH's sftp: put and get fire one event each, as the user the hook name
   const local = path.join(dir, 'openssh-src');
   writeFileSync(local, Buffer.alloc(300_000, 3));
   const r = await within(
-    sftpBatch({ port: running.port, key: keyFiles.alice, user: 'alice' }, [`put ${local} /openssh.bin`, `get /openssh.bin ${path.join(dir, 'openssh-back')}`, 'ls /']),
+    sftpBatch({ port: running.port, key: keyFiles.alice, user: 'alice' }, [
+      `put ${local} /openssh.bin`,
+      `get /openssh.bin ${path.join(dir, 'openssh-back')}`,
+      'ls /',
+    ]),
     60_000,
     'sftp batch',
   );
   assert.equal(r.code, 0, r.stderr);
   await quiet();
-  assert.deepEqual(uploads.map((e) => [e.username, e.path, e.bytes]), [['alice', '/openssh.bin', 300_000]]);
-  assert.deepEqual(downloads.map((e) => [e.username, e.path, e.bytes]), [['alice', '/openssh.bin', 300_000]]);
+  assert.deepEqual(
+    uploads.map((e) => [e.username, e.path, e.bytes]),
+    [['alice', '/openssh.bin', 300_000]],
+  );
+  assert.deepEqual(
+    downloads.map((e) => [e.username, e.path, e.bytes]),
+    [['alice', '/openssh.bin', 300_000]],
+  );
   assert.deepEqual(readFileSync(path.join(dir, 'openssh-back')), readFileSync(local));
 });
 
@@ -221,7 +332,10 @@ async function killedUpload(user: 'alice' | 'atom', remote: string, root: string
   const fd = openSync(src, 'w');
   ftruncateSync(fd, 2 * 1024 ** 3);
   closeSync(fd);
-  const child = spawn(SFTP_PATH, sftpArgs({ port: running.port, key: keyFiles[user], user }, ['-b', '-']), { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const child = spawn(SFTP_PATH, sftpArgs({ port: running.port, key: keyFiles[user], user }, ['-b', '-']), {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
   child.stdin!.end(`put ${src} ${remote}\n`);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 60_000;
@@ -244,13 +358,27 @@ test('an upload whose client is killed mid-way fires no event; an atomic one lea
   await within(killedUpload('alice', '/killed.bin', roots.alice), 90_000, 'killed plain upload');
   await within(killedUpload('atom', '/killed.bin', roots.atom), 90_000, 'killed atomic upload');
   await quiet();
-  assert.equal(uploads.length, 0, `no upload event for an interrupted upload: ${JSON.stringify(uploads.map((e) => e.path))}`);
-  assert.ok(existsSync(path.join(roots.alice, 'killed.bin')), 'the plain upload wrote under its name (no event even so)');
-  assert.equal(existsSync(path.join(roots.atom, 'killed.bin')), false, 'the atomic upload never appeared under its final name');
+  assert.equal(
+    uploads.length,
+    0,
+    `no upload event for an interrupted upload: ${JSON.stringify(uploads.map((e) => e.path))}`,
+  );
+  assert.ok(
+    existsSync(path.join(roots.alice, 'killed.bin')),
+    'the plain upload wrote under its name (no event even so)',
+  );
+  assert.equal(
+    existsSync(path.join(roots.atom, 'killed.bin')),
+    false,
+    'the atomic upload never appeared under its final name',
+  );
   // the server is fine: a complete upload still reports
   const a = await connect('alice');
   await a.writeFile('/after.txt', 'x');
   await a.end();
   await quiet();
-  assert.deepEqual(uploads.map((e) => [e.username, e.path, e.bytes]), [['alice', '/after.txt', 1]]);
+  assert.deepEqual(
+    uploads.map((e) => [e.username, e.path, e.bytes]),
+    [['alice', '/after.txt', 1]],
+  );
 });

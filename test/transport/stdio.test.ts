@@ -148,7 +148,11 @@ describe('serve on stdio in a child process', () => {
     const fout = openSync(outFile, 'w');
     let r;
     try {
-      r = spawnSync(process.execPath, fixtureArgs(root), { stdio: [fin, fout, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+      r = spawnSync(process.execPath, fixtureArgs(root), {
+        stdio: [fin, fout, 'pipe'],
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
     } finally {
       closeSync(fin);
       closeSync(fout);

@@ -15,9 +15,48 @@ import type { WireTap } from './wire-tap.js';
  * characters, dots, and non-ASCII. Whatever the name, every upload and download keeps it exactly.
  */
 const piece = fc.constantFrom(
-  '%', '%%', '%20', '%2F', '%2f', '%00', '%25', '%2E', '%5C', '%0A', '%E9', '%zz', '%u0041',
-  ' ', '  ', '\\', '\\\\', '\n', '\r', '\r\n', '\t', '+', '?', '#', '*', '[a]', '~', '-', '.', '..', ':', ';', '"', "'", '$HOME', '`x`',
-  'a', 'Z', '0', 'é', '日', '🎉',
+  '%',
+  '%%',
+  '%20',
+  '%2F',
+  '%2f',
+  '%00',
+  '%25',
+  '%2E',
+  '%5C',
+  '%0A',
+  '%E9',
+  '%zz',
+  '%u0041',
+  ' ',
+  '  ',
+  '\\',
+  '\\\\',
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  '+',
+  '?',
+  '#',
+  '*',
+  '[a]',
+  '~',
+  '-',
+  '.',
+  '..',
+  ':',
+  ';',
+  '"',
+  "'",
+  '$HOME',
+  '`x`',
+  'a',
+  'Z',
+  '0',
+  'é',
+  '日',
+  '🎉',
 );
 const name = fc
   .array(piece, { minLength: 1, maxLength: 5 })
@@ -33,13 +72,24 @@ const content = fc.oneof(
 const tree: fc.Arbitrary<TreeSpec> = fc.letrec<{ dir: TreeSpec }>((tie) => ({
   dir: fc
     .uniqueArray(
-      fc.tuple(name, fc.oneof({ weight: 2, arbitrary: content }, { weight: 1, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: tie('dir') })),
+      fc.tuple(
+        name,
+        fc.oneof(
+          { weight: 2, arbitrary: content },
+          { weight: 1, arbitrary: fc.constant({}) },
+          { weight: 1, arbitrary: tie('dir') },
+        ),
+      ),
       { selector: ([n]) => n, minLength: 1, maxLength: 5, depthIdentifier: 'names' },
     )
     .map((entries) => Object.fromEntries(entries) as TreeSpec),
 })).dir;
 
-const modes = fc.record({ atomic: fc.boolean(), requests: fc.integer({ min: 1, max: 16 }), listers: fc.integer({ min: 1, max: 3 }) });
+const modes = fc.record({
+  atomic: fc.boolean(),
+  requests: fc.integer({ min: 1, max: 16 }),
+  listers: fc.integer({ min: 1, max: 3 }),
+});
 
 for (const p of peers) {
   describe(`names with %, escapes, spaces, backslashes and newlines survive every transfer (${p.name})`, () => {
@@ -66,7 +116,11 @@ for (const p of peers) {
           assert.deepEqual(r.errors, []);
           assert.deepEqual(treeDiff(src, up), []);
           const down = join(run, 'down');
-          const g = await getTree(peer.client, peer.remote(up), down, { atomic: m.atomic, requests: m.requests, listers: m.listers });
+          const g = await getTree(peer.client, peer.remote(up), down, {
+            atomic: m.atomic,
+            requests: m.requests,
+            listers: m.listers,
+          });
           assert.deepEqual(g.errors, []);
           assert.deepEqual(treeDiff(src, down), []);
           assert.equal(g.directories, r.directories);
@@ -81,7 +135,8 @@ for (const p of peers) {
           assert.deepEqual(readdirSync(one), [single]);
           assert.equal((await peer.client.stat(remote)).size, data.length);
           const listed: string[] = [];
-          for await (const e of peer.client.scandir(peer.remote(one))) if (e.filename !== '.' && e.filename !== '..') listed.push(e.filename);
+          for await (const e of peer.client.scandir(peer.remote(one)))
+            if (e.filename !== '.' && e.filename !== '..') listed.push(e.filename);
           assert.deepEqual(listed, [single]);
           const back = join(run, 'single-back');
           await peer.client.get(remote, back, { atomic: m.atomic });

@@ -1,7 +1,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { SftpClient } from '../../src/client/index.js';
 import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree/index.js';
@@ -30,7 +40,10 @@ for (const p of peers) {
     before(async () => {
       ({ peer, tap, base } = await openTapped(p));
       big = join(base, 'big');
-      writeTree(big, filesInDirs(1500, 10, (i) => 64 + (i % 200)));
+      writeTree(
+        big,
+        filesInDirs(1500, 10, (i) => 64 + (i % 200)),
+      );
     });
     after(async () => {
       await peer.close();
@@ -86,8 +99,14 @@ for (const p of peers) {
 
       const opens = tap.opens;
       const sent = tap.sentTypes.length;
-      await assert.rejects(putTree(peer.client, big, peer.remote(join(base, 'never')), { signal: AbortSignal.abort() }), { name: 'AbortError' });
-      await assert.rejects(getTree(peer.client, peer.remote(up), join(base, 'never'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+      await assert.rejects(
+        putTree(peer.client, big, peer.remote(join(base, 'never')), { signal: AbortSignal.abort() }),
+        { name: 'AbortError' },
+      );
+      await assert.rejects(
+        getTree(peer.client, peer.remote(up), join(base, 'never'), { signal: AbortSignal.abort() }),
+        { name: 'AbortError' },
+      );
       assert.equal(tap.opens, opens);
       assert.ok(tap.sentTypes.length - sent <= 1, 'at most the STAT of the top directory'); // getTree stats before it starts
       await rmtree(peer.client, peer.remote(up));
@@ -108,7 +127,9 @@ for (const p of peers) {
       assert.equal(r.files, 2);
       assert.equal(tap.open.size, 0);
 
-      const stopped = await putTree(peer.client, src, peer.remote(dst), { stopOnError: true, maxOpenFiles: 1 }).catch((e: unknown) => e);
+      const stopped = await putTree(peer.client, src, peer.remote(dst), { stopOnError: true, maxOpenFiles: 1 }).catch(
+        (e: unknown) => e,
+      );
       assert.ok(stopped instanceof TreeError, String(stopped));
       assert.equal(stopped.errors.length, 1);
       assert.ok(['d/b', 'e'].includes(stopped.errors[0]!.path));
@@ -119,7 +140,10 @@ for (const p of peers) {
       const down = join(base, 'err-down');
       mkdirSync(join(down, 'a'), { recursive: true });
       const g = await getTree(peer.client, peer.remote(src), down);
-      assert.deepEqual(g.errors.map((e) => e.path), ['a']);
+      assert.deepEqual(
+        g.errors.map((e) => e.path),
+        ['a'],
+      );
       assert.equal(readFileSync(join(down, 'd', 'b'), 'utf8'), 'b');
       assert.equal(g.files, 3);
     });
@@ -136,7 +160,10 @@ for (const p of peers) {
       });
       const err = await rmtree(client, peer.remote(dir)).catch((e: unknown) => e);
       assert.ok(err instanceof TreeError);
-      assert.deepEqual(err.errors.map((e) => e.path), ['keep/stuck']);
+      assert.deepEqual(
+        err.errors.map((e) => e.path),
+        ['keep/stuck'],
+      );
       assert.deepEqual(readdirSync(dir), ['keep']);
       assert.deepEqual(readdirSync(join(dir, 'keep')), ['stuck']);
       assert.equal(err.result.files, 3);
@@ -247,7 +274,10 @@ for (const p of peers) {
       });
       const down = join(base, 'names-down', 'inside');
       const r = await getTree(evil, peer.remote(src), down);
-      assert.deepEqual(r.errors.map((e) => (e.error as { code?: string }).code), ['ERR_SFTP_BAD_NAME', 'ERR_SFTP_BAD_NAME']);
+      assert.deepEqual(
+        r.errors.map((e) => (e.error as { code?: string }).code),
+        ['ERR_SFTP_BAD_NAME', 'ERR_SFTP_BAD_NAME'],
+      );
       assert.equal(existsSync(join(base, 'names-down', 'escaped')), false);
       assert.equal(existsSync(join(base, 'escaped2')), false);
       assert.deepEqual(treeDiff(src, down), []);
@@ -255,7 +285,9 @@ for (const p of peers) {
 
     test('progress: files and bytes grow to the totals, which are known once the walk has ended', async () => {
       const seen: TreeProgress[] = [];
-      const r = await putTree(peer.client, big, peer.remote(join(base, 'progress-up')), { onProgress: (pr) => seen.push({ ...pr }) });
+      const r = await putTree(peer.client, big, peer.remote(join(base, 'progress-up')), {
+        onProgress: (pr) => seen.push({ ...pr }),
+      });
       const last = seen[seen.length - 1]!;
       assert.equal(last.files, 1500);
       assert.equal(last.bytes, r.bytes);
@@ -265,7 +297,9 @@ for (const p of peers) {
         assert.ok(seen[i]!.files >= seen[i - 1]!.files && seen[i]!.bytes >= seen[i - 1]!.bytes);
       }
       const g: TreeProgress[] = [];
-      await getTree(peer.client, peer.remote(join(base, 'progress-up')), join(base, 'progress-down'), { onProgress: (pr) => g.push({ ...pr }) });
+      await getTree(peer.client, peer.remote(join(base, 'progress-up')), join(base, 'progress-down'), {
+        onProgress: (pr) => g.push({ ...pr }),
+      });
       assert.equal(g[g.length - 1]!.files, 1500);
       assert.equal(g[g.length - 1]!.totalBytes, r.bytes);
     });
@@ -279,7 +313,10 @@ for (const p of peers) {
           },
         }).catch((e: unknown) => e);
         assert.ok(err instanceof TreeError, String(err));
-        assert.ok(['ECONNRESET', 'ERR_SFTP_CLOSED'].includes((err.cause as { code?: string }).code ?? ''), String(err.cause));
+        assert.ok(
+          ['ECONNRESET', 'ERR_SFTP_CLOSED'].includes((err.cause as { code?: string }).code ?? ''),
+          String(err.cause),
+        );
         assert.ok(err.result.files >= 100 && err.result.files < 1500);
         assert.equal(err.errors.length, 1, 'one error for the lost session, not one per remaining file');
       } finally {
@@ -287,7 +324,7 @@ for (const p of peers) {
       }
     });
 
-    test('atomic and resume apply to every file of the tree (through the client\'s own put/get)', async () => {
+    test("atomic and resume apply to every file of the tree (through the client's own put/get)", async () => {
       const src = join(base, 'atomic-src');
       writeTree(src, { a: randomBytes(3000), d: { b: randomBytes(10), e: '' } });
       const up = join(base, 'atomic-up');

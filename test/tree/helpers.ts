@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync, mkdirSync, readFileSync, readdirSync, readlinkSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  realpathSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  lstatSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -22,7 +31,13 @@ export function filesInDirs(files: number, dirs: number, sizeOf: (i: number) => 
 }
 
 function isLink(v: unknown): v is { link: string } {
-  return typeof v === 'object' && v !== null && !Buffer.isBuffer(v) && typeof (v as { link?: unknown }).link === 'string' && Object.keys(v).length === 1;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Buffer.isBuffer(v) &&
+    typeof (v as { link?: unknown }).link === 'string' &&
+    Object.keys(v).length === 1
+  );
 }
 
 export function writeTree(dir: string, spec: TreeSpec): void {
@@ -148,7 +163,9 @@ export async function ourPeer(opts: PeerOptions = {}): Promise<Peer> {
 }
 
 /** A peer whose wire a fresh WireTap watches, and a new temporary folder (removeDir it after). */
-export async function openTapped(p: { open: (opts?: PeerOptions) => Promise<Peer> }): Promise<{ peer: Peer; tap: WireTap; base: string }> {
+export async function openTapped(p: {
+  open: (opts?: PeerOptions) => Promise<Peer>;
+}): Promise<{ peer: Peer; tap: WireTap; base: string }> {
   const tap = new WireTap();
   const peer = await p.open({ wrap: (s) => tap.wrap(s) });
   return { peer, tap, base: tempDir('sftp-wire-tree-').dir };

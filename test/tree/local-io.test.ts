@@ -1,6 +1,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -48,20 +58,23 @@ test('SyncGate: a slow file sends the next 1, 2, 4 ... files to the thread pool,
 
 test('Slab: buffers handed out never overlap, trimmed or not, small or large', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.nat()), { minLength: 1, maxLength: 80 }), (takes) => {
-      const slab = new Slab(64 * 1024);
-      const live: Array<{ b: Buffer; fill: number }> = [];
-      takes.forEach(([n, keepRaw], i) => {
-        const b = slab.take(n);
-        assert.equal(b.length, n);
-        const kept = Math.min(n, keepRaw % (n + 1));
-        slab.trim(b, kept);
-        const v = b.subarray(0, kept);
-        v.fill(i & 0xff);
-        live.push({ b: v, fill: i & 0xff });
-      });
-      for (const { b, fill } of live) for (const x of b) assert.equal(x, fill);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.nat()), { minLength: 1, maxLength: 80 }),
+      (takes) => {
+        const slab = new Slab(64 * 1024);
+        const live: Array<{ b: Buffer; fill: number }> = [];
+        takes.forEach(([n, keepRaw], i) => {
+          const b = slab.take(n);
+          assert.equal(b.length, n);
+          const kept = Math.min(n, keepRaw % (n + 1));
+          slab.trim(b, kept);
+          const v = b.subarray(0, kept);
+          v.fill(i & 0xff);
+          live.push({ b: v, fill: i & 0xff });
+        });
+        for (const { b, fill } of live) for (const x of b) assert.equal(x, fill);
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -91,7 +104,11 @@ for (const mode of ['sync', 'thread pool'] as const) {
     assert.ok(b.fd >= 0);
     assert.ok((await readAt(b.fd, big, 10_000, 4096, 4096, false)).equals(bigContent.subarray(4096, 8192)));
     assert.ok((await readAt(b.fd, big, 10_000, 8192, 1808, true)).equals(bigContent.subarray(8192)));
-    await assert.rejects(readAt(b.fd, big, 9_000, 8192, 808, true), SourceChangedError, 'bytes past the expected end: it grew');
+    await assert.rejects(
+      readAt(b.fd, big, 9_000, 8192, 808, true),
+      SourceChangedError,
+      'bytes past the expected end: it grew',
+    );
     await assert.rejects(readAt(b.fd, big, 12_000, 8192, 3808, true), SourceChangedError, 'fewer bytes: it shrank');
     await closeFd(b.fd);
     assert.equal(openFds(), fds, 'no descriptor left open');
@@ -112,7 +129,11 @@ for (const mode of ['sync', 'thread pool'] as const) {
     await writeWhole(gate(), p, WRITE_FLAGS, 0o600, Buffer.from('new'));
     assert.equal(readFileSync(p, 'utf8'), 'new');
     const q = join(dir, `w2-${mode}`);
-    await writeWhole(gate(), q, WRITE_FLAGS, 0o600, Buffer.from('abc'), { chmod: 0o751, atime: 1_000_000, mtime: 2_000_000 });
+    await writeWhole(gate(), q, WRITE_FLAGS, 0o600, Buffer.from('abc'), {
+      chmod: 0o751,
+      atime: 1_000_000,
+      mtime: 2_000_000,
+    });
     const st = statSync(q);
     assert.equal(st.mode & 0o7777, 0o751);
     assert.equal(Math.floor(st.mtimeMs / 1000), 2_000_000);

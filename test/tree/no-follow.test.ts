@@ -27,7 +27,11 @@ const MODES = [
 ];
 
 function outsideState(dir: string): string {
-  return JSON.stringify(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n)).toString('hex')]));
+  return JSON.stringify(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n)).toString('hex')]),
+  );
 }
 
 for (const kind of ['openssh', 'ours'] as PeerKind[]) {
@@ -63,25 +67,36 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
           // Resume: a partial and its checkpoint planted as links under the exact names a resumed
           // download of plain.txt uses; for other.bin only the checkpoint (the download itself is fine).
           if (m.opts.resume) {
-            for (const [name, size, partialToo] of [['plain.txt', 6, true], ['other.bin', other.length, false]] as const) {
+            for (const [name, size, partialToo] of [
+              ['plain.txt', 6, true],
+              ['other.bin', other.length, false],
+            ] as const) {
               const a = await peer.client.stat(`tree/${name}`);
               assert.equal(a.size, size);
-              const partial = resumePartialName(name, join(dest, name), { path: `tree/${name}`, size, mtime: a.mtime ?? 0 });
+              const partial = resumePartialName(name, join(dest, name), {
+                path: `tree/${name}`,
+                size,
+                mtime: a.mtime ?? 0,
+              });
               if (partialToo) symlinkSync(victim, join(dest, partial));
               symlinkSync(victim, join(dest, `${partial}.ckpt`));
             }
           }
           const r = await peer.client.getTree('tree', dest, { ...m.opts, chunkSize: 16 * 1024 });
           const failed = r.errors.map((e) => e.path).sort();
-          const expected = m.opts.resume ? ['big.bin', 'plain.txt', 'small.txt', 'sub'] : ['big.bin', 'small.txt', 'sub'];
+          const expected = m.opts.resume
+            ? ['big.bin', 'plain.txt', 'small.txt', 'sub']
+            : ['big.bin', 'small.txt', 'sub'];
           assert.deepEqual(failed, expected, JSON.stringify(r.errors.map((e) => [e.path, String(e.error)])));
-          for (const e of r.errors) assert.equal((e.error as { code?: string }).code, 'ELOOP', `${e.path}: ${String(e.error)}`);
+          for (const e of r.errors)
+            assert.equal((e.error as { code?: string }).code, 'ELOOP', `${e.path}: ${String(e.error)}`);
         } finally {
           await peer.close();
         }
         assert.equal(outsideState(outside), before, 'nothing outside the destination changed or appeared');
         assert.ok(readFileSync(victim).equals(VICTIM));
-        for (const n of ['small.txt', 'big.bin', 'sub']) assert.ok(lstatSync(join(dest, n)).isSymbolicLink(), `${n} is still the link`);
+        for (const n of ['small.txt', 'big.bin', 'sub'])
+          assert.ok(lstatSync(join(dest, n)).isSymbolicLink(), `${n} is still the link`);
         if (!m.opts.resume) assert.equal(readFileSync(join(dest, 'plain.txt'), 'utf8'), 'plain\n');
         assert.ok(readFileSync(join(dest, 'other.bin')).equals(other), 'the other entries are copied');
         const temps = readdirSync(dest).filter((n) => /\.part$/.test(n));
@@ -117,10 +132,21 @@ async function lyingServer(target: string, content: Buffer) {
         return server.send({ type: T.HANDLE, id: r.id, handle: Buffer.from('D') });
       case T.READDIR: {
         const n = batch++;
-        if (n === 0) return server.send({ type: T.NAME, id: r.id, entries: [{ filename: 'x', longname: '', attrs: { permissions: 0o120777, size: 5 } }] });
+        if (n === 0)
+          return server.send({
+            type: T.NAME,
+            id: r.id,
+            entries: [{ filename: 'x', longname: '', attrs: { permissions: 0o120777, size: 5 } }],
+          });
         if (n === 1) {
           // Answered a while after the link was read: by then the client has made the local link.
-          void linkRead.then(() => setTimeout(() => server.send({ type: T.NAME, id: r.id, entries: [{ filename: 'x', longname: '', attrs: fileAttrs }] }), 100));
+          void linkRead.then(() =>
+            setTimeout(
+              () =>
+                server.send({ type: T.NAME, id: r.id, entries: [{ filename: 'x', longname: '', attrs: fileAttrs }] }),
+              100,
+            ),
+          );
           return;
         }
         return status(StatusCode.EOF);
@@ -160,7 +186,10 @@ describe('a server that lists a name as a symlink, then as a file', () => {
           const r = await client.getTree('/t', dest, m.opts);
           assert.equal(r.symlinks, 1, 'the link entry was copied as a link');
           assert.equal(r.files, 0, 'the file entry was not written');
-          assert.deepEqual(r.errors.map((e) => e.path), ['x']);
+          assert.deepEqual(
+            r.errors.map((e) => e.path),
+            ['x'],
+          );
           assert.equal((r.errors[0]!.error as { code?: string }).code, 'ELOOP', String(r.errors[0]!.error));
         } finally {
           await client.end().catch(() => {});

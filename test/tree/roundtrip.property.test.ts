@@ -70,7 +70,11 @@ for (const p of peers) {
           assert.deepEqual(treeDiff(src, down), []);
           assert.equal(g.files, r.files);
           assert.equal(g.bytes, r.bytes);
-          await rmtree(peer.client, peer.remote(up), { requests: wDown.requests, listers: wDown.listers, maxOpenFiles: wDown.maxOpenFiles });
+          await rmtree(peer.client, peer.remote(up), {
+            requests: wDown.requests,
+            listers: wDown.listers,
+            maxOpenFiles: wDown.maxOpenFiles,
+          });
           assert.equal(existsSync(up), false);
           assert.equal(tap.open.size, 0);
           files += r.files;
@@ -79,7 +83,10 @@ for (const p of peers) {
         }),
         { numRuns: 60 },
       );
-      assert.ok(files > 60 && dirs > 75, `the random trees were not trivial (${files} files, ${dirs} directories in all)`);
+      assert.ok(
+        files > 60 && dirs > 75,
+        `the random trees were not trivial (${files} files, ${dirs} directories in all)`,
+      );
     });
   });
 }

@@ -39,7 +39,8 @@ function awkwardTree(chunk: number): TreeSpec {
 function manyFilesTree(files: number, dirs: number): TreeSpec {
   const spec: TreeSpec = {};
   for (let d = 0; d < dirs; d++) spec[`dir ${d}`] = {};
-  for (let i = 0; i < files; i++) (spec[`dir ${i % dirs}`] as TreeSpec)[`file-${i}`] = randomBytes(i % 7 === 0 ? 0 : (i * 37) % 3000);
+  for (let i = 0; i < files; i++)
+    (spec[`dir ${i % dirs}`] as TreeSpec)[`file-${i}`] = randomBytes(i % 7 === 0 ? 0 : (i * 37) % 3000);
   return spec;
 }
 
@@ -132,11 +133,17 @@ for (const p of peers) {
       assert.equal(r.files, 1);
       assert.equal(existsSync(f), false);
       await assert.rejects(rmtree(peer.client, peer.remote(join(base, 'no-such'))), { code: 'ENOENT' });
-      await assert.rejects(getTree(peer.client, peer.remote(join(base, 'no-such')), join(base, 'x')), { code: 'ENOENT' });
-      await assert.rejects(putTree(peer.client, join(base, 'no-such'), peer.remote(join(base, 'y'))), { code: 'ENOENT' });
+      await assert.rejects(getTree(peer.client, peer.remote(join(base, 'no-such')), join(base, 'x')), {
+        code: 'ENOENT',
+      });
+      await assert.rejects(putTree(peer.client, join(base, 'no-such'), peer.remote(join(base, 'y'))), {
+        code: 'ENOENT',
+      });
       // The destination's parent must exist (only the top directory itself is created).
       writeTree(join(base, 'tiny'), { a: 'a' });
-      await assert.rejects(putTree(peer.client, join(base, 'tiny'), peer.remote(join(base, 'no-parent', 'y'))), { code: 'ENOENT' });
+      await assert.rejects(putTree(peer.client, join(base, 'tiny'), peer.remote(join(base, 'no-parent', 'y'))), {
+        code: 'ENOENT',
+      });
       await assert.rejects(getTree(peer.client, peer.remote(f + '-file'), join(base, 'z')), { code: 'ENOENT' });
       writeFileSync(f, 'now a file');
       await assert.rejects(getTree(peer.client, peer.remote(f), join(base, 'z')), { code: 'ENOTDIR' });

@@ -130,7 +130,11 @@ describe('putTree waits for the MKDIR of directories with nothing to upload in t
 describe('putTree: an abort is not held up by a MKDIR the server never answers', () => {
   const cases: Array<{ what: string; spec: TreeSpec; top?: string; opts?: TreeOptions }> = [
     { what: 'an empty directory', spec: { held: {} } },
-    { what: 'a directory with a file and a link in it', spec: { held: { f: 'x', 'g %': { link: 'f' } } }, opts: { symlinks: 'copy' } },
+    {
+      what: 'a directory with a file and a link in it',
+      spec: { held: { f: 'x', 'g %': { link: 'f' } } },
+      opts: { symlinks: 'copy' },
+    },
     { what: 'a directory with a file in it, atomic uploads', spec: { held: { f: 'x' } }, opts: { atomic: true } },
     { what: 'the top directory itself', spec: { f: 'x' }, top: 'held' },
   ];

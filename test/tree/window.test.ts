@@ -69,7 +69,10 @@ test('TreeWindow: property — held slots and bytes never exceed the caps; every
     fc.asyncProperty(
       fc.integer({ min: 1, max: 8 }),
       fc.integer({ min: 1, max: 64 }),
-      fc.array(fc.record({ cost: fc.integer({ min: 0, max: 80 }), urgent: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.record({ cost: fc.integer({ min: 0, max: 80 }), urgent: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 60,
+      }),
       async (maxCount, maxBytes, takers) => {
         const costs = takers.map((t) => t.cost);
         const w = new TreeWindow(maxCount, maxBytes);
@@ -102,7 +105,10 @@ test('TreeWindow: property — held slots and bytes never exceed the caps; every
         // FIFO within each class.
         for (const cls of [true, false]) {
           const mine = served.filter((i) => takers[i]!.urgent === cls);
-          assert.deepEqual(mine, [...mine].sort((a, b) => a - b));
+          assert.deepEqual(
+            mine,
+            [...mine].sort((a, b) => a - b),
+          );
         }
         assert.equal(new Set(served).size, takers.length);
       },
@@ -146,8 +152,10 @@ test('DirQueue: hands out directories to several listers and ends when none is b
 });
 
 test('names: a listed name must be one plain entry; relative and remote joins', () => {
-  for (const bad of ['', '.', '..', 'a/b', '../x', 'nul\0byte', '/abs']) assert.equal(isPlainName(bad), false, JSON.stringify(bad));
-  for (const good of ['a', '...', 'with space', 'new\nline', 'quote"\'', 'ünïcødé', '-rf']) assert.equal(isPlainName(good), true, JSON.stringify(good));
+  for (const bad of ['', '.', '..', 'a/b', '../x', 'nul\0byte', '/abs'])
+    assert.equal(isPlainName(bad), false, JSON.stringify(bad));
+  for (const good of ['a', '...', 'with space', 'new\nline', 'quote"\'', 'ünïcødé', '-rf'])
+    assert.equal(isPlainName(good), true, JSON.stringify(good));
   assert.equal(childRel('', 'a'), 'a');
   assert.equal(childRel('a', 'b'), 'a/b');
   assert.equal(remoteJoin('/', 'a'), '/a');

@@ -97,11 +97,13 @@ export class WireTap {
     if (p.type === T.OPEN) {
       this.opens++;
       if ([...this.inflight.values()].some((s) => s.handle !== undefined)) this.opensOverlapping++;
-      if (this.heldHandle !== undefined && this.opens >= this.holdFirstFileUntilOpens) setImmediate(() => this.release());
+      if (this.heldHandle !== undefined && this.opens >= this.holdFirstFileUntilOpens)
+        setImmediate(() => this.release());
     }
     this.inflight.set(p.id, { type: p.type, handle });
     this.peakInflight = Math.max(this.peakInflight, this.inflight.size);
-    if (handle && (p.type === T.WRITE || p.type === T.CLOSE || p.type === T.READ || p.type === T.FSETSTAT)) this.log(handle, `${T_NAME[p.type]}>`);
+    if (handle && (p.type === T.WRITE || p.type === T.CLOSE || p.type === T.READ || p.type === T.FSETSTAT))
+      this.log(handle, `${T_NAME[p.type]}>`);
   }
 
   private release(): void {
@@ -125,7 +127,13 @@ export class WireTap {
         this.release();
       }, 2000);
     }
-    if (p.type === T.HANDLE && req.type === T.OPEN && this.holdFirstFileUntilOpens > 0 && !this.holdDone && this.heldHandle === undefined) {
+    if (
+      p.type === T.HANDLE &&
+      req.type === T.OPEN &&
+      this.holdFirstFileUntilOpens > 0 &&
+      !this.holdDone &&
+      this.heldHandle === undefined
+    ) {
       this.heldHandle = p.handle.toString('hex');
     }
     this.account(p, req);
@@ -145,7 +153,8 @@ export class WireTap {
       this.open.add(p.handle.toString('hex'));
       this.peakOpen = Math.max(this.peakOpen, this.open.size);
     }
-    if (req.handle && (req.type === T.WRITE || req.type === T.CLOSE || req.type === T.READ || req.type === T.FSETSTAT)) this.log(req.handle, `<${T_NAME[req.type]}`);
+    if (req.handle && (req.type === T.WRITE || req.type === T.CLOSE || req.type === T.READ || req.type === T.FSETSTAT))
+      this.log(req.handle, `<${T_NAME[req.type]}`);
     if (req.type === T.CLOSE && req.handle) {
       this.open.delete(req.handle);
       this.current.delete(req.handle);
@@ -153,4 +162,9 @@ export class WireTap {
   }
 }
 
-const T_NAME: Record<number, string> = { [T.WRITE]: 'WRITE', [T.CLOSE]: 'CLOSE', [T.READ]: 'READ', [T.FSETSTAT]: 'FSETSTAT' };
+const T_NAME: Record<number, string> = {
+  [T.WRITE]: 'WRITE',
+  [T.CLOSE]: 'CLOSE',
+  [T.READ]: 'READ',
+  [T.FSETSTAT]: 'FSETSTAT',
+};

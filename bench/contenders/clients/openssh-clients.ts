@@ -58,7 +58,9 @@ function batchCommand(job: OpenSshJob): string {
   const q = (p: string) => `"${p.replace(/(["\\])/g, '\\$1')}"`;
   const r = job.workload === 'small' ? '-r ' : '';
   if (job.workload === 'list') return `ls -1 ${q(job.remotePath)}`;
-  return job.direction === 'up' ? `put ${r}${q(job.localPath)} ${q(job.remotePath)}` : `get ${r}${q(job.remotePath)} ${q(job.localPath)}`;
+  return job.direction === 'up'
+    ? `put ${r}${q(job.localPath)} ${q(job.remotePath)}`
+    : `get ${r}${q(job.remotePath)} ${q(job.localPath)}`;
 }
 
 /** Run one transfer or listing with `sftp -b`. */
@@ -68,8 +70,16 @@ export async function runOpenSshSftp(job: OpenSshJob): Promise<OpenSshResult> {
   const command = batchCommand(job);
   writeFileSync(batch, `!date +%s.%N\n${command}\n!date +%s.%N\n`);
   try {
-    const r = await spawnTimed(program('sftp'), [...baseArgs(job.target), '-P', String(job.target.port), '-b', batch, `${job.target.username}@${job.target.host}`]);
-    if (r.code !== 0) throw new Error(`sftp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const r = await spawnTimed(program('sftp'), [
+      ...baseArgs(job.target),
+      '-P',
+      String(job.target.port),
+      '-b',
+      batch,
+      `${job.target.username}@${job.target.host}`,
+    ]);
+    if (r.code !== 0)
+      throw new Error(`sftp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const stamps = r.lineTimes.filter((l) => /^\d+\.\d+$/.test(l.line)).map((l) => Number(l.line));
     if (stamps.length !== 2) throw new Error(`sftp: expected two time stamps in its output, got ${stamps.length}`);
     const seconds = stamps[1]! - stamps[0]!;
@@ -93,23 +103,41 @@ export async function runScp(job: OpenSshJob, setupSeconds: number): Promise<Ope
   if (job.workload === 'list') throw new Error('scp does not list');
   const remote = (p: string) => `${job.target.username}@${job.target.host}:${p}`;
   const mux = job.target.controlPath ? ['-o', `ControlPath=${job.target.controlPath}`, '-o', 'ControlMaster=no'] : [];
-  const args = [...baseArgs(job.target), ...mux, '-P', String(job.target.port), '-q', ...(job.workload === 'small' ? ['-r'] : [])];
-  const [src, dst] = job.direction === 'up' ? [job.localPath, remote(job.remotePath)] : [remote(job.remotePath), job.localPath];
+  const args = [
+    ...baseArgs(job.target),
+    ...mux,
+    '-P',
+    String(job.target.port),
+    '-q',
+    ...(job.workload === 'small' ? ['-r'] : []),
+  ];
+  const [src, dst] =
+    job.direction === 'up' ? [job.localPath, remote(job.remotePath)] : [remote(job.remotePath), job.localPath];
   const r = await spawnTimed(program('scp'), [...args, src, dst]);
   if (r.code !== 0) throw new Error(`scp exited with ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const seconds = r.wallSeconds - setupSeconds;
   if (seconds < r.wallSeconds * 0.1) {
-    throw new Error(`scp took ${(r.wallSeconds * 1000).toFixed(0)} ms with a set-up of ${(setupSeconds * 1000).toFixed(0)} ms: too short to time (use a larger size)`);
+    throw new Error(
+      `scp took ${(r.wallSeconds * 1000).toFixed(0)} ms with a set-up of ${(setupSeconds * 1000).toFixed(0)} ms: too short to time (use a larger size)`,
+    );
   }
   return { seconds, wallSeconds: r.wallSeconds, maxRssBytes: r.maxRssBytes };
 }
 
 /** Median wall time of `scp` copying one empty file: what runScp subtracts. */
-export async function measureScpSetup(target: SshTarget, emptyLocal: string, remoteDst: string, runs = 5): Promise<number> {
+export async function measureScpSetup(
+  target: SshTarget,
+  emptyLocal: string,
+  remoteDst: string,
+  runs = 5,
+): Promise<number> {
   writeFileSync(emptyLocal, '');
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await runScp({ workload: 'large', direction: 'up', target, localPath: emptyLocal, remotePath: remoteDst }, 0);
+    const r = await runScp(
+      { workload: 'large', direction: 'up', target, localPath: emptyLocal, remotePath: remoteDst },
+      0,
+    );
     times.push(r.wallSeconds);
   }
   return median(times);
@@ -124,9 +152,26 @@ export interface ControlMaster {
 export async function startControlMaster(target: SshTarget): Promise<ControlMaster> {
   const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-mux-'));
   const controlPath = join(dir, 'mux');
-  const child = spawn(program('ssh'), [...baseArgs(target), '-M', '-N', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=no', '-p', String(target.port), `${target.username}@${target.host}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    program('ssh'),
+    [
+      ...baseArgs(target),
+      '-M',
+      '-N',
+      '-o',
+      `ControlPath=${controlPath}`,
+      '-o',
+      'ControlPersist=no',
+      '-p',
+      String(target.port),
+      `${target.username}@${target.host}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 15_000;
   while (!existsSync(controlPath)) {

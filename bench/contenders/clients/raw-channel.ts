@@ -21,7 +21,13 @@ export async function rawChannelLarge(session: WorkerSession, job: NodeJob): Pro
     ch.stderr.resume();
     await new Promise<void>((resolve, reject) => {
       let text = '';
-      const onData = (d: Buffer) => { text += d.toString(); if (text.includes('ready')) { ch.off('data', onData); resolve(); } };
+      const onData = (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('ready')) {
+          ch.off('data', onData);
+          resolve();
+        }
+      };
       ch.on('data', onData);
       ch.once('close', () => reject(new Error('raw sink closed before it was ready')));
     });
@@ -32,7 +38,8 @@ export async function rawChannelLarge(session: WorkerSession, job: NodeJob): Pro
     while (left > 0) {
       const n = Math.min(left, block.length);
       left -= n;
-      if (!ch.write(n === block.length ? block : block.subarray(0, n))) await new Promise<void>((r) => ch.once('drain', r));
+      if (!ch.write(n === block.length ? block : block.subarray(0, n)))
+        await new Promise<void>((r) => ch.once('drain', r));
     }
     ch.end();
     await closed;
@@ -43,7 +50,10 @@ export async function rawChannelLarge(session: WorkerSession, job: NodeJob): Pro
   let got = 0;
   let t0 = 0;
   await new Promise<void>((resolve) => {
-    ch.on('data', (d: Buffer) => { if (got === 0) t0 = performance.now(); got += d.length; });
+    ch.on('data', (d: Buffer) => {
+      if (got === 0) t0 = performance.now();
+      got += d.length;
+    });
     ch.once('close', () => resolve());
   });
   const t1 = performance.now();

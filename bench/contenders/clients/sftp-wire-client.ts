@@ -6,12 +6,23 @@ import type { NodeJob } from '../jobs.js';
 import type { Timed, WorkerSession } from './worker-session.js';
 
 function client(session: WorkerSession): Promise<SftpClient> {
-  return session.kept('sftp-wire', () => SftpClient.fromSsh(session.conn), (c) => c.end().then(() => undefined, () => undefined));
+  return session.kept(
+    'sftp-wire',
+    () => SftpClient.fromSsh(session.conn),
+    (c) =>
+      c.end().then(
+        () => undefined,
+        () => undefined,
+      ),
+  );
 }
 
 /** Requests in flight per file and chunk size, where the job sets them (else the client's defaults). */
 function transferOptions(job: NodeJob): { chunkSize?: number; requests?: number } {
-  return { ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}), ...(job.requests ? { requests: job.requests } : {}) };
+  return {
+    ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}),
+    ...(job.requests ? { requests: job.requests } : {}),
+  };
 }
 
 export async function sftpWireLarge(session: WorkerSession, job: NodeJob): Promise<Timed> {

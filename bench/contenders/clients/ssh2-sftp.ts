@@ -14,8 +14,13 @@ import type { Timed, WorkerSession } from './worker-session.js';
 function sftpOf(session: WorkerSession): Promise<SFTPWrapper> {
   return session.kept(
     'ssh2-sftp',
-    () => new Promise<SFTPWrapper>((resolve, reject) => session.conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)))),
-    (sftp) => { sftp.end(); },
+    () =>
+      new Promise<SFTPWrapper>((resolve, reject) =>
+        session.conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))),
+      ),
+    (sftp) => {
+      sftp.end();
+    },
   );
 }
 
@@ -24,7 +29,10 @@ function cb<T = void>(fn: (done: (err: Error | null | undefined, value?: T) => v
 }
 
 function fastOptions(job: NodeJob): { concurrency?: number; chunkSize?: number } {
-  return { ...(job.requests ? { concurrency: job.requests } : {}), ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}) };
+  return {
+    ...(job.requests ? { concurrency: job.requests } : {}),
+    ...(job.chunkSize ? { chunkSize: job.chunkSize } : {}),
+  };
 }
 
 /** As users write it: readdir(path) hands back the whole listing at once. */
@@ -33,7 +41,11 @@ export async function ssh2List(session: WorkerSession, job: NodeJob): Promise<Ti
   const t0 = performance.now();
   const list = await cb<{ filename: string }[]>((done) => sftp.readdir(job.remotePath, done));
   const t1 = performance.now();
-  return { seconds: (t1 - t0) / 1000, firstEntrySeconds: (t1 - t0) / 1000, listing: digestNames(list.map((e) => e.filename)) };
+  return {
+    seconds: (t1 - t0) / 1000,
+    firstEntrySeconds: (t1 - t0) / 1000,
+    listing: digestNames(list.map((e) => e.filename)),
+  };
 }
 
 export async function ssh2FastLarge(session: WorkerSession, job: NodeJob): Promise<Timed> {
@@ -54,11 +66,15 @@ export async function ssh2Tree(session: WorkerSession, job: NodeJob, inFlight: n
     const { dirs, files } = walkLocal(job.localPath);
     await cb((done) => sftp.mkdir(job.remotePath, done));
     for (const d of dirs) await cb((done) => sftp.mkdir(`${job.remotePath}/${d}`, done));
-    await pool(files, inFlight, (f) => cb((done) => sftp.fastPut(join(job.localPath, f), `${job.remotePath}/${f}`, fastOpts, done)));
+    await pool(files, inFlight, (f) =>
+      cb((done) => sftp.fastPut(join(job.localPath, f), `${job.remotePath}/${f}`, fastOpts, done)),
+    );
   } else {
     const files: string[] = [];
     const walk = async (rel: string): Promise<void> => {
-      const entries = await cb<{ filename: string; attrs: { mode: number } }[]>((done) => sftp.readdir(rel ? `${job.remotePath}/${rel}` : job.remotePath, done));
+      const entries = await cb<{ filename: string; attrs: { mode: number } }[]>((done) =>
+        sftp.readdir(rel ? `${job.remotePath}/${rel}` : job.remotePath, done),
+      );
       mkdirSync(join(job.localPath, rel), { recursive: true });
       for (const e of entries.sort((a, b) => (a.filename < b.filename ? -1 : 1))) {
         const r = rel ? `${rel}/${e.filename}` : e.filename;
@@ -67,7 +83,9 @@ export async function ssh2Tree(session: WorkerSession, job: NodeJob, inFlight: n
       }
     };
     await walk('');
-    await pool(files, inFlight, (f) => cb((done) => sftp.fastGet(`${job.remotePath}/${f}`, join(job.localPath, f), fastOpts, done)));
+    await pool(files, inFlight, (f) =>
+      cb((done) => sftp.fastGet(`${job.remotePath}/${f}`, join(job.localPath, f), fastOpts, done)),
+    );
   }
   return { seconds: (performance.now() - t0) / 1000 };
 }

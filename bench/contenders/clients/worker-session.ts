@@ -24,7 +24,10 @@ export type WorkerRunner = (session: WorkerSession, job: NodeJob) => Promise<Tim
 export function connectEndpoint(ep: Endpoint): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     const conn = new ssh2.Client();
-    conn.once('ready', () => { conn.setNoDelay(true); resolve(conn); });
+    conn.once('ready', () => {
+      conn.setNoDelay(true);
+      resolve(conn);
+    });
     conn.once('error', reject);
     conn.connect({
       host: ep.host,
@@ -61,8 +64,13 @@ async function connectionFor(ep: Endpoint): Promise<Connection> {
       return value;
     },
   };
-  conn.on('close', () => { c.closed = true; connections.delete(key); });
-  conn.on('error', () => { c.closed = true; });
+  conn.on('close', () => {
+    c.closed = true;
+    connections.delete(key);
+  });
+  conn.on('error', () => {
+    c.closed = true;
+  });
   connections.set(key, c);
   return c;
 }

@@ -11,7 +11,13 @@
  */
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { LocalFs, SftpServer, startSftpSshServer, type AtomicUploadMode, type ServerLimits } from '../../../src/index.js';
+import {
+  LocalFs,
+  SftpServer,
+  startSftpSshServer,
+  type AtomicUploadMode,
+  type ServerLimits,
+} from '../../../src/index.js';
 import { CountingFs } from './counting-fs.js';
 
 export interface BoundsChildConfig {

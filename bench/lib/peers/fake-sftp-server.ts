@@ -22,17 +22,20 @@ export class FakeServer {
   ended = false;
 
   constructor(readonly stream: Duplex) {
-    this.framer = new PacketFramer({
-      onPacket: (payload) => {
-        const p = decodePacket(payload);
-        if (p.type === T.INIT) {
-          this.send({ type: T.VERSION, version: this.version, extensions: this.extensions });
-          return;
-        }
-        this.received.push(p as Request);
-        this.onRequest(p as Request);
+    this.framer = new PacketFramer(
+      {
+        onPacket: (payload) => {
+          const p = decodePacket(payload);
+          if (p.type === T.INIT) {
+            this.send({ type: T.VERSION, version: this.version, extensions: this.extensions });
+            return;
+          }
+          this.received.push(p as Request);
+          this.onRequest(p as Request);
+        },
       },
-    }, 1 << 24);
+      1 << 24,
+    );
     stream.on('data', (c: Buffer) => this.framer.push(c));
     stream.on('end', () => {
       this.ended = true;

@@ -46,13 +46,26 @@ function ask<T>(c: ChildProcess, msg: unknown, pick: (m: Record<string, unknown>
 export async function startServerChild(cfg: BoundsChildConfig, opts: { gc?: boolean } = {}): Promise<ServerChild> {
   const execArgv = ['--import', 'tsx', ...(opts.gc === false ? [] : ['--expose-gc'])];
   const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await within(ask(child, undefined, (m) => m.hello === true), 30_000, 'the server process loading');
-  const { port } = await within(ask<{ port: number }>(child, cfg, (m) => m.ready === true), 30_000, 'the server process starting');
+  await within(
+    ask(child, undefined, (m) => m.hello === true),
+    30_000,
+    'the server process loading',
+  );
+  const { port } = await within(
+    ask<{ port: number }>(child, cfg, (m) => m.ready === true),
+    30_000,
+    'the server process starting',
+  );
   return {
     port,
     pid: child.pid!,
     child,
-    stats: () => within(ask<BoundsChildStats>(child, { cmd: 'stats' }, (m) => 'rss' in m), 30_000, 'stats'),
+    stats: () =>
+      within(
+        ask<BoundsChildStats>(child, { cmd: 'stats' }, (m) => 'rss' in m),
+        30_000,
+        'stats',
+      ),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -139,7 +152,8 @@ export async function watch(
   const stableMs = opts.stableMs ?? 2000;
   const key =
     opts.key ??
-    ((s) => `${s.ssh?.socketBytes}|${s.ssh?.queuedBytes}|${s.sftp?.queuedBytes}|${Math.round((s.heapUsed + s.arrayBuffers) / (8 * 1024 * 1024))}`);
+    ((s) =>
+      `${s.ssh?.socketBytes}|${s.ssh?.queuedBytes}|${s.sftp?.queuedBytes}|${Math.round((s.heapUsed + s.arrayBuffers) / (8 * 1024 * 1024))}`);
   const start = Date.now();
   let lastKey = '';
   let since = Date.now();
@@ -177,7 +191,10 @@ export async function watchFlood(
 }
 
 /** A raw TCP socket that never sends a byte (or sends `banner` one byte every `everyMs`). */
-export function rawSocket(port: number, trickle?: { banner: string; everyMs: number }): { socket: net.Socket; closed: Promise<void> } {
+export function rawSocket(
+  port: number,
+  trickle?: { banner: string; everyMs: number },
+): { socket: net.Socket; closed: Promise<void> } {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   socket.on('data', () => undefined);

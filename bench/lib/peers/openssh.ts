@@ -18,7 +18,9 @@ export const SFTP_PATH = '/usr/bin/sftp';
 /** Throws a clear error when an OpenSSH program the tests need is not installed. */
 export function requireOpenSsh(path: string): string {
   if (!existsSync(path)) {
-    throw new Error(`${path} is not installed: install openssh-client, openssh-sftp-server and openssh-server (.ci/run does)`);
+    throw new Error(
+      `${path} is not installed: install openssh-client, openssh-sftp-server and openssh-server (.ci/run does)`,
+    );
   }
   return path;
 }
@@ -71,7 +73,10 @@ export function freePort(): Promise<number> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -100,7 +105,9 @@ export function generateKey(path: string, type: 'ed25519' | 'rsa' = 'ed25519'): 
  * the current user with keys made by ssh2 (no ssh-keygen needed), and `Subsystem sftp` set to
  * `subsystem` (OpenSSH's sftp-server by default).
  */
-export async function startSshd(opts: { subsystem?: string; extraConfig?: string[]; sshdPath?: string } = {}): Promise<Sshd> {
+export async function startSshd(
+  opts: { subsystem?: string; extraConfig?: string[]; sshdPath?: string } = {},
+): Promise<Sshd> {
   const sshdPath = requireOpenSsh(opts.sshdPath ?? SSHD_PATH);
   if (opts.subsystem === undefined) requireOpenSsh(SFTP_SERVER_PATH);
   mkdirSync('/run/sshd', { recursive: true });
@@ -135,7 +142,9 @@ export async function startSshd(opts: { subsystem?: string; extraConfig?: string
   writeFileSync(configPath, config.join('\n') + '\n');
   const child = spawn(sshdPath, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port))) {
@@ -154,12 +163,18 @@ export async function startSshd(opts: { subsystem?: string; extraConfig?: string
     privateKeyPath,
     dir,
     sshOptions: [
-      '-i', privateKeyPath,
-      '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR',
-      '-o', 'IdentitiesOnly=yes',
+      '-i',
+      privateKeyPath,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      'IdentitiesOnly=yes',
     ],
     async stop() {
       if (child.exitCode === null) {

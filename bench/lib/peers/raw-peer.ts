@@ -1,6 +1,12 @@
 /** A raw SFTP peer built from src/protocol only: sends whatever bytes it is told, records every reply. */
 import type { Duplex } from 'node:stream';
-import { PacketFramer, PacketType as T, decodePacket, encodePacketToBuffer, type Packet } from '../../../src/protocol/index.js';
+import {
+  PacketFramer,
+  PacketType as T,
+  decodePacket,
+  encodePacketToBuffer,
+  type Packet,
+} from '../../../src/protocol/index.js';
 
 export type Reply = Exclude<Packet, { type: typeof T.INIT }>;
 

@@ -27,7 +27,10 @@ export function memoryPair(highWaterMark = 64 * 1024): [Duplex, Duplex] {
       },
       read() {},
     });
-  ends.push(make(() => ends[1]!), make(() => ends[0]!));
+  ends.push(
+    make(() => ends[1]!),
+    make(() => ends[0]!),
+  );
   const [a, b] = ends as [Duplex, Duplex];
   a.once('close', () => setImmediate(() => b.destroy()));
   b.once('close', () => setImmediate(() => a.destroy()));

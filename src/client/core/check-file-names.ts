@@ -26,8 +26,15 @@ export function checkFileHandleName(extensions: ReadonlyMap<string, string>): Ch
   if (extensions.has('check-file-handle')) return { name: 'check-file-handle' };
   const data = extensions.get('check-file');
   if (data === undefined) return undefined;
-  const advertised = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return { name: 'check-file', advertised: advertised.length > 0 ? advertised : undefined, maxBlock: PARAMIKO_MAX_BLOCK };
+  const advertised = data
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return {
+    name: 'check-file',
+    advertised: advertised.length > 0 ? advertised : undefined,
+    maxBlock: PARAMIKO_MAX_BLOCK,
+  };
 }
 
 /** The caller's preferences, narrowed to what the server listed (unchanged when nothing is common). */

@@ -10,7 +10,10 @@ export class AbortError extends Error {
 }
 
 export function abortError(signal: AbortSignal | undefined): AbortError {
-  return new AbortError('The operation was aborted', signal?.reason !== undefined ? { cause: signal.reason } : undefined);
+  return new AbortError(
+    'The operation was aborted',
+    signal?.reason !== undefined ? { cause: signal.reason } : undefined,
+  );
 }
 
 /** The channel closed (or failed) while the request was pending. */

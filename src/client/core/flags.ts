@@ -23,6 +23,9 @@ export function toPflags(mode: OpenMode): number {
     return mode;
   }
   const v = (MODES as Record<string, number | undefined>)[mode];
-  if (v === undefined) throw new TypeError(`unknown open flags ${JSON.stringify(mode)} (use r, r+, w, wx, w+, wx+, a, ax, a+, ax+ or a number)`);
+  if (v === undefined)
+    throw new TypeError(
+      `unknown open flags ${JSON.stringify(mode)} (use r, r+, w, wx, w+, wx+, a, ax, a+, ax+ or a number)`,
+    );
   return v;
 }

@@ -3,11 +3,7 @@ import type { RequestOptions } from './session.js';
 
 /** What a request failed at, for the follow-up look at its target. */
 export type RefinableOp =
-  | { op: 'mkdir' }
-  | { op: 'rmdir' }
-  | { op: 'rename' }
-  | { op: 'remove' }
-  | { op: 'open'; pflags: number };
+  { op: 'mkdir' } | { op: 'rmdir' } | { op: 'rename' } | { op: 'remove' } | { op: 'open'; pflags: number };
 
 /**
  * A version 3 server answers a bare FAILURE where Node's fs would say EEXIST, ENOTEMPTY or EISDIR
@@ -35,7 +31,14 @@ export async function refineFailure(
   }
   const code = codeFor(what, attrs);
   if (code === undefined) return err;
-  return new SftpError({ status: err.status, message: err.serverMessage, op: err.op, path: err.path, code, cause: err });
+  return new SftpError({
+    status: err.status,
+    message: err.serverMessage,
+    op: err.op,
+    path: err.path,
+    code,
+    cause: err,
+  });
 }
 
 function codeFor(what: RefinableOp, attrs: Attrs): string | undefined {

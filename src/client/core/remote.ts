@@ -13,9 +13,7 @@ export type DirEntry = NameEntry;
 
 /** The reply of a generic EXTENDED request. */
 export type ExtendedReply =
-  | { type: 'status' }
-  | { type: 'data'; data: Buffer }
-  | { type: 'name'; entries: NameEntry[] };
+  { type: 'status' } | { type: 'data'; data: Buffer } | { type: 'name'; entries: NameEntry[] };
 
 export interface CheckFileOptions extends RequestOptions {
   /** Hash names in order of preference (default ['sha256', 'sha1', 'md5']). */

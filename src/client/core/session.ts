@@ -157,7 +157,10 @@ export class Session {
     readonly stream: Duplex,
     opts: SessionOptions = {},
   ) {
-    this.window = new Window(Math.max(1, opts.maxRequests ?? SESSION_MAX_REQUESTS), Math.max(1, opts.maxBytes ?? SESSION_MAX_BYTES));
+    this.window = new Window(
+      Math.max(1, opts.maxRequests ?? SESSION_MAX_REQUESTS),
+      Math.max(1, opts.maxBytes ?? SESSION_MAX_BYTES),
+    );
     this.nextId = (opts.firstId ?? 0) >>> 0;
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.framer = new PacketFramer({ onPacket: (p) => this.onPacket(p) }, opts.maxPacket ?? DEFAULT_MAX_PACKET);
@@ -262,7 +265,9 @@ export class Session {
       this.settle(req);
       // Made before the loss, so lost with it (ECONNRESET); after end()/destroy() or a protocol error the
       // session was closed under it (ERR_SFTP_CLOSED).
-      req.reject(this.lostWhy !== undefined ? connectionLostError(req.op, this.lostWhy, err) : sessionClosedError(req.op, err));
+      req.reject(
+        this.lostWhy !== undefined ? connectionLostError(req.op, this.lostWhy, err) : sessionClosedError(req.op, err),
+      );
     }
     this.queue = [];
     this.queueHead = 0;
@@ -287,7 +292,8 @@ export class Session {
     // `stallMs` (e.g. one that never replies to a CLOSE) must not hold end() forever.
     let seen = this.repliesSeen;
     const watchdog = setInterval(() => {
-      if (this.repliesSeen === seen) this.fail(sessionClosedError('end', new Error(`no reply for ${stallMs} ms while ending`)));
+      if (this.repliesSeen === seen)
+        this.fail(sessionClosedError('end', new Error(`no reply for ${stallMs} ms while ending`)));
       seen = this.repliesSeen;
     }, stallMs);
     try {
@@ -434,7 +440,8 @@ export class Session {
     const p = decodePacket(payload); // a throw here reaches the framer's caller, which fails the session
     if (this.state === 'init') {
       if (p.type !== T.VERSION) throw new SftpProtocolError(`expected VERSION first, got ${packetTypeName(p.type)}`);
-      if (p.version !== SFTP_VERSION) throw new SftpProtocolError(`server speaks SFTP version ${p.version}; only version 3 is supported`);
+      if (p.version !== SFTP_VERSION)
+        throw new SftpProtocolError(`server speaks SFTP version ${p.version}; only version 3 is supported`);
       this.state = 'ready';
       const h = this.handshake;
       this.handshake = undefined;
@@ -450,7 +457,8 @@ export class Session {
       // Framing and id are intact: only this request is wrong, so only it fails.
       const expected = [T.STATUS, ...EXPECTED[reqType]].map(packetTypeName);
       this.retire(req, p.id);
-      if (!req.abandoned) req.reject(new SftpBadReplyError(packetTypeName(reqType), expected, packetTypeName(p.type), p.id));
+      if (!req.abandoned)
+        req.reject(new SftpBadReplyError(packetTypeName(reqType), expected, packetTypeName(p.type), p.id));
       // A HANDLE nobody asked for still names something open on the server: close it — unless it
       // answers a CLOSE (which opens nothing): closing again would let a lying server ping-pong forever.
       if (p.type === T.HANDLE && reqType !== T.CLOSE && this.state === 'ready') {

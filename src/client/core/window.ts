@@ -60,7 +60,9 @@ export class Window {
       this.take(cost);
       return undefined;
     }
-    return new Promise<void>((resolve, reject) => (urgent ? this.urgent : this.waiters).push({ cost, resolve, reject }));
+    return new Promise<void>((resolve, reject) =>
+      (urgent ? this.urgent : this.waiters).push({ cost, resolve, reject }),
+    );
   }
 
   /** Take one slot of `cost` bytes if that can be done at once (nobody waits and it fits); never queues. */

@@ -42,7 +42,11 @@ interface Range {
  * brought none). With nothing in flight and the slots all held by chunks past a hole, one READ is
  * sent anyway: the head gap must be filled.
  */
-export async function* readChunks(client: ChunkReader, handle: Buffer, opts: ReadChunksOptions): AsyncGenerator<Buffer, void, undefined> {
+export async function* readChunks(
+  client: ChunkReader,
+  handle: Buffer,
+  opts: ReadChunksOptions,
+): AsyncGenerator<Buffer, void, undefined> {
   const chunkSize = Math.max(1, Math.floor(opts.chunkSize));
   const window = new Window(Math.max(1, Math.floor(opts.requests))); // this call's own
   const start = opts.start ?? 0;
@@ -73,7 +77,11 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
     if (buf.length === 0) {
       eofAt = Math.min(eofAt, r.offset);
       if (S !== undefined && r.offset < S) failure = changed(r.offset);
-      else if (dataEnd > eofAt) failure = S !== undefined ? changed(dataEnd) : new SftpProtocolError(`READ at ${r.offset} hit EOF but data exists up to ${dataEnd}`);
+      else if (dataEnd > eofAt)
+        failure =
+          S !== undefined
+            ? changed(dataEnd)
+            : new SftpProtocolError(`READ at ${r.offset} hit EOF but data exists up to ${dataEnd}`);
       return false;
     }
     if (buf.length > r.length) {
@@ -165,7 +173,10 @@ export async function* readChunks(client: ChunkReader, handle: Buffer, opts: Rea
       await wakeup.wait();
     }
     const end = S !== undefined ? Math.max(S, start) : Math.min(eofAt, hardEnd);
-    if (deliver !== end) throw S !== undefined ? changed(deliver) : new SftpProtocolError(`READ replies ended at ${deliver}, expected ${end}`);
+    if (deliver !== end)
+      throw S !== undefined
+        ? changed(deliver)
+        : new SftpProtocolError(`READ replies ended at ${deliver}, expected ${end}`);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

@@ -66,7 +66,10 @@ export class FileSource implements ChunkSource {
       const size = Math.max(length, this.blockSize);
       if (ahead && ahead.pos === position) b = await ahead.block;
       else {
-        ahead?.block.then((x) => this.recycle(x), () => {});
+        ahead?.block.then(
+          (x) => this.recycle(x),
+          () => {},
+        );
         b = await this.readBlock(position, size);
       }
       const old = this.block;
@@ -92,7 +95,8 @@ export class FileSource implements ChunkSource {
   private recycle(b: Block): void {
     if (b.out > 0 || b === this.block) return;
     this.lent.delete(b.mem.buffer);
-    if (b.mem.length === this.blockSize && this.spare.length < this.spareMax && !this.spare.includes(b.mem)) this.spare.push(b.mem);
+    if (b.mem.length === this.blockSize && this.spare.length < this.spareMax && !this.spare.includes(b.mem))
+      this.spare.push(b.mem);
   }
 
   private readAhead(pos: number): void {

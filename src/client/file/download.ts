@@ -4,7 +4,16 @@ import type { TransferHost } from '../core/remote.js';
 import { closeHandle } from '../core/close-handle.js';
 import { readChunks } from '../engine/read-chunks.js';
 import { writeBehindFileSink, type DownloadSink } from '../engine/write-behind.js';
-import { PLAIN, preservedAttrs, resolveDownload, unsupported, type ResolvedTransfer, type TransferOptions, type TransferProgress, type TransferResult } from './transfer-options.js';
+import {
+  PLAIN,
+  preservedAttrs,
+  resolveDownload,
+  unsupported,
+  type ResolvedTransfer,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferResult,
+} from './transfer-options.js';
 
 /** Downloads: the engine on an open handle, opening a source for reading, and the plain get/readFile. */
 
@@ -19,7 +28,12 @@ export interface DownloadHandleOptions extends ResolvedTransfer {
 }
 
 /** The download engine on an open remote handle: bytes in order into `sink`. Returns bytes copied. */
-export async function downloadHandle(client: TransferHost, handle: Buffer, sink: DownloadSink, opts: DownloadHandleOptions): Promise<number> {
+export async function downloadHandle(
+  client: TransferHost,
+  handle: Buffer,
+  sink: DownloadSink,
+  opts: DownloadHandleOptions,
+): Promise<number> {
   const start = opts.start ?? 0;
   let pos = start;
   try {
@@ -33,7 +47,10 @@ export async function downloadHandle(client: TransferHost, handle: Buffer, sink:
     })) {
       await sink.write(pos, buf);
       pos += buf.length;
-      opts.onProgress?.({ bytes: pos - start, total: opts.expectSize !== undefined ? opts.expectSize - start : undefined });
+      opts.onProgress?.({
+        bytes: pos - start,
+        total: opts.expectSize !== undefined ? opts.expectSize - start : undefined,
+      });
     }
   } catch (err) {
     await sink.flush?.().catch(() => {}); // let writes already accepted finish before the caller closes the file
@@ -50,7 +67,11 @@ export { fileSink } from '../engine/write-behind.js';
  * `preserve`), flush (with `fsync`), close. Returns whether mode and times were copied. The caller
  * forgets `fh` afterwards: it is closed, or closing it failed.
  */
-export async function finishLocalFile(fh: FileHandle, attrs: Attrs, opts: Pick<TransferOptions, 'preserve' | 'fsync'>): Promise<boolean> {
+export async function finishLocalFile(
+  fh: FileHandle,
+  attrs: Attrs,
+  opts: Pick<TransferOptions, 'preserve' | 'fsync'>,
+): Promise<boolean> {
   if (opts.preserve) {
     const a = preservedAttrs(attrs);
     if (a.permissions !== undefined) await fh.chmod(a.permissions);
@@ -84,7 +105,12 @@ export function notARegularFile(path: string, attrs: Attrs, op: string): SftpErr
  * fails). A source that is not a regular file is closed again and refused (see notARegularFile), so a
  * download never creates or truncates its destination for a directory.
  */
-export async function openForRead(client: TransferHost, remotePath: string, signal?: AbortSignal, op = 'get'): Promise<{ handle: Buffer; attrs: Attrs }> {
+export async function openForRead(
+  client: TransferHost,
+  remotePath: string,
+  signal?: AbortSignal,
+  op = 'get',
+): Promise<{ handle: Buffer; attrs: Attrs }> {
   const opening = client.open(remotePath, 'r', {}, { signal });
   const stat = client.stat(remotePath, { signal }).then(
     (a) => ({ ok: true as const, a }),
@@ -130,10 +156,19 @@ async function withReadHandle<T>(
 }
 
 /** get(remotePath, localPath) without atomic, resume or verify: download with many READs in flight. */
-export async function plainGet(client: TransferHost, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function plainGet(
+  client: TransferHost,
+  remotePath: string,
+  localPath: string,
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
   const t = resolveDownload(client, opts);
   return withReadHandle(client, remotePath, t.signal, 'get', async (handle, attrs) => {
-    let fh: FileHandle | undefined = await openLocal(localPath, 'w', attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666);
+    let fh: FileHandle | undefined = await openLocal(
+      localPath,
+      'w',
+      attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666,
+    );
     try {
       const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
         ...t,
@@ -143,7 +178,15 @@ export async function plainGet(client: TransferHost, remotePath: string, localPa
       });
       const preserved = await finishLocalFile(fh, attrs, opts);
       fh = undefined;
-      return { bytes, size: bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced: !!opts.fsync, preserved, ...PLAIN };
+      return {
+        bytes,
+        size: bytes,
+        chunkSize: t.chunkSize,
+        requests: t.requests,
+        fsynced: !!opts.fsync,
+        preserved,
+        ...PLAIN,
+      };
     } finally {
       if (fh) await fh.close().catch(() => {});
     }
@@ -163,7 +206,12 @@ export async function readFile(client: TransferHost, remotePath: string, opts: T
         total += data.length;
       },
     };
-    await downloadHandle(client, handle, sink, { ...t, expectSize: attrs.size, onProgress: opts.onProgress, path: remotePath });
+    await downloadHandle(client, handle, sink, {
+      ...t,
+      expectSize: attrs.size,
+      onProgress: opts.onProgress,
+      path: remotePath,
+    });
     return Buffer.concat(parts, total);
   });
 }

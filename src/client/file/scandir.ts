@@ -24,7 +24,11 @@ type Batch = { ok: true; entries: NameEntry[] | null } | { ok: false; error: unk
  * READDIR is sent, but those already in flight are still awaited and their entries yielded. The handle
  * is closed when the listing ends, when the caller breaks out early, or on an error.
  */
-export async function* scandir(client: DirReader, path: string, opts: ScandirOptions = {}): AsyncGenerator<NameEntry, void, undefined> {
+export async function* scandir(
+  client: DirReader,
+  path: string,
+  opts: ScandirOptions = {},
+): AsyncGenerator<NameEntry, void, undefined> {
   // A READDIR holds a slot from its sending until its batch is taken up.
   const window = new Window(Math.max(1, opts.readAhead ?? DEFAULT_READ_AHEAD));
   const reqOpts: RequestOptions = { signal: opts.signal };

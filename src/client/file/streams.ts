@@ -146,7 +146,10 @@ export function createWriteStream(client: TransferHost, path: string, opts: Writ
             buf = null;
           }
         }
-      })().then(() => cb(), (err: Error) => cb(err));
+      })().then(
+        () => cb(),
+        (err: Error) => cb(err),
+      );
     },
     final(cb) {
       (async () => {
@@ -157,10 +160,16 @@ export function createWriteStream(client: TransferHost, path: string, opts: Writ
         }
         await settled();
         await closeHandle();
-      })().then(() => cb(), (err: Error) => cb(err));
+      })().then(
+        () => cb(),
+        (err: Error) => cb(err),
+      );
     },
     destroy(err, cb) {
-      closeHandle(err !== null).then(() => cb(err), () => cb(err));
+      closeHandle(err !== null).then(
+        () => cb(err),
+        () => cb(err),
+      );
     },
   });
 }

@@ -78,19 +78,35 @@ export interface ResolvedTransfer {
   signal?: AbortSignal;
 }
 
-export function unsupported(opts: TransferOptions, keys: ReadonlyArray<'atomic' | 'resume' | 'verify'> = ['atomic', 'resume', 'verify']): void {
+export function unsupported(
+  opts: TransferOptions,
+  keys: ReadonlyArray<'atomic' | 'resume' | 'verify'> = ['atomic', 'resume', 'verify'],
+): void {
   for (const k of keys) {
     if (opts[k]) {
-      throw new SftpError({ status: StatusCode.OP_UNSUPPORTED, code: 'ERR_NOT_SUPPORTED', message: `the ${k} option is not supported yet`, op: 'transfer' });
+      throw new SftpError({
+        status: StatusCode.OP_UNSUPPORTED,
+        code: 'ERR_NOT_SUPPORTED',
+        message: `the ${k} option is not supported yet`,
+        op: 'transfer',
+      });
     }
   }
 }
 
 export function resolveDownload(client: TransferHost, opts: TransferOptions): ResolvedTransfer {
-  return { chunkSize: chunkSizeFor(client, 'read', opts.chunkSize), requests: opts.requests ?? client.defaultRequests, signal: opts.signal };
+  return {
+    chunkSize: chunkSizeFor(client, 'read', opts.chunkSize),
+    requests: opts.requests ?? client.defaultRequests,
+    signal: opts.signal,
+  };
 }
 export function resolveUpload(client: TransferHost, opts: TransferOptions): ResolvedTransfer {
-  return { chunkSize: chunkSizeFor(client, 'write', opts.chunkSize), requests: opts.requests ?? client.defaultRequests, signal: opts.signal };
+  return {
+    chunkSize: chunkSizeFor(client, 'write', opts.chunkSize),
+    requests: opts.requests ?? client.defaultRequests,
+    signal: opts.signal,
+  };
 }
 
 /** Bytes of a DATA reply that are not data: type, id, the data's length. */
@@ -111,7 +127,8 @@ export function chunkSizeFor(client: TransferHost, dir: 'read' | 'write', asked 
     if (max > 0) size = Math.min(size, max);
   }
   if (dir === 'read') size = Math.min(size, client.session.maxIncomingPacket - DATA_HEADER);
-  else if (Number.isFinite(client.session.maxOutgoingPacket)) size = Math.min(size, client.session.maxOutgoingPacket - WRITE_HEADER);
+  else if (Number.isFinite(client.session.maxOutgoingPacket))
+    size = Math.min(size, client.session.maxOutgoingPacket - WRITE_HEADER);
   return Math.max(1, Math.floor(size));
 }
 

@@ -96,7 +96,16 @@ export async function uploadWith(
     open = false;
     await closeHandle(client, target.handle, t.signal); // a CLOSE error (or an abort) fails the upload: nothing is committed
     await hooks.commit?.(target);
-    return { bytes, size: start + bytes, chunkSize: t.chunkSize, requests: t.requests, fsynced, preserved, ...PLAIN, resumedFrom: start };
+    return {
+      bytes,
+      size: start + bytes,
+      chunkSize: t.chunkSize,
+      requests: t.requests,
+      fsynced,
+      preserved,
+      ...PLAIN,
+      resumedFrom: start,
+    };
   } catch (err) {
     if (open && target) await abandonUpload(client, target.handle, t.signal).catch(() => {});
     if (hooks.abort) await hooks.abort(target, err).catch(() => {});

@@ -44,7 +44,12 @@ export function attrsKind(a: Attrs): Kind {
  * careful way). Errors are collected per entry unless `stopOnError`; an aborted `signal` stops
  * sending, closes every open handle and rejects with an AbortError.
  */
-export async function getTree(client: TransferHost, remoteDir: string, localDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+export async function getTree(
+  client: TransferHost,
+  remoteDir: string,
+  localDir: string,
+  opts: TreeOptions = {},
+): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'getTree', true);
   const ctx: GetContext = {
     run,
@@ -54,7 +59,13 @@ export async function getTree(client: TransferHost, remoteDir: string, localDir:
   };
   const rootAttrs = await client.stat(remoteDir);
   if (!isDirectory(rootAttrs)) {
-    throw new SftpError({ status: StatusCode.FAILURE, code: 'ENOTDIR', message: 'not a directory', op: 'getTree', path: remoteDir });
+    throw new SftpError({
+      status: StatusCode.FAILURE,
+      code: 'ENOTDIR',
+      message: 'not a directory',
+      op: 'getTree',
+      path: remoteDir,
+    });
   }
   await mkdir(localDir, { recursive: true });
   if (!(await stat(localDir)).isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
@@ -121,7 +132,13 @@ async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue
       if (kind === 'dir') {
         identity = await run.send(0, () => client.realpath(src));
         if (dir.isLoop(identity)) {
-          throw new SftpError({ status: StatusCode.FAILURE, code: 'ELOOP', message: 'symbolic link loops back to a directory being copied', op: 'getTree', path: src });
+          throw new SftpError({
+            status: StatusCode.FAILURE,
+            code: 'ELOOP',
+            message: 'symbolic link loops back to a directory being copied',
+            op: 'getTree',
+            path: src,
+          });
         }
       }
     } else if (kind === 'dir' && dir.identity !== undefined) identity = remoteJoin(dir.identity, name);
@@ -132,7 +149,9 @@ async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue
   if (kind === 'file') {
     run.noteFile(attrs.size);
     const a = attrs;
-    await ctx.run.startTask(dir, () => (ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a)));
+    await ctx.run.startTask(dir, () =>
+      ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a),
+    );
   } else if (kind === 'dir') {
     const child = new TreeDir(dir, rel, src, dst, attrs, (d) => completeDir(ctx, d), identity);
     dir.hold();
@@ -177,7 +196,8 @@ function completeDir(ctx: GetContext, dir: TreeDir): void {
       const created = dir.created;
       if (ctx.preserve) {
         if (perm !== undefined) await chmod(dir.dst, perm & 0o7777);
-        if (dir.attrs.atime !== undefined && dir.attrs.mtime !== undefined) await utimes(dir.dst, dir.attrs.atime, dir.attrs.mtime);
+        if (dir.attrs.atime !== undefined && dir.attrs.mtime !== undefined)
+          await utimes(dir.dst, dir.attrs.atime, dir.attrs.mtime);
       } else if (created && perm !== undefined && (perm & 0o700) !== 0o700) await chmod(dir.dst, perm & 0o777);
     } catch (err) {
       run.fail(dir.rel, err);
@@ -192,9 +212,17 @@ function completeDir(ctx: GetContext, dir: TreeDir): void {
  * go out as the window allows, without waiting for replies. Bytes are written locally as they come,
  * in any order; a window slot is given back only once its bytes are on disk.
  */
-async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string, attrs: Attrs): Promise<void> {
+async function downloadFile(
+  ctx: GetContext,
+  dir: TreeDir,
+  rel: string,
+  src: string,
+  dst: string,
+  attrs: Attrs,
+): Promise<void> {
   const { run, client, chunkSize } = ctx;
-  if (attrs.size !== undefined && attrs.size < chunkSize && !ctx.fsync) return downloadSmall(ctx, dir, rel, src, dst, attrs, attrs.size);
+  if (attrs.size !== undefined && attrs.size < chunkSize && !ctx.fsync)
+    return downloadSmall(ctx, dir, rel, src, dst, attrs, attrs.size);
   let handle: Buffer | undefined;
   let local: Promise<FileHandle> | undefined;
   const pending = new Pending();
@@ -266,7 +294,15 @@ async function downloadFile(ctx: GetContext, dir: TreeDir, rel: string, src: str
  * the local file is created and written in one go once the bytes are here (synchronously while that
  * is fast). A size other than the listed one is fetched again the careful way.
  */
-async function downloadSmall(ctx: GetContext, dir: TreeDir, rel: string, src: string, dst: string, attrs: Attrs, size: number): Promise<void> {
+async function downloadSmall(
+  ctx: GetContext,
+  dir: TreeDir,
+  rel: string,
+  src: string,
+  dst: string,
+  attrs: Attrs,
+  size: number,
+): Promise<void> {
   const { run, client } = ctx;
   let handle: Buffer | undefined;
   let reading: Promise<Buffer> | undefined;

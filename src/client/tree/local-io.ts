@@ -138,9 +138,13 @@ export async function openSource(gate: SyncGate, slab: Slab, path: string, whole
       gate.took(performance.now() - t0);
     }
   }
-  const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+  const fd = await new Promise<number>((resolve, reject) =>
+    fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
   try {
-    const stats = await new Promise<Stats>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+    const stats = await new Promise<Stats>((resolve, reject) =>
+      fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st))),
+    );
     if (!stats.isFile()) throw notRegular(path);
     if (stats.size > wholeMax) return { fd, stats, data: undefined };
     const data = await readAt(fd, path, stats.size, 0, stats.size, true);
@@ -153,14 +157,23 @@ export async function openSource(gate: SyncGate, slab: Slab, path: string, whole
 }
 
 function readOnce(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+  return new Promise((resolve, reject) =>
+    fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
 }
 
 /**
  * Read `length` bytes at `position` on the thread pool. With `atEnd` (the chunk should end the file)
  * one byte more is asked: getting it means the file grew. Fewer bytes than asked means it shrank.
  */
-export async function readAt(fd: number, path: string, size: number, position: number, length: number, atEnd: boolean): Promise<Buffer> {
+export async function readAt(
+  fd: number,
+  path: string,
+  size: number,
+  position: number,
+  length: number,
+  atEnd: boolean,
+): Promise<Buffer> {
   const want = atEnd ? length + 1 : length;
   const buf = Buffer.allocUnsafe(want);
   let got = 0;
@@ -229,9 +242,11 @@ export async function writeWhole(
   let ok = false;
   try {
     let done = 0;
-    while (done < data.length) done += await call<number>((cb) => fs.write(fd, data, done, data.length - done, done, cb));
+    while (done < data.length)
+      done += await call<number>((cb) => fs.write(fd, data, done, data.length - done, done, cb));
     if (after?.chmod !== undefined) await call<void>((cb) => fs.fchmod(fd, after.chmod!, (err) => cb(err, undefined)));
-    if (after?.atime !== undefined && after.mtime !== undefined) await call<void>((cb) => fs.futimes(fd, after.atime!, after.mtime!, (err) => cb(err, undefined)));
+    if (after?.atime !== undefined && after.mtime !== undefined)
+      await call<void>((cb) => fs.futimes(fd, after.atime!, after.mtime!, (err) => cb(err, undefined)));
     ok = true;
   } finally {
     const closing = closeFd(fd);

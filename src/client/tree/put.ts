@@ -38,7 +38,12 @@ function statAttrs(st: Stats): Attrs {
  * Errors are collected per entry (`result.errors`) and the copy goes on, unless `stopOnError`. An
  * aborted `signal` stops sending, closes every open handle, and rejects with an AbortError.
  */
-export async function putTree(client: TransferHost, localDir: string, remoteDir: string, opts: TreeOptions = {}): Promise<TreeResult> {
+export async function putTree(
+  client: TransferHost,
+  localDir: string,
+  remoteDir: string,
+  opts: TreeOptions = {},
+): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'putTree', false);
   const ctx: PutContext = {
     run,
@@ -50,7 +55,15 @@ export async function putTree(client: TransferHost, localDir: string, remoteDir:
   const rootSt = await stat(localDir);
   if (!rootSt.isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
   if (run.stopped) return run.finish();
-  const root = new TreeDir(undefined, '', localDir, remoteDir, statAttrs(rootSt), (d) => completeDir(ctx, d), ctx.follow ? `${rootSt.dev}:${rootSt.ino}` : undefined);
+  const root = new TreeDir(
+    undefined,
+    '',
+    localDir,
+    remoteDir,
+    statAttrs(rootSt),
+    (d) => completeDir(ctx, d),
+    ctx.follow ? `${rootSt.dev}:${rootSt.ino}` : undefined,
+  );
   const rootError: { error?: unknown } = {};
   root.setReady(makeRemoteDir(ctx, root, rootError));
   if (!(await run.untilStopped(root.ready, false))) {
@@ -71,14 +84,17 @@ async function makeRemoteDir(ctx: PutContext, dir: TreeDir, rootError?: { error?
   const mode = ((dir.attrs.permissions ?? 0o755) & 0o777) | 0o700;
   const parentKnown = dir.parent === undefined || dir.parent.readyState === true;
   const mkdir = () =>
-    run.send(0, () => client.mkdir(dir.dst, { permissions: mode }), true).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    run
+      .send(0, () => client.mkdir(dir.dst, { permissions: mode }), true)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
   const first = mkdir();
   if (dir.parent && !(await dir.parent.ready)) return false; // the parent's error is the one reported
   let err = await first;
-  if (err !== undefined && !parentKnown && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE) err = await mkdir();
+  if (err !== undefined && !parentKnown && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE)
+    err = await mkdir();
   if (err === undefined) {
     dir.created = true;
     run.result.directories++;
@@ -184,7 +200,8 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
       }
       st = await stat(src); // follow (a dangling link is this entry's error)
       kind = statKind(st);
-      if (kind === 'dir' && dir.isLoop(`${st.dev}:${st.ino}`)) throw localError('ELOOP', 'symbolic link loops back to a directory being copied', src);
+      if (kind === 'dir' && dir.isLoop(`${st.dev}:${st.ino}`))
+        throw localError('ELOOP', 'symbolic link loops back to a directory being copied', src);
     }
   } catch (err) {
     run.fail(rel, err);
@@ -192,7 +209,9 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
   }
   if (kind === 'file') {
     run.noteFile();
-    await ctx.run.startTask(dir, () => (ctx.perFile ? putOneFile(ctx, dir, rel, src, dst) : uploadFile(ctx, dir, rel, src, dst)));
+    await ctx.run.startTask(dir, () =>
+      ctx.perFile ? putOneFile(ctx, dir, rel, src, dst) : uploadFile(ctx, dir, rel, src, dst),
+    );
   } else if (kind === 'dir') {
     try {
       st ??= ctx.follow ? await stat(src) : await lstat(src);
@@ -200,7 +219,15 @@ async function visit(ctx: PutContext, dir: TreeDir, ent: Dirent, stack: TreeDir[
       run.fail(rel, err);
       return;
     }
-    const child = new TreeDir(dir, rel, src, dst, statAttrs(st), (d) => completeDir(ctx, d), ctx.follow ? `${st.dev}:${st.ino}` : undefined);
+    const child = new TreeDir(
+      dir,
+      rel,
+      src,
+      dst,
+      statAttrs(st),
+      (d) => completeDir(ctx, d),
+      ctx.follow ? `${st.dev}:${st.ino}` : undefined,
+    );
     dir.hold();
     child.setReady(makeRemoteDir(ctx, child));
     stack.push(child);
@@ -237,7 +264,7 @@ async function uploadFile(ctx: PutContext, dir: TreeDir, rel: string, src: strin
       if (w) await w;
       pending.add(run.issued(firstLen, client.write(h, 0, data0)).then(() => run.addBytes(firstLen)));
     }
-    for (let pos = firstLen; pos < size && !pending.failed; ) {
+    for (let pos = firstLen; pos < size && !pending.failed;) {
       // Larger files: the slot is taken before the chunk is read, so memory stays within the window.
       const len = Math.min(chunkSize, size - pos);
       const w = run.acquire(len, true);

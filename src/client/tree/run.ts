@@ -4,10 +4,22 @@ import { AbortError, abortError } from '../core/errors.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { Wakeup } from '../core/wakeup.js';
 import { Window } from '../core/window.js';
-import { DEFAULT_LISTERS, DEFAULT_TREE_BYTES, DEFAULT_TREE_HANDLES, DEFAULT_TREE_REQUESTS, MAX_DEFAULT_TREE_HANDLES } from '../defaults.js';
-import { TreeError, emptyTreeResult, type SymlinkMode, type TreeOptions, type TreeProgress, type TreeResult } from './types.js';
+import {
+  DEFAULT_LISTERS,
+  DEFAULT_TREE_BYTES,
+  DEFAULT_TREE_HANDLES,
+  DEFAULT_TREE_REQUESTS,
+  MAX_DEFAULT_TREE_HANDLES,
+} from '../defaults.js';
+import {
+  TreeError,
+  emptyTreeResult,
+  type SymlinkMode,
+  type TreeOptions,
+  type TreeProgress,
+  type TreeResult,
+} from './types.js';
 import { SyncGate } from './local-io.js';
-
 
 export interface TreeRunOptions {
   requests?: number;
@@ -268,7 +280,8 @@ export class TreeRun {
   noteSize(size: number): void {
     this.seenBytes += size;
     this.sized++;
-    if (this.walkDone && this.sized === this.seenFiles && this.totalBytes === undefined) this.totalBytes = this.seenBytes;
+    if (this.walkDone && this.sized === this.seenFiles && this.totalBytes === undefined)
+      this.totalBytes = this.seenBytes;
   }
 
   /** The walk has seen everything: totals are known from now on (bytes once every size is known). */

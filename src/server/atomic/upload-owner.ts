@@ -33,7 +33,9 @@ function startTicks(pid: number): string | undefined {
   return v && /^\d+$/.test(v) ? Number(v).toString(36) : undefined;
 }
 
-const BOOT = readOr('/proc/sys/kernel/random/boot_id', randomBytes(8).toString('hex')).replace(/[^0-9a-f]/g, '').slice(0, 8);
+const BOOT = readOr('/proc/sys/kernel/random/boot_id', randomBytes(8).toString('hex'))
+  .replace(/[^0-9a-f]/g, '')
+  .slice(0, 8);
 const SELF: ProcessId = {
   boot: BOOT,
   pid: process.pid.toString(36),

@@ -95,7 +95,8 @@ export class UploadStore {
 
   /** Remove stale partials seen while listing a directory. */
   expireIfStale(dirPath: string, name: string, stats: FileStats | undefined): void {
-    if (this.readOnly || this.mode !== 'atomic-resume' || !stats || !isPartialName(name) || !this.isStale(stats)) return;
+    if (this.readOnly || this.mode !== 'atomic-resume' || !stats || !isPartialName(name) || !this.isStale(stats))
+      return;
     void this.fs.remove(joinVirtual(dirPath, name)).catch(() => undefined);
   }
 
@@ -183,7 +184,7 @@ export class UploadStore {
     const d = await this.fs.opendir(dir);
     const found: { name: string; stats?: FileStats }[] = [];
     try {
-      for (let seen = 0; seen < MAX_SWEEP_ENTRIES; ) {
+      for (let seen = 0; seen < MAX_SWEEP_ENTRIES;) {
         const batch = await d.read(256);
         if (!batch) break;
         seen += batch.length;
@@ -204,7 +205,8 @@ export class UploadStore {
     const path = joinVirtual(dir, name);
     // a base too long for the name was replaced by its digest: its partial cannot be named
     // and a file whose bytes may not all have been written (gap mark) is no prefix to resume from
-    const keepable = this.mode === 'atomic-resume' && !parsed.gapped && !/^h[0-9a-f]{40}$/.test(parsed.stem) && !this.isStale(stats);
+    const keepable =
+      this.mode === 'atomic-resume' && !parsed.gapped && !/^h[0-9a-f]{40}$/.test(parsed.stem) && !this.isStale(stats);
     if (keepable) {
       const partial = joinVirtual(dir, partialName(parsed.stem));
       const other = await this.fs.lstat(partial).catch(() => undefined);
@@ -313,5 +315,4 @@ export class UploadStore {
     }
     await this.fs.remove(u.tempPath).catch(() => undefined);
   }
-
 }

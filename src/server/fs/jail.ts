@@ -92,7 +92,9 @@ export class Jail {
    * are the kernel's (ENOENT, ENOTDIR, ELOOP).
    */
   private async walk(vpath: string): Promise<string> {
-    const todo = normalizeVirtual(vpath).split('/').filter((c) => c.length > 0);
+    const todo = normalizeVirtual(vpath)
+      .split('/')
+      .filter((c) => c.length > 0);
     let cur = this.realRoot;
     let hops = 0;
     while (todo.length > 0) {
@@ -112,7 +114,12 @@ export class Jail {
           const abs = path.resolve(target);
           if (!this.inside(abs)) throw outsideError();
           cur = this.realRoot;
-          todo.unshift(...abs.slice(this.realRoot.length).split('/').filter((x) => x.length > 0));
+          todo.unshift(
+            ...abs
+              .slice(this.realRoot.length)
+              .split('/')
+              .filter((x) => x.length > 0),
+          );
         } else {
           todo.unshift(...target.split('/').filter((x) => x.length > 0));
         }

@@ -140,7 +140,8 @@ export class LocalDir implements FsDir {
     const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
     const out: FsDirEntry[] = [];
     let i = 0;
-    for (; i < names.length && clock.inTime(i); i++) out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });
+    for (; i < names.length && clock.inTime(i); i++)
+      out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });
     if (i < names.length) {
       const rest = names.slice(i);
       const stats = await Promise.all(rest.map((n) => lstatAsync(prefix + n)));

@@ -190,7 +190,10 @@ export class LocalFs implements FileSystem {
         } catch (err) {
           const code = errnoOf(err);
           if (code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') throw err;
-          const exists = await fsp.lstat(pn).then(() => true, () => false);
+          const exists = await fsp.lstat(pn).then(
+            () => true,
+            () => false,
+          );
           if (exists) throw fsError('EEXIST');
           return fsp.rename(po, pn);
         }

@@ -1,4 +1,13 @@
-import type { FileStats, FileSystem, FsDir, FsDirEntry, FsFile, FsStatVfs, OpenOptions, SetStats } from './file-system.js';
+import type {
+  FileStats,
+  FileSystem,
+  FsDir,
+  FsDirEntry,
+  FsFile,
+  FsStatVfs,
+  OpenOptions,
+  SetStats,
+} from './file-system.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './file-system.js';
 import { fsError } from './fs-error.js';
 import { joinVirtual, normalizeVirtual } from './vpath.js';
@@ -189,7 +198,9 @@ export class MemoryFs implements FileSystem {
 
   /** Walk to the last component of `p`, following symlinks on the way (and at the end when asked). */
   private find(p: string, followFinal: boolean, hops = 0): Found {
-    const parts = normalizeVirtual(p).split('/').filter((s) => s.length > 0);
+    const parts = normalizeVirtual(p)
+      .split('/')
+      .filter((s) => s.length > 0);
     let dir = this.root;
     let dirPath = '/';
     if (parts.length === 0) return { dir, dirPath, name: '', node: this.root };
@@ -229,7 +240,12 @@ export class MemoryFs implements FileSystem {
     if (!node) {
       if (!opts.create) throw fsError('ENOENT');
       if (f.name === '') throw fsError('EISDIR');
-      const file: MemFile = { kind: 'file', data: Buffer.alloc(0), size: 0, ...this.base(S_IFREG | ((opts.mode ?? 0o666) & 0o7777 & ~UMASK)) };
+      const file: MemFile = {
+        kind: 'file',
+        data: Buffer.alloc(0),
+        size: 0,
+        ...this.base(S_IFREG | ((opts.mode ?? 0o666) & 0o7777 & ~UMASK)),
+      };
       f.dir.children.set(f.name, file);
       this.touchDir(f.dir);
       node = file;
@@ -368,7 +384,19 @@ export class MemoryFs implements FileSystem {
     const bsize = 4096;
     const blocks = Math.floor(capacity / bsize);
     const free = Math.max(0, blocks - Math.ceil(used / bsize));
-    return { bsize, frsize: bsize, blocks, bfree: free, bavail: free, files: 1 << 20, ffree: (1 << 20) - files, favail: (1 << 20) - files, fsid: 0, namemax: 255, readOnly: false };
+    return {
+      bsize,
+      frsize: bsize,
+      blocks,
+      bfree: free,
+      bavail: free,
+      files: 1 << 20,
+      ffree: (1 << 20) - files,
+      favail: (1 << 20) - files,
+      fsid: 0,
+      namemax: 255,
+      readOnly: false,
+    };
   }
 
   userName(uid: number): string | undefined {

@@ -1,6 +1,12 @@
 import { OpenFlags, PacketType as T, StatusCode } from '../../protocol/constants.js';
 import type { Packet } from '../../protocol/packets.js';
-import { encodeExtensionReply, StatVfsFlag, type ExtensionKey, type ExtensionRequest, type StatVfs } from '../../protocol/extensions.js';
+import {
+  encodeExtensionReply,
+  StatVfsFlag,
+  type ExtensionKey,
+  type ExtensionRequest,
+  type StatVfs,
+} from '../../protocol/extensions.js';
 import type { FileStats, FsStatVfs } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
 import { StatusError } from '../status-error.js';
@@ -10,10 +16,18 @@ import { realpathWalk } from '../fs/realpath-walk.js';
 import { openOptions, readableEntry, setStatsFromAttrs, writeToEntry } from './file-handlers.js';
 
 /** Answers one extension's request, already decoded (see the extension rows in request-table.ts). */
-export type ExtHandler<K extends ExtensionKey> = (q: ExtensionRequest<K>, id: number, ctx: SessionContext) => Promise<Packet>;
+export type ExtHandler<K extends ExtensionKey> = (
+  q: ExtensionRequest<K>,
+  id: number,
+  ctx: SessionContext,
+) => Promise<Packet>;
 type ExtTable = { [K in ExtensionKey]: ExtHandler<K> };
 
-const reply = <K extends ExtensionKey>(id: number, key: K, rep: Parameters<typeof encodeExtensionReply<K>>[1]): Packet => ({
+const reply = <K extends ExtensionKey>(
+  id: number,
+  key: K,
+  rep: Parameters<typeof encodeExtensionReply<K>>[1],
+): Packet => ({
   type: T.EXTENDED_REPLY,
   id,
   data: encodeExtensionReply(key, rep),
@@ -86,7 +100,8 @@ export const extensionHandlers: ExtTable = {
       maxWriteLength: ctx.limits.maxWrite,
       maxOpenHandles: ctx.limits.maxHandles,
     }),
-  expandPath: async (q, id, ctx) => oneName(id, await realpathWalk(ctx.fs, ctx.startDir, expandTilde(q.path, ctx.startDir))),
+  expandPath: async (q, id, ctx) =>
+    oneName(id, await realpathWalk(ctx.fs, ctx.startDir, expandTilde(q.path, ctx.startDir))),
   copyData: async (q, id, ctx) => {
     const src = ctx.handles.file(q.readHandle);
     const dst = ctx.handles.file(q.writeHandle);
@@ -96,7 +111,10 @@ export const extensionHandlers: ExtTable = {
     // Length 0 is "to the end of the file" as it is now: a copy that extends its own source ends.
     const total = q.readLength === 0 ? Math.max(0, from.size - q.readOffset) : q.readLength;
     if (sameFile(src, dst, from, to) && q.readOffset < q.writeOffset + total && q.writeOffset < q.readOffset + total) {
-      throw new StatusError(StatusCode.FAILURE, 'EINVAL: source and destination are overlapping ranges of the same file');
+      throw new StatusError(
+        StatusCode.FAILURE,
+        'EINVAL: source and destination are overlapping ranges of the same file',
+      );
     }
     let done = 0;
     while (done < total) {

@@ -77,7 +77,8 @@ export async function closeFileEntry(entry: FileHandleEntry, ctx: SessionContext
   }
   await ctx.uploads.abandon(u);
   if (closeError !== undefined) throw closeError;
-  if (commit && u.failed) throw new StatusError(StatusCode.FAILURE, 'EIO: a write to this file failed; the upload was not committed');
+  if (commit && u.failed)
+    throw new StatusError(StatusCode.FAILURE, 'EIO: a write to this file failed; the upload was not committed');
 }
 
 export const close: Handler<typeof T.CLOSE> = async (req, ctx) => {
@@ -118,7 +119,12 @@ function writableEntry(handle: Buffer, ctx: SessionContext): FileHandleEntry {
  * Write to an open file. For an atomic upload a failed write marks it failed (it can no longer
  * commit), and a successful one is recorded for the contiguous prefix.
  */
-export async function writeToEntry(entry: FileHandleEntry, offset: number, data: Buffer, ctx: SessionContext): Promise<void> {
+export async function writeToEntry(
+  entry: FileHandleEntry,
+  offset: number,
+  data: Buffer,
+  ctx: SessionContext,
+): Promise<void> {
   if (entry.upload) await ctx.uploads.beforeGap(entry.upload, offset);
   try {
     await entry.file.write(offset, data);
@@ -145,13 +151,20 @@ export type AnswerOne<R> = (req: R) => Promise<Packet>;
  * order, so that a failure is reported exactly as without batching (rewriting the same bytes at the
  * same offsets is harmless).
  */
-export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionContext, one: AnswerOne<WriteRequest>): Promise<Packet[]> {
+export async function writeBatch(
+  reqs: readonly WriteRequest[],
+  ctx: SessionContext,
+  one: AnswerOne<WriteRequest>,
+): Promise<Packet[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
   if (reqs.length > 1 && entry.file.writev) {
     if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
     let ok = true;
     try {
-      await entry.file.writev(reqs[0]!.offset, reqs.map((r) => r.data));
+      await entry.file.writev(
+        reqs[0]!.offset,
+        reqs.map((r) => r.data),
+      );
     } catch {
       ok = false;
     }
@@ -171,11 +184,18 @@ export async function writeBatch(reqs: readonly WriteRequest[], ctx: SessionCont
  * as DATA, the one the end of file cut short as a shorter DATA, those past it as EOF. The file is read
  * straight into the DATA replies' wire buffers (see dataFrame).
  */
-export async function readBatch(reqs: readonly ReadRequest[], ctx: SessionContext, one: AnswerOne<ReadRequest>): Promise<Reply[]> {
+export async function readBatch(
+  reqs: readonly ReadRequest[],
+  ctx: SessionContext,
+  one: AnswerOne<ReadRequest>,
+): Promise<Reply[]> {
   const entry = readableEntry(reqs[0]!.handle, ctx);
   if (!entry.file.readv) return inOrder(reqs, one);
   const frames = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead)));
-  let left = await entry.file.readv(reqs[0]!.offset, frames.map((f) => f.body));
+  let left = await entry.file.readv(
+    reqs[0]!.offset,
+    frames.map((f) => f.body),
+  );
   countRead(entry, left);
   return reqs.map((r, i): Reply => {
     const f = frames[i]!;
@@ -217,7 +237,8 @@ export const fsetstat: Handler<typeof T.FSETSTAT> = async (req, ctx) => {
   const entry = ctx.handles.any(req.handle);
   const set = setStatsFromAttrs(req.attrs);
   if (entry.kind === 'file') set.size = interruptedAppend(entry, set.size, ctx);
-  if (entry.kind === 'file' && entry.upload && set.size !== undefined) await ctx.uploads.beforeGap(entry.upload, set.size);
+  if (entry.kind === 'file' && entry.upload && set.size !== undefined)
+    await ctx.uploads.beforeGap(entry.upload, set.size);
   if (entry.kind === 'file') await entry.file.setstat(set);
   else await ctx.fs.setstat(entry.path, set, { follow: true });
   if (entry.kind === 'file' && entry.upload && set.size !== undefined) {

@@ -22,14 +22,22 @@ export async function statPath(ctx: SessionContext, path: string, follow: boolea
 export const stat: Handler<typeof T.STAT> = async (req, ctx) =>
   attrsReply(
     req.id,
-    attrsFromStats(endsInSlash(req.path) ? await statDirectory(ctx.fs, ctx.path(req.path)) : await statPath(ctx, ctx.path(req.path), true)),
+    attrsFromStats(
+      endsInSlash(req.path)
+        ? await statDirectory(ctx.fs, ctx.path(req.path))
+        : await statPath(ctx, ctx.path(req.path), true),
+    ),
   );
 
 /** lstat of "dirlink/" is the directory the link points to, as in POSIX. */
 export const lstat: Handler<typeof T.LSTAT> = async (req, ctx) =>
   attrsReply(
     req.id,
-    attrsFromStats(endsInSlash(req.path) ? await statDirectory(ctx.fs, ctx.path(req.path)) : await statPath(ctx, ctx.path(req.path), false)),
+    attrsFromStats(
+      endsInSlash(req.path)
+        ? await statDirectory(ctx.fs, ctx.path(req.path))
+        : await statPath(ctx, ctx.path(req.path), false),
+    ),
   );
 
 export const setstat: Handler<typeof T.SETSTAT> = async (req, ctx) => {
@@ -60,7 +68,8 @@ export const rmdir: Handler<typeof T.RMDIR> = async (req, ctx) => {
 };
 
 /** REALPATH, as OpenSSH's sftp-server answers it (`..` after a symlink is the parent of its target). */
-export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) => oneName(req.id, await realpathWalk(ctx.fs, ctx.startDir, req.path));
+export const realpath: Handler<typeof T.REALPATH> = async (req, ctx) =>
+  oneName(req.id, await realpathWalk(ctx.fs, ctx.startDir, req.path));
 
 /** SFTP v3 RENAME never replaces an existing name (posix-rename@openssh.com does). */
 export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
@@ -70,7 +79,8 @@ export const rename: Handler<typeof T.RENAME> = async (req, ctx) => {
   return okStatus(req.id);
 };
 
-export const readlink: Handler<typeof T.READLINK> = async (req, ctx) => oneName(req.id, await ctx.fs.readlink(ctx.path(req.path)));
+export const readlink: Handler<typeof T.READLINK> = async (req, ctx) =>
+  oneName(req.id, await ctx.fs.readlink(ctx.path(req.path)));
 
 /**
  * SYMLINK in the order this session's client sends it: OpenSSH's (the first string is the link's

@@ -7,7 +7,17 @@
  * golang-github-stretchr-testify-dev (pkg/sftp's package does not depend on it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +59,8 @@ export function parseGoTestOutput(output: string): { passed: Set<string>; failed
 
 /** Why the suite cannot be built here, or undefined: a missing Go or missing sources is said plainly. */
 export function suiteProblem(): string | undefined {
-  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return '`go` is not installed: install golang-go (.ci/run does)';
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0)
+    return '`go` is not installed: install golang-go (.ci/run does)';
   if (!existsSync(path.join(PKG_SFTP_SOURCES, 'client_integration_test.go'))) {
     return `${PKG_SFTP_SOURCES} is missing: install golang-github-pkg-sftp-dev (.ci/run does)`;
   }
@@ -81,16 +92,24 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
     GOPROXY: 'off',
     CGO_ENABLED: '0',
   };
-  const build = await runChild('go', ['test', '-c', '-o', binary, 'github.com/pkg/sftp'], { cwd: pkgDir, env }, limitMs);
+  const build = await runChild(
+    'go',
+    ['test', '-c', '-o', binary, 'github.com/pkg/sftp'],
+    { cwd: pkgDir, env },
+    limitMs,
+  );
   if (build.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`go test -c failed (exit ${build.code}${build.timedOut ? ', timed out' : ''}):\n${build.output.slice(-4000)}`);
+    throw new Error(
+      `go test -c failed (exit ${build.code}${build.timedOut ? ', timed out' : ''}):\n${build.output.slice(-4000)}`,
+    );
   }
   const starts = path.join(dir, 'our-server-starts');
   writeFileSync(starts, '');
   const ourServer = path.join(dir, 'sftp-wire-server');
   const machineTmp = tmpdir();
-  for (const p of [TSX_LOADER, CLI_MAIN, starts, process.execPath, machineTmp]) if (/[\s'"$`\\]/.test(p)) throw new Error(`cannot quote path ${p}`);
+  for (const p of [TSX_LOADER, CLI_MAIN, starts, process.execPath, machineTmp])
+    if (/[\s'"$`\\]/.test(p)) throw new Error(`cannot quote path ${p}`);
   // The suite passes OpenSSH's flags: -e (log to stderr), -l LEVEL, -R (read-only). Ours serves the
   // whole file system from the working directory with --stdio, as sftp-server does.
   writeFileSync(
@@ -109,7 +128,10 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
   chmodSync(ourServer, 0o755);
   return {
     ourServer,
-    ourServerStarts: () => readFileSync(starts, 'utf8').split('\n').filter((l) => l === 'started').length,
+    ourServerStarts: () =>
+      readFileSync(starts, 'utf8')
+        .split('\n')
+        .filter((l) => l === 'started').length,
     async run(server, runLimitMs) {
       const seconds = Math.ceil(runLimitMs / 1000);
       // A temporary folder of the run's own: TestClientReadDir lists os.TempDir() three times (the
@@ -122,7 +144,12 @@ export async function buildGoSuite(limitMs: number): Promise<GoSuite> {
       mkdirSync(path.join(runTmp, 'a-dir'));
       symlinkSync('a-file', path.join(runTmp, 'a-link'));
       const runEnv = { ...env, TMPDIR: runTmp };
-      const r = await runChild(binary, ['-test.v', `-test.timeout=${seconds}s`, '-integration', '-sftp', server], { cwd: pkgDir, env: runEnv }, runLimitMs + 10_000);
+      const r = await runChild(
+        binary,
+        ['-test.v', `-test.timeout=${seconds}s`, '-integration', '-sftp', server],
+        { cwd: pkgDir, env: runEnv },
+        runLimitMs + 10_000,
+      );
       const { passed, failed } = parseGoTestOutput(r.output);
       const closing = /^(PASS|FAIL)$/m.test(r.output.split('\n').slice(-3).join('\n'));
       return { output: r.output, passed, failed, incomplete: r.timedOut || !closing };
@@ -138,7 +165,12 @@ interface ChildRun {
 }
 
 /** A child with stdout and stderr together, killed (SIGKILL, its whole process group) after limitMs. */
-function runChild(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }, limitMs: number): Promise<ChildRun> {
+function runChild(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  limitMs: number,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const chunks: Buffer[] = [];
@@ -169,7 +201,9 @@ export function testExcerpt(output: string, name: string, max = 1500): string {
   const lines = output.split('\n');
   const start = lines.findIndex((l) => l === `=== RUN   ${name}`);
   if (start < 0) return '(it never ran)';
-  const end = lines.findIndex((l, i) => i > start && ['PASS', 'FAIL', 'SKIP'].some((r) => l.trimStart().startsWith(`--- ${r}: ${name} (`)));
+  const end = lines.findIndex(
+    (l, i) => i > start && ['PASS', 'FAIL', 'SKIP'].some((r) => l.trimStart().startsWith(`--- ${r}: ${name} (`)),
+  );
   const text = lines.slice(start, end < 0 ? start + 40 : end + 1).join('\n');
   return text.length > max ? text.slice(0, max) + '...' : text;
 }

@@ -1,7 +1,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  writeFileSync,
+  readFileSync,
+  readdirSync,
+  existsSync,
+  lstatSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../../support/temp-dir.js';
 import { sftpBatch, type SftpTarget } from '../../support/openssh-client.js';
@@ -10,7 +19,11 @@ import { sftpBatch, type SftpTarget } from '../../support/openssh-client.js';
  * OpenSSH's sftp client against our server, in batch mode: shared by the stdio test
  * (`sftp -D "sftp-wire serve --stdio"`) and the ssh test (our ssh2-based server on loopback).
  */
-export function opensshInteropSuite(name: string, makeTarget: (root: string) => Promise<{ target: SftpTarget; close(): Promise<void> }>, matrix: [number, number][]): void {
+export function opensshInteropSuite(
+  name: string,
+  makeTarget: (root: string) => Promise<{ target: SftpTarget; close(): Promise<void> }>,
+  matrix: [number, number][],
+): void {
   describe(name, () => {
     let t: ReturnType<typeof tempDir>;
     let root: string;
@@ -40,7 +53,11 @@ export function opensshInteropSuite(name: string, makeTarget: (root: string) => 
         const src = B < 100 ? 'small.bin' : 'big.bin';
         const up = `up-${B}-${R}.bin`;
         const down = path.join(local, `down-${B}-${R}.bin`);
-        const run = await sftpBatch(target, [`put ${path.join(local, src)} ${up}`, `get ${up} ${down}`], ['-B', String(B), '-R', String(R)]);
+        const run = await sftpBatch(
+          target,
+          [`put ${path.join(local, src)} ${up}`, `get ${up} ${down}`],
+          ['-B', String(B), '-R', String(R)],
+        );
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual(readFileSync(path.join(root, up)), readFileSync(path.join(local, src)));
         assert.deepEqual(readFileSync(down), readFileSync(path.join(local, src)));
@@ -49,7 +66,14 @@ export function opensshInteropSuite(name: string, makeTarget: (root: string) => 
 
     it('reput and reget resume from 0, 1, 1k, 1M, size-1 and same', async () => {
       const data = randomBytes(1_200_000);
-      const sizes: Record<string, number> = { '0': 0, '1': 1, '1k': 1024, '1m': 1024 * 1024, 'size-1': data.length - 1, same: data.length };
+      const sizes: Record<string, number> = {
+        '0': 0,
+        '1': 1,
+        '1k': 1024,
+        '1m': 1024 * 1024,
+        'size-1': data.length - 1,
+        same: data.length,
+      };
       const commands: string[] = [];
       for (const [label, n] of Object.entries(sizes)) {
         writeFileSync(path.join(local, `src-${label}`), data);
@@ -120,4 +144,3 @@ export function opensshInteropSuite(name: string, makeTarget: (root: string) => 
     });
   });
 }
-

@@ -51,13 +51,21 @@ export async function atomicGet(
   try {
     const S = attrs.size;
     if (mode === 'resume' && S === undefined) {
-      throw localError('ERR_SFTP_NO_SIZE', 'cannot resume: the server does not report the size of the source', remotePath);
+      throw localError(
+        'ERR_SFTP_NO_SIZE',
+        'cannot resume: the server does not report the size of the source',
+        remotePath,
+      );
     }
     target = policy.noFollow ? await resolveLocalEntry(localPath) : await resolveLocalTarget(localPath);
     const createMode = attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666;
     let R = 0;
     if (mode === 'direct') {
-      fh = await openLocal(target.path, policy.noFollow ? fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW : 'w+', createMode);
+      fh = await openLocal(
+        target.path,
+        policy.noFollow ? fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW : 'w+',
+        createMode,
+      );
       writePath = target.path;
     } else if (mode === 'atomic') {
       const temp = join(target.dir, atomicTempName(target.base));
@@ -74,7 +82,13 @@ export async function atomicGet(
       const key: CheckpointKey = { partial, destination: target.path, source: identity };
       const sidecar = downloadCheckpointPath(partial);
       const P = (await fh.stat()).size;
-      const plan = planResume({ sourceSize: S!, partialSize: P, checkpoint: await readCheckpoint(sidecar, key), window, sample });
+      const plan = planResume({
+        sourceSize: S!,
+        partialSize: P,
+        checkpoint: await readCheckpoint(sidecar, key),
+        window,
+        sample,
+      });
       if (plan.kind === 'verify') {
         const remote = remoteReader(client, handle, signal);
         const local = localReader(fh);
@@ -105,7 +119,13 @@ export async function atomicGet(
           },
         }
       : file;
-    const bytes = await downloadHandle(client, handle, sink, { ...t, start: R, expectSize: S, onProgress: opts.onProgress, path: remotePath });
+    const bytes = await downloadHandle(client, handle, sink, {
+      ...t,
+      start: R,
+      expectSize: S,
+      onProgress: opts.onProgress,
+      path: remotePath,
+    });
     const expected = S ?? R + bytes;
     const size = (await fh.stat()).size;
     if (size !== expected) throw sizeMismatch(writePath, expected, size);

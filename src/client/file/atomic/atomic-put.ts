@@ -6,7 +6,13 @@ import { resolveRemoteTarget, type ResolvedTarget } from './atomic-target.js';
 import { sizeMismatch, verifyCopy, VerifyError } from './atomic-verify.js';
 import { atomicTempName, resumePartialMatcher, resumePartialName, type SourceIdentity } from './partial-names.js';
 import { forgetTemp, markOrphan, startTemp, sweepOrphans } from './partial-orphans.js';
-import { Checkpointer, defaultStateDir, readCheckpoint, uploadCheckpointPath, type CheckpointKey } from './resume-checkpoint.js';
+import {
+  Checkpointer,
+  defaultStateDir,
+  readCheckpoint,
+  uploadCheckpointPath,
+  type CheckpointKey,
+} from './resume-checkpoint.js';
 import { ContiguousTracker, planResume, type RangeReader } from './resume-plan.js';
 import { localReader, bufferReader, verifiedPrefix } from './resume-verify.js';
 import { abortGraceOf, closeHandle, untilAborted } from '../../core/close-handle.js';
@@ -47,7 +53,9 @@ function answeredByServer(err: unknown): boolean {
 }
 
 function isNotFound(err: unknown): boolean {
-  return (err as { code?: string }).code === 'ENOENT' || (err as { status?: number }).status === StatusCode.NO_SUCH_FILE;
+  return (
+    (err as { code?: string }).code === 'ENOENT' || (err as { status?: number }).status === StatusCode.NO_SUCH_FILE
+  );
 }
 
 /**
@@ -98,7 +106,12 @@ export async function commitRename(
 }
 
 /** Upload `src` to `remotePath` with the atomic/resume/verify options. */
-export async function uploadAtomic(client: TransferHost, src: AtomicSource, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+export async function uploadAtomic(
+  client: TransferHost,
+  src: AtomicSource,
+  remotePath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
   const mode = writeModeOf(opts);
   if (mode === 'resume' && !src.identity) {
     throw new TypeError('resume needs a source with an identity (a local file): not available for this upload');
@@ -206,13 +219,30 @@ export async function uploadAtomic(client: TransferHost, src: AtomicSource, remo
         // Read back through a read-only handle of its own (some servers cannot read a write handle), or
         // the write handle where the name does not show the file yet (see verify-read-handle.ts).
         await withVerifyReadHandle(client, writePath!, target.handle, S, signal, (vh, remote) =>
-          verifyCopy({ mode: verify, client, handle: vh, remote, local: src.reader, size: S, window, chunk: t.chunkSize, path: writePath, signal }),
+          verifyCopy({
+            mode: verify,
+            client,
+            handle: vh,
+            remote,
+            local: src.reader,
+            size: S,
+            window,
+            chunk: t.chunkSize,
+            path: writePath,
+            signal,
+          }),
         );
       }
     },
     async commit() {
       if (mode === 'direct') return;
-      replaced = await commitRename(client, writePath!, resolved!.path, !!opts.allowNonAtomicReplace || !opts.atomic, signal);
+      replaced = await commitRename(
+        client,
+        writePath!,
+        resolved!.path,
+        !!opts.allowNonAtomicReplace || !opts.atomic,
+        signal,
+      );
       committed = true;
       if (mode === 'atomic') await forgetTemp(stateDir, resolved!.path, writePath!).catch(() => {});
       await checkpointer?.remove();
@@ -251,7 +281,13 @@ export async function uploadAtomic(client: TransferHost, src: AtomicSource, remo
 }
 
 /** Remove resume partials of the same destination made for another source identity (and their checkpoints). */
-async function removeStalePartials(client: TransferHost, target: ResolvedTarget, keep: string, stateDir: string, signal?: AbortSignal): Promise<void> {
+async function removeStalePartials(
+  client: TransferHost,
+  target: ResolvedTarget,
+  keep: string,
+  stateDir: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const matcher = resumePartialMatcher(target.base);
   if (!matcher) return;
   const stale: string[] = [];
@@ -270,11 +306,20 @@ async function removeStalePartials(client: TransferHost, target: ResolvedTarget,
 }
 
 /** put(localPath, remotePath, { atomic / resume / verify }). */
-export async function atomicPut(client: TransferHost, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
+export async function atomicPut(
+  client: TransferHost,
+  localPath: string,
+  remotePath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
   return withLocalSource(client, localPath, opts, async (info, fh, st) =>
     uploadAtomic(
       client,
-      { info, reader: localReader(fh), identity: { path: await realpath(localPath), size: st.size, mtime: Math.floor(st.mtimeMs) } },
+      {
+        info,
+        reader: localReader(fh),
+        identity: { path: await realpath(localPath), size: st.size, mtime: Math.floor(st.mtimeMs) },
+      },
       remotePath,
       opts,
     ),
@@ -282,6 +327,16 @@ export async function atomicPut(client: TransferHost, localPath: string, remoteP
 }
 
 /** writeFile(remotePath, data, { atomic / verify }) (resume needs a source identity: not for Buffers). */
-export async function atomicWriteFile(client: TransferHost, remotePath: string, data: Buffer, opts: TransferOptions): Promise<TransferResult> {
-  return uploadAtomic(client, { info: { source: new BufferSource(data), size: data.length, attrs: {} }, reader: bufferReader(data) }, remotePath, opts);
+export async function atomicWriteFile(
+  client: TransferHost,
+  remotePath: string,
+  data: Buffer,
+  opts: TransferOptions,
+): Promise<TransferResult> {
+  return uploadAtomic(
+    client,
+    { info: { source: new BufferSource(data), size: data.length, attrs: {} }, reader: bufferReader(data) },
+    remotePath,
+    opts,
+  );
 }

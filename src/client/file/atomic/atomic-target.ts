@@ -41,7 +41,11 @@ function baseOf(path: string, sep: typeof posix | typeof nodePath, op: string): 
 }
 
 /** Resolve a remote destination: follows symlinks (LSTAT + READLINK), rejects a directory with EISDIR. */
-export async function resolveRemoteTarget(client: TransferHost, path: string, signal?: AbortSignal): Promise<ResolvedTarget> {
+export async function resolveRemoteTarget(
+  client: TransferHost,
+  path: string,
+  signal?: AbortSignal,
+): Promise<ResolvedTarget> {
   let p = path;
   let viaSymlink = false;
   for (let hop = 0; hop <= MAX_HOPS; hop++) {
@@ -59,7 +63,13 @@ export async function resolveRemoteTarget(client: TransferHost, path: string, si
       continue;
     }
     if (isDirectory(a)) {
-      throw new SftpError({ status: StatusCode.FAILURE, code: 'EISDIR', message: 'EISDIR: the destination is a directory', op: 'put', path: p });
+      throw new SftpError({
+        status: StatusCode.FAILURE,
+        code: 'EISDIR',
+        message: 'EISDIR: the destination is a directory',
+        op: 'put',
+        path: p,
+      });
     }
     return {
       path: p,
@@ -69,7 +79,13 @@ export async function resolveRemoteTarget(client: TransferHost, path: string, si
       viaSymlink,
     };
   }
-  throw new SftpError({ status: StatusCode.FAILURE, code: 'ELOOP', message: 'ELOOP: too many symbolic links', op: 'put', path });
+  throw new SftpError({
+    status: StatusCode.FAILURE,
+    code: 'ELOOP',
+    message: 'ELOOP: too many symbolic links',
+    op: 'put',
+    path,
+  });
 }
 
 /** Resolve a local destination the same way (lstat + readlink). */
@@ -93,14 +109,24 @@ export async function resolveLocalTarget(path: string): Promise<ResolvedTarget> 
     if (st.isDirectory()) {
       throw localError('EISDIR', 'the destination is a directory', p);
     }
-    return { path: p, dir: nodePath.dirname(p), base: baseOf(p, nodePath, 'get'), existing: { size: st.size, permissions: st.mode }, viaSymlink };
+    return {
+      path: p,
+      dir: nodePath.dirname(p),
+      base: baseOf(p, nodePath, 'get'),
+      existing: { size: st.size, permissions: st.mode },
+      viaSymlink,
+    };
   }
   throw localError('ELOOP', 'too many symbolic links', path);
 }
 
 /** The error for a tree entry whose local destination is a symbolic link. */
 export function symlinkDestinationError(path: string): Error {
-  return localError('ELOOP', 'the destination is a symbolic link, never written through in a tree download (remove it to download the file)', path);
+  return localError(
+    'ELOOP',
+    'the destination is a symbolic link, never written through in a tree download (remove it to download the file)',
+    path,
+  );
 }
 
 /**
@@ -119,5 +145,11 @@ export async function resolveLocalEntry(path: string): Promise<ResolvedTarget> {
   }
   if (st.isSymbolicLink()) throw symlinkDestinationError(p);
   if (st.isDirectory()) throw localError('EISDIR', 'the destination is a directory', p);
-  return { path: p, dir: nodePath.dirname(p), base, existing: { size: st.size, permissions: st.mode }, viaSymlink: false };
+  return {
+    path: p,
+    dir: nodePath.dirname(p),
+    base,
+    existing: { size: st.size, permissions: st.mode },
+    viaSymlink: false,
+  };
 }

@@ -45,12 +45,29 @@ export async function verifyCopy(v: VerifyCopy): Promise<void> {
   if (v.mode === 'hash') {
     const eq = await equalByHash(v, 0, v.size);
     if (eq === true) return;
-    if (eq === false) throw new VerifyError(`hash of ${JSON.stringify(v.path)} differs from the source's: not committed`, v.path, 'hash');
+    if (eq === false)
+      throw new VerifyError(
+        `hash of ${JSON.stringify(v.path)} differs from the source's: not committed`,
+        v.path,
+        'hash',
+      );
     const d = await compareRange(v.local, v.remote, 0, v.size, v.chunk);
-    if (d < v.size) throw new VerifyError(`${JSON.stringify(v.path)} differs from the source at byte ${d}: not committed`, v.path, 'hash', d);
+    if (d < v.size)
+      throw new VerifyError(
+        `${JSON.stringify(v.path)} differs from the source at byte ${d}: not committed`,
+        v.path,
+        'hash',
+        d,
+      );
     return;
   }
   const from = Math.max(0, v.size - v.window);
   const d = await compareRange(v.local, v.remote, from, v.size, v.chunk);
-  if (d < v.size) throw new VerifyError(`${JSON.stringify(v.path)} differs from the source at byte ${d}: not committed`, v.path, 'tail', d);
+  if (d < v.size)
+    throw new VerifyError(
+      `${JSON.stringify(v.path)} differs from the source at byte ${d}: not committed`,
+      v.path,
+      'tail',
+      d,
+    );
 }

@@ -32,7 +32,8 @@ export function truncateUtf8(name: string, maxBytes: number): string {
 
 /** The base name as it appears inside a temporary name (shortened so that the whole fits in 255 bytes). */
 export function partialStem(base: string, suffix: string): { stem: string; truncated: boolean } {
-  if (base === '' || base === '.' || base === '..' || base.includes('/')) throw new TypeError(`not a file name: ${JSON.stringify(base)}`);
+  if (base === '' || base === '.' || base === '..' || base.includes('/'))
+    throw new TypeError(`not a file name: ${JSON.stringify(base)}`);
   const room = MAX_NAME_BYTES - 1 /* leading dot */ - 1 - TAG_LEN /* .TAG */ - Buffer.byteLength(suffix);
   const stem = truncateUtf8(base, room);
   return { stem, truncated: stem !== base };

@@ -88,7 +88,10 @@ function recordAllNow(): void {
       mkdirSync(join(u.stateDir, 'orphans'), { recursive: true });
       const fd = openSync(recordPath(u.stateDir, u.destination, u.temp), RECORD_FLAGS, 0o600);
       try {
-        writeSync(fd, JSON.stringify({ destination: u.destination, temp: u.temp, host: HOST, pid: process.pid, orphaned: true }));
+        writeSync(
+          fd,
+          JSON.stringify({ destination: u.destination, temp: u.temp, host: HOST, pid: process.pid, orphaned: true }),
+        );
       } finally {
         closeSync(fd);
       }
@@ -177,7 +180,11 @@ export async function orphansOf(stateDir: string, destination: string): Promise<
 }
 
 /** Remove the orphaned temporary files of `destination` with `remove` (missing ones count as removed). */
-export async function sweepOrphans(stateDir: string, destination: string, remove: (temp: string) => Promise<void>): Promise<number> {
+export async function sweepOrphans(
+  stateDir: string,
+  destination: string,
+  remove: (temp: string) => Promise<void>,
+): Promise<number> {
   let n = 0;
   for (const temp of await orphansOf(stateDir, destination)) {
     try {

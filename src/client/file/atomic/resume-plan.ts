@@ -72,7 +72,13 @@ export interface VerifyOptions {
 }
 
 /** The first difference in [from, to) between source and partial. */
-export async function compareRange(source: RangeReader, partial: RangeReader, from: number, to: number, chunk: number): Promise<number> {
+export async function compareRange(
+  source: RangeReader,
+  partial: RangeReader,
+  from: number,
+  to: number,
+  chunk: number,
+): Promise<number> {
   let pos = from;
   const step = Math.max(1, chunk);
   while (pos < to) {
@@ -92,7 +98,11 @@ export async function compareRange(source: RangeReader, partial: RangeReader, fr
  * damage may begin earlier, so the range is extended backwards until some matching bytes precede the
  * first difference, or the start of the file is reached.
  */
-export async function verifyUntilContiguous(source: RangeReader, partial: RangeReader, o: VerifyOptions): Promise<number> {
+export async function verifyUntilContiguous(
+  source: RangeReader,
+  partial: RangeReader,
+  o: VerifyOptions,
+): Promise<number> {
   let from = Math.max(0, o.from);
   const to = o.to;
   let diff = await compareRange(source, partial, from, to, o.chunk);

@@ -47,7 +47,13 @@ const CHECK_ALGORITHMS = ['sha256', 'sha1', 'md5'];
 const READ_STEP = 256 * 1024;
 
 /** Hashes of [from, to) of `reader` in blocks of `blockSize` (0: one hash over the range). */
-export async function hashBlocks(reader: RangeReader, algorithm: string, from: number, to: number, blockSize: number): Promise<Buffer[]> {
+export async function hashBlocks(
+  reader: RangeReader,
+  algorithm: string,
+  from: number,
+  to: number,
+  blockSize: number,
+): Promise<Buffer[]> {
   const out: Buffer[] = [];
   const block = blockSize === 0 ? Math.max(1, to - from) : blockSize;
   let pos = from;
@@ -82,7 +88,12 @@ export interface RemoteCompare {
  * reading that block back when it is small), `to` when all match, or undefined when the server could
  * not answer (then the caller reads back instead).
  */
-export async function firstDifferenceByHash(c: RemoteCompare, from: number, to: number, maxRefine = 4 * 1024 * 1024): Promise<number | undefined> {
+export async function firstDifferenceByHash(
+  c: RemoteCompare,
+  from: number,
+  to: number,
+  maxRefine = 4 * 1024 * 1024,
+): Promise<number | undefined> {
   if (to <= from) return to;
   if (!c.client.supports('checkFileHandle')) return undefined;
   const len = to - from;
