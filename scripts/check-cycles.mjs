@@ -173,6 +173,8 @@ for (const [from, edges] of graph) {
       problems.push({ rule: 'library never imports src/cli, bench or test', from, to });
     if (under(from, 'transport') && under(to, 'client'))
       problems.push({ rule: 'src/transport never imports src/client', from, to });
+    if (under(from, 'server') && (under(to, 'client') || under(to, 'transport')))
+      problems.push({ rule: 'src/server never imports src/client or src/transport', from, to });
     if (under(from, 'cli') && under(to, 'client'))
       problems.push({ rule: 'src/cli uses the client through src/index.ts or src/advanced.ts', from, to });
     const a = clientRank(from);

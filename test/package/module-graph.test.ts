@@ -60,7 +60,9 @@ test('the check fails on each layer rule broken', () => {
     'src/client/tree/t.ts': 'export const t = 1;\n',
     'src/client/index.ts': "import ssh2 from 'ssh2';\nimport { c } from '../cli/c.js';\nexport const i = [ssh2, c];\n",
     'src/cli/c.ts': "import { t } from '../client/tree/t.js';\nexport const c = t;\n",
-    'src/server/s.ts': "import { h } from '../../test/h.js';\nexport const s = h;\n",
+    'src/server/s.ts':
+      "import { h } from '../../test/h.js';\nimport { k } from '../transport/k.js';\nexport const s = [h, k];\n",
+    'src/transport/k.ts': 'export const k = 1;\n',
     'test/h.ts': 'export const h = 1;\n',
   });
   try {
@@ -75,6 +77,7 @@ test('the check fails on each layer rule broken', () => {
       'protocol imports only itself: src/protocol/p.ts -> src/client/core/x.ts',
       'src/cli uses the client through src/index.ts or src/advanced.ts: src/cli/c.ts -> src/client/tree/t.ts',
       'src/client loads ssh2 only lazily: src/client/index.ts -> ssh2',
+      'src/server never imports src/client or src/transport: src/server/s.ts -> src/transport/k.ts',
     ]);
   } finally {
     rmSync(root, { recursive: true, force: true });

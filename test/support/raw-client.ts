@@ -2,8 +2,8 @@ import net from 'node:net';
 import { socketPair } from '../../bench/lib/peers/streams.js';
 import type { Duplex } from 'node:stream';
 import { PacketType as T, StatusCode, OpenFlags } from '../../src/protocol/constants.js';
-import { decodePacket, encodePacket, type Packet, type BodyOf, type PacketOf } from '../../src/protocol/packets.js';
-import { PacketFramer } from '../../src/protocol/framing.js';
+import { encodePacket, type Packet, type BodyOf, type PacketOf } from '../../src/protocol/packets.js';
+import { RawPeer } from '../../bench/lib/peers/raw-peer.js';
 import {
   encodeExtensionRequest,
   decodeExtensionReply,
@@ -18,34 +18,34 @@ import type { SftpServer } from '../../src/server/sftp-server.js';
 type Body<K extends Packet['type']> = K extends Packet['type'] ? Omit<PacketOf<K>, 'id'> : never;
 export type RequestBody = Body<Packet['type']>;
 
-/** A minimal SFTP client built from src/protocol only: ids, replies by id, nothing else. */
+/**
+ * A minimal, strict SFTP client for server tests: the raw peer (bench/lib/peers/raw-peer.ts) frames,
+ * decodes and records; this layer numbers requests, hands each reply to its request, and throws on a
+ * packet that does not decode or a reply without an id.
+ */
 export class RawClient {
   private nextId = 1;
   private readonly waiting = new Map<number, (p: Packet) => void>();
   private versionWaiter?: (p: Packet) => void;
+  /** The raw peer underneath (every reply it received, bytes in, ...). */
+  readonly peer: RawPeer;
   /** Replies to ids this client did not send through request()/expect() (hand-made packets). */
   readonly unsolicited: Packet[] = [];
   /** Every reply in arrival order (ids). */
   readonly arrivals: number[] = [];
-  ended = false;
   readonly closed: Promise<void>;
 
   constructor(readonly stream: Duplex) {
-    const framer = new PacketFramer({ onPacket: (p) => this.onPacket(p) }, 16 * 1024 * 1024);
-    stream.on('data', (c: Buffer) => framer.push(c));
-    this.closed = new Promise((resolve) => {
-      const done = (): void => {
-        this.ended = true;
-        resolve();
-      };
-      stream.on('end', done);
-      stream.on('close', done);
-      stream.on('error', done);
-    });
+    this.peer = new RawPeer(stream, 16 * 1024 * 1024, { strict: true, observe: (p) => this.onPacket(p) });
+    this.closed = this.peer.closed;
   }
 
-  private onPacket(payload: Buffer): void {
-    const p = decodePacket(Buffer.from(payload));
+  /** True once the other side ended or closed the stream. */
+  get ended(): boolean {
+    return this.peer.ended;
+  }
+
+  private onPacket(p: Packet): void {
     if (p.type === T.VERSION) {
       this.versionWaiter?.(p);
       return;

@@ -23,9 +23,14 @@ export class RawPeer {
   private readonly waiters = new Map<number, (p: Reply) => void>();
   private versionWaiter?: (p: Reply) => void;
 
+  /**
+   * `observe` sees every decoded packet as it arrives (after it is recorded); `strict` makes a packet
+   * that does not decode (or an INIT from the server) throw instead of being recorded in `undecodable`.
+   */
   constructor(
     readonly stream: Duplex,
     maxPacket = 64 * 1024 * 1024,
+    private readonly hooks: { observe?: (p: Reply) => void; strict?: boolean } = {},
   ) {
     const framer = new PacketFramer({ onPacket: (payload) => this.onPacket(payload) }, maxPacket);
     stream.on('data', (chunk: Buffer) => {
@@ -39,7 +44,7 @@ export class RawPeer {
       };
       stream.once('end', done);
       stream.once('close', done);
-      stream.once('error', done);
+      stream.on('error', done);
     });
   }
 
@@ -48,14 +53,17 @@ export class RawPeer {
     try {
       p = decodePacket(Buffer.from(payload));
     } catch (err) {
+      if (this.hooks.strict) throw err;
       this.undecodable.push({ payload: Buffer.from(payload), error: (err as Error).message });
       return;
     }
     if (p.type === T.INIT) {
+      if (this.hooks.strict) throw new Error('INIT sent by the server');
       this.undecodable.push({ payload: Buffer.from(payload), error: 'INIT sent by the server' });
       return;
     }
     this.replies.push(p);
+    this.hooks.observe?.(p);
     if (p.type === T.VERSION) {
       this.versionWaiter?.(p);
       return;
