@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_MAIN } from '../support/cli.js';
+import { CONTENDER_IDS } from '../../bench/contenders/index.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -148,18 +149,7 @@ test('--list-contenders prints every id, what it needs, and whether it runs here
   const r = await runWithoutOpenSsh(RUN, ['--list-contenders']);
   try {
     assert.equal(r.code, 0, r.stderr);
-    for (const id of [
-      'limit-sshd',
-      'limit-ssh2',
-      'sftp-wire',
-      'sftp-wire-sshd',
-      'ssh2-fast',
-      'ssh2-serial',
-      'ssh2-16',
-      'ssh2-readdir',
-      'openssh-sftp',
-      'scp',
-    ]) {
+    for (const id of CONTENDER_IDS) {
       assert.match(r.stdout, new RegExp(`^${id}\\s`, 'm'), id);
     }
     assert.match(lineOf(r.stdout, 'sftp-wire'), /Node only\s+yes/);

@@ -1,7 +1,7 @@
 /** OpenSSH's sftp client driving a server in tests: batch runs (`sftp -b -`) over stdio (`-D`) or a loopback sshd. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { SFTP_PATH, generateKey, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
+import { NON_INTERACTIVE_SSH, SFTP_PATH, generateKey, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
 import { CLI_MAIN, TSX_LOADER } from './cli.js';
 
 /** The command line `sftp -D` runs: our server on stdio over `root`. */
@@ -22,14 +22,7 @@ export type SftpTarget = { direct: string } | { port: number; key: string; user?
 export function sftpArgs(target: SftpTarget, extra: string[] = []): string[] {
   if ('direct' in target) return ['-D', target.direct, ...extra];
   return [
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'LogLevel=ERROR',
+    ...NON_INTERACTIVE_SSH,
     '-i',
     target.key,
     '-P',

@@ -13,6 +13,20 @@ import { writeEd25519KeyPair as writeKeyPair } from '../../../src/index.js';
 
 export const SFTP_SERVER_PATH = '/usr/lib/openssh/sftp-server';
 export const SSHD_PATH = '/usr/sbin/sshd';
+/** OpenSSH client options for a throwaway loopback server: no host-key prompt or record, no password prompt, quiet, only the key given. */
+export const NON_INTERACTIVE_SSH = [
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'IdentitiesOnly=yes',
+] as const;
+
 export const SFTP_PATH = '/usr/bin/sftp';
 
 /** Throws a clear error when an OpenSSH program the tests need is not installed. */
@@ -162,20 +176,7 @@ export async function startSshd(
     privateKey: readFileSync(privateKeyPath),
     privateKeyPath,
     dir,
-    sshOptions: [
-      '-i',
-      privateKeyPath,
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'LogLevel=ERROR',
-      '-o',
-      'IdentitiesOnly=yes',
-    ],
+    sshOptions: ['-i', privateKeyPath, ...NON_INTERACTIVE_SSH],
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
