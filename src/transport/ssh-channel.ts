@@ -25,6 +25,7 @@ export function openSftpChannel(conn: ssh2.Client, subsystem = 'sftp'): Promise<
     conn.subsys(subsystem, (err, channel) => {
       if (err) return reject(err);
       raiseReceiveWindow(conn, channel);
+      gatherSocketWrites(conn, channel);
       resolve(channel);
     });
   });
@@ -40,7 +41,9 @@ interface ChannelInternals {
 }
 interface ClientInternals {
   _protocol?: { channelWindowAdjust?: (id: number, amount: number) => void };
+  _sock?: { cork?: () => void; uncork?: () => void; destroyed?: boolean };
 }
+type WriteFn = (chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 
 /**
  * Give the channel a larger receive window than ssh2's fixed 2 MiB, and keep it topped up as the
@@ -85,4 +88,34 @@ export function raiseReceiveWindow(conn: ssh2.Client, channel: ClientChannel, si
     channel.on('data', onData);
   };
   channel.on('newListener', onNewListener);
+}
+
+/**
+ * Hand the SSH packets our channel writes in one tick to the TCP socket as one gathered write. ssh2
+ * cuts channel data into packets of the server's channel packet size (sshd: 32 KiB) and writes each
+ * to the socket on its own: a 255 KiB WRITE was eight write system calls, now one writev. The socket
+ * is corked at the channel's first write of a tick and uncorked before the event loop goes on
+ * (process.nextTick), so nothing waits longer than the code that wrote it; order is unchanged and
+ * ssh2's flow control (its channel window) still bounds what is written. If ssh2's internals are not
+ * shaped as expected, nothing is changed.
+ */
+export function gatherSocketWrites(conn: ssh2.Client, channel: ClientChannel): void {
+  const sock = (conn as unknown as ClientInternals)._sock;
+  const ch = channel as unknown as { _write?: WriteFn };
+  const write = ch._write;
+  if (!sock || typeof sock.cork !== 'function' || typeof sock.uncork !== 'function' || typeof write !== 'function')
+    return;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork!();
+  };
+  ch._write = function (this: unknown, chunk, encoding, cb) {
+    if (!corked && !sock.destroyed) {
+      corked = true;
+      sock.cork!();
+      process.nextTick(uncork);
+    }
+    write.call(this, chunk, encoding, cb);
+  };
 }

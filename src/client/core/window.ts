@@ -72,14 +72,6 @@ export class Window {
     return true;
   }
 
-  /**
-   * Take one slot whatever the caps say: for the one request an engine must send to make progress
-   * (a download's missing head chunk, while the slots are held by chunks waiting behind it).
-   */
-  force(cost = 0): void {
-    this.take(cost);
-  }
-
   /** Give back a slot taken with `cost` bytes. */
   release(cost = 0): void {
     this.count--;

@@ -21,26 +21,45 @@ export interface ReadChunksOptions {
    */
   expectSize?: number;
   chunkSize: number;
-  /** Requests in flight at most; chunks received out of order and not yet consumed count too. */
+  /**
+   * Chunks in flight at most: a chunk holds its slot from its READ until its last byte is consumed, so
+   * chunks received out of order and waiting count too (memory: `requests` x `chunkSize`).
+   */
   requests: number;
   signal?: AbortSignal;
   /** For errors. */
   path?: string;
 }
 
+/** One range asked as a new READ: it holds one slot of the window until all of its bytes are consumed. */
+interface Slot {
+  /** What keeps the slot: its READ in flight, pieces waiting in `ready`, a retry queued or parked. */
+  live: number;
+  /** Its pieces waiting in `ready`. */
+  pieces: number;
+}
+
 interface Range {
   offset: number;
   length: number;
+  slot: Slot;
 }
+
+/**
+ * Pieces of one range (short reads) kept waiting behind a hole at most; past this, the rest of that
+ * range is asked only once the delivery reaches it. It bounds the entries held against a server that
+ * answers in crumbs: `requests` x this, whatever it does.
+ */
+const MAX_PIECES_PER_RANGE = 16;
 
 /**
  * Read a remote file with many READs in flight and yield its bytes IN ORDER (each buffer follows the
  * previous one). Short reads are asked again for the missing part (never taken as the end); the end
- * is the first STATUS EOF (or `expectSize`). Memory is bounded: at most `requests` READs in flight
- * plus chunks waiting for an earlier one, all counted against the same `requests` slots of the
- * window: a READ takes a slot when it is sent and gives it back once its bytes are consumed (or it
- * brought none). With nothing in flight and the slots all held by chunks past a hole, one READ is
- * sent anyway: the head gap must be filled.
+ * is the first STATUS EOF (or `expectSize`). Memory is bounded: the window has `requests` slots, and
+ * each new READ of up to `chunkSize` bytes takes one, kept until every byte of its range has been
+ * consumed. A short reply's rest is asked at once within the same slot (one READ in flight per range,
+ * so at most `requests` in flight): a server that caps its replies below the chunk size still gets a
+ * full window of requests every round trip, never one at a time.
  */
 export async function* readChunks(
   client: ChunkReader,
@@ -57,8 +76,9 @@ export async function* readChunks(
   const reqOpts: RequestOptions = { signal: opts.signal };
 
   let next = start; // next new range to ask
-  const retries: Range[] = []; // parts of short reads still missing, lowest offset first
-  const ready = new Map<number, Buffer>(); // received, waiting for earlier bytes
+  const retries: Range[] = []; // rests of short reads to ask now, lowest offset first
+  const parked = new Map<number, Range>(); // rests held back (MAX_PIECES_PER_RANGE) until delivery reaches them
+  const ready = new Map<number, { buf: Buffer; slot: Slot }>(); // received, waiting for earlier bytes
   let deliver = start;
   let inflight = 0;
   let eofAt = Infinity;
@@ -67,13 +87,23 @@ export async function* readChunks(
   const wakeup = new Wakeup();
   const changed = (actual: number) => new SourceChangedError(opts.path, S!, actual);
 
+  const drop = (slot: Slot) => {
+    if (--slot.live === 0) window.release();
+  };
+  const queueRetry = (rest: Range) => {
+    let i = retries.length;
+    while (i > 0 && retries[i - 1]!.offset > rest.offset) i--;
+    retries.splice(i, 0, rest);
+  };
+
   const onReply = (r: Range, buf: Buffer) => {
     inflight--;
-    if (!keep(r, buf)) window.release();
+    keep(r, buf);
+    drop(r.slot); // the READ itself
   };
-  /** Handle a reply; true when its bytes wait in `ready` (its slot is then given back once they are consumed). */
-  const keep = (r: Range, buf: Buffer): boolean => {
-    if (failure !== undefined) return false;
+  /** Handle a reply: its bytes wait in `ready`, its rest (a short read) is queued, each counted on the range's slot. */
+  const keep = (r: Range, buf: Buffer): void => {
+    if (failure !== undefined) return;
     if (buf.length === 0) {
       eofAt = Math.min(eofAt, r.offset);
       if (S !== undefined && r.offset < S) failure = changed(r.offset);
@@ -82,66 +112,69 @@ export async function* readChunks(
           S !== undefined
             ? changed(dataEnd)
             : new SftpProtocolError(`READ at ${r.offset} hit EOF but data exists up to ${dataEnd}`);
-      return false;
+      return;
     }
     if (buf.length > r.length) {
       failure = new SftpProtocolError(`READ of ${r.length} bytes answered with ${buf.length}`);
-      return false;
+      return;
     }
     const end = r.offset + buf.length;
     dataEnd = Math.max(dataEnd, end);
     if (S !== undefined && end > S) {
       failure = changed(end);
-      return false;
+      return;
     }
     if (end > eofAt) {
       failure = new SftpProtocolError(`READ at ${r.offset} returned data past an earlier EOF at ${eofAt}`);
-      return false;
+      return;
     }
-    const twice = ready.has(r.offset);
-    ready.set(r.offset, buf);
+    const slot = r.slot;
+    const old = ready.get(r.offset);
+    if (old) {
+      old.slot.pieces--;
+      drop(old.slot);
+    }
+    ready.set(r.offset, { buf, slot });
+    slot.pieces++;
+    slot.live++;
     if (buf.length < r.length && !(S !== undefined && end === S)) {
       // A short read: ask for the rest (unless it ended exactly at the expected size: only the probe byte was missing).
-      const rest = { offset: end, length: r.length - buf.length };
-      let i = retries.length;
-      while (i > 0 && retries[i - 1]!.offset > rest.offset) i--;
-      retries.splice(i, 0, rest);
+      const rest: Range = { offset: end, length: r.length - buf.length, slot };
+      slot.live++;
+      if (slot.pieces >= MAX_PIECES_PER_RANGE && end !== deliver) parked.set(end, rest);
+      else queueRetry(rest);
     }
-    return !twice;
+  };
+
+  const send = (r: Range) => {
+    inflight++;
+    client.read(handle, r.offset, r.length, reqOpts).then(
+      (buf) => {
+        onReply(r, buf);
+        wakeup.wake();
+      },
+      (err: unknown) => {
+        inflight--;
+        drop(r.slot);
+        if (failure === undefined) failure = err;
+        wakeup.wake();
+      },
+    );
   };
 
   const fill = () => {
-    while (failure === undefined) {
-      const frontier = Math.min(requestEnd, eofAt);
-      // Drop retries at or past a known end; they can only answer EOF.
-      while (retries.length > 0 && retries[0]!.offset >= frontier) retries.shift();
-      const hasRetry = retries.length > 0;
-      const hasNew = next < frontier;
-      if (!hasRetry && !hasNew) return;
-      // The slot rule has one exception: with nothing in flight, always ask (the head gap must be filled).
-      if (!window.tryAcquire()) {
-        if (inflight > 0 || ready.has(deliver)) return;
-        window.force();
-      }
-      let r: Range;
-      if (hasRetry) r = retries.shift()!;
-      else {
-        r = { offset: next, length: Math.min(chunkSize, frontier - next) };
-        next += r.length;
-      }
-      inflight++;
-      client.read(handle, r.offset, r.length, reqOpts).then(
-        (buf) => {
-          onReply(r, buf);
-          wakeup.wake();
-        },
-        (err: unknown) => {
-          inflight--;
-          window.release();
-          if (failure === undefined) failure = err;
-          wakeup.wake();
-        },
-      );
+    if (failure !== undefined) return;
+    const frontier = Math.min(requestEnd, eofAt);
+    // Rests first (their slots are held already); those at or past a known end can only answer EOF.
+    while (retries.length > 0) {
+      const r = retries.shift()!;
+      if (r.offset >= frontier) drop(r.slot);
+      else send(r);
+    }
+    while (next < frontier && window.tryAcquire()) {
+      const r: Range = { offset: next, length: Math.min(chunkSize, frontier - next), slot: { live: 1, pieces: 0 } };
+      next += r.length;
+      send(r);
     }
   };
 
@@ -155,18 +188,31 @@ export async function* readChunks(
     for (;;) {
       fill();
       while (failure === undefined) {
-        const buf = ready.get(deliver);
-        if (!buf) break;
+        const entry = ready.get(deliver);
+        if (!entry) {
+          const rest = parked.get(deliver);
+          if (!rest) break;
+          parked.delete(deliver); // the delivery reached a held-back rest: ask it now
+          queueRetry(rest);
+          fill();
+          break;
+        }
         ready.delete(deliver);
-        window.release();
-        deliver += buf.length;
-        yield buf;
+        deliver += entry.buf.length;
+        entry.slot.pieces--;
+        drop(entry.slot);
+        yield entry.buf;
         fill();
       }
       if (failure !== undefined) throw failure;
       const frontier = Math.min(requestEnd, eofAt);
-      if (inflight === 0 && retries.every((r) => r.offset >= frontier) && next >= frontier && ready.size === 0) break;
-      if (inflight === 0 && ready.size > 0 && !ready.has(deliver) && retries.length === 0 && next >= frontier) {
+      for (const [at, rest] of parked)
+        if (at >= frontier) {
+          parked.delete(at);
+          drop(rest.slot);
+        }
+      if (inflight === 0 && retries.length === 0 && next >= frontier && ready.size === 0 && parked.size === 0) break;
+      if (inflight === 0 && retries.length === 0 && next >= frontier && !ready.has(deliver) && !parked.has(deliver)) {
         // Data waiting past a hole nobody will fill: the file ended (EOF) inside what we hold.
         throw S !== undefined ? changed(deliver) : new SftpProtocolError(`READ replies left a hole at ${deliver}`);
       }
