@@ -49,8 +49,12 @@ const vpath = fc
   .array(component, { minLength: 0, maxLength: 5 })
   .chain((parts) => fc.constantFrom('/' + parts.join('/'), parts.join('/') || '.', '/' + parts.join('/') + '/'));
 
-type Op = 'lstat' | 'stat' | 'read' | 'create' | 'exclusive' | 'realpath';
-const ops = fc.constantFrom<Op>('lstat', 'stat', 'read', 'create', 'exclusive', 'realpath');
+const OPS = [
+  ...['lstat', 'stat', 'read', 'create', 'exclusive', 'realpath'],
+  ...['mkdir', 'rmdir', 'remove', 'symlink', 'readlink', 'list'],
+] as const;
+type Op = (typeof OPS)[number];
+const ops = fc.constantFrom<Op>(...OPS);
 
 const READ: OpenOptions = { read: true, write: false, append: false, create: false, truncate: false, exclusive: false };
 const CREATE: OpenOptions = { read: false, write: true, append: true, create: true, truncate: false, exclusive: false };
@@ -84,6 +88,35 @@ async function outcome(fsys: FileSystem, op: Op, p: string, n: number): Promise<
       }
       case 'realpath':
         return `realpath ${await fsys.realpath(p)}`;
+      case 'mkdir':
+        await fsys.mkdir(p, 0o755);
+        return 'mkdir ok';
+      case 'rmdir':
+        await fsys.rmdir(p);
+        return 'rmdir ok';
+      case 'remove':
+        await fsys.remove(p);
+        return 'remove ok';
+      case 'symlink':
+        await fsys.symlink(n % 2 ? '../a/file' : 'b', p);
+        return 'symlink ok';
+      case 'readlink': {
+        // an absolute target outside names its own world: compare what follows the world's folder
+        const target = await fsys.readlink(p);
+        return `readlink ${target.replace(/^\/.*\/(outside|root)(?=\/|$)/, '<$1>')}`;
+      }
+      case 'list': {
+        const d = await fsys.opendir(p);
+        try {
+          const names: string[] = [];
+          for (let batch = await d.read(100); batch; batch = await d.read(100)) {
+            for (const e of batch) names.push(`${e.name}:${e.stats?.mode.toString(8)}`);
+          }
+          return `list ${names.sort().join(',')}`;
+        } finally {
+          await d.close();
+        }
+      }
     }
   } catch (err) {
     return `${op} error ${errnoOf(err) ?? String(err)}`;
@@ -125,7 +158,7 @@ describe('LocalFs: the synchronous fast path and the thread-pool walk answer ali
         for (const [i, [op, p]] of requests.entries()) {
           const a = await outcome(fastFs, op, p, i);
           const b = await outcome(poolFs, op, p, i);
-          assert.equal(a, b, `${op} ${p}`);
+          assert.equal(a, b, `${op} ${p}: fast path ${a}, thread pool ${b}`);
           assert.ok(!a.includes(SECRET), `${op} ${p} read outside: ${a}`);
         }
         assert.deepEqual(snapshot(fast.root), snapshot(pool.root));
@@ -245,7 +278,8 @@ describe('LocalFs: the synchronous fast path and the thread-pool walk answer ali
       assert.equal(all(), before);
       // handles left open are closed when the session ends
       for (let i = 0; i < 10; i++) await c.open('/a/file', OpenFlags.READ);
-      assert.equal(intoWorld(), 10);
+      for (let i = 0; i < 3; i++) await c.opendir('/a/b');
+      assert.equal(intoWorld(), 13);
       c.end();
       await served;
       await c.closed;

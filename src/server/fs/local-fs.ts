@@ -188,8 +188,15 @@ export class LocalFs implements FileSystem {
         return new LocalDir(p);
       });
     }
-    const pin = await this.jail.at(target, (p) => fsp.open(p, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
-    return new LocalDir(this.jail.fdPath(pin.fd), { onClose: () => pin.close() });
+    const flags = O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW;
+    const fd = await this.jail.at(
+      target,
+      (p) => new Promise<number>((resolve, reject) => fs.open(p, flags, (err, n) => (err ? reject(err) : resolve(n)))),
+      (p) => fs.openSync(p, flags),
+    );
+    const close = (): Promise<void> =>
+      new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+    return new LocalDir(this.jail.fdPath(fd), { onClose: close });
   }
 
   async stat(vpath: string): Promise<FileStats> {
@@ -246,16 +253,28 @@ export class LocalFs implements FileSystem {
   }
 
   mkdir(vpath: string, mode = 0o777): Promise<void> {
-    return this.jail.at(vpath, (p) => fsp.mkdir(p, mode & 0o7777));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.mkdir(p, mode & 0o7777),
+      (p) => fs.mkdirSync(p, mode & 0o7777),
+    );
   }
 
   rmdir(vpath: string): Promise<void> {
     if (normalizeVirtual(vpath) === '/') return Promise.reject(fsError('EBUSY', 'cannot remove the root'));
-    return this.jail.at(vpath, (p) => fsp.rmdir(p));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.rmdir(p),
+      (p) => fs.rmdirSync(p),
+    );
   }
 
   remove(vpath: string): Promise<void> {
-    return this.jail.at(vpath, (p) => fsp.unlink(p));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.unlink(p),
+      (p) => fs.unlinkSync(p),
+    );
   }
 
   rename(oldPath: string, newPath: string, opts: { overwrite: boolean }): Promise<void> {
@@ -290,11 +309,19 @@ export class LocalFs implements FileSystem {
 
   symlink(target: string, linkPath: string): Promise<void> {
     if (target.includes('\0')) return Promise.reject(fsError('EINVAL'));
-    return this.jail.at(linkPath, (p) => fsp.symlink(target, p));
+    return this.jail.at(
+      linkPath,
+      (p) => fsp.symlink(target, p),
+      (p) => fs.symlinkSync(target, p),
+    );
   }
 
   async readlink(vpath: string): Promise<string> {
-    const target = await this.jail.at(vpath, (p) => fsp.readlink(p));
+    const target = await this.jail.at(
+      vpath,
+      (p) => fsp.readlink(p),
+      (p) => fs.readlinkSync(p),
+    );
     // An absolute target inside the root is shown as its virtual path; the real root stays hidden.
     if (path.isAbsolute(target)) return this.jail.toVirtual(target) ?? target;
     return target;
@@ -302,6 +329,18 @@ export class LocalFs implements FileSystem {
 
   async realpath(vpath: string): Promise<string> {
     const v = normalizeVirtual(vpath);
+    // In a directory whose path has no symlink, a name that is not one is its own real path, and a
+    // missing one is what the walk below would answer too; a symlink takes the walk.
+    const quick = await this.jail.at(
+      v,
+      async () => undefined,
+      (p, realDir) => {
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        if (st?.isSymbolicLink()) return undefined;
+        return v === '/' ? '/' : joinVirtual(this.virtualOf(realDir), virtualBasename(v));
+      },
+    );
+    if (quick !== undefined) return quick;
     try {
       return this.virtualOf(await this.jail.realOf(v));
     } catch (err) {
