@@ -1,14 +1,22 @@
 import fsp from 'node:fs/promises';
-import { constants as C, existsSync, readlinkSync, realpathSync } from 'node:fs';
+import fs, { constants as C, existsSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fsError, errnoOf } from './fs-error.js';
 import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
+import { SyncBudget } from './sync-budget.js';
 
 /** Linux's O_PATH: an fd that names a file without opening it for I/O. */
 export const O_PATH = 0o10000000;
 const MAX_SYMLINK_HOPS = 40;
 
 const outsideError = (): Error => fsError('EACCES', 'path leads outside the served root');
+
+/** What lstat found at the end of a path (undefined: nothing there), and where a symlink leads. */
+interface Step {
+  stats?: Stats;
+  /** The virtual path a symlink points to. */
+  next?: string;
+}
 
 /**
  * This process's directory in /proc as the mounted /proc names it: /proc/PID rather than /proc/self,
@@ -26,10 +34,16 @@ function procSelfDir(): string {
 
 /**
  * Confinement of virtual paths to a real directory. Every operation works on one name inside a
- * parent directory that was resolved with realpath, pinned with an O_PATH descriptor and checked —
- * through /proc/self/fd — to be inside the root. The operation then goes through
- * /proc/self/fd/N/name, which the kernel resolves to exactly that directory (like the *at() calls),
- * so a directory swapped for a symlink between the check and the use cannot lead outside.
+ * parent directory that was pinned with an O_PATH descriptor and checked — through /proc/self/fd —
+ * to be inside the root. The operation then goes through /proc/self/fd/N/name, which the kernel
+ * resolves to exactly that directory (like the *at() calls), so a directory swapped for a symlink
+ * between the check and the use cannot lead outside.
+ * The parent is found in one of two ways. The fast one, when its path has no symlink: opened by its
+ * lexical path and accepted only when /proc names the descriptor by that very path; its calls run
+ * synchronously while they are fast (SyncBudget), since a thread-pool hop costs far more than a stat.
+ * Otherwise (a symlink on the way, an error, or calls found slow) the full walk: realpath, or one
+ * component at a time, on the thread pool. Nothing is cached: each request pins its directory anew,
+ * so a directory renamed or replaced is never taken for what now has its old name.
  * Without /proc (not Linux) the same checks run on the realpath strings, which is weaker against races.
  */
 export class Jail {
@@ -37,8 +51,12 @@ export class Jail {
   /** True when /proc/self/fd pinning is used. */
   readonly pinned: boolean;
   private readonly proc: string;
+  /** When file system calls run synchronously (see SyncBudget); shared with the files LocalFs opens. */
+  readonly budget: SyncBudget;
 
-  constructor(root: string) {
+  /** `syncBudgetMs`: see SyncBudget (0: every call on the thread pool). */
+  constructor(root: string, opts: { syncBudgetMs?: number } = {}) {
+    this.budget = new SyncBudget(opts.syncBudgetMs);
     this.realRoot = realpathSync(root);
     this.pinned = process.platform === 'linux' && existsSync('/proc/self/fd');
     this.proc = this.pinned ? procSelfDir() : '/proc/self';
@@ -59,7 +77,8 @@ export class Jail {
   /** The real path a virtual path names lexically (no symlinks resolved; for messages and realpath). */
   lexicalReal(vpath: string): string {
     const v = normalizeVirtual(vpath);
-    return v === '/' ? this.realRoot : path.join(this.realRoot, v);
+    if (v === '/') return this.realRoot;
+    return this.realRoot === '/' ? v : this.realRoot + v;
   }
 
   /** Fail unless a real path is inside the root. */
@@ -132,14 +151,66 @@ export class Jail {
   }
 
   /**
+   * The directory a virtual directory path names, pinned with an O_PATH descriptor, when the path has
+   * no symlink on it: opened by its lexical real path, and kept only when /proc says the descriptor
+   * is that very path (the kernel's name of an open directory never contains a symlink, so then no
+   * component was one and the directory is inside the root). Undefined otherwise — a symlink on the
+   * way, something missing, a directory renamed meanwhile — and the caller takes the full walk,
+   * which gives the kernel's error (or EACCES for outside) as it always did. Two synchronous calls
+   * (open, readlink) and a close, in place of realpath's readlink of every component.
+   */
+  private pinLexical(vdir: string): number | undefined {
+    const lexical = this.lexicalReal(vdir);
+    let fd: number;
+    try {
+      fd = fs.openSync(lexical, O_PATH | C.O_DIRECTORY);
+    } catch {
+      return undefined;
+    }
+    try {
+      if (fs.readlinkSync(this.fdPath(fd)) === lexical) return fd;
+    } catch {
+      // fall through: the walk decides
+    }
+    fs.closeSync(fd);
+    return undefined;
+  }
+
+  /**
    * Run `fn` with a path for the last component of `vpath` inside its checked, pinned parent.
    * The final component itself is never resolved here: `fn` must not follow it (use lstat,
    * O_NOFOLLOW...), or call resolveFollow first. For "/" the name is ".".
+   * `fnSync`, when given, does the same synchronously: it is used when the parent's path has no
+   * symlink and synchronous calls are fast (see SyncBudget), which saves every thread-pool hop.
    */
-  async at<T>(vpath: string, fn: (p: string, realDir: string) => Promise<T>): Promise<T> {
+  async at<T>(
+    vpath: string,
+    fn: (p: string, realDir: string) => Promise<T>,
+    fnSync?: (p: string, realDir: string) => T,
+  ): Promise<T> {
     const v = normalizeVirtual(vpath);
     const base = virtualBasename(v) || '.';
-    const realDir = await this.realOf(virtualDirname(v));
+    const vdir = virtualDirname(v);
+    if (this.pinned && this.budget.take()) {
+      const t0 = performance.now();
+      const fd = this.pinLexical(vdir);
+      if (fd !== undefined) {
+        let timed = false;
+        try {
+          const p = `${this.fdPath(fd)}/${base}`;
+          const realDir = this.lexicalReal(vdir);
+          if (fnSync) return fnSync(p, realDir);
+          this.budget.done(t0);
+          timed = true;
+          return await fn(p, realDir);
+        } finally {
+          fs.closeSync(fd);
+          if (!timed) this.budget.done(t0);
+        }
+      }
+      this.budget.done(t0);
+    }
+    const realDir = await this.realOf(vdir);
     this.check(realDir);
     if (!this.pinned) return fn(path.join(realDir, base), realDir);
     const dir = await fsp.open(realDir, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
@@ -153,29 +224,50 @@ export class Jail {
     }
   }
 
+  /** The virtual path a symlink at `p` (in real directory `realDir`) points to; EACCES when outside. */
+  private linkTarget(target: string, realDir: string): string {
+    const v = this.toVirtual(path.resolve(realDir, target));
+    if (v === undefined) throw fsError('EACCES', 'symbolic link points outside the served root');
+    return v;
+  }
+
   /**
    * Follow symlinks at the end of `vpath` until it names something that is not a symlink (or does
    * not exist). A link whose target lies outside the root is EACCES.
    */
   async resolveFollow(vpath: string): Promise<string> {
+    return (await this.resolveFollowStats(vpath)).path;
+  }
+
+  /**
+   * resolveFollow, and the lstat of what the path it returns names (undefined when nothing is
+   * there), taken on the way: a caller that wants stat() has it without another call.
+   */
+  async resolveFollowStats(vpath: string): Promise<{ path: string; stats?: Stats }> {
     let cur = normalizeVirtual(vpath);
     for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
-      const next = await this.at(cur, async (p, realDir) => {
-        let st;
-        try {
-          st = await fsp.lstat(p);
-        } catch (err) {
-          if (errnoOf(err) === 'ENOENT') return null;
-          throw err;
-        }
-        if (!st.isSymbolicLink()) return null;
-        const target = await fsp.readlink(p);
-        const v = this.toVirtual(path.resolve(realDir, target));
-        if (v === undefined) throw fsError('EACCES', 'symbolic link points outside the served root');
-        return v;
-      });
-      if (next === null) return cur;
-      cur = next;
+      const step = await this.at(
+        cur,
+        async (p, realDir): Promise<Step> => {
+          let st;
+          try {
+            st = await fsp.lstat(p);
+          } catch (err) {
+            if (errnoOf(err) === 'ENOENT') return {};
+            throw err;
+          }
+          if (!st.isSymbolicLink()) return { stats: st };
+          return { next: this.linkTarget(await fsp.readlink(p), realDir) };
+        },
+        (p, realDir): Step => {
+          const st = fs.lstatSync(p, { throwIfNoEntry: false });
+          if (st === undefined) return {};
+          if (!st.isSymbolicLink()) return { stats: st };
+          return { next: this.linkTarget(fs.readlinkSync(p), realDir) };
+        },
+      );
+      if (step.next === undefined) return { path: cur, stats: step.stats };
+      cur = step.next;
     }
     throw fsError('ELOOP');
   }

@@ -1,10 +1,12 @@
-import fsp, { type FileHandle } from 'node:fs/promises';
-import { constants as C } from 'node:fs';
+import fsp from 'node:fs/promises';
+import fs, { constants as C } from 'node:fs';
 import path from 'node:path';
 import type { FileStats, FileSystem, FsDir, FsFile, FsStatVfs, OpenOptions, SetStats } from './file-system.js';
 import { LocalDir, statsFromNode } from './local-dir.js';
+import { FdHandle } from './fd-handle.js';
 import { fsError, errnoOf } from './fs-error.js';
 import { Jail, O_PATH } from './jail.js';
+import type { SyncBudget } from './sync-budget.js';
 import { normalizeVirtual, virtualBasename, virtualDirname, joinVirtual } from './vpath.js';
 import { systemNames } from '../users.js';
 
@@ -19,11 +21,22 @@ function openFlags(o: OpenOptions): number {
   return f | C.O_NOFOLLOW;
 }
 
-async function applyToHandle(fh: FileHandle, a: SetStats): Promise<void> {
+async function applyToHandle(fh: FdHandle, a: SetStats): Promise<void> {
   if (a.size !== undefined) await fh.truncate(a.size);
   if (a.mode !== undefined) await fh.chmod(a.mode & 0o7777);
   if (a.uid !== undefined && a.gid !== undefined) await fh.chown(a.uid, a.gid);
   if (a.atime !== undefined && a.mtime !== undefined) await fh.utimes(a.atime, a.mtime);
+}
+
+/** openIn's answers other than a file: the name is a symlink to follow; open it on the thread pool. */
+const FOLLOW = Symbol('follow');
+const ON_POOL = Symbol('on-pool');
+
+/** open(2) on the thread pool, into an FdHandle. */
+function openOnPool(p: string, flags: number, mode: number, budget: SyncBudget): Promise<FdHandle> {
+  return new Promise((resolve, reject) =>
+    fs.open(p, flags, mode, (err, fd) => (err ? reject(err) : resolve(new FdHandle(fd, budget)))),
+  );
 }
 
 /** What is left of an iovec list after its first `n` bytes (views, no copies). */
@@ -36,7 +49,7 @@ function skipBytes(buffers: readonly Buffer[], n: number): readonly Buffer[] {
 }
 
 class LocalFile implements FsFile {
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fh: FdHandle) {}
   async read(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
@@ -93,8 +106,12 @@ class LocalFile implements FsFile {
  */
 export class LocalFs implements FileSystem {
   readonly jail: Jail;
-  constructor(root: string) {
-    this.jail = new Jail(root);
+  /**
+   * `syncBudgetMs`: how long one file system call may take before the next ones go to the thread pool
+   * (see SyncBudget; 0 sends every call there).
+   */
+  constructor(root: string, opts: { syncBudgetMs?: number } = {}) {
+    this.jail = new Jail(root, opts);
   }
   get root(): string {
     return this.jail.realRoot;
@@ -102,9 +119,64 @@ export class LocalFs implements FileSystem {
 
   async open(vpath: string, opts: OpenOptions): Promise<FsFile> {
     // O_EXCL must not follow a final symlink; everything else opens what the links lead to.
-    const target = opts.create && opts.exclusive ? normalizeVirtual(vpath) : await this.jail.resolveFollow(vpath);
-    const fh = await this.jail.at(target, (p) => fsp.open(p, openFlags(opts), opts.mode ?? 0o666));
-    return new LocalFile(fh);
+    const exclusive = opts.create && opts.exclusive;
+    const flags = openFlags(opts);
+    const mode = opts.mode ?? 0o666;
+    let target = normalizeVirtual(vpath);
+    let got = await this.openIn(target, flags, mode, !exclusive);
+    if (got === FOLLOW) {
+      target = await this.jail.resolveFollow(vpath);
+      got = await this.openIn(target, flags, mode, false);
+    }
+    if (got === FOLLOW || got === ON_POOL) {
+      got = await this.jail.at(target, (p) => openOnPool(p, flags, mode, this.jail.budget));
+    }
+    return new LocalFile(got);
+  }
+
+  /**
+   * Open the name `target` in its pinned directory (never following it: O_NOFOLLOW). Synchronously
+   * when that is fast, and only a regular file (or one that O_CREAT makes): a FIFO or a device may
+   * block in open(2), so they go to the thread pool (ON_POOL), and the synchronous open carries
+   * O_NONBLOCK — checked by fstat to have opened a regular file — in case one was put there since the
+   * lstat. A symlink there is FOLLOW when `follow` (the caller resolves it and calls again), ELOOP
+   * otherwise, as open(2) with O_NOFOLLOW says.
+   */
+  private openIn(
+    target: string,
+    flags: number,
+    mode: number,
+    follow: boolean,
+  ): Promise<FdHandle | typeof FOLLOW | typeof ON_POOL> {
+    const exclusive = (flags & C.O_EXCL) !== 0;
+    return this.jail.at(
+      target,
+      async () => (follow ? FOLLOW : ON_POOL),
+      (p) => {
+        if (!exclusive) {
+          const st = fs.lstatSync(p, { throwIfNoEntry: false });
+          if (st?.isSymbolicLink()) {
+            if (follow) return FOLLOW;
+            throw fsError('ELOOP');
+          }
+          if (st !== undefined && !st.isFile()) return ON_POOL;
+        }
+        let fd: number;
+        try {
+          fd = fs.openSync(p, flags | C.O_NONBLOCK, mode);
+        } catch (err) {
+          const code = errnoOf(err);
+          if (code === 'ELOOP' && follow) return FOLLOW;
+          if (code === 'ENXIO') return ON_POOL; // a FIFO without a reader, opened for writing
+          throw err;
+        }
+        if (!exclusive && !fs.fstatSync(fd).isFile()) {
+          fs.closeSync(fd);
+          return ON_POOL;
+        }
+        return new FdHandle(fd, this.jail.budget);
+      },
+    );
   }
 
   async opendir(vpath: string): Promise<FsDir> {
@@ -116,16 +188,33 @@ export class LocalFs implements FileSystem {
         return new LocalDir(p);
       });
     }
-    const pin = await this.jail.at(target, (p) => fsp.open(p, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
-    return new LocalDir(this.jail.fdPath(pin.fd), { onClose: () => pin.close() });
+    const flags = O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW;
+    const fd = await this.jail.at(
+      target,
+      (p) => new Promise<number>((resolve, reject) => fs.open(p, flags, (err, n) => (err ? reject(err) : resolve(n)))),
+      (p) => fs.openSync(p, flags),
+    );
+    const close = (): Promise<void> =>
+      new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+    return new LocalDir(this.jail.fdPath(fd), { onClose: close });
   }
 
   async stat(vpath: string): Promise<FileStats> {
-    return this.lstat(await this.jail.resolveFollow(vpath));
+    const { stats } = await this.jail.resolveFollowStats(vpath);
+    if (stats === undefined) throw fsError('ENOENT');
+    return statsFromNode(stats);
   }
 
   async lstat(vpath: string): Promise<FileStats> {
-    return this.jail.at(vpath, async (p) => statsFromNode(await fsp.lstat(p)));
+    return this.jail.at(
+      vpath,
+      async (p) => statsFromNode(await fsp.lstat(p)),
+      (p) => {
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        if (st === undefined) throw fsError('ENOENT');
+        return statsFromNode(st);
+      },
+    );
   }
 
   async setstat(vpath: string, attrs: SetStats, opts: { follow: boolean }): Promise<void> {
@@ -164,16 +253,28 @@ export class LocalFs implements FileSystem {
   }
 
   mkdir(vpath: string, mode = 0o777): Promise<void> {
-    return this.jail.at(vpath, (p) => fsp.mkdir(p, mode & 0o7777));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.mkdir(p, mode & 0o7777),
+      (p) => fs.mkdirSync(p, mode & 0o7777),
+    );
   }
 
   rmdir(vpath: string): Promise<void> {
     if (normalizeVirtual(vpath) === '/') return Promise.reject(fsError('EBUSY', 'cannot remove the root'));
-    return this.jail.at(vpath, (p) => fsp.rmdir(p));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.rmdir(p),
+      (p) => fs.rmdirSync(p),
+    );
   }
 
   remove(vpath: string): Promise<void> {
-    return this.jail.at(vpath, (p) => fsp.unlink(p));
+    return this.jail.at(
+      vpath,
+      (p) => fsp.unlink(p),
+      (p) => fs.unlinkSync(p),
+    );
   }
 
   rename(oldPath: string, newPath: string, opts: { overwrite: boolean }): Promise<void> {
@@ -208,11 +309,19 @@ export class LocalFs implements FileSystem {
 
   symlink(target: string, linkPath: string): Promise<void> {
     if (target.includes('\0')) return Promise.reject(fsError('EINVAL'));
-    return this.jail.at(linkPath, (p) => fsp.symlink(target, p));
+    return this.jail.at(
+      linkPath,
+      (p) => fsp.symlink(target, p),
+      (p) => fs.symlinkSync(target, p),
+    );
   }
 
   async readlink(vpath: string): Promise<string> {
-    const target = await this.jail.at(vpath, (p) => fsp.readlink(p));
+    const target = await this.jail.at(
+      vpath,
+      (p) => fsp.readlink(p),
+      (p) => fs.readlinkSync(p),
+    );
     // An absolute target inside the root is shown as its virtual path; the real root stays hidden.
     if (path.isAbsolute(target)) return this.jail.toVirtual(target) ?? target;
     return target;
@@ -220,6 +329,18 @@ export class LocalFs implements FileSystem {
 
   async realpath(vpath: string): Promise<string> {
     const v = normalizeVirtual(vpath);
+    // In a directory whose path has no symlink, a name that is not one is its own real path, and a
+    // missing one is what the walk below would answer too; a symlink takes the walk.
+    const quick = await this.jail.at(
+      v,
+      async () => undefined,
+      (p, realDir) => {
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        if (st?.isSymbolicLink()) return undefined;
+        return v === '/' ? '/' : joinVirtual(this.virtualOf(realDir), virtualBasename(v));
+      },
+    );
+    if (quick !== undefined) return quick;
     try {
       return this.virtualOf(await this.jail.realOf(v));
     } catch (err) {
