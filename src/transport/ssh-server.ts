@@ -17,20 +17,18 @@ import {
 } from './ssh-auth.js';
 import { SafeEmitter, type SshServerEventSource } from './ssh-events.js';
 import type { TransferReport } from '../server/transfer-report.js';
+import {
+  DEFAULT_LOGIN_GRACE_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_STARTUPS,
+} from './ssh-server-defaults.js';
 
 const { Server } = ssh2;
 
-/** Kept here too for the callers that import it with the server (the CLI). */
+/** Kept here too for the callers that import them with the server (the CLI, tests). */
 export { loadOrCreateHostKey } from './keys.js';
-
-/** Connections a server facing the network accepts at once by default. */
-export const DEFAULT_MAX_CONNECTIONS = 256;
-/** Session channels open at once on one connection by default (OpenSSH's MaxSessions). */
-export const DEFAULT_MAX_SESSIONS = 10;
-/** Time from accepting a socket to the end of authentication by default (OpenSSH's LoginGraceTime). */
-export const DEFAULT_LOGIN_GRACE_MS = 120_000;
-/** Connections not authenticated yet, open at once, by default. */
-export const DEFAULT_MAX_STARTUPS = 64;
+export { DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STARTUPS };
 
 export interface SshUser {
   username: string;

@@ -125,3 +125,24 @@ if (!generateEd25519KeyPair().public.startsWith('ssh-ed25519 ')) throw new Error
     'no tree call',
   );
 });
+
+test("import { Session } from 'sftp-wire/advanced' loads no SSH server and no server session code (its SSH server defaults have a module of their own)", async () => {
+  const advanced = JSON.stringify(pathToFileURL(join(ROOT, 'src', 'advanced.ts')).href);
+  const loaded = await loadedBy(
+    `import { Session, DEFAULT_MAX_CONNECTIONS } from ${advanced};\nif (typeof Session !== 'function' || DEFAULT_MAX_CONNECTIONS !== 256) throw new Error('exports');\n`,
+    'advanced',
+  );
+  assert.ok(
+    loaded.has('src/advanced.ts') && loaded.has('src/transport/ssh-server-defaults.ts'),
+    'the recorder saw the entry',
+  );
+  const serverSide = [...loaded].filter(
+    (f) =>
+      f === 'src/transport/ssh-server.ts' ||
+      f === 'src/server/session.ts' ||
+      f.startsWith('src/server/handlers/') ||
+      f.startsWith('src/cli/') ||
+      f.startsWith('bench/'),
+  );
+  assert.deepEqual(serverSide, []);
+});
