@@ -31,7 +31,7 @@ export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_LOGIN_GRACE_MS,
   DEFAULT_MAX_STARTUPS,
-} from './transport/ssh-server.js';
+} from './transport/ssh-server-defaults.js';
 
 export { OutputMeter, meterSocket } from './server/output-meter.js';
 

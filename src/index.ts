@@ -44,9 +44,9 @@ export type {
 } from './server/fs/file-system.js';
 
 // ---- transports ----------------------------------------------------------------------------------
-export { startSftpSshServer, loadOrCreateHostKey } from './transport/ssh-server.js';
+export { startSftpSshServer } from './transport/start-ssh-server.js';
 export type { SftpSshServerOptions, RunningSftpSshServer, SshUser, SshServerStats } from './transport/ssh-server.js';
-export { generateEd25519KeyPair, writeEd25519KeyPair } from './transport/keys.js';
+export { generateEd25519KeyPair, writeEd25519KeyPair, loadOrCreateHostKey } from './transport/keys.js';
 export type { SshKeyPair } from './transport/keys.js';
 export type { SshIdentity, SshSessionInfo, SessionFactory } from './transport/ssh-server.js';
 export { keyMatches } from './transport/ssh-auth.js';
@@ -78,7 +78,7 @@ export type { HostKeyCheck, KnownHostsCheck, KnownHostsOptions, HostKeyErrorCode
 export { SftpError, SftpProtocolError, SftpBadReplyError } from './protocol/errors.js';
 export type { SftpErrorInit } from './protocol/errors.js';
 export { AbortError, SourceChangedError } from './client/core/errors.js';
-export { VerifyError } from './client/file/atomic/atomic-verify.js';
+export { VerifyError } from './client/file/atomic/verify-error.js';
 export { TreeError } from './client/tree/types.js';
 export { HostKeyError } from './transport/host-key-check.js';
 export { FsError } from './server/fs/fs-error.js';

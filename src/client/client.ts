@@ -41,14 +41,14 @@ import {
   type SessionOptions,
 } from './core/session.js';
 import { scandir, type ScandirOptions } from './file/scandir.js';
-import { get, put, readFile, writeFile, type TransferOptions, type TransferResult } from './file/transfer.js';
+import type { TransferOptions, TransferResult } from './file/transfer.js';
 import {
   createReadStream,
   createWriteStream,
   type ReadStreamOptions,
   type WriteStreamOptions,
 } from './file/streams.js';
-import { putTree, getTree, rmtree } from './tree/index.js';
+import { withTransfers, withTrees } from './on-demand.js';
 import { refineFailure, type RefinableOp } from './core/refine-failure.js';
 import { SymlinkOrderCheck, type SymlinkWireOrder } from './core/symlink-order-check.js';
 import type { TreeOptions, TreeResult, RmtreeOptions } from './tree/types.js';
@@ -682,19 +682,20 @@ export class SftpClient implements TransferHost {
 
   /** Download a remote file to a local path, many READs in flight. */
   get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult> {
-    return get(this, remotePath, localPath, opts);
+    return withTransfers((m) => m.get(this, remotePath, localPath, opts));
   }
   /** Upload a local file to a remote path, many WRITEs in flight (sent in ascending offset order). */
   put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult> {
-    return put(this, localPath, remotePath, opts);
+    return withTransfers((m) => m.put(this, localPath, remotePath, opts));
   }
   /** A whole remote file as a Buffer. */
   readFile(remotePath: string, opts?: TransferOptions): Promise<Buffer> {
-    return readFile(this, remotePath, opts);
+    return withTransfers((m) => m.readFile(this, remotePath, opts));
   }
   /** Write a Buffer as a remote file (created or truncated). */
   writeFile(remotePath: string, data: Buffer | string, opts?: TransferOptions): Promise<TransferResult> {
-    return writeFile(this, remotePath, typeof data === 'string' ? Buffer.from(data) : data, opts);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    return withTransfers((m) => m.writeFile(this, remotePath, bytes, opts));
   }
   /** A Readable of a remote file, with the transfer window (many READs in flight). */
   createReadStream(path: string, opts?: ReadStreamOptions): Readable {
@@ -709,14 +710,14 @@ export class SftpClient implements TransferHost {
 
   /** Upload a local directory tree; later files' OPENs go out while earlier files' WRITEs are in flight. */
   putTree(localDir: string, remoteDir: string, opts?: TreeOptions): Promise<TreeResult> {
-    return putTree(this, localDir, remoteDir, opts);
+    return withTrees((m) => m.putTree(this, localDir, remoteDir, opts));
   }
   /** Download a remote tree, discovered with scandir in parallel while transfers already run. */
   getTree(remoteDir: string, localDir: string, opts?: TreeOptions): Promise<TreeResult> {
-    return getTree(this, remoteDir, localDir, opts);
+    return withTrees((m) => m.getTree(this, remoteDir, localDir, opts));
   }
   /** Remove a remote tree: files as they are found, directories bottom-up (counts in the result). */
   rmtree(remotePath: string, opts?: RmtreeOptions): Promise<TreeResult> {
-    return rmtree(this, remotePath, opts);
+    return withTrees((m) => m.rmtree(this, remotePath, opts));
   }
 }

@@ -2,9 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { FileSystem } from './fs/file-system.js';
 import { LocalFs } from './fs/local-fs.js';
 import { HandleBudget, HandleTable } from './handle-table.js';
-import { UploadStore } from './atomic/upload-store.js';
-import { SessionContext } from './context.js';
-import { Session, type SessionOptions } from './session.js';
+import type { Session, SessionOptions } from './session.js';
+import { preloadSessionParts, withSessionParts } from './deferred-session.js';
 import {
   resolveLimits,
   type AtomicUploadMode,
@@ -83,6 +82,7 @@ export class SftpServer {
     this.readOnly = opts.readOnly ?? false;
     this.partialMaxAgeMs = opts.partialMaxAgeMs ?? DAY_MS;
     this.log = opts.log ?? (() => undefined);
+    preloadSessionParts();
   }
 
   /**
@@ -97,20 +97,22 @@ export class SftpServer {
     } catch (err) {
       return Promise.reject(err);
     }
-    const ctx = new SessionContext(
-      cfg.fs,
-      cfg.limits,
-      cfg.readOnly,
-      new HandleTable(cfg.limits.maxHandles, this.handleBudget),
-      new UploadStore(cfg.fs, cfg.atomicUploads, cfg.partialMaxAgeMs, cfg.readOnly),
-      cfg.startDir,
-      this.symlinkTargetFirst(opts, cfg.symlinkOrder),
-    );
-    const onTransfer = opts.onTransfer;
-    if (onTransfer) ctx.onFileClosed = (entry) => reportClosed(entry, onTransfer, this.log);
-    const session = new Session(stream, ctx, this.log, opts);
-    this.live.add(session);
-    return session.run().finally(() => this.live.delete(session));
+    return withSessionParts(stream, ({ Session, SessionContext, UploadStore }) => {
+      const ctx = new SessionContext(
+        cfg.fs,
+        cfg.limits,
+        cfg.readOnly,
+        new HandleTable(cfg.limits.maxHandles, this.handleBudget),
+        new UploadStore(cfg.fs, cfg.atomicUploads, cfg.partialMaxAgeMs, cfg.readOnly),
+        cfg.startDir,
+        this.symlinkTargetFirst(opts, cfg.symlinkOrder),
+      );
+      const onTransfer = opts.onTransfer;
+      if (onTransfer) ctx.onFileClosed = (entry) => reportClosed(entry, onTransfer, this.log);
+      const session = new Session(stream, ctx, this.log, opts);
+      this.live.add(session);
+      return session.run().finally(() => this.live.delete(session));
+    });
   }
 
   /** True when a session reads SYMLINK as OpenSSH's sftp sends it (target first). */

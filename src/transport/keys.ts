@@ -1,7 +1,7 @@
-import { chmodSync, writeFileSync } from 'node:fs';
-import ssh2 from 'ssh2';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ParsedKey } from 'ssh2';
 import { fingerprint } from './known-hosts.js';
+import { ssh2Lib } from './ssh2-lib.js';
 
 /** An SSH key pair as text: `private` in OpenSSH's format, `public` one authorized_keys line. */
 export type { ParsedKey };
@@ -13,8 +13,8 @@ export interface SshKeyPair {
 
 /** Whether ssh2 reads both halves of a pair back, as one and the same key. */
 export function isWellFormedPair(pair: SshKeyPair): boolean {
-  const pub = ssh2.utils.parseKey(pair.public);
-  const priv = ssh2.utils.parseKey(pair.private);
+  const pub = ssh2Lib().utils.parseKey(pair.public);
+  const priv = ssh2Lib().utils.parseKey(pair.private);
   if (pub instanceof Error || priv instanceof Error) return false;
   const a = (Array.isArray(pub) ? pub[0] : pub)?.getPublicSSH();
   const b = (Array.isArray(priv) ? priv[0] : priv)?.getPublicSSH();
@@ -28,7 +28,7 @@ export function isWellFormedPair(pair: SshKeyPair): boolean {
  */
 export function generateEd25519KeyPair(comment = ''): SshKeyPair {
   for (let attempt = 0; attempt < 32; attempt++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', comment ? { comment } : {});
+    const pair = ssh2Lib().utils.generateKeyPairSync('ed25519', comment ? { comment } : {});
     if (isWellFormedPair(pair)) return { private: pair.private, public: pair.public };
   }
   throw new Error('ssh2 made 32 malformed ed25519 key pairs in a row');
@@ -48,14 +48,25 @@ export function writeEd25519KeyPair(path: string, comment = ''): string {
 
 /** A key (private or public, PEM or OpenSSH format) as ssh2 reads it: the key(s), or the Error saying why not (an encrypted key without its passphrase, a wrong one). */
 export function parseKey(data: Buffer | string, passphrase?: string): ParsedKey | ParsedKey[] | Error {
-  return ssh2.utils.parseKey(data, passphrase);
+  return ssh2Lib().utils.parseKey(data, passphrase);
 }
 
 /** `ssh-ed25519 SHA256:...` for a host private key (PEM or OpenSSH format), as `ssh-keygen -lf` and a connecting client show it; undefined when it does not parse. */
 export function hostKeyFingerprint(privateKey: Buffer | string): string | undefined {
-  const parsed = ssh2.utils.parseKey(privateKey);
+  const parsed = ssh2Lib().utils.parseKey(privateKey);
   if (parsed instanceof Error) return undefined;
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key) return undefined;
   return `${key.type} ${fingerprint(key.getPublicSSH())}`;
+}
+
+/** A host key from `file`, generated (ed25519, mode 0600) when the file does not exist yet. */
+export function loadOrCreateHostKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    const pair = generateEd25519KeyPair();
+    writeFileSync(file, pair.private, { mode: 0o600 });
+    writeFileSync(`${file}.pub`, pair.public + '\n');
+    chmodSync(file, 0o600);
+  }
+  return readFileSync(file);
 }

@@ -5,10 +5,8 @@
  * a hook that never settles holds only its own connection, which the login grace closes.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import ssh2 from 'ssh2';
 import type { AuthContext, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
-
-const { utils } = ssh2;
+import { ssh2Lib } from './ssh2-lib.js';
 
 export type AuthMethod = 'password' | 'publickey' | 'keyboard-interactive';
 export const AUTH_METHODS: readonly AuthMethod[] = ['publickey', 'password', 'keyboard-interactive'];
@@ -99,7 +97,7 @@ export function parsePublicKeys(lines: readonly string[]): ParsedKey[] {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const at = line.search(/(ssh-|ecdsa-|sk-)/);
-    const parsed = utils.parseKey(at > 0 ? line.slice(at) : line);
+    const parsed = ssh2Lib().utils.parseKey(at > 0 ? line.slice(at) : line);
     if (!(parsed instanceof Error)) out.push(Array.isArray(parsed) ? parsed[0]! : parsed);
   }
   return out;
@@ -170,7 +168,7 @@ export class AuthDriver<Id> {
   }
 
   private async publicKey(ctx: PublicKeyAuthContext, base: AuthAttemptBase): Promise<void> {
-    const parsed = utils.parseKey(ctx.key.data);
+    const parsed = ssh2Lib().utils.parseKey(ctx.key.data);
     const key = parsed instanceof Error ? undefined : Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key || key.type !== ctx.key.algo) return this.fail(ctx, 'unsupported');
     if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)

@@ -1,9 +1,8 @@
-import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setMaxListeners } from 'node:events';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
-import { generateEd25519KeyPair } from './keys.js';
 import { SftpServer } from '../server/sftp-server.js';
 import { OutputMeter, meterSocket } from '../server/output-meter.js';
 import type { SessionSettings } from '../server/session-settings.js';
@@ -18,17 +17,18 @@ import {
 } from './ssh-auth.js';
 import { SafeEmitter, type SshServerEventSource } from './ssh-events.js';
 import type { TransferReport } from '../server/transfer-report.js';
+import {
+  DEFAULT_LOGIN_GRACE_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_STARTUPS,
+} from './ssh-server-defaults.js';
 
 const { Server } = ssh2;
 
-/** Connections a server facing the network accepts at once by default. */
-export const DEFAULT_MAX_CONNECTIONS = 256;
-/** Session channels open at once on one connection by default (OpenSSH's MaxSessions). */
-export const DEFAULT_MAX_SESSIONS = 10;
-/** Time from accepting a socket to the end of authentication by default (OpenSSH's LoginGraceTime). */
-export const DEFAULT_LOGIN_GRACE_MS = 120_000;
-/** Connections not authenticated yet, open at once, by default. */
-export const DEFAULT_MAX_STARTUPS = 64;
+/** Kept here too for the callers that import them with the server (the CLI, tests). */
+export { loadOrCreateHostKey } from './keys.js';
+export { DEFAULT_LOGIN_GRACE_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STARTUPS };
 
 export interface SshUser {
   username: string;
@@ -188,17 +188,6 @@ function limit(name: string, v: number | undefined, dflt: number, min: number): 
   const n = v ?? dflt;
   if (!(n >= min)) throw new RangeError(`${name} must be at least ${min}, got ${v}`);
   return n;
-}
-
-/** A host key from `file`, generated (ed25519, mode 0600) when the file does not exist yet. */
-export function loadOrCreateHostKey(file: string): Buffer {
-  if (!existsSync(file)) {
-    const pair = generateEd25519KeyPair();
-    writeFileSync(file, pair.private, { mode: 0o600 });
-    writeFileSync(`${file}.pub`, pair.public + '\n');
-    chmodSync(file, 0o600);
-  }
-  return readFileSync(file);
 }
 
 /** The fixed users (and authorized_keys file) of the simple case, as an authentication hook. */

@@ -1,22 +1,10 @@
 import { compareRange } from './resume-plan.js';
 import { equalByHash, type RemoteCompare } from './resume-verify.js';
 import type { VerifyMode } from '../transfer-options.js';
+import { VerifyError } from './verify-error.js';
 
-/** The copy is not what the source is (size or bytes): nothing was committed. */
-export class VerifyError extends Error {
-  override readonly name = 'VerifyError';
-  readonly code = 'ERR_SFTP_VERIFY';
-  constructor(
-    message: string,
-    readonly path: string | undefined,
-    /** The check that failed. */
-    readonly check: VerifyMode,
-    /** The first differing offset, when known. */
-    readonly offset?: number,
-  ) {
-    super(message);
-  }
-}
+// VerifyError has a module of its own: the public entry exports it without loading this one.
+export { VerifyError };
 
 export function sizeMismatch(path: string | undefined, expected: number, actual: number | undefined): VerifyError {
   return new VerifyError(
