@@ -128,16 +128,28 @@ export class Session {
     this.sendAll([p]);
   }
 
-  /** Replies in order; small ones leave together in one write. */
+  /** Replies are being gathered on the corked stream until the end of this turn (see sendAll). */
+  private gathering = false;
+  private readonly flushGathered = (): void => {
+    this.gathering = false;
+    this.stream.uncork();
+  };
+
+  /**
+   * Replies in order; small ones merged into one buffer. Everything sent in one turn of the event
+   * loop (one input chunk's requests answered, or one file call's completion) leaves in one vectored
+   * write: the stream is corked at the first reply and uncorked once the turn's callbacks and
+   * promise jobs have run.
+   */
   private sendAll(replies: readonly Reply[]): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
     const bufs = wireBuffers(replies);
-    if (bufs.length === 1) this.meter.write(this.stream, bufs[0]!);
-    else {
+    if (!this.gathering) {
+      this.gathering = true;
       this.stream.cork();
-      for (const b of bufs) this.meter.write(this.stream, b);
-      this.stream.uncork();
+      process.nextTick(this.flushGathered);
     }
+    for (const b of bufs) this.meter.write(this.stream, b);
   }
 
   private onOversized(info: OversizedPacket): void {

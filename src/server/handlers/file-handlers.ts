@@ -5,7 +5,7 @@ import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { ReadRequest, WriteRequest } from '../io-batch.js';
-import { dataFrame, frameData, type Reply } from '../wire-reply.js';
+import { dataFrame, frameData, okStatusesWire, type Reply } from '../wire-reply.js';
 import { StatusError, badHandle } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 import { countRead, countWritten } from '../transfer-report.js';
@@ -155,7 +155,7 @@ export async function writeBatch(
   reqs: readonly WriteRequest[],
   ctx: SessionContext,
   one: AnswerOne<WriteRequest>,
-): Promise<Packet[]> {
+): Promise<Reply[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
   if (reqs.length > 1 && entry.file.writev) {
     if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
@@ -173,7 +173,7 @@ export async function writeBatch(
         entry.upload?.tracker.record(r.offset, r.data.length);
         countWritten(entry, r.data.length);
       }
-      return reqs.map((r) => okStatus(r.id));
+      return [okStatusesWire(reqs.map((r) => r.id))];
     }
   }
   return inOrder(reqs, one);
