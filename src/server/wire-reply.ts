@@ -4,6 +4,8 @@ import { encodePacket, type Packet } from '../protocol/packets.js';
 /** A reply already in wire form, length prefix included. */
 export interface WireReply {
   wire: Buffer;
+  /** A pooled buffer holding `wire`, given back to its pool once the stream has sent it. */
+  frame?: Buffer;
 }
 export type Reply = Packet | WireReply;
 
@@ -14,8 +16,11 @@ export const DATA_HEADER = LENGTH_PREFIX + 1 + 4 + 4;
  * Room for a DATA reply of up to `length` bytes with its header in front: read the file into `body`,
  * then `frameData` writes the header, so the reply leaves as one buffer and the bytes are never copied.
  */
-export function dataFrame(length: number): { frame: Buffer; body: Buffer } {
-  const frame = Buffer.allocUnsafe(DATA_HEADER + length);
+export function dataFrame(
+  length: number,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+): { frame: Buffer; body: Buffer } {
+  const frame = alloc(DATA_HEADER + length);
   return { frame, body: frame.subarray(DATA_HEADER) };
 }
 
