@@ -65,13 +65,16 @@ export class OutputMeter extends EventEmitter {
   }
 
   /**
-   * Write `chunk` to `stream`, counted here until the stream has taken it on (its callback).
-   * Returns what `write` returned.
+   * Write `chunk` to `stream`, counted here until the stream has taken it on (its callback, after
+   * which `taken` runs too). Returns what `write` returned.
    */
-  write(stream: Writable, chunk: Buffer): boolean {
+  write(stream: Writable, chunk: Buffer, taken?: () => void): boolean {
     const n = chunk.length + WRITE_OVERHEAD;
     this.charge(n);
-    return stream.write(chunk, () => this.release(n));
+    return stream.write(chunk, () => {
+      this.release(n);
+      taken?.();
+    });
   }
 }
 

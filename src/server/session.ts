@@ -17,6 +17,13 @@ import { DATA_HEADER, wireBuffers, type Reply } from './wire-reply.js';
 import { OutputMeter, WRITE_OVERHEAD } from './output-meter.js';
 import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
+import { doneAtCallback, FramePool } from './frame-pool.js';
+
+/**
+ * DATA frames a session keeps for reuse during a download, at most (and at most half its
+ * maxOutputBuffer): about what a client keeps in flight (our client: 32 x 256 KiB).
+ */
+const FRAME_POOL_BYTES = 8 * 1024 * 1024;
 import { readOnlyError, statusFor } from './status-error.js';
 
 /** Handle strings are at most 256 bytes (draft-ietf-secsh-filexfer-02, 3.1). */
@@ -76,6 +83,12 @@ export class Session {
     this.updateFlow();
   };
   private readonly onAbort = (): void => void this.shutdown(false);
+  /**
+   * DATA frames reused once sent: only on a stream known to be done with a buffer at its write
+   * callback (see doneAtCallback): a plain socket, as under `serve --stdio`, never an SSH channel.
+   * Emptied at every CLOSE (a download is over) and when the session ends.
+   */
+  private readonly frames?: FramePool;
 
   constructor(
     private readonly stream: Duplex,
@@ -86,6 +99,7 @@ export class Session {
     this.connection = opts.connection;
     this.signal = opts.signal;
     this.meter = new OutputMeter(ctx.limits.maxOutputBuffer, opts.connection);
+    if (doneAtCallback(stream)) this.frames = new FramePool(Math.min(FRAME_POOL_BYTES, ctx.limits.maxOutputBuffer / 2));
     this.framer = new PacketFramer(
       { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info), oversizedHead: HANDLE_HEAD },
       ctx.limits.maxPacket,
@@ -128,16 +142,43 @@ export class Session {
     this.sendAll([p]);
   }
 
-  /** Replies in order; small ones leave together in one write. */
+  /** Replies are being gathered on the corked stream until the end of this turn (see sendAll). */
+  private gathering = false;
+  private readonly flushGathered = (): void => {
+    this.gathering = false;
+    this.stream.uncork();
+  };
+
+  /**
+   * Replies in order; small ones merged into one buffer. Everything sent in one turn of the event
+   * loop (one input chunk's requests answered, or one file call's completion) leaves in one vectored
+   * write: the stream is corked at the first reply and uncorked once the turn's callbacks and
+   * promise jobs have run.
+   */
   private sendAll(replies: readonly Reply[]): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
     const bufs = wireBuffers(replies);
-    if (bufs.length === 1) this.meter.write(this.stream, bufs[0]!);
-    else {
+    if (!this.gathering) {
+      this.gathering = true;
       this.stream.cork();
-      for (const b of bufs) this.meter.write(this.stream, b);
-      this.stream.uncork();
+      process.nextTick(this.flushGathered);
     }
+    const last = bufs.length - 1;
+    const sent = this.frames && this.framesOf(replies);
+    for (let i = 0; i < last; i++) this.meter.write(this.stream, bufs[i]!);
+    // writes complete in order: after the last one's callback, every pooled frame here has been sent
+    if (last >= 0) this.meter.write(this.stream, bufs[last]!, sent && (() => this.giveFrames(sent)));
+  }
+
+  /** The pooled frames holding `replies`, if any. */
+  private framesOf(replies: readonly Reply[]): Buffer[] | undefined {
+    let out: Buffer[] | undefined;
+    for (const r of replies) if ('frame' in r && r.frame) (out ??= []).push(r.frame);
+    return out;
+  }
+
+  private giveFrames(frames: readonly Buffer[]): void {
+    for (const f of frames) this.frames!.give(f);
   }
 
   private onOversized(info: OversizedPacket): void {
@@ -269,6 +310,7 @@ export class Session {
    * request whose row `writes` is refused (answered in its place, like any reply) and never runs.
    */
   private dispatch(req: RequestPacket): void {
+    if (req.type === T.CLOSE) this.frames?.clear();
     this.inFlight++;
     const cost = this.replyCost(req);
     this.meter.charge(cost);
@@ -306,7 +348,7 @@ export class Session {
           replies =
             batch.type === T.WRITE
               ? await writeBatch(batch.requests as WriteRequest[], this.ctx, (r) => this.answer(r))
-              : await readBatch(batch.requests as ReadRequest[], this.ctx, (r) => this.answer(r));
+              : await readBatch(batch.requests as ReadRequest[], this.ctx, (r) => this.answer(r), this.frames);
         } catch (err) {
           // the handle's checks failed (or the read did): the same error answers each request
           const first = this.failure(batch.requests[0]!, err) as PacketOf<typeof T.STATUS>;
@@ -426,6 +468,7 @@ export class Session {
       this.signal?.removeEventListener('abort', this.onAbort);
       // the session's writes no longer count against the connection: a closed channel never finishes them
       this.meter.detach();
+      this.frames?.clear();
       this.resolveFinished();
     }
   }

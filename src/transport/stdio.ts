@@ -1,6 +1,7 @@
 import { fstatSync } from 'node:fs';
 import net from 'node:net';
 import { Duplex, type Readable, type Writable } from 'node:stream';
+import { markDoneAtCallback } from '../server/frame-pool.js';
 
 /**
  * True when file descriptors 0 and 1 are one and the same socket. That is how sshd starts a
@@ -42,12 +43,17 @@ export function stdioDuplex(input?: Readable, output?: Writable): Duplex {
   if (input === undefined && output === undefined) {
     if (stdioIsOneSocket()) return new net.Socket({ fd: 0, readable: true, writable: true, allowHalfOpen: true });
     const out = isStreamFd(1) ? new net.Socket({ fd: 1, readable: false, writable: true }) : process.stdout;
-    return joinReadWrite(process.stdin, out);
+    // a socket, a pipe, a file or a terminal: each has written a buffer once its write callback runs
+    return markDoneAtCallback(joinReadWrite(process.stdin, out));
   }
   return joinReadWrite(input ?? process.stdin, output ?? process.stdout);
 }
 
-/** A Duplex that reads from `input` and writes to `output`, passing backpressure through both ways. */
+/**
+ * A Duplex that reads from `input` and writes to `output`, passing backpressure through both ways.
+ * A write's callback runs once `output`'s callback for it has run (writes meanwhile wait, then go
+ * on together as one corked batch).
+ */
 export function joinReadWrite(input: Readable, output: Writable): Duplex {
   let reading = false;
   const duplex = new Duplex({
@@ -58,16 +64,14 @@ export function joinReadWrite(input: Readable, output: Writable): Duplex {
       }
     },
     write(chunk: Buffer, _enc, cb) {
-      if (output.write(chunk)) cb();
-      else output.once('drain', () => cb());
+      output.write(chunk, (err) => cb(err ?? undefined));
     },
     writev(chunks, cb) {
-      let ok = true;
+      const last = chunks.length - 1;
       output.cork();
-      for (const c of chunks) ok = output.write(c.chunk as Buffer);
+      for (let i = 0; i < last; i++) output.write(chunks[i]!.chunk as Buffer);
+      output.write(chunks[last]!.chunk as Buffer, (err) => cb(err ?? undefined));
       output.uncork();
-      if (ok) cb();
-      else output.once('drain', () => cb());
     },
     final(cb) {
       output.end(() => cb());

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PacketType as T, StatusCode } from '../../src/protocol/constants.js';
 import { encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js';
-import { dataFrame, frameData, wireBuffers, type Reply } from '../../src/server/wire-reply.js';
+import {
+  dataFrame,
+  frameData,
+  okStatusesWire,
+  statusWire,
+  wireBuffers,
+  type Reply,
+} from '../../src/server/wire-reply.js';
+import { okStatus } from '../../src/server/context.js';
 
 test('property: a DATA reply framed in place has the bytes encodePacket gives', () => {
   fc.assert(
@@ -45,6 +53,32 @@ test('property: wireBuffers carries every reply in order, merging only small par
         const big = 'wire' in r ? r.wire : r.type === T.DATA ? r.data : undefined;
         if (big && big.length > 16 * 1024) assert.ok(bufs.includes(big), 'large data passed on as it is');
       }
+    }),
+  );
+});
+
+test('property: statusWire gives the bytes encodePacket gives for any STATUS', () => {
+  fc.assert(
+    fc.property(
+      fc.nat(0xffffffff),
+      fc.nat(0xffffffff),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      (id, code, message, lang) => {
+        assert.deepEqual(
+          statusWire(id, code, message, lang),
+          encodePacketToBuffer({ type: T.STATUS, id, code, message, lang }),
+        );
+      },
+    ),
+  );
+});
+
+test('property: okStatusesWire is the OK STATUS of each id, in order, in one buffer', () => {
+  fc.assert(
+    fc.property(fc.array(fc.nat(0xffffffff), { maxLength: 70 }), (ids) => {
+      const { wire } = okStatusesWire(ids);
+      assert.deepEqual(wire, Buffer.concat(ids.map((id) => encodePacketToBuffer(okStatus(id)))));
     }),
   );
 });

@@ -15,16 +15,22 @@ type Done<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
  */
 export class FdHandle {
   private inFlight = 0;
-  private closed = false;
+  private wasClosed = false;
   private whenIdle: (() => void) | undefined;
 
   constructor(
     readonly fd: number,
-    private readonly budget: SyncBudget,
+    /** Decides whether this descriptor's calls may run synchronously (shared with the file system's path calls). */
+    readonly budget: SyncBudget,
   ) {}
 
+  /** True once close() was called: no call reaches the descriptor number after that. */
+  get closed(): boolean {
+    return this.wasClosed;
+  }
+
   private call<T>(start: (done: Done<T>) => void): Promise<T> {
-    if (this.closed) return Promise.reject(fsError('EBADF'));
+    if (this.wasClosed) return Promise.reject(fsError('EBADF'));
     this.inFlight++;
     return new Promise<T>((resolve, reject) => {
       start((err, value) => {
@@ -85,8 +91,8 @@ export class FdHandle {
 
   /** Close once every call in flight has finished; a second close() does nothing. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.wasClosed) return;
+    this.wasClosed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     if (this.budget.take()) {
       const t0 = performance.now();

@@ -7,6 +7,7 @@ import { FdHandle } from './fd-handle.js';
 import { fsError, errnoOf } from './fs-error.js';
 import { Jail, O_PATH } from './jail.js';
 import type { SyncBudget } from './sync-budget.js';
+import { SyncWhileFast } from './sync-while-fast.js';
 import { normalizeVirtual, virtualBasename, virtualDirname, joinVirtual } from './vpath.js';
 import { systemNames } from '../users.js';
 
@@ -48,13 +49,27 @@ function skipBytes(buffers: readonly Buffer[], n: number): readonly Buffer[] {
   return [buffers[i]!.subarray(n), ...buffers.slice(i + 1)];
 }
 
+/** Total bytes of an iovec list. */
+function totalOf(buffers: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.length;
+  return n;
+}
+
+/** An open file; small reads and writes run synchronously on its descriptor while that is fast (see SyncWhileFast). */
 class LocalFile implements FsFile {
-  constructor(private readonly fh: FdHandle) {}
+  private readonly direct: SyncWhileFast;
+  constructor(private readonly fh: FdHandle) {
+    this.direct = new SyncWhileFast(fh, fh.budget);
+  }
   async read(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
-      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+      const n = length - got;
+      const bytesRead = this.direct.allows(n)
+        ? this.direct.run(() => fs.readSync(this.fh.fd, buf, got, n, position + got))
+        : (await this.fh.read(buf, got, n, position + got)).bytesRead;
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -63,14 +78,19 @@ class LocalFile implements FsFile {
   async write(position: number, data: Buffer): Promise<void> {
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
+      const n = data.length - done;
+      done += this.direct.allows(n)
+        ? this.direct.run(() => fs.writeSync(this.fh.fd, data, done, n, position + done))
+        : (await this.fh.write(data, done, n, position + done)).bytesWritten;
     }
   }
   async writev(position: number, buffers: readonly Buffer[]): Promise<void> {
     let rest = buffers;
     while (rest.length > 0) {
-      const { bytesWritten } = await this.fh.writev(rest as Buffer[], position);
+      const iov = rest as Buffer[];
+      const bytesWritten = this.direct.allows(totalOf(rest))
+        ? this.direct.run(() => fs.writevSync(this.fh.fd, iov, position))
+        : (await this.fh.writev(iov, position)).bytesWritten;
       position += bytesWritten;
       rest = skipBytes(rest, bytesWritten);
     }
@@ -79,7 +99,11 @@ class LocalFile implements FsFile {
     let rest = buffers;
     let got = 0;
     while (rest.length > 0) {
-      const { bytesRead } = await this.fh.readv(rest as Buffer[], position + got);
+      const iov = rest as Buffer[];
+      const at = position + got;
+      const bytesRead = this.direct.allows(totalOf(rest))
+        ? this.direct.run(() => fs.readvSync(this.fh.fd, iov, at))
+        : (await this.fh.readv(iov, at)).bytesRead;
       if (bytesRead === 0) break;
       got += bytesRead;
       rest = skipBytes(rest, bytesRead);

@@ -5,7 +5,8 @@ import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { ReadRequest, WriteRequest } from '../io-batch.js';
-import { dataFrame, frameData, type Reply } from '../wire-reply.js';
+import { dataFrame, frameData, okStatusesWire, type Reply } from '../wire-reply.js';
+import type { FramePool } from '../frame-pool.js';
 import { StatusError, badHandle } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 import { countRead, countWritten } from '../transfer-report.js';
@@ -155,7 +156,7 @@ export async function writeBatch(
   reqs: readonly WriteRequest[],
   ctx: SessionContext,
   one: AnswerOne<WriteRequest>,
-): Promise<Packet[]> {
+): Promise<Reply[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
   if (reqs.length > 1 && entry.file.writev) {
     if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
@@ -173,7 +174,7 @@ export async function writeBatch(
         entry.upload?.tracker.record(r.offset, r.data.length);
         countWritten(entry, r.data.length);
       }
-      return reqs.map((r) => okStatus(r.id));
+      return [okStatusesWire(reqs.map((r) => r.id))];
     }
   }
   return inOrder(reqs, one);
@@ -188,21 +189,28 @@ export async function readBatch(
   reqs: readonly ReadRequest[],
   ctx: SessionContext,
   one: AnswerOne<ReadRequest>,
+  frames?: FramePool,
 ): Promise<Reply[]> {
   const entry = readableEntry(reqs[0]!.handle, ctx);
   if (!entry.file.readv) return inOrder(reqs, one);
-  const frames = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead)));
+  const alloc = frames && ((size: number): Buffer => frames.take(size));
+  const bufs = reqs.map((r) => dataFrame(Math.min(r.length, ctx.limits.maxRead), alloc));
   let left = await entry.file.readv(
     reqs[0]!.offset,
-    frames.map((f) => f.body),
+    bufs.map((f) => f.body),
   );
   countRead(entry, left);
   return reqs.map((r, i): Reply => {
-    const f = frames[i]!;
-    if (left === 0) return statusReply(r.id, StatusCode.EOF, 'End of file');
+    const f = bufs[i]!;
+    if (left === 0) {
+      frames?.give(f.frame); // never filled nor handed on
+      return statusReply(r.id, StatusCode.EOF, 'End of file');
+    }
     const n = Math.min(left, f.body.length);
     left -= n;
-    return frameData(f.frame, r.id, n);
+    const reply = frameData(f.frame, r.id, n);
+    if (frames) reply.frame = f.frame;
+    return reply;
   });
 }
 

@@ -1,0 +1,62 @@
+import { fstatSync } from 'node:fs';
+import { SyncBudget } from './sync-budget.js';
+import { fsError } from './fs-error.js';
+
+/**
+ * Reads and writes of at most this many bytes on a regular file may run synchronously. A small read
+ * or write that hits the page cache takes a microsecond or two; the same call through the thread
+ * pool costs tens of microseconds of CPU and two wake-ups. Larger calls stay on the thread pool,
+ * where the copy runs beside the event loop.
+ */
+export const SYNC_IO_MAX_BYTES = 64 * 1024;
+
+/** What SyncWhileFast needs of an open file: its descriptor and whether it was closed. */
+export interface OpenDescriptor {
+  readonly fd: number;
+  readonly closed: boolean;
+}
+
+/**
+ * The choice, per open file, between a synchronous call on its descriptor and the thread pool. Only
+ * regular files are ever called synchronously: a FIFO or a device may block for as long as its
+ * other end wishes, which must never hold the event loop. Slow calls (a cold disk, a network file
+ * system, writeback throttling) send the file's next calls to the thread pool, as SyncBudget says.
+ */
+export class SyncWhileFast {
+  private regular: boolean | undefined;
+  private readonly budget: SyncBudget;
+
+  constructor(
+    private readonly file: OpenDescriptor,
+    budget?: SyncBudget | number,
+  ) {
+    this.budget = budget instanceof SyncBudget ? budget : new SyncBudget(budget);
+  }
+
+  /** Whether a call moving `bytes` may run synchronously now (counts it as a thread-pool call if not). */
+  allows(bytes: number): boolean {
+    if (bytes > SYNC_IO_MAX_BYTES || this.file.closed) return false;
+    if (this.regular === undefined) {
+      try {
+        this.regular = fstatSync(this.file.fd).isFile();
+      } catch {
+        this.regular = false;
+      }
+    }
+    return this.regular && this.budget.take();
+  }
+
+  /**
+   * Run `call` synchronously and note how long it took (its error is thrown, and counts alike). A
+   * file closed in the meantime is EBADF without touching its old descriptor number.
+   */
+  run<T>(call: () => T): T {
+    if (this.file.closed) throw fsError('EBADF');
+    const t0 = performance.now();
+    try {
+      return call();
+    } finally {
+      this.budget.done(t0);
+    }
+  }
+}
