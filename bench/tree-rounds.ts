@@ -6,8 +6,8 @@
  *
  *   node --import tsx bench/tree-rounds.ts [--server sftp-wire|openssh] [--verbose]
  *
- * Shapes: SMALL-200 (200 x 4 KiB in 20 directories), wide (20 directories x 10 files), deep (a chain 20
- * deep, 3 files each). --verbose prints what each round carried.
+ * Shapes: SMALL-200 (200 x 4 KiB in 20 directories), wide (20 directories x 5 files), deep (a chain 20
+ * deep, 2 files each). --verbose prints what each round carried.
  */
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -32,7 +32,7 @@ const { values } = parseArgs({
 
 const SHAPES: Array<{ name: string; shape: TreeShape }> = [
   { name: 'SMALL-200 (200 x 4 KiB, 20 dirs)', shape: { kind: 'wide', dirs: 20, filesPerDir: 10, size: 4096 } },
-  { name: 'wide (20 dirs x 10 files)', shape: TREE_SHAPES.wide },
+  { name: 'wide (20 dirs x 5 files)', shape: TREE_SHAPES.wide },
   { name: 'deep (chain of 20, 2 files each)', shape: TREE_SHAPES.deep },
 ];
 
