@@ -1,7 +1,21 @@
 /** The shapes passed between the bench orchestrator and its worker processes (JSON over IPC). */
 import type { ContenderId } from './index.js';
 
-export type Workload = 'large' | 'small' | 'list';
+/**
+ * LARGE: one big file; SMALL: many small files in a few directories; WIDE and DEEP: two more tree
+ * shapes (see lib/dataset.ts TREE_SHAPES: 20 directories side by side, a chain 20 deep), run
+ * against OpenSSH's sshd by the contenders that copy trees (sftp-wire's putTree/getTree, sftp -r); LIST: one
+ * directory's listing.
+ */
+export type Workload = 'large' | 'small' | 'wide' | 'deep' | 'list';
+
+/** The workloads that copy a tree of small files (files/s is their measure). */
+export const TREE_WORKLOADS = ['small', 'wide', 'deep'] as const;
+export type TreeWorkload = (typeof TREE_WORKLOADS)[number];
+
+export function isTreeWorkload(w: Workload): w is TreeWorkload {
+  return (TREE_WORKLOADS as readonly string[]).includes(w);
+}
 export type Direction = 'up' | 'down';
 
 /** Cipher used by every contender (ssh2 client and server, OpenSSH client and sshd). */

@@ -6,9 +6,15 @@ export const opensshSftp = defineContender({
   id: 'openssh-sftp',
   label: 'OpenSSH sftp -b',
   target: 'openssh',
-  workloads: ['large', 'small', 'list'],
+  workloads: ['large', 'small', 'wide', 'deep', 'list'],
   slowAtRtt: true,
   runs: 'spawned',
   programs: ['sftp'],
-  runners: { large: runOpenSshSftp, small: runOpenSshSftp, list: runOpenSshSftp },
+  runners: {
+    large: runOpenSshSftp,
+    small: runOpenSshSftp,
+    wide: runOpenSshSftp,
+    deep: runOpenSshSftp,
+    list: runOpenSshSftp,
+  },
 });

@@ -7,9 +7,9 @@ export const sftpWireSshd = defineContender({
   id: 'sftp-wire-sshd',
   label: 'sftp-wire -> OpenSSH sftp-server',
   target: 'openssh',
-  workloads: ['large', 'small', 'list'],
+  workloads: ['large', 'small', 'wide', 'deep', 'list'],
   isSftpWire: true,
   runs: 'worker',
   jobOptions: sftpWireJobOptions,
-  runners: { large: sftpWireLarge, small: sftpWireSmall, list: sftpWireList },
+  runners: { large: sftpWireLarge, small: sftpWireSmall, wide: sftpWireSmall, deep: sftpWireSmall, list: sftpWireList },
 });

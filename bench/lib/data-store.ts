@@ -5,7 +5,16 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateListDir, generateSmallTree, writeSeededFile, type SmallFile, type SmallSpec } from './dataset.js';
+import {
+  generateListDir,
+  generateSmallTree,
+  generateTreeShape,
+  TREE_SHAPES,
+  treeShapeFiles,
+  writeSeededFile,
+  type SmallFile,
+  type SmallSpec,
+} from './dataset.js';
 
 export interface LargeSource {
   rel: string;
@@ -26,6 +35,7 @@ export class DataStore {
   private larges = new Map<number, LargeSource>();
   private smalls = new Map<number, SmallSource>();
   private lists = new Map<number, ListSource>();
+  private shapes = new Map<string, SmallSource>();
 
   constructor(
     readonly workDir: string,
@@ -58,6 +68,20 @@ export class DataStore {
       const files = generateSmallTree(this.local(rel), this.seed, this.small, n);
       s = { rel, files, bytes: files.reduce((a, f) => a + f.size, 0) };
       this.smalls.set(n, s);
+    }
+    return s;
+  }
+
+  /** The first `count` files of a tree shape (WIDE, DEEP). */
+  shapeTree(shape: keyof typeof TREE_SHAPES, count: number): SmallSource {
+    const n = Math.min(count, treeShapeFiles(TREE_SHAPES[shape]));
+    const key = `${shape}-${n}`;
+    let s = this.shapes.get(key);
+    if (!s) {
+      const rel = `src/${key}`;
+      const files = generateTreeShape(this.local(rel), this.seed, TREE_SHAPES[shape], n);
+      s = { rel, files, bytes: files.reduce((a, f) => a + f.size, 0) };
+      this.shapes.set(key, s);
     }
     return s;
   }

@@ -100,6 +100,58 @@ export function generateSmallTree(root: string, seed: number, spec: SmallSpec, c
   return out;
 }
 
+/**
+ * A tree shape: 'wide' is `dirs` directories side by side under the top, 'deep' a chain of `dirs`
+ * directories one inside the other; either way `filesPerDir` files of `size` bytes in each directory.
+ */
+export interface TreeShape {
+  kind: 'wide' | 'deep';
+  dirs: number;
+  filesPerDir: number;
+  size: number;
+}
+
+/** The bench's two tree shapes beside SMALL: wide and shallow, deep and narrow (small, to be quick). */
+export const TREE_SHAPES = {
+  wide: { kind: 'wide', dirs: 20, filesPerDir: 5, size: 4096 },
+  deep: { kind: 'deep', dirs: 20, filesPerDir: 2, size: 4096 },
+} as const satisfies Record<string, TreeShape>;
+
+/** Files in a tree of this shape. */
+export function treeShapeFiles(shape: TreeShape): number {
+  return shape.dirs * shape.filesPerDir;
+}
+
+/**
+ * The files of a tree of this shape (the first `count` only, when given), directory by directory:
+ * wide w00/f00, w00/f01 ... w19/f09; deep l00/f00, l00/f01, l00/l01/f00 ... A reduced tree is the same
+ * shape with fewer directories (a shallower chain), each as full as in the whole tree.
+ */
+export function treeShapeFileList(shape: TreeShape, count = treeShapeFiles(shape)): string[] {
+  const out: string[] = [];
+  const n = Math.min(count, treeShapeFiles(shape));
+  let chain = '';
+  for (let d = 0; out.length < n; d++) {
+    const name = `${shape.kind === 'wide' ? 'w' : 'l'}${String(d).padStart(2, '0')}`;
+    const dir = shape.kind === 'wide' ? name : chain ? `${chain}/${name}` : name;
+    chain = dir;
+    for (let f = 0; f < shape.filesPerDir && out.length < n; f++) out.push(`${dir}/f${String(f).padStart(2, '0')}`);
+  }
+  return out;
+}
+
+/** Write a tree of this shape (its first `count` files) under `root`; returns the files with their digests. */
+export function generateTreeShape(root: string, seed: number, shape: TreeShape, count?: number): SmallFile[] {
+  const out: SmallFile[] = [];
+  for (const rel of treeShapeFileList(shape, count)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    const data = smallFileBytes(seed, rel, shape.size);
+    writeFileSync(join(root, rel), data);
+    out.push({ rel, sha256: sha256(data), size: data.length });
+  }
+  return out;
+}
+
 /** Create `entries` empty files in `dir`; returns their names. */
 export function generateListDir(dir: string, entries: number): Set<string> {
   mkdirSync(dir, { recursive: true });

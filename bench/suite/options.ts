@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize, formatBytes } from '../lib/stats.js';
 import type { Direction, Workload } from '../contenders/jobs.js';
+import { TREE_SHAPES, treeShapeFiles, type TreeShape } from '../lib/dataset.js';
 import { selectContenders } from '../contenders/index.js';
 
 export interface BenchOptions {
@@ -58,7 +59,7 @@ export function defaultOptions(profile: 'default' | 'quick' = 'default'): BenchO
     seed: 20240601,
     reps: quick ? 1 : 3,
     rtts: [0, 20],
-    workloads: ['large', 'small', 'list'],
+    workloads: ['large', 'small', 'wide', 'deep', 'list'],
     directions: ['up', 'down'],
     contenders: [],
     smallFiles: quick ? 200 : 2000,
@@ -103,7 +104,8 @@ profiles
 
 what to run
   --rtt LIST              round-trip times in ms through the latency proxy (default 0,20; 0 = direct)
-  --workloads LIST        large,small,list (default all)
+  --workloads LIST        large,small,wide,deep,list (default all; wide: 20 dirs x 5 files, deep: a
+                          chain 20 deep, 2 files each, 4 KiB files: tree copies, against sshd)
   --directions LIST       up,down (default both)
   --contenders LIST       contender ids (default all; see --list-contenders)
   --list-contenders       print every contender id, what it runs and what it needs, then exit
@@ -204,7 +206,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
         o.rtts = list(value()).map((v) => int(v, name));
         break;
       case '--workloads':
-        o.workloads = oneOf(list(value()), ['large', 'small', 'list'] as const, name);
+        o.workloads = oneOf(list(value()), ['large', 'small', 'wide', 'deep', 'list'] as const, name);
         break;
       case '--directions':
         o.directions = oneOf(list(value()), ['up', 'down'] as const, name);
@@ -280,10 +282,15 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   return o;
 }
 
+function describeShape(s: TreeShape): string {
+  return `${treeShapeFiles(s)} x ${formatBytes(s.size)}, ${s.kind === 'wide' ? `${s.dirs} dirs side by side` : `a chain ${s.dirs} deep`}`;
+}
+
 /** One line describing the sizes in use, for the report header. */
 export function describeSizes(o: BenchOptions): string {
   return (
     `SMALL ${o.smallFiles} x ${formatBytes(o.smallSize)} in ${o.smallDirs} dirs (at RTT > 0: ${Math.min(o.rttSmallFiles, o.smallFiles)}, slow contenders ${o.slowFiles});` +
+    ` WIDE ${describeShape(TREE_SHAPES.wide)}; DEEP ${describeShape(TREE_SHAPES.deep)};` +
     ` LARGE ${formatBytes(o.largeSize)} (${formatBytes(o.rttLargeSize)} at RTT > 0); LIST ${o.listEntries} entries (${o.rttListEntries} at RTT > 0)`
   );
 }

@@ -4,7 +4,7 @@
  * Renders the terminal table and its markdown twin.
  */
 import { CONTENDERS, FALLBACK_REFERENCE_ID, REFERENCE_ID, limitFor } from '../contenders/index.js';
-import type { Direction, Workload } from '../contenders/jobs.js';
+import { isTreeWorkload, type Direction, type Workload } from '../contenders/jobs.js';
 import type { Sample, Skipped } from './suite.js';
 import {
   formatBytes,
@@ -50,7 +50,7 @@ export interface SummaryRow {
 /** Speed of a row for comparisons: MiB/s for LARGE, files/s for SMALL, 1/time for LIST. */
 export function speedOf(r: SummaryRow): number {
   if (r.workload === 'large') return r.mibPerSecond;
-  if (r.workload === 'small') return r.filesPerSecond;
+  if (isTreeWorkload(r.workload)) return r.filesPerSecond;
   return r.medianSeconds > 0 ? 1 / r.medianSeconds : NaN;
 }
 
@@ -94,7 +94,7 @@ export function summarize(samples: readonly Sample[]): SummaryRow[] {
       minSeconds: lo,
       maxSeconds: hi,
       mibPerSecond: mibPerSecond(s0.bytes, med),
-      filesPerSecond: s0.workload === 'small' ? perSecond(s0.files, med) : NaN,
+      filesPerSecond: isTreeWorkload(s0.workload) ? perSecond(s0.files, med) : NaN,
       firstEntrySeconds: firsts.length ? median(firsts) : undefined,
       peakRssBytes: rss.length ? Math.max(...rss) : undefined,
       errors: [...new Set(group.filter((s) => s.error).map((s) => s.error!))],
@@ -154,7 +154,7 @@ function caseLabel(r: SummaryRow): string {
 
 function sizeLabel(r: SummaryRow): string {
   if (r.workload === 'large') return formatBytes(r.bytes);
-  if (r.workload === 'small') return `${r.files} files`;
+  if (isTreeWorkload(r.workload)) return `${r.files} files`;
   return `${formatCount(r.entries ?? NaN)} entries`;
 }
 
@@ -167,7 +167,7 @@ function cells(r: SummaryRow, first: boolean): string[] {
     sizeLabel(r),
     formatDuration(r.medianSeconds),
     r.workload === 'list' ? '' : formatNumber(r.mibPerSecond),
-    r.workload === 'small' ? formatNumber(r.filesPerSecond) : '',
+    isTreeWorkload(r.workload) ? formatNumber(r.filesPerSecond) : '',
     r.firstEntrySeconds !== undefined ? formatDuration(r.firstEntrySeconds) : '',
     r.peakRssBytes !== undefined ? formatBytes(Math.round(r.peakRssBytes / 1024 / 1024) * 1024 * 1024) : '-',
     r.fractionOfLimit !== undefined ? formatRatio(r.fractionOfLimit, 'percent') : '',

@@ -14,9 +14,11 @@ import {
   verifyListing,
   verifyListingDigest,
   verifyTree,
+  TREE_SHAPES,
+  treeShapeFiles,
   type ListingDigest,
 } from '../lib/dataset.js';
-import type { Direction, NodeJob, Workload } from '../contenders/jobs.js';
+import { isTreeWorkload, type Direction, type NodeJob, type Workload } from '../contenders/jobs.js';
 import { measureScpSetup, startControlMaster, type ControlMaster } from '../contenders/clients/openssh-clients.js';
 import { assertNever } from '../contenders/types.js';
 import type { Eta } from './eta.js';
@@ -80,6 +82,15 @@ export function smallCountFor(c: Contender, rttMs: number, opts: BenchOptions): 
     return Math.min(opts.smallFiles, opts.rttSmallFiles, opts.slowFiles * (c.slowScale ?? 1));
   if (rttMs > 0) return Math.min(opts.smallFiles, opts.rttSmallFiles);
   return opts.smallFiles;
+}
+
+/**
+ * The files of a WIDE or DEEP tree a contender copies at an RTT: the whole shape, except for the
+ * slow contenders at RTT > 0 (as for SMALL: --slow-files, a shallower or narrower tree of the same shape).
+ */
+export function shapeCountFor(c: Contender, rttMs: number, opts: BenchOptions, shape: 'wide' | 'deep'): number {
+  const all = treeShapeFiles(TREE_SHAPES[shape]);
+  return rttMs > 0 && c.slowAtRtt ? Math.min(all, opts.slowFiles * (c.slowScale ?? 1)) : all;
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
@@ -256,7 +267,7 @@ function describeSample(s: Sample): string {
   if (s.workload === 'list')
     return `${formatCount(s.entries ?? 0)} entries in ${formatDuration(s.seconds)}, first after ${formatDuration(s.firstEntrySeconds ?? NaN)}`;
   const rate = `${formatNumber(mibPerSecond(s.bytes, s.seconds))} MiB/s`;
-  if (s.workload === 'small')
+  if (isTreeWorkload(s.workload))
     return `${s.files} files in ${formatDuration(s.seconds)} = ${formatNumber(perSecond(s.files, s.seconds))} files/s, ${rate}`;
   return `${rate} (${formatDuration(s.seconds)})`;
 }
@@ -302,8 +313,11 @@ async function runOne(a: RunArgs): Promise<Sample> {
       destLocal = localPath;
     }
     verify = () => verifyFile(destLocal, src.sha256, src.size);
-  } else if (workload === 'small') {
-    const tree = data.smallTree(smallCountFor(c, rtt, opts));
+  } else if (isTreeWorkload(workload)) {
+    const tree =
+      workload === 'small'
+        ? data.smallTree(smallCountFor(c, rtt, opts))
+        : data.shapeTree(workload, shapeCountFor(c, rtt, opts, workload));
     base.bytes = tree.bytes;
     base.files = tree.files.length;
     if (direction === 'up') {

@@ -62,8 +62,13 @@ export const DEFAULT_TREE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_TREE_HANDLES = 64;
 /** The most handles a tree takes by default, whatever the server allows. */
 export const MAX_DEFAULT_TREE_HANDLES = 128;
-/** Directories listed at once. */
-export const DEFAULT_LISTERS = 4;
+/**
+ * READDIRs a tree keeps in flight per directory listed (two at first: a small directory's entries and
+ * its end come back in one round trip). Directories are listed at once up to half the handle cap.
+ */
+export const TREE_READ_AHEAD = 4;
+/** READDIR replies in flight or not yet acted on over a whole tree: what bounds the entries held. */
+export const TREE_MAX_READDIRS = 64;
 /** Requests in flight for one file of a tree sent through put()/get() (atomic, resume): at most this, else its share of the tree's window. */
 export const TREE_FILE_MAX_REQUESTS = 32;
 /** Requests in flight when a tree download fetches again a file that changed since it was listed. */

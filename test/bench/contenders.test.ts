@@ -10,7 +10,7 @@ import { defineContender } from '../../bench/contenders/types.js';
 import type { Workload } from '../../bench/contenders/jobs.js';
 import { Worker } from '../../bench/suite/worker-pool.js';
 
-const WORKLOADS: readonly Workload[] = ['large', 'small', 'list'];
+const WORKLOADS: readonly Workload[] = ['large', 'small', 'wide', 'deep', 'list'];
 const DIR = fileURLToPath(new URL('../../bench/contenders/', import.meta.url));
 /** Files of bench/contenders that are not a contender. */
 const NOT_CONTENDERS = new Set(['index.ts', 'types.ts', 'jobs.ts']);

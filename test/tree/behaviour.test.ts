@@ -14,6 +14,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { SftpClient } from '../../src/client/index.js';
+import type { DirEntry } from '../../src/client/core/remote.js';
+import type { RequestOptions } from '../../src/client/core/session.js';
 import { getTree, putTree, rmtree, TreeError, type TreeProgress } from '../../src/client/tree/index.js';
 import { PacketType as T, SftpError, StatusCode } from '../../src/protocol/index.js';
 import { filesInDirs, openTapped, peers, treeDiff, writeTree, type Peer } from './helpers.js';
@@ -29,6 +31,14 @@ function withOverrides(client: SftpClient, overrides: Partial<Record<keyof SftpC
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+}
+
+/** A READDIR that lies: each entry the server sent replaced by what `f` makes of it. */
+function readdirMapped(client: SftpClient, f: (e: DirEntry) => DirEntry[]) {
+  return async (handle: Buffer, opts?: RequestOptions): Promise<DirEntry[] | null> => {
+    const batch = await client.readdir(handle, opts);
+    return batch && batch.flatMap(f);
+  };
 }
 
 for (const p of peers) {
@@ -242,14 +252,12 @@ for (const p of peers) {
       const src = join(base, 'changed');
       writeTree(src, { grew: randomBytes(10_000), shrank: randomBytes(300), same: randomBytes(5), empty: '' });
       const lying = withOverrides(peer.client, {
-        scandir: async function* (path: string) {
-          for await (const e of peer.client.scandir(path)) {
-            if (e.filename === 'grew') yield { ...e, attrs: { ...e.attrs, size: 4_000 } };
-            else if (e.filename === 'shrank') yield { ...e, attrs: { ...e.attrs, size: 9_000 } };
-            else if (e.filename === 'empty') yield { ...e, attrs: { ...e.attrs, size: 1 } };
-            else yield e;
-          }
-        },
+        readdir: readdirMapped(peer.client, (e) => {
+          if (e.filename === 'grew') return [{ ...e, attrs: { ...e.attrs, size: 4_000 } }];
+          if (e.filename === 'shrank') return [{ ...e, attrs: { ...e.attrs, size: 9_000 } }];
+          if (e.filename === 'empty') return [{ ...e, attrs: { ...e.attrs, size: 1 } }];
+          return [e];
+        }),
       });
       const down = join(base, 'changed-down');
       const r = await getTree(lying, peer.remote(src), down, { chunkSize: 1024 });
@@ -262,15 +270,9 @@ for (const p of peers) {
       const src = join(base, 'names-src');
       writeTree(src, { ok: 'fine', sub: { inner: 'x' } });
       const evil = withOverrides(peer.client, {
-        scandir: async function* (path: string) {
-          for await (const e of peer.client.scandir(path)) {
-            if (e.filename === 'ok') {
-              yield { ...e, filename: '../escaped' };
-              yield { ...e, filename: 'sub/../../escaped2' };
-            }
-            yield e;
-          }
-        },
+        readdir: readdirMapped(peer.client, (e) =>
+          e.filename === 'ok' ? [{ ...e, filename: '../escaped' }, { ...e, filename: 'sub/../../escaped2' }, e] : [e],
+        ),
       });
       const down = join(base, 'names-down', 'inside');
       const r = await getTree(evil, peer.remote(src), down);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { openSshPrograms, type OpenSshProgram } from '../../lib/openssh-programs.js';
 import { spawnTimed } from '../../lib/process-timing.js';
 import { median } from '../../lib/stats.js';
-import { CIPHER, type Direction, type Workload } from '../jobs.js';
+import { CIPHER, isTreeWorkload, type Direction, type Workload } from '../jobs.js';
 
 /** The path of an OpenSSH program found on this machine; throws when it is not installed. */
 function program(name: OpenSshProgram): string {
@@ -56,7 +56,7 @@ function baseArgs(t: SshTarget): string[] {
 
 function batchCommand(job: OpenSshJob): string {
   const q = (p: string) => `"${p.replace(/(["\\])/g, '\\$1')}"`;
-  const r = job.workload === 'small' ? '-r ' : '';
+  const r = isTreeWorkload(job.workload) ? '-r ' : '';
   if (job.workload === 'list') return `ls -1 ${q(job.remotePath)}`;
   return job.direction === 'up'
     ? `put ${r}${q(job.localPath)} ${q(job.remotePath)}`
@@ -109,7 +109,7 @@ export async function runScp(job: OpenSshJob, setupSeconds: number): Promise<Ope
     '-P',
     String(job.target.port),
     '-q',
-    ...(job.workload === 'small' ? ['-r'] : []),
+    ...(isTreeWorkload(job.workload) ? ['-r'] : []),
   ];
   const [src, dst] =
     job.direction === 'up' ? [job.localPath, remote(job.remotePath)] : [remote(job.remotePath), job.localPath];

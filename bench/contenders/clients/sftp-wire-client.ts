@@ -1,4 +1,4 @@
-/** sftp-wire's own client as a contender: put/get (LARGE), putTree/getTree (SMALL), scandir (LIST). */
+/** sftp-wire's own client as a contender: put/get (LARGE), putTree/getTree (SMALL, WIDE, DEEP), scandir (LIST). */
 import { performance } from 'node:perf_hooks';
 import { SftpClient } from '../../../src/client/index.js';
 import { ListingDigester } from '../../lib/dataset.js';

@@ -63,7 +63,7 @@ export class TreeDir {
 }
 
 /**
- * The directories waiting to be listed, handed to a few listers at once (getTree, rmtree). `next()`
+ * The directories waiting to be listed, handed to the listers of a walk (getTree, rmtree). `next()`
  * resolves undefined when nothing is queued and no lister is busy (nothing more can come), or after close().
  */
 export class DirQueue {
@@ -71,6 +71,16 @@ export class DirQueue {
   private active = 0;
   private closed = false;
   private readonly waiters: Array<(d: TreeDir | undefined) => void> = [];
+
+  /** Listers waiting for a directory. */
+  get idleListers(): number {
+    return this.waiters.length;
+  }
+
+  /** True once the walk is over (nothing queued, no lister busy) or was stopped. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   push(d: TreeDir): void {
     if (this.closed) return;

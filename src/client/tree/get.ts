@@ -6,9 +6,10 @@ import type { DirEntry, TransferHost } from '../core/remote.js';
 import { downloadHandle, fileSink, openForRead, resolveDownload } from '../file/transfer.js';
 import { atomicGet } from '../file/atomic/atomic-get.js';
 import { symlinkDestinationError } from '../file/atomic/atomic-target.js';
-import { DirQueue, TreeDir } from './dirs.js';
+import { TreeDir } from './dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './names.js';
-import { Pending, spawnListers, TreeRun, treeSettings, type TreeSettings } from './run.js';
+import { Pending, TreeRun, treeSettings, type TreeSettings } from './run.js';
+import { RemoteWalk } from './walk.js';
 import { writeWhole } from './local-io.js';
 import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { transferOneFile } from './one-file.js';
@@ -36,9 +37,9 @@ export function attrsKind(a: Attrs): Kind {
  * getTree(client, remoteDir, localDir): copy the contents of a remote directory into `localDir`
  * (created, with its parents, when missing; files already there are replaced).
  *
- * The remote tree is discovered with scandir, a few directories listed at once (`listers`), and each
- * entry is acted on as it arrives: a file's download starts while its directory is still being
- * listed. Downloads share one window of requests and bytes: OPEN, then as soon as the handle arrives
+ * The remote tree is listed by a RemoteWalk (walk.ts): every directory as soon as its name arrives
+ * (up to `listers` at once), READDIRs pipelined, and each entry acted on as it arrives: a file's
+ * download starts while its directory (and the rest of the tree) is still being listed. Downloads share one window of requests and bytes: OPEN, then as soon as the handle arrives
  * every READ of a small file and its CLOSE go out back to back (the size comes from the listing; the
  * last READ asks one byte past it, so a file that changed since is noticed and fetched again the
  * careful way). Errors are collected per entry unless `stopOnError`; an aborted `signal` stops
@@ -57,52 +58,43 @@ export async function getTree(
     chunkSize: resolveDownload(client, { chunkSize: opts.chunkSize }).chunkSize,
     ...treeSettings(opts),
   };
-  const rootAttrs = await client.stat(remoteDir);
-  if (!isDirectory(rootAttrs)) {
-    throw new SftpError({
-      status: StatusCode.FAILURE,
-      code: 'ENOTDIR',
-      message: 'not a directory',
-      op: 'getTree',
-      path: remoteDir,
-    });
-  }
-  await mkdir(localDir, { recursive: true });
-  if (!(await stat(localDir)).isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
   if (run.stopped) return run.finish();
-  const identity = ctx.follow ? await client.realpath(remoteDir) : undefined;
-  const root = new TreeDir(undefined, '', remoteDir, localDir, rootAttrs, (d) => completeDir(ctx, d), identity);
+  const walk: RemoteWalk = new RemoteWalk(run, { visit: (dir, e) => visit(ctx, dir, e, walk) });
+  // The top's STAT, its OPENDIR (and REALPATH when following links) go out together.
+  const identityP = ctx.follow ? client.realpath(remoteDir) : undefined;
+  identityP?.catch(() => {});
+  walk.openEarly(remoteDir);
+  let root: TreeDir;
+  try {
+    const rootAttrs = await client.stat(remoteDir);
+    if (!isDirectory(rootAttrs)) {
+      throw new SftpError({
+        status: StatusCode.FAILURE,
+        code: 'ENOTDIR',
+        message: 'not a directory',
+        op: 'getTree',
+        path: remoteDir,
+      });
+    }
+    await mkdir(localDir, { recursive: true });
+    if (!(await stat(localDir)).isDirectory()) throw localError('ENOTDIR', 'not a directory', localDir);
+    const identity = await identityP;
+    root = new TreeDir(undefined, '', remoteDir, localDir, rootAttrs, (d) => completeDir(ctx, d), identity);
+  } catch (err) {
+    await walk.dropEarly();
+    throw err;
+  }
+  if (run.stopped) {
+    await walk.dropEarly();
+    return run.finish();
+  }
   root.readyState = true;
   run.result.directories++;
-  const queue = new DirQueue();
-  queue.push(root);
-  run.onStop(() => queue.close());
-  spawnListers(run, () => lister(ctx, queue));
+  walk.add(root);
   return run.finish();
 }
 
-async function lister(ctx: GetContext, queue: DirQueue): Promise<void> {
-  const { run, client } = ctx;
-  for (;;) {
-    const dir = await queue.next();
-    if (!dir) return;
-    try {
-      if (!(await dir.ready)) continue;
-      for await (const e of client.scandir(dir.src, { signal: run.signal })) {
-        if (run.stopped) break;
-        if (e.filename === '.' || e.filename === '..') continue;
-        await visit(ctx, dir, e, queue);
-      }
-    } catch (err) {
-      run.fail(dir.rel, err);
-    } finally {
-      dir.release();
-      queue.done();
-    }
-  }
-}
-
-async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue): Promise<void> {
+async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, walk: RemoteWalk): Promise<void> {
   const { run, client } = ctx;
   const name = e.filename;
   const rel = childRel(dir.rel, name);
@@ -149,14 +141,14 @@ async function visit(ctx: GetContext, dir: TreeDir, e: DirEntry, queue: DirQueue
   if (kind === 'file') {
     run.noteFile(attrs.size);
     const a = attrs;
-    await ctx.run.startTask(dir, () =>
-      ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a),
+    await ctx.run.startTask(dir, (handleDone) =>
+      ctx.perFile ? getOneFile(ctx, dir, rel, src, dst) : downloadFile(ctx, dir, rel, src, dst, a, handleDone),
     );
   } else if (kind === 'dir') {
     const child = new TreeDir(dir, rel, src, dst, attrs, (d) => completeDir(ctx, d), identity);
     dir.hold();
     child.setReady(makeLocalDir(ctx, child));
-    queue.push(child);
+    walk.add(child);
   } else run.result.skipped++;
 }
 
@@ -219,10 +211,11 @@ async function downloadFile(
   src: string,
   dst: string,
   attrs: Attrs,
+  handleDone: () => void,
 ): Promise<void> {
   const { run, client, chunkSize } = ctx;
   if (attrs.size !== undefined && attrs.size < chunkSize && !ctx.fsync)
-    return downloadSmall(ctx, dir, rel, src, dst, attrs, attrs.size);
+    return downloadSmall(ctx, dir, rel, src, dst, attrs, attrs.size, handleDone);
   let handle: Buffer | undefined;
   let local: Promise<FileHandle> | undefined;
   const pending = new Pending();
@@ -292,7 +285,10 @@ async function downloadFile(
 /**
  * A file that fits in one READ (the listed size plus the byte past it): OPEN, READ, CLOSE back to back;
  * the local file is created and written in one go once the bytes are here (synchronously while that
- * is fast). A size other than the listed one is fetched again the careful way.
+ * is fast). Once the CLOSE is answered the handle slot goes to the next file while the bytes are
+ * written, when the run's write backlog has room for them (else the slot is kept until they are on
+ * disk, as the handle cap then bounds what waits for a slow disk). A size other than the listed one
+ * is fetched again the careful way.
  */
 async function downloadSmall(
   ctx: GetContext,
@@ -302,10 +298,13 @@ async function downloadSmall(
   dst: string,
   attrs: Attrs,
   size: number,
+  handleDone: () => void,
 ): Promise<void> {
   const { run, client } = ctx;
   let handle: Buffer | undefined;
   let reading: Promise<Buffer> | undefined;
+  /** Bytes counted in the write backlog (0: none). */
+  let backlog = 0;
   try {
     if (dir.readyState !== true && !(await dir.ready)) return;
     run.checkStopped();
@@ -323,6 +322,10 @@ async function downloadSmall(
     await closing;
     const mode = (attrs.permissions ?? 0o666) & 0o777;
     if (data.length === size) {
+      if (run.writeBacklog.tryAcquire(size)) {
+        backlog = size;
+        handleDone();
+      }
       await writeWhole(ctx.gate, dst, WRITE_FLAGS, mode, data, ctx.preserve ? preservedLocal(attrs) : undefined);
       run.addBytes(size);
     } else {
@@ -345,6 +348,7 @@ async function downloadSmall(
     // Not closed yet (the run stopped before the READ went out): close it now.
     if (handle) await closeRemote(client, handle, run.signal).catch(() => {});
     else await reading?.catch(() => {});
+    if (backlog > 0) run.writeBacklog.release(backlog);
   }
 }
 

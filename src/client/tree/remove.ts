@@ -1,14 +1,15 @@
-import { isDirectory, isSymlink } from '../../protocol/index.js';
+import { isDirectory, isSymlink, type Attrs } from '../../protocol/index.js';
 import type { DirEntry, TransferHost } from '../core/remote.js';
-import { DirQueue, TreeDir } from './dirs.js';
+import { TreeDir } from './dirs.js';
 import { badNameError, childRel, isPlainName, remoteJoin } from './names.js';
-import { spawnListers, TreeRun } from './run.js';
+import { TreeRun } from './run.js';
+import { RemoteWalk } from './walk.js';
 import { TreeError, type RmtreeOptions, type TreeResult } from './types.js';
 
 /**
  * rmtree(client, remotePath): remove a remote directory and everything in it (or a single file or
- * link). Directories are listed with scandir, a few at once, and every file and link is REMOVEd as
- * soon as its entry arrives (pipelined through the shared request window, not after the listing
+ * link). Directories are listed by a RemoteWalk (walk.ts: each as soon as its name arrives, READDIRs
+ * pipelined), and every file and link is REMOVEd as soon as its entry arrives (pipelined through the shared request window, not after the listing
  * ends); each directory is RMDIRed once its listing has ended and all its entries are gone, so the
  * tree goes away bottom-up. Symbolic links are removed, never followed.
  *
@@ -18,7 +19,23 @@ import { TreeError, type RmtreeOptions, type TreeResult } from './types.js';
  */
 export async function rmtree(client: TransferHost, remotePath: string, opts: RmtreeOptions = {}): Promise<TreeResult> {
   const run = new TreeRun(client, opts, 'rmtree', true);
-  const top = await client.lstat(remotePath);
+  if (run.stopped) return run.finish();
+  const walk: RemoteWalk = new RemoteWalk(run, {
+    visit: (dir, e) => visit(run, dir, e, walk),
+    listingFailed: (dir) => {
+      dir.childFailed = true;
+    },
+  });
+  // The top's LSTAT and its OPENDIR go out together; a top that is not a directory drops the listing.
+  walk.openEarly(remotePath);
+  let top: Attrs;
+  try {
+    top = await client.lstat(remotePath);
+  } catch (err) {
+    await walk.dropEarly();
+    throw err;
+  }
+  if (run.stopped || !isDirectory(top)) await walk.dropEarly();
   if (run.stopped) return run.finish();
   if (!isDirectory(top)) {
     await client.remove(remotePath);
@@ -29,10 +46,7 @@ export async function rmtree(client: TransferHost, remotePath: string, opts: Rmt
   }
   const root = new TreeDir(undefined, '', remotePath, '', top, (d) => removeDir(run, d));
   root.readyState = true;
-  const queue = new DirQueue();
-  queue.push(root);
-  run.onStop(() => queue.close());
-  spawnListers(run, () => lister(run, queue));
+  walk.add(root);
   const result = await run.finish();
   if (result.errors.length > 0) {
     const n = result.errors.length;
@@ -47,27 +61,7 @@ export async function rmtree(client: TransferHost, remotePath: string, opts: Rmt
   return result;
 }
 
-async function lister(run: TreeRun, queue: DirQueue): Promise<void> {
-  for (;;) {
-    const dir = await queue.next();
-    if (!dir) return;
-    try {
-      for await (const e of run.client.scandir(dir.src, { signal: run.signal })) {
-        if (run.stopped) break;
-        if (e.filename === '.' || e.filename === '..') continue;
-        await visit(run, dir, e, queue);
-      }
-    } catch (err) {
-      dir.childFailed = true;
-      run.fail(dir.rel, err);
-    } finally {
-      dir.release();
-      queue.done();
-    }
-  }
-}
-
-async function visit(run: TreeRun, dir: TreeDir, e: DirEntry, queue: DirQueue): Promise<void> {
+async function visit(run: TreeRun, dir: TreeDir, e: DirEntry, walk: RemoteWalk): Promise<void> {
   const { client } = run;
   const rel = childRel(dir.rel, e.filename);
   if (!isPlainName(e.filename)) {
@@ -90,7 +84,7 @@ async function visit(run: TreeRun, dir: TreeDir, e: DirEntry, queue: DirQueue): 
     const child = new TreeDir(dir, rel, path, '', attrs, (d) => removeDir(run, d));
     child.readyState = true;
     dir.hold();
-    queue.push(child);
+    walk.add(child);
     return;
   }
   // A file, link or anything else: REMOVE it now. Waiting for a window slot is the listing's backpressure.

@@ -5,7 +5,6 @@ import { closeHandle as closeRemote } from '../core/close-handle.js';
 import { Wakeup } from '../core/wakeup.js';
 import { Window } from '../core/window.js';
 import {
-  DEFAULT_LISTERS,
   DEFAULT_TREE_BYTES,
   DEFAULT_TREE_HANDLES,
   DEFAULT_TREE_REQUESTS,
@@ -62,8 +61,20 @@ export class TreeRun {
   readonly result: TreeResult = emptyTreeResult();
   /** Requests and bytes in flight, over the whole tree. */
   readonly window: Window;
-  /** Handles for files (listings have their own `listers` slots, counted apart so they never starve files). */
+  /**
+   * Downloaded bytes waiting to be written locally by files that gave their handle slot back (as
+   * many bytes as the window allows in flight): never waited on, only tried.
+   */
+  readonly writeBacklog: Window;
+  /** Handles for files, and for directory listings too when the cap is at least two (see listingHandles). */
   readonly handles: Window;
+  /**
+   * Handles for directory listings: the same window as `handles` (listings and files share the cap;
+   * listings never hold more than `listers` of it, so files always have the rest), or with a cap of
+   * one a window of its own (one listing and one file: the only way both can go on).
+   */
+  readonly listingHandles: Window;
+  /** Directories listed at once, at most (getTree, rmtree). */
   readonly listers: number;
   readonly maxOpenFiles: number;
   readonly stopOnError: boolean;
@@ -96,13 +107,15 @@ export class TreeRun {
     const requests = positive('requests', opts.requests, DEFAULT_TREE_REQUESTS);
     const bytes = positive('bytes', opts.bytes, DEFAULT_TREE_BYTES);
     if (withListers) {
-      // Listings and files share the handle cap; each side keeps at least one.
-      const wanted = positive('listers', opts.listers, DEFAULT_LISTERS);
-      this.listers = this.maxOpenFiles >= 2 ? Math.min(wanted, Math.max(1, Math.floor(this.maxOpenFiles / 4))) : 1;
+      // Listings and files share the handle cap; listings take at most half of it (and leave most of
+      // the request window to files), so files always have handles to go on with.
+      const most = Math.max(1, Math.min(Math.floor(this.maxOpenFiles / 2), Math.floor(requests / 4)));
+      this.listers = Math.min(positive('listers', opts.listers, most), most);
     } else this.listers = 0;
-    const fileHandles = Math.max(1, this.maxOpenFiles - this.listers);
     this.window = new Window(requests, bytes);
-    this.handles = new Window(fileHandles);
+    this.writeBacklog = new Window(requests, bytes);
+    this.handles = new Window(this.maxOpenFiles);
+    this.listingHandles = this.maxOpenFiles >= 2 || !withListers ? this.handles : new Window(1);
     this.stopOnError = opts.stopOnError ?? false;
     this.onProgress = opts.onProgress;
     this.signal = opts.signal;
@@ -154,16 +167,27 @@ export class TreeRun {
   /**
    * Wait for a handle slot (this is what keeps a walk or a listing from running ahead of the
    * transfers), then run `task` in the background holding that slot and its directory `dir` open.
+   * The task may give the slot back early with `handleDone()` (its remote handle is closed; only
+   * local work is left); otherwise it goes back when the task ends.
    */
-  async startTask(dir: { hold(): void; release(): void }, task: () => Promise<void>): Promise<void> {
+  async startTask(
+    dir: { hold(): void; release(): void },
+    task: (handleDone: () => void) => Promise<void>,
+  ): Promise<void> {
     const w = this.handles.acquire();
     if (w) await w;
     dir.hold();
+    let held = true;
+    const handleDone = () => {
+      if (!held) return;
+      held = false;
+      this.handles.release();
+    };
     this.spawn(async () => {
       try {
-        await task();
+        await task(handleDone);
       } finally {
-        this.handles.release();
+        handleDone();
         dir.release();
       }
     });
@@ -339,20 +363,6 @@ export class Pending {
   async all(): Promise<void> {
     while (this.count > 0) await this.wakeup.wait();
     if (this.failure) throw this.failure.error;
-  }
-}
-
-/** Start `run.listers` listers; when the last one is done, the walk has ended (totals become known). */
-export function spawnListers(run: TreeRun, lister: () => Promise<void>): void {
-  let left = run.listers;
-  for (let i = 0; i < run.listers; i++) {
-    run.spawn(async () => {
-      try {
-        await lister();
-      } finally {
-        if (--left === 0) run.walkEnded();
-      }
-    });
   }
 }
 

@@ -24,7 +24,10 @@ export interface TreeOptions {
    * limits@openssh.com max-open-handles, at most 128; 64 when the server does not say).
    */
   maxOpenFiles?: number;
-  /** Directories listed at once (getTree, rmtree; default 4). */
+  /**
+   * Remote directories listed at once (getTree, rmtree; default and most: half of maxOpenFiles, and a
+   * quarter of `requests`). A directory's listing starts as soon as its name arrives while under this.
+   */
   listers?: number;
   /** Bytes per READ/WRITE (default: the client's chunk size from the server's limits). */
   chunkSize?: number;
