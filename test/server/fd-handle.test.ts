@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FdHandle } from '../../src/server/fs/fd-handle.js';
 import { SyncBudget } from '../../src/server/fs/sync-budget.js';
+import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('FdHandle', () => {
@@ -61,4 +62,43 @@ describe('FdHandle', () => {
     await h.close();
     assert.equal(fs.readFileSync(p, 'utf8'), 'hello');
   });
+
+  it('a call Node refuses before it starts (a position past 2^53) rejects, and close() still finishes', async () => {
+    const h = new FdHandle(fs.openSync(file, 'r'), new SyncBudget(0));
+    await assert.rejects(h.read(Buffer.alloc(16), 0, 16, 2 ** 53), { code: 'ERR_OUT_OF_RANGE' });
+    await assert.rejects(h.truncate(-1));
+    let closed = false;
+    const closing = h.close().then(() => (closed = true));
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 5000))]);
+    assert.equal(closed, true, 'close() never finished: a refused call left its count raised');
+  });
+});
+
+describe('LocalFs files at offsets near 2^53', () => {
+  const t = tempDir('sftp-wire-fd-far-');
+  after(() => t.cleanup());
+
+  for (const syncBudgetMs of [2, 0]) {
+    it(`a READ at or past 2^53 is end of file, and the file closes afterwards (budget ${syncBudgetMs})`, async () => {
+      fs.writeFileSync(path.join(t.dir, 'f'), 'abc');
+      const lfs = new LocalFs(t.dir, { syncBudgetMs });
+      const f = await lfs.open('/f', {
+        read: true,
+        write: false,
+        create: false,
+        truncate: false,
+        append: false,
+        exclusive: false,
+      });
+      for (const at of [2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2]) {
+        assert.equal((await f.read(at, 128 * 1024)).length, 0, `read at ${at}`);
+        assert.equal(await f.readv!(at, [Buffer.alloc(70_000), Buffer.alloc(70_000)]), 0, `readv at ${at}`);
+      }
+      assert.deepEqual(await f.read(0, 128 * 1024), Buffer.from('abc'));
+      let closed = false;
+      const closing = f.close().then(() => (closed = true));
+      await Promise.race([closing, new Promise((r) => setTimeout(r, 5000))]);
+      assert.equal(closed, true, 'close() never finished');
+    });
+  }
 });

@@ -33,11 +33,18 @@ export class FdHandle {
     if (this.wasClosed) return Promise.reject(fsError('EBADF'));
     this.inFlight++;
     return new Promise<T>((resolve, reject) => {
-      start((err, value) => {
+      const settle = (err: unknown, value?: T): void => {
         if (--this.inFlight === 0) this.whenIdle?.();
         if (err) reject(err);
-        else resolve(value);
-      });
+        else resolve(value as T);
+      };
+      try {
+        start((err, value) => settle(err, value));
+      } catch (err) {
+        // Node checks arguments before the call starts (a position past 2^53, say) and throws at
+        // once: the callback will never run, so the count must drop here or close() waits forever.
+        settle(err);
+      }
     });
   }
 

@@ -66,7 +66,8 @@ class LocalFile implements FsFile {
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
-      const n = length - got;
+      if (position + got >= Number.MAX_SAFE_INTEGER) break; // no byte is addressable there: end of file
+      const n = Math.min(length - got, Number.MAX_SAFE_INTEGER - (position + got));
       const bytesRead = this.direct.allows(n)
         ? this.direct.run(() => fs.readSync(this.fh.fd, buf, got, n, position + got))
         : (await this.fh.read(buf, got, n, position + got)).bytesRead;
@@ -101,6 +102,16 @@ class LocalFile implements FsFile {
     while (rest.length > 0) {
       const iov = rest as Buffer[];
       const at = position + got;
+      if (at + totalOf(rest) > Number.MAX_SAFE_INTEGER) {
+        // past 2^53 no offset is exact: read up to there one buffer at a time through read()
+        for (const b of rest) {
+          const piece = await this.read(position + got, b.length);
+          piece.copy(b);
+          got += piece.length;
+          if (piece.length < b.length) break;
+        }
+        return got;
+      }
       const bytesRead = this.direct.allows(totalOf(rest))
         ? this.direct.run(() => fs.readvSync(this.fh.fd, iov, at))
         : (await this.fh.readv(iov, at)).bytesRead;
