@@ -126,4 +126,44 @@ describe('the remote walk of getTree and rmtree', () => {
     assert.equal(rm.directories, 2);
     assert.equal(closedBeforeAnswered, 0);
   });
+
+  for (const op of ['getTree', 'rmtree'] as const) {
+    test(`${op}: aborted while the top directory's early OPENDIR is never answered, it still ends (within the abort grace)`, async () => {
+      const src = join(tmp.dir, `held-${op}`);
+      writeTree(src, { a: 'a', d: { b: 'b' } });
+      const ac = new AbortController();
+      let opendirs = 0;
+      const client = withOverrides(peer.client, {
+        // the server never answers an OPENDIR
+        opendir: () => {
+          opendirs++;
+          return new Promise<Buffer>(() => {});
+        },
+        // the user aborts while the top's STAT/LSTAT is on its way back
+        stat: async (path: string, opts?: RequestOptions) => {
+          const a = await peer.client.stat(path, opts);
+          ac.abort();
+          return a;
+        },
+        lstat: async (path: string, opts?: RequestOptions) => {
+          const a = await peer.client.lstat(path, opts);
+          ac.abort();
+          return a;
+        },
+      });
+      const run =
+        op === 'getTree'
+          ? getTree(client, peer.remote(src), join(tmp.dir, `held-${op}-down`), { signal: ac.signal })
+          : rmtree(client, peer.remote(src), { signal: ac.signal });
+      const outcome = await Promise.race([
+        run.then(
+          () => 'ended',
+          () => 'ended',
+        ),
+        new Promise((r) => setTimeout(() => r('still waiting after 20 s'), 20_000).unref()),
+      ]);
+      assert.equal(outcome, 'ended');
+      assert.equal(opendirs, 1, 'the early OPENDIR was sent');
+    });
+  }
 });

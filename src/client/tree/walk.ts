@@ -83,10 +83,14 @@ export class RemoteWalk {
     if (!e) return Promise.resolve();
     this.early = undefined;
     this.handles.release();
-    return e.opening.then(
-      (h) => closeHandle(this.run.client, h, this.run.signal).catch(() => {}),
+    const { client, signal } = this.run;
+    const closed = e.opening.then(
+      (h) => closeHandle(client, h, signal).catch(() => {}),
       () => {},
     );
+    // After an abort the OPENDIR's reply is awaited only for the abort grace; a handle that comes
+    // later still is closed then, without anyone waiting for it.
+    return untilAborted(closed, signal, abortGraceOf(client)).catch(() => {});
   }
 
   /** A directory to list: it is listed as soon as a listing slot is free. */
