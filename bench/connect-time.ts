@@ -12,12 +12,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSshd, type Sshd } from './lib/peers/openssh.js';
 import { GNU_TIME, hasGnuTime, withCpuTime } from './lib/process-timing.js';
 import { median } from './lib/stats.js';
 import { checkoutSrc, REPO } from './lib/stdio-servers.js';
+import { writeLoadRecorder } from './lib/load-recorder.js';
 import { renderTable } from './lib/text-table.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, baseline: { type: 'string' } } });
@@ -76,29 +76,18 @@ conn.connect({ host: ${JSON.stringify(sshd.host)}, port: ${sshd.port}, username:
 /** How many module files (ES modules and CommonJS) a process that only runs `importLine` in `dir` loads. */
 function modulesLoaded(dir: string, importLine: string): number {
   const log = join(dir, 'loaded.txt');
-  writeFileSync(
-    join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:') && !url.endsWith('/import-only.mjs')) appendFileSync(${JSON.stringify(log)}, url + '\\n');
-  return next(url, context);
-}
-`,
-  );
-  writeFileSync(
-    join(dir, 'record.mjs'),
-    `import { register, createRequire } from 'node:module';
-import { appendFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
-const require = createRequire(import.meta.url);
-process.on('exit', () => { for (const f of Object.keys(require.cache)) appendFileSync(${JSON.stringify(log)}, pathToFileURL(f).href + '\\n'); });
-`,
-  );
+  const recorder = writeLoadRecorder(dir);
   writeFileSync(join(dir, 'import-only.mjs'), `${importLine}\n`);
   rmSync(log, { force: true });
-  execFileSync(process.execPath, ['--import', './record.mjs', 'import-only.mjs'], { cwd: dir, stdio: 'pipe' });
-  return new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean)).size;
+  execFileSync(process.execPath, ['--import', recorder, 'import-only.mjs'], {
+    cwd: dir,
+    stdio: 'pipe',
+    env: { ...process.env, LOADS_FILE: log },
+  });
+  const loaded = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((url) => url && !url.endsWith('/import-only.mjs'));
+  return new Set(loaded).size;
 }
 
 interface Contender {

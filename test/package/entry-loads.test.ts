@@ -10,34 +10,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeLoadRecorder } from '../../bench/lib/load-recorder.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
+/** The `--import` URL that records every module file a child loads (bench/lib/load-recorder.ts). */
+let recorder: string;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'sftp-wire-loads-'));
-  // Every module the loader loads (ESM through this hook; CommonJS from require's cache at exit).
-  writeFileSync(
-    join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:')) appendFileSync(process.env.LOADS_FILE, url + '\\n');
-  return next(url, context);
-}
-`,
-  );
-  writeFileSync(
-    join(dir, 'record.mjs'),
-    `import { register, createRequire } from 'node:module';
-import { appendFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
-const require = createRequire(import.meta.url);
-process.on('exit', () => {
-  for (const f of Object.keys(require.cache)) appendFileSync(process.env.LOADS_FILE, pathToFileURL(f).href + '\\n');
-});
-`,
-  );
+  recorder = writeLoadRecorder(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,7 +31,7 @@ function loadedBy(code: string, name: string): Promise<Set<string>> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', '--import', pathToFileURL(join(dir, 'record.mjs')).href, script],
+      ['--import', 'tsx', '--import', recorder, script],
       { cwd: ROOT, env: { ...process.env, LOADS_FILE: file }, timeout: 60_000 },
       (err, _stdout, stderr) => {
         if (err) return reject(new Error(`${err.message}\n${stderr}`));
