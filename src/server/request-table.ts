@@ -124,7 +124,7 @@ export const REQUESTS: { readonly [K in RequestType]: RequestRow<K> } = {
 const oneHandle = (q: { handle: Buffer }): Buffer[] => [q.handle];
 
 /** Every extension this server knows, with its handler and facts. */
-export const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
+const EXTENSIONS: { readonly [K in ExtensionKey]: ExtensionRow<K> } = {
   posixRename: { handler: ext.posixRename, writes: true, order: 'path' },
   statvfs: { handler: ext.statvfs, writes: false, order: 'path', serves: (fs) => fs.statvfs !== undefined },
   fstatvfs: {

@@ -12,7 +12,7 @@ export interface ScryptParams {
   p: number;
 }
 
-export const DEFAULT_SCRYPT: ScryptParams = { ln: 15, r: 8, p: 1 };
+const DEFAULT_SCRYPT: ScryptParams = { ln: 15, r: 8, p: 1 };
 /** scrypt's memory need is 128 * N * r bytes: at most this much is accepted (256 MiB). */
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 const KEY_LENGTH = 32;

@@ -4,8 +4,9 @@
  * verifies public-key signatures itself, counts failures, and treats a hook that throws as a refusal;
  * a hook that never settles holds only its own connection, which the login grace closes.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { AuthContext, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
+import { fingerprint } from './known-hosts.js';
 import { ssh2Lib } from './ssh2-lib.js';
 
 export type AuthMethod = 'password' | 'publickey' | 'keyboard-interactive';
@@ -118,7 +119,7 @@ function offeredKey(algo: string, data: Buffer): OfferedKey {
     algo,
     data,
     openssh: `${algo} ${data.toString('base64')}`,
-    fingerprint: `SHA256:${createHash('sha256').update(data).digest('base64').replace(/=+$/, '')}`,
+    fingerprint: fingerprint(data),
   };
 }
 

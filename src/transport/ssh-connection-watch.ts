@@ -3,7 +3,7 @@ import type ssh2 from 'ssh2';
 import { SftpError, StatusCode } from '../protocol/index.js';
 
 /** Where an ssh2 connection goes ("host:port"), from the settings it connected with, when known. */
-export function connectionTarget(conn: ssh2.Client): string | undefined {
+function connectionTarget(conn: ssh2.Client): string | undefined {
   const cfg = (conn as unknown as { config?: { host?: unknown; port?: unknown } }).config;
   return typeof cfg?.host === 'string' && cfg.host !== '' ? `${cfg.host}:${String(cfg.port ?? 22)}` : undefined;
 }
@@ -12,7 +12,7 @@ export function connectionTarget(conn: ssh2.Client): string | undefined {
  * The loss of an SSH connection in words, for the ECONNRESET errors of the calls it leaves pending:
  * "the SSH connection to 127.0.0.1:2222 failed (read ECONNRESET)", "... closed".
  */
-export function lossReason(target: string | undefined, err: Error | undefined): string {
+function lossReason(target: string | undefined, err: Error | undefined): string {
   const conn = target ? `the SSH connection to ${target}` : 'the SSH connection';
   return err ? `${conn} failed (${err.message})` : `${conn} closed`;
 }

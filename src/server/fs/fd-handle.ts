@@ -22,6 +22,8 @@ export class FdHandle {
     readonly fd: number,
     /** Decides whether this descriptor's calls may run synchronously (shared with the file system's path calls). */
     readonly budget: SyncBudget,
+    /** True when the opener checked that it is a regular file (undefined: not known). */
+    readonly regular?: boolean,
   ) {}
 
   /** True once close() was called: no call reaches the descriptor number after that. */
@@ -101,15 +103,7 @@ export class FdHandle {
     if (this.wasClosed) return;
     this.wasClosed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
-    if (this.budget.take()) {
-      const t0 = performance.now();
-      try {
-        fs.closeSync(this.fd);
-      } finally {
-        this.budget.done(t0);
-      }
-      return;
-    }
+    if (this.budget.take()) return this.budget.time(() => fs.closeSync(this.fd));
     await new Promise<void>((resolve, reject) => fs.close(this.fd, (err) => (err ? reject(err) : resolve())));
   }
 }

@@ -159,8 +159,7 @@ export class Jail {
    * which gives the kernel's error (or EACCES for outside) as it always did. Two synchronous calls
    * (open, readlink) and a close, in place of realpath's readlink of every component.
    */
-  private pinLexical(vdir: string): number | undefined {
-    const lexical = this.lexicalReal(vdir);
+  private pinLexical(lexical: string): number | undefined {
     let fd: number;
     try {
       fd = fs.openSync(lexical, O_PATH | C.O_DIRECTORY);
@@ -193,12 +192,12 @@ export class Jail {
     const vdir = virtualDirname(v);
     if (this.pinned && this.budget.take()) {
       const t0 = performance.now();
-      const fd = this.pinLexical(vdir);
+      const realDir = this.lexicalReal(vdir);
+      const fd = this.pinLexical(realDir);
       if (fd !== undefined) {
         let timed = false;
         try {
           const p = `${this.fdPath(fd)}/${base}`;
-          const realDir = this.lexicalReal(vdir);
           if (fnSync) return fnSync(p, realDir);
           this.budget.done(t0);
           timed = true;

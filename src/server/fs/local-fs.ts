@@ -205,11 +205,12 @@ export class LocalFs implements FileSystem {
           if (code === 'ENXIO') return ON_POOL; // a FIFO without a reader, opened for writing
           throw err;
         }
+        // O_CREAT|O_EXCL|O_NOFOLLOW can only make a regular file; anything else was just checked
         if (!exclusive && !fs.fstatSync(fd).isFile()) {
           fs.closeSync(fd);
           return ON_POOL;
         }
-        return new FdHandle(fd, this.jail.budget);
+        return new FdHandle(fd, this.jail.budget, true);
       },
     );
   }
@@ -364,16 +365,13 @@ export class LocalFs implements FileSystem {
 
   async realpath(vpath: string): Promise<string> {
     const v = normalizeVirtual(vpath);
-    // In a directory whose path has no symlink, a name that is not one is its own real path, and a
-    // missing one is what the walk below would answer too; a symlink takes the walk.
+    // In a directory whose path has no symlink (the only case in which the synchronous form runs), a
+    // name that is not one is its own real path, and a missing one is what the walk below would
+    // answer too; a symlink takes the walk.
     const quick = await this.jail.at(
       v,
       async () => undefined,
-      (p, realDir) => {
-        const st = fs.lstatSync(p, { throwIfNoEntry: false });
-        if (st?.isSymbolicLink()) return undefined;
-        return v === '/' ? '/' : joinVirtual(this.virtualOf(realDir), virtualBasename(v));
-      },
+      (p) => (fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ? undefined : v),
     );
     if (quick !== undefined) return quick;
     try {

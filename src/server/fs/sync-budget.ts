@@ -8,7 +8,7 @@
  * them while slow calls keep coming — and a fast synchronous call resets the run to 1. A budget of 0
  * sends every call to the thread pool.
  */
-export const SYNC_CALL_BUDGET_MS = 2;
+const SYNC_CALL_BUDGET_MS = 2;
 const MAX_ASYNC_RUN = 64;
 
 export class SyncBudget {
@@ -24,6 +24,16 @@ export class SyncBudget {
     if (this.asyncLeft === 0) return true;
     this.asyncLeft--;
     return false;
+  }
+
+  /** Run a synchronous call and report how long it took (its error is thrown, and counts alike). */
+  time<T>(call: () => T): T {
+    const t0 = performance.now();
+    try {
+      return call();
+    } finally {
+      this.done(t0);
+    }
   }
 
   /** Report a synchronous call that began at `t0` (performance.now()). */

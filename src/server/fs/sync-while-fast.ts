@@ -10,10 +10,12 @@ import { fsError } from './fs-error.js';
  */
 export const SYNC_IO_MAX_BYTES = 64 * 1024;
 
-/** What SyncWhileFast needs of an open file: its descriptor and whether it was closed. */
+/** What SyncWhileFast needs of an open file: its descriptor, whether it was closed, and whether it is known to be a regular file. */
 export interface OpenDescriptor {
   readonly fd: number;
   readonly closed: boolean;
+  /** True when whoever opened it already checked (then no fstat is made here); undefined when unknown. */
+  readonly regular?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export class SyncWhileFast {
     budget?: SyncBudget | number,
   ) {
     this.budget = budget instanceof SyncBudget ? budget : new SyncBudget(budget);
+    this.regular = file.regular;
   }
 
   /** Whether a call moving `bytes` may run synchronously now (counts it as a thread-pool call if not). */
@@ -52,11 +55,6 @@ export class SyncWhileFast {
    */
   run<T>(call: () => T): T {
     if (this.file.closed) throw fsError('EBADF');
-    const t0 = performance.now();
-    try {
-      return call();
-    } finally {
-      this.budget.done(t0);
-    }
+    return this.budget.time(call);
   }
 }
