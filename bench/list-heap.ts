@@ -1,7 +1,7 @@
 // Heap taken by list() per collected entry (the figure behind DEFAULT_LIST_MAX_ENTRIES), against an
 // in-process fake server. Not a test: run `node --expose-gc --import tsx bench/list-heap.ts
 // [ENTRIES] [tiny]` ("tiny": one-letter names, no long name, no attributes).
-import { SftpClient } from '../src/client/index.js';
+import { SftpClient } from '../src/index.js';
 import { PacketType as T, StatusCode } from '../src/protocol/index.js';
 import { FakeServer } from './lib/peers/fake-sftp-server.js';
 import { memoryPair } from './lib/peers/streams.js';

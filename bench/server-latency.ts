@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { OpenFlags, PacketType as T, StatusCode } from '../src/protocol/index.js';
 import { RawPeer, type Reply } from './lib/peers/raw-peer.js';
 import { joinStreams, SFTP_SERVER_PATH, requireOpenSsh } from './lib/peers/openssh.js';
-import { median } from './lib/stats.js';
+import { median, percentile } from './lib/stats.js';
 import { checkoutSrc, compileServer, linkNodeModules, REPO } from './lib/stdio-servers.js';
 import { renderTable } from './lib/text-table.js';
 
@@ -174,11 +174,6 @@ const OPERATIONS: Operation[] = [
     },
   },
 ];
-
-function percentile(values: number[], p: number): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v[Math.min(v.length - 1, Math.floor(p * v.length))]!;
-}
 
 async function main(): Promise<void> {
   requireOpenSsh(SFTP_SERVER_PATH);

@@ -10,6 +10,12 @@ export function median(values: readonly number[]): number {
   return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
+/** The value below which a fraction `p` (0..1) of the values lie (nearest rank); the list must not be empty. */
+export function percentile(values: readonly number[], p: number): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.floor(p * v.length))]!;
+}
+
 /** The smallest and largest finite values, or [NaN, NaN] when there are none. */
 export function range(values: readonly number[]): [number, number] {
   const v = values.filter((x) => Number.isFinite(x));

@@ -7,17 +7,14 @@ import type * as TreeModule from './tree/index.js';
 export type Transfers = typeof TransferModule;
 export type Trees = typeof TreeModule;
 
-let transfers: Transfers | undefined;
-let trees: Trees | undefined;
+/** A function that runs `use` with the module `load` gives, loading it on the first call only. */
+function onFirstUse<M>(load: () => Promise<M>): <T>(use: (m: M) => Promise<T>) => Promise<T> {
+  let loaded: M | undefined;
+  return (use) => (loaded ? use(loaded) : load().then((m) => use((loaded = m))));
+}
 
 /** `use` with the transfer module (src/client/file/transfer.ts), loading it on the first call. */
-export function withTransfers<T>(use: (m: Transfers) => Promise<T>): Promise<T> {
-  if (transfers) return use(transfers);
-  return import('./file/transfer.js').then((m) => use((transfers = m)));
-}
+export const withTransfers = onFirstUse<Transfers>(() => import('./file/transfer.js'));
 
 /** `use` with the tree module (src/client/tree/index.ts), loading it on the first call. */
-export function withTrees<T>(use: (m: Trees) => Promise<T>): Promise<T> {
-  if (trees) return use(trees);
-  return import('./tree/index.js').then((m) => use((trees = m)));
-}
+export const withTrees = onFirstUse<Trees>(() => import('./tree/index.js'));

@@ -1,6 +1,6 @@
 /** sftp-wire's own client as a contender: put/get (LARGE), putTree/getTree (SMALL, WIDE, DEEP), scandir (LIST). */
 import { performance } from 'node:perf_hooks';
-import { SftpClient } from '../../../src/client/index.js';
+import { SftpClient } from '../../../src/index.js';
 import { ListingDigester } from '../../lib/dataset.js';
 import type { NodeJob } from '../jobs.js';
 import type { Timed, WorkerSession } from './worker-session.js';

@@ -255,9 +255,9 @@ export class Session {
     const isProtocol = err instanceof SftpProtocolError;
     for (const req of this.inflight.values()) {
       this.settle(req);
+      this.window.release(req.cost);
       if (!req.abandoned) req.reject(isProtocol ? err : connectionLostError(req.op, this.lostWhy ?? err.message, err));
     }
-    for (const req of this.inflight.values()) this.window.release(req.cost);
     this.inflight.clear();
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const req = this.queue[i]!;

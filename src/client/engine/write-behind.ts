@@ -13,8 +13,6 @@ export interface DownloadSink {
   flush?(): Promise<void>;
 }
 
-export { WRITE_BEHIND_BYTES } from '../defaults.js';
-
 /** Write all of `data` at `position` of a local file (a positional write may take only part of it). */
 export async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
   let done = 0;

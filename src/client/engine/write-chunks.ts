@@ -169,8 +169,7 @@ export async function writeChunks(
     for (;;) {
       // A slot is taken before the chunk is read: memory stays within the window.
       const want = S !== undefined ? Math.min(chunkSize, S - pos) : chunkSize;
-      const cost = Math.max(0, want);
-      const w = window.acquire(cost);
+      const w = window.acquire();
       if (w) await w;
       let sent = false;
       try {
@@ -196,19 +195,19 @@ export async function writeChunks(
         sent = true;
         client.write(handle, offset, buf, reqOpts).then(
           () => {
-            window.release(cost);
+            window.release();
             acked += buf.length;
             source.release?.(buf);
             if (failure === undefined) opts.onProgress?.(acked);
           },
           (err: unknown) => {
-            window.release(cost);
+            window.release();
             if (failure === undefined) failure = err;
           },
         );
         if (buf.length < want) break; // the source's end (no expected size to check)
       } finally {
-        if (!sent) window.release(cost);
+        if (!sent) window.release();
       }
     }
   } catch (err) {

@@ -4,4 +4,3 @@ export { getTree } from './get.js';
 export { rmtree } from './remove.js';
 export { TreeError } from './types.js';
 export type { TreeOptions, TreeResult, TreeProgress, TreeEntryError, RmtreeOptions, SymlinkMode } from './types.js';
-export { Window } from '../core/window.js';

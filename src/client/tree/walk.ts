@@ -25,6 +25,9 @@ interface Pending {
   error?: unknown;
 }
 
+/** A READDIR reply that ends its directory: an error (EOF included) or no entries. */
+const saysEnd = (p: Pending): boolean => p.settled && (p.error !== undefined || !p.entries?.length);
+
 /**
  * The listing of a remote tree for getTree and rmtree, shaped by the link rather than by the
  * directories: every directory found is listed at once while fewer than `run.listers` listings are
@@ -167,11 +170,7 @@ export class RemoteWalk {
     /** Send the CLOSE once the end is known and every READDIR sent is answered (never awaited here). */
     const closeIfDone = () => {
       if (closing || !inflight.every((p) => p.settled)) return;
-      if (
-        !inflight.some((p) => p.settled && (p.error !== undefined || !p.entries || p.entries.length === 0)) &&
-        !run.stopped
-      )
-        return;
+      if (!inflight.some(saysEnd) && !run.stopped) return;
       closing = true;
       this.closeLater(dir, handle);
     };
@@ -200,7 +199,7 @@ export class RemoteWalk {
         !closing &&
         !run.stopped &&
         inflight.length < ahead &&
-        !inflight.some((p) => p.settled && (p.error !== undefined || !p.entries?.length)) &&
+        !inflight.some(saysEnd) &&
         this.batches.tryAcquire()
       )
         send();
