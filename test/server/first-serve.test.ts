@@ -33,3 +33,21 @@ test('serve() calls made before the session code has loaded lose nothing and cra
     sessionsAfter: 0,
   });
 });
+
+const RESET_CHILD = fileURLToPath(new URL('./fixtures/first-serve-reset-child.ts', import.meta.url));
+
+test('a real TCP reset before the session code has loaded: serve() resolves, nothing crashes, the next connection is served', async () => {
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, ['--import', 'tsx', RESET_CHILD], { timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(code, 0, `the child failed: ${stderr}`);
+  assert.deepEqual(JSON.parse(stdout), {
+    sessionsBeforeLoad: 0, // the reset socket was handed over before the load
+    first: 'resolved',
+    secondVersion: 3,
+    second: 'resolved',
+    sessionsAfter: 0,
+  });
+});
