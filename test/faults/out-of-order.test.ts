@@ -20,15 +20,30 @@ const CHUNK = 4096;
 const REQUESTS = 8;
 const W = CHUNK * REQUESTS;
 
-/** Withhold the `hold`-th WRITE; cut once `after` more WRITEs got through. */
-function holeThenCut(hold: number, after: number) {
+/**
+ * Withhold the `hold`-th WRITE; once `after` more WRITEs got through, forward no more and cut as soon
+ * as `landed()` says the server wrote them (OpenSSH's sftp-server exits at end of input without
+ * running requests it read but has not yet run, so an immediate cut could leave no bytes past the
+ * hole). A server that never writes them is cut after 5 s, and the test's own checks then fail.
+ */
+function holeThenCut(hold: number, after: number, landed: () => boolean) {
   let writes = 0;
+  let cutting = false;
   return (payload: Buffer, _index: number, proxy: CutProxy): boolean => {
     if (payload[0] !== T.WRITE) return true;
     const i = writes++;
     if (i === hold) return false;
     if (i > hold + after) {
-      proxy.cut();
+      if (!cutting) {
+        cutting = true;
+        const deadline = Date.now() + 5000;
+        const poll = setInterval(() => {
+          if (landed() || Date.now() > deadline) {
+            clearInterval(poll);
+            proxy.cut();
+          }
+        }, 5);
+      }
       return false;
     }
     return true;
@@ -65,7 +80,16 @@ for (const kind of ['openssh', 'ours'] as PeerKind[]) {
     /** Attempt 1 with a hole at WRITE number `hold`, cut `after` WRITEs later; returns the hole's offset. */
     async function makeHole(d: { remote: string; state: string }, hold: number, after: number) {
       const o = { resume: true, chunkSize: CHUNK, requests: REQUESTS, tailWindow: W, stateDir: d.state } as const;
-      const a1 = await attempt(kind, d.remote, { forward: holeThenCut(hold, after) }, (c) => c.put(src, 'out.bin', o));
+      const landed = () => {
+        try {
+          return statSync(partialPath(d.remote)).size >= (hold + after + 1) * CHUNK;
+        } catch {
+          return false;
+        }
+      };
+      const a1 = await attempt(kind, d.remote, { forward: holeThenCut(hold, after, landed) }, (c) =>
+        c.put(src, 'out.bin', o),
+      );
       assert.ok(a1.error, 'the first attempt was cut');
       // The partial now ends well past a hole: trusting its size would corrupt the result.
       const partial = readFileSync(partialPath(d.remote));

@@ -10,6 +10,7 @@ import {
   statSync,
   symlinkSync,
   writeFileSync,
+  readlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,18 @@ import { SourceChangedError } from '../../src/client/core/errors.js';
 const dir = mkdtempSync(join(tmpdir(), 'sftp-wire-local-io-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const openFds = () => readdirSync('/proc/self/fd').length;
+/**
+ * Descriptors of this process open on files under `dir` (others — the test runner's pipes, a
+ * previous test's thread-pool close finishing late — come and go on their own and are not counted).
+ */
+const openFds = () =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir + '/');
+    } catch {
+      return false;
+    }
+  }).length;
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** A gate that sends the next `n` files to the thread pool. */
