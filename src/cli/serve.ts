@@ -57,6 +57,9 @@ export function serverBounds(o: {
   return { maxSessions, loginGraceMs: Math.round(grace * 1000), maxStartups, maxServerHandles };
 }
 
+/** LocalFs's own default (src/server/fs/sync-budget.ts), shown in the help. */
+export const DEFAULT_SYNC_BUDGET_MS = 2;
+
 /** `--idle-timeout` when not given: connections with no SFTP traffic for 10 minutes are closed. */
 export const DEFAULT_IDLE_TIMEOUT_S = 600;
 
@@ -65,8 +68,9 @@ const HELP = `usage: sftp-wire serve [--root DIR] [--host 127.0.0.1] [--port 222
                        [--atomic-uploads off|atomic|atomic-resume] [--read-only]
                        [--idle-timeout SECONDS] [--max-connections N] [--max-sessions N]
                        [--login-grace SECONDS] [--max-startups N] [--max-server-handles N]
-                       [-d|--start-dir DIR]
+                       [-d|--start-dir DIR] [--sync-budget MS]
        sftp-wire serve --stdio [--root DIR] [-d|--start-dir DIR] [--atomic-uploads MODE] [--read-only]
+                               [--max-server-handles N] [--sync-budget MS]
 
 Serves DIR over SFTP: clients see it as "/" and cannot reach outside it. The default DIR is the
 current directory, except with --stdio: there, as OpenSSH's sftp-server does, the whole file system
@@ -106,7 +110,22 @@ Limits of the SSH server (it may face a network):
                            of them, those that sent nothing first (default ${DEFAULT_MAX_STARTUPS})
   --max-server-handles N   files and directories open at once in all sessions; past it OPEN fails
                            with EMFILE (default ${DEFAULT_MAX_SERVER_HANDLES}; also with --stdio)
+
+File system calls (also with --stdio):
+  --sync-budget MS         file system calls run on the event loop while each takes at most MS
+                           milliseconds; a slower one sends the next ones to the thread pool
+                           (default ${DEFAULT_SYNC_BUDGET_MS}). 0: every call on the thread pool — use it where a
+                           client can reach a network or FUSE mount that may hang (through a
+                           symlink, say): a hung call then holds one pool thread, not the server
 `;
+
+/** `--sync-budget` as milliseconds (undefined when not given), or an error. */
+export function syncBudget(v: string | undefined): { ms: number | undefined } | { error: string } {
+  if (v === undefined) return { ms: undefined };
+  const ms = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(ms) || ms < 0) return { error: `bad --sync-budget ${v} (milliseconds, 0 or more)` };
+  return { ms };
+}
 
 const MODES: readonly string[] = ['off', 'atomic', 'atomic-resume'];
 
@@ -196,6 +215,7 @@ export async function run(args: string[]): Promise<number> {
         'login-grace': { type: 'string' },
         'max-startups': { type: 'string' },
         'max-server-handles': { type: 'string' },
+        'sync-budget': { type: 'string' },
         stdio: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -228,6 +248,8 @@ export async function run(args: string[]): Promise<number> {
   if (startDir !== undefined && 'error' in startDir) return fail(startDir.error);
   const bounds = serverBounds(o);
   if ('error' in bounds) return fail(bounds.error);
+  const budget = syncBudget(o['sync-budget']);
+  if ('error' in budget) return fail(budget.error);
   let listening = false;
   const log = (m: string): void => {
     // Before listening, the only server error is the listen error itself: reported once, below.
@@ -240,6 +262,7 @@ export async function run(args: string[]): Promise<number> {
     atomicUploads: mode as AtomicUploadMode,
     readOnly: o['read-only'],
     limits: { maxServerHandles: bounds.maxServerHandles },
+    syncBudgetMs: budget.ms,
     log,
   });
 

@@ -47,6 +47,12 @@ export interface SftpServerOptions {
   /** Root directory for the default LocalFs (default: the current directory). */
   root?: string;
   /**
+   * For the LocalFs made from `root` (and from a session's own root): how long one file system call
+   * may take before the next ones go to the thread pool; 0 sends every call there (default 2 ms; see
+   * LocalFs). Not with `fs`: give your LocalFs its own.
+   */
+  syncBudgetMs?: number;
+  /**
    * Where relative paths and REALPATH(".") start, as a path inside the served tree (OpenSSH's
    * sftp-server -d). Default: the process's working directory when the whole file system is served
    * (a LocalFs on root "/"), else "/" (the top of the served tree).

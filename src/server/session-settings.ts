@@ -66,7 +66,7 @@ function sessionLimits(base: ResolvedLimits, own: ServerLimits): ResolvedLimits 
  * RangeError naming the setting that is wrong (a root that is not a directory, an unknown mode).
  */
 export function sessionConfig(
-  base: SessionConfig & { limits: ResolvedLimits },
+  base: SessionConfig & { limits: ResolvedLimits; syncBudgetMs?: number },
   settings: SessionSettings,
 ): SessionConfig {
   if (settings.fs && settings.root !== undefined)
@@ -82,7 +82,7 @@ export function sessionConfig(
       );
     }
     if (!isDir) throw new TypeError(`session settings: root ${settings.root} is not a directory`);
-    fs = new LocalFs(settings.root);
+    fs = new LocalFs(settings.root, { syncBudgetMs: base.syncBudgetMs });
   }
   const ownTree = settings.fs !== undefined || settings.root !== undefined;
   const atomicUploads = settings.atomicUploads ?? base.atomicUploads;

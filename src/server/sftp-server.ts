@@ -59,13 +59,18 @@ export class SftpServer {
   /** Where relative paths start (a path inside the served tree). */
   readonly startDir: string;
   readonly symlinkOrder: SymlinkOrder;
+  /** Given to every LocalFs this server makes from a root (undefined: LocalFs's default). */
+  readonly syncBudgetMs: number | undefined;
   private readonly log: (message: string) => void;
   private readonly handleBudget: HandleBudget;
   private readonly live = new Set<Session>();
 
   constructor(opts: SftpServerOptions = {}) {
     if (opts.fs && opts.root !== undefined) throw new TypeError('SftpServer: give either fs or root, not both');
-    const local = opts.fs ? undefined : new LocalFs(opts.root ?? process.cwd());
+    if (opts.fs && opts.syncBudgetMs !== undefined)
+      throw new TypeError('SftpServer: syncBudgetMs is for the LocalFs made from root; give your fs its own');
+    this.syncBudgetMs = opts.syncBudgetMs;
+    const local = opts.fs ? undefined : new LocalFs(opts.root ?? process.cwd(), { syncBudgetMs: opts.syncBudgetMs });
     this.fs = opts.fs ?? local!;
     // Serving the whole file system, like OpenSSH's sftp-server, starts where the process runs.
     this.startDir = normalizeVirtual(opts.startDir ?? (local?.root === '/' ? process.cwd() : '/'));

@@ -14,6 +14,7 @@ import { LocalFs } from '../../src/server/fs/local-fs.js';
 import { errnoOf } from '../../src/server/fs/fs-error.js';
 import type { FileSystem, OpenOptions } from '../../src/server/fs/file-system.js';
 import { SftpServer } from '../../src/server/sftp-server.js';
+import { sessionConfig } from '../../src/server/session-settings.js';
 import { OpenFlags, PacketType as T, StatusCode } from '../../src/protocol/constants.js';
 import { connect } from '../support/raw-client.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -58,6 +59,25 @@ const ops = fc.constantFrom<Op>(...OPS);
 
 const READ: OpenOptions = { read: true, write: false, append: false, create: false, truncate: false, exclusive: false };
 const CREATE: OpenOptions = { read: false, write: true, append: true, create: true, truncate: false, exclusive: false };
+
+/** List `dir` of `fsys` whole; how many names, and how many synchronous lstats that took. */
+async function listCountingSync(fsys: FileSystem, dir: string): Promise<{ names: number; sync: number }> {
+  let sync = 0;
+  const real = fs.lstatSync;
+  (fs as { lstatSync: unknown }).lstatSync = (...args: unknown[]) => {
+    sync++;
+    return (real as (...a: unknown[]) => unknown)(...args);
+  };
+  try {
+    const d = await fsys.opendir(dir);
+    let names = 0;
+    for (let b = await d.read(16); b !== null; b = await d.read(16)) names += b.length;
+    await d.close();
+    return { names, sync };
+  } finally {
+    (fs as { lstatSync: unknown }).lstatSync = real;
+  }
+}
 
 /** What one request gives, in terms that do not depend on which world it ran in. */
 async function outcome(fsys: FileSystem, op: Op, p: string, n: number): Promise<string> {
@@ -193,6 +213,36 @@ describe('LocalFs: the synchronous fast path and the thread-pool walk answer ali
       assert.equal(await settlesFirst(opened), expected, `${name}: open`);
       await (await opened).close();
     }
+  });
+
+  it('syncBudgetMs 0 lists a directory without a synchronous call; a generous budget lists with them', async () => {
+    const w = buildWorld(t.fresh());
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(w.root, 'a', `f${i}`), '');
+    const sync = await listCountingSync(new LocalFs(w.root, { syncBudgetMs: 60_000 }), '/a');
+    const pool = await listCountingSync(new LocalFs(w.root, { syncBudgetMs: 0 }), '/a');
+    assert.equal(sync.names, pool.names);
+    assert.ok(sync.names > 40);
+    assert.ok(sync.sync >= sync.names, `generous budget: ${sync.sync} synchronous lstats for ${sync.names} entries`);
+    assert.equal(pool.sync, 0, 'syncBudgetMs 0: no synchronous lstat');
+  });
+
+  it('SftpServer gives syncBudgetMs to the LocalFs it makes, and to a session’s own root; not with fs', async () => {
+    const w = buildWorld(t.fresh());
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(w.root, 'a', `f${i}`), '');
+    const server = new SftpServer({ root: w.root, syncBudgetMs: 0 });
+    assert.equal((await listCountingSync(server.fs, '/a')).sync, 0, 'the server’s LocalFs');
+    const own = sessionConfig(server, { root: path.join(w.root, 'a') });
+    const listed = await listCountingSync(own.fs, '/');
+    assert.ok(listed.names >= 20);
+    assert.equal(listed.sync, 0, 'a session’s own root');
+    const byDefault = new SftpServer({ root: w.root });
+    assert.ok((await listCountingSync(byDefault.fs, '/a')).sync > 0, 'the default budget lists synchronously');
+    assert.throws(() => new SftpServer({ fs: new LocalFs(w.root), syncBudgetMs: 0 }), TypeError);
+  });
+
+  it('a budget that is not a number of milliseconds is refused', () => {
+    for (const bad of [-1, Number.NaN, Infinity, '5' as unknown as number])
+      assert.throws(() => new LocalFs('/', { syncBudgetMs: bad }), RangeError, String(bad));
   });
 
   it('the errors are the kernel’s: ENOENT, ENOTDIR, ELOOP, and EACCES for outside', async () => {

@@ -126,8 +126,9 @@ export class LocalDir implements FsDir {
   private async readBatch(max: number): Promise<FsDirEntry[] | null> {
     if (this.closed || this.ended) return null;
     const dir = (this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: DIR_BUFFER }));
-    const clock = new BatchClock(this.asyncLeft === 0, this.syncBudgetMs);
-    if (!clock.sync) this.asyncLeft--;
+    // A budget of 0 sends every call of every batch to the thread pool.
+    const clock = new BatchClock(this.asyncLeft === 0 && this.syncBudgetMs > 0, this.syncBudgetMs);
+    if (!clock.sync && this.asyncLeft > 0) this.asyncLeft--;
     const names: string[] = [];
     while (names.length < max) {
       const ent = clock.inTime(names.length) ? dir.readSync() : await dir.read();

@@ -141,11 +141,17 @@ class LocalFile implements FsFile {
  */
 export class LocalFs implements FileSystem {
   readonly jail: Jail;
+  /** The budget given for one call, and for one batch of a listing (undefined: the defaults). */
+  private readonly syncBudgetMs: number | undefined;
   /**
-   * `syncBudgetMs`: how long one file system call may take before the next ones go to the thread pool
-   * (see SyncBudget; 0 sends every call there).
+   * `syncBudgetMs`: how long one file system call, or one batch of a directory listing, may take
+   * before the next ones go to the thread pool (see SyncBudget and LocalDir; 0 sends every call there).
    */
   constructor(root: string, opts: { syncBudgetMs?: number } = {}) {
+    const ms = opts.syncBudgetMs;
+    if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0))
+      throw new RangeError(`LocalFs: syncBudgetMs must be a number of milliseconds, 0 or more (got ${String(ms)})`);
+    this.syncBudgetMs = ms;
     this.jail = new Jail(root, opts);
   }
   get root(): string {
@@ -221,7 +227,7 @@ export class LocalFs implements FileSystem {
       return this.jail.at(target, async (p) => {
         const st = await fsp.lstat(p);
         if (!st.isDirectory()) throw fsError('ENOTDIR');
-        return new LocalDir(p);
+        return new LocalDir(p, { syncBudgetMs: this.syncBudgetMs });
       });
     }
     const flags = O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW;
@@ -232,7 +238,7 @@ export class LocalFs implements FileSystem {
     );
     const close = (): Promise<void> =>
       new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-    return new LocalDir(this.jail.fdPath(fd), { onClose: close });
+    return new LocalDir(this.jail.fdPath(fd), { onClose: close, syncBudgetMs: this.syncBudgetMs });
   }
 
   async stat(vpath: string): Promise<FileStats> {

@@ -8,7 +8,7 @@
  * them while slow calls keep coming — and a fast synchronous call resets the run to 1. A budget of 0
  * sends every call to the thread pool.
  */
-const SYNC_CALL_BUDGET_MS = 2;
+export const SYNC_CALL_BUDGET_MS = 2;
 const MAX_ASYNC_RUN = 64;
 
 export class SyncBudget {
