@@ -112,7 +112,14 @@ test('CLOSE never answered: get, readFile, put, writeFile, atomic put and stream
     await s.client.writeFile('/src.bin', data);
     writeFileSync(join(s.local, 'up.bin'), data);
     s.state.mode = 'stall';
-    const timeout = () => AbortSignal.timeout(40);
+    // Each call's signal fires once the proxy has swallowed a CLOSE (after that CLOSE, a few
+    // milliseconds later): a fixed timeout could fire before a slow machine had even opened the file,
+    // and then no CLOSE would be owed. 3 s bounds a call that never sends one.
+    const timeout = (): AbortSignal => {
+      const ac = new AbortController();
+      s.state.onClose = () => setTimeout(() => ac.abort(), 5);
+      return AbortSignal.any([ac.signal, AbortSignal.timeout(3000)]);
+    };
 
     await abortErrorOf(s.client.get('/src.bin', join(s.local, 'down.bin'), { signal: timeout() }), 'get');
     await abortErrorOf(
