@@ -103,7 +103,11 @@ export class NameReplyWriter {
   }
 
   /** An owner's name (or number) padded to 8 columns, remembered for the rest of the reply. */
-  private owner(cache: Map<number, string>, id: number, lookup: ((id: number) => string | undefined) | undefined): string {
+  private owner(
+    cache: Map<number, string>,
+    id: number,
+    lookup: ((id: number) => string | undefined) | undefined,
+  ): string {
     let s = cache.get(id);
     if (s === undefined) {
       s = (lookup?.call(this.names, id) ?? String(id)).padEnd(8);

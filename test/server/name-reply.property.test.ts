@@ -30,7 +30,10 @@ const stats: fc.Arbitrary<FileStats> = fc.record({
   dev: fc.nat(),
   ino: fc.nat(),
 });
-const filename = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }));
+const filename = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 40 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }),
+);
 const owners: OwnerNames = {
   userName: (uid) => (uid === 0 ? 'root' : uid === 1 ? 'ünïcode-user-longer-than-eight' : undefined),
   groupName: (gid) => (gid === 0 ? 'wheel' : gid === 2 ? 'g' : undefined),
