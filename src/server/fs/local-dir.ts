@@ -1,6 +1,7 @@
 import fs, { type Dir, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { FileStats, FsDir, FsDirEntry } from './file-system.js';
+import { lstatInWorker } from './lstat-worker.js';
 
 export function statsFromNode(st: Stats): FileStats {
   return {
@@ -26,6 +27,9 @@ export function statsFromNode(st: Stats): FileStats {
  */
 export const SYNC_LSTAT_BUDGET_MS = 4;
 const MAX_ASYNC_RUN = 64;
+
+/** Names per batch lstat'ed by the worker. */
+const WORKER_BATCH = 512;
 
 /** Entries read from the directory per getdents call of Node's Dir. */
 const DIR_BUFFER = 512;
@@ -85,16 +89,24 @@ export class LocalDir implements FsDir {
   /** Batches still to read on the thread pool after a slow one, and the length of the next such run. */
   private asyncLeft = 0;
   private asyncRun = 1;
+  /** Batches read so far. */
+  private batches = 0;
 
   private readonly onClose: () => Promise<void>;
   private readonly syncBudgetMs: number;
+  private readonly worker: boolean;
 
+  /**
+   * `worker`: batches after the first are lstat'ed on the lstat worker when it is free (see
+   * lstat-worker.ts); the first batch, and any the worker declines, as described above.
+   */
   constructor(
     private readonly dirPath: string,
-    opts: { onClose?: () => Promise<void>; syncBudgetMs?: number } = {},
+    opts: { onClose?: () => Promise<void>; syncBudgetMs?: number; worker?: boolean } = {},
   ) {
     this.onClose = opts.onClose ?? (async () => undefined);
     this.syncBudgetMs = opts.syncBudgetMs ?? SYNC_LSTAT_BUDGET_MS;
+    this.worker = opts.worker ?? false;
   }
 
   read(max: number): Promise<FsDirEntry[] | null> {
@@ -128,8 +140,11 @@ export class LocalDir implements FsDir {
     const dir = (this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: DIR_BUFFER }));
     const clock = new BatchClock(this.asyncLeft === 0, this.syncBudgetMs);
     if (!clock.sync) this.asyncLeft--;
+    // batches for the worker are larger: its cost per batch is a message each way
+    const offload = this.worker && this.batches++ > 0;
+    const want = offload ? Math.max(max, WORKER_BATCH) : max;
     const names: string[] = [];
-    while (names.length < max) {
+    while (names.length < want) {
       const ent = clock.inTime(names.length) ? dir.readSync() : await dir.read();
       if (!ent) {
         this.ended = true;
@@ -139,6 +154,14 @@ export class LocalDir implements FsDir {
     }
     const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
     const out: FsDirEntry[] = [];
+    const offloaded = offload ? lstatInWorker(prefix, names) : undefined;
+    if (offloaded) {
+      const stats = await offloaded.catch(() => undefined);
+      if (stats) {
+        for (let k = 0; k < names.length; k++) out.push({ name: names[k]!, stats: stats[k] });
+        return out.length > 0 ? out : null;
+      }
+    }
     let i = 0;
     for (; i < names.length && clock.inTime(i); i++)
       out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });

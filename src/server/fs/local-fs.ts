@@ -249,7 +249,7 @@ export class LocalFs implements FileSystem {
     );
     const close = (): Promise<void> =>
       new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-    return new LocalDir(this.jail.fdPath(fd), { onClose: close });
+    return new LocalDir(this.jail.fdPath(fd), { onClose: close, worker: true });
   }
 
   async stat(vpath: string): Promise<FileStats> {
