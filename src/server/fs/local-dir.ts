@@ -28,8 +28,12 @@ export function statsFromNode(st: Stats): FileStats {
 export const SYNC_LSTAT_BUDGET_MS = 4;
 const MAX_ASYNC_RUN = 64;
 
-/** Names per batch lstat'ed by the worker. */
+/**
+ * Names per batch lstat'ed by the worker, and how many names of a directory are lstat'ed here first:
+ * starting the worker costs tens of milliseconds once per process, worth it for large directories only.
+ */
 const WORKER_BATCH = 512;
+const OFFLOAD_AFTER = 1000;
 
 /** Entries read from the directory per getdents call of Node's Dir. */
 const DIR_BUFFER = 512;
@@ -70,7 +74,8 @@ class BatchClock {
  * A directory of the local file system read in batches: names from Node's Dir, each entry lstat'ed
  * through `dirPath` (a path that reaches the directory itself, e.g. its pinned /proc/self/fd path).
  * The calls are synchronous while they are fast (see SYNC_LSTAT_BUDGET_MS), on the thread pool
- * otherwise. Once a batch is handed out, the next one is read ahead (after the current turn of the
+ * otherwise; past the first OFFLOAD_AFTER names of a directory, the lstat calls go to the lstat
+ * worker when it is free (`worker` option). Once a batch is handed out, the next one is read ahead (after the current turn of the
  * event loop, so the reply carrying this one leaves first).
  */
 export class LocalDir implements FsDir {
@@ -89,16 +94,16 @@ export class LocalDir implements FsDir {
   /** Batches still to read on the thread pool after a slow one, and the length of the next such run. */
   private asyncLeft = 0;
   private asyncRun = 1;
-  /** Batches read so far. */
-  private batches = 0;
+  /** Names read so far. */
+  private listed = 0;
 
   private readonly onClose: () => Promise<void>;
   private readonly syncBudgetMs: number;
   private readonly worker: boolean;
 
   /**
-   * `worker`: batches after the first are lstat'ed on the lstat worker when it is free (see
-   * lstat-worker.ts); the first batch, and any the worker declines, as described above.
+   * `worker`: once OFFLOAD_AFTER names were read, batches are lstat'ed on the lstat worker when it
+   * is free (see lstat-worker.ts); the first ones, and any the worker declines, as described above.
    */
   constructor(
     private readonly dirPath: string,
@@ -141,7 +146,7 @@ export class LocalDir implements FsDir {
     const clock = new BatchClock(this.asyncLeft === 0, this.syncBudgetMs);
     if (!clock.sync) this.asyncLeft--;
     // batches for the worker are larger: its cost per batch is a message each way
-    const offload = this.worker && this.batches++ > 0;
+    const offload = this.worker && this.listed >= OFFLOAD_AFTER;
     const want = offload ? Math.max(max, WORKER_BATCH) : max;
     const names: string[] = [];
     while (names.length < want) {
@@ -152,6 +157,7 @@ export class LocalDir implements FsDir {
       }
       names.push(ent.name);
     }
+    this.listed += names.length;
     const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
     const out: FsDirEntry[] = [];
     const offloaded = offload ? lstatInWorker(prefix, names) : undefined;
