@@ -43,6 +43,10 @@ export function modeString(mode: number): string {
   return s;
 }
 
+/** `s` right-aligned in `width` columns (as padStart with spaces, which costs more per call). */
+const SPACES = '        ';
+const padLeft = (s: string, width: number): string => (s.length >= width ? s : SPACES.slice(0, width - s.length) + s);
+
 const pad2 = (n: number, fill: string): string => (n < 10 ? fill + n : String(n));
 
 /**
@@ -75,13 +79,32 @@ export function formatLongname(
   attrs: Attrs,
   opts: { user?: string; group?: string; links?: number; now?: number } = {},
 ): string {
-  const mode = modeString(attrs.permissions ?? 0);
-  const user = (opts.user ?? String(attrs.uid ?? 0)).padEnd(8);
-  const group = (opts.group ?? String(attrs.gid ?? 0)).padEnd(8);
-  const links = String(opts.links ?? 1).padStart(3);
-  const size = String(attrs.size ?? 0).padStart(8);
-  const mtime = attrs.mtime ?? 0;
-  const now = opts.now ?? Date.now() / 1000;
+  return (
+    longnamePrefix(
+      attrs.permissions ?? 0,
+      opts.links ?? 1,
+      (opts.user ?? String(attrs.uid ?? 0)).padEnd(8),
+      (opts.group ?? String(attrs.gid ?? 0)).padEnd(8),
+      attrs.size ?? 0,
+      attrs.mtime ?? 0,
+      opts.now ?? Date.now() / 1000,
+    ) + filename
+  );
+}
+
+/**
+ * The longname up to its filename (which follows it), from the fields themselves: `user` and `group`
+ * already padded to 8 columns. formatLongname is this plus the filename.
+ */
+export function longnamePrefix(
+  permissions: number,
+  links: number,
+  user: string,
+  group: string,
+  size: number,
+  mtime: number,
+  now: number,
+): string {
   const recent = mtime <= now + 3600 && now - mtime < 182 * 24 * 3600;
-  return `${mode} ${links} ${user} ${group} ${size} ${whenColumn(mtime, recent)} ${filename}`;
+  return `${modeString(permissions)} ${padLeft(String(links), 3)} ${user} ${group} ${padLeft(String(size), 8)} ${whenColumn(mtime, recent)} `;
 }

@@ -6,6 +6,7 @@ import type { Attrs } from '../protocol/attrs.js';
 import type { Packet, PacketOf, RequestPacket, RequestType } from '../protocol/packets.js';
 import { PacketType as T, StatusCode } from '../protocol/constants.js';
 import { normalizeVirtual } from './fs/vpath.js';
+import type { WireReply } from './wire-reply.js';
 
 /** What a request handler can reach: the session's storage, handles, limits and upload store. */
 export class SessionContext {
@@ -44,7 +45,8 @@ export class SessionContext {
 }
 
 export type { RequestType, RequestPacket };
-export type Handler<K extends RequestType> = (req: PacketOf<K>, ctx: SessionContext) => Promise<Packet>;
+/** A handler's reply: a packet, or one already in wire form (see wire-reply.ts). */
+export type Handler<K extends RequestType> = (req: PacketOf<K>, ctx: SessionContext) => Promise<Packet | WireReply>;
 
 const U32_MAX = 0xffffffff;
 const u32 = (v: number): number => Math.min(U32_MAX, Math.max(0, Math.floor(v)));

@@ -61,7 +61,8 @@ export class HandleBudget {
 
 /** The open handles of one session: opaque 4-byte handles, a bound on how many are open. */
 export class HandleTable {
-  private readonly entries = new Map<string, HandleEntry>();
+  /** By the handle's 4 bytes read as a number. */
+  private readonly entries = new Map<number, HandleEntry>();
   private next = 1;
   constructor(
     readonly max: number,
@@ -82,19 +83,19 @@ export class HandleTable {
   add(entry: HandleEntry): Buffer {
     this.assertRoom();
     this.budget.take();
-    let key: string;
+    let key: number;
     do {
-      const b = Buffer.allocUnsafe(4);
-      b.writeUInt32BE(this.next, 0);
+      key = this.next;
       this.next = this.next >= 0xffffffff ? 1 : this.next + 1;
-      key = b.toString('hex');
     } while (this.entries.has(key));
     this.entries.set(key, entry);
-    return Buffer.from(key, 'hex');
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(key, 0);
+    return b;
   }
 
   get(handle: Buffer): HandleEntry | undefined {
-    return handle.length === 4 ? this.entries.get(handle.toString('hex')) : undefined;
+    return handle.length === 4 ? this.entries.get(handle.readUInt32BE(0)) : undefined;
   }
 
   /** The entry of an open handle of either kind; EBADF otherwise. */
@@ -120,7 +121,7 @@ export class HandleTable {
   take(handle: Buffer): HandleEntry | undefined {
     const e = this.get(handle);
     if (e) {
-      this.entries.delete(handle.toString('hex'));
+      this.entries.delete(handle.readUInt32BE(0));
       this.budget.give();
     }
     return e;

@@ -370,7 +370,7 @@ export class Session {
   }
 
   /** Run one request's handler; errors become its STATUS reply. */
-  private async answer(req: RequestPacket): Promise<Packet> {
+  private async answer(req: RequestPacket): Promise<Reply> {
     try {
       return await handlerOf(req)(req, this.ctx);
     } catch (err) {

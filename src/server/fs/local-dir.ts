@@ -1,6 +1,7 @@
 import fs, { type Dir, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { FileStats, FsDir, FsDirEntry } from './file-system.js';
+import { lstatInWorker } from './lstat-worker.js';
 
 export function statsFromNode(st: Stats): FileStats {
   return {
@@ -26,6 +27,13 @@ export function statsFromNode(st: Stats): FileStats {
  */
 export const SYNC_LSTAT_BUDGET_MS = 4;
 const MAX_ASYNC_RUN = 64;
+
+/**
+ * Names per batch lstat'ed by the worker, and how many names of a directory are lstat'ed here first:
+ * starting the worker costs tens of milliseconds once per process, worth it for large directories only.
+ */
+const WORKER_BATCH = 512;
+const OFFLOAD_AFTER = 1000;
 
 /** Entries read from the directory per getdents call of Node's Dir. */
 const DIR_BUFFER = 512;
@@ -66,7 +74,8 @@ class BatchClock {
  * A directory of the local file system read in batches: names from Node's Dir, each entry lstat'ed
  * through `dirPath` (a path that reaches the directory itself, e.g. its pinned /proc/self/fd path).
  * The calls are synchronous while they are fast (see SYNC_LSTAT_BUDGET_MS), on the thread pool
- * otherwise. Once a batch is handed out, the next one is read ahead (after the current turn of the
+ * otherwise; past the first OFFLOAD_AFTER names of a directory, the lstat calls go to the lstat
+ * worker when it is free (`worker` option). Once a batch is handed out, the next one is read ahead (after the current turn of the
  * event loop, so the reply carrying this one leaves first).
  */
 export class LocalDir implements FsDir {
@@ -85,16 +94,24 @@ export class LocalDir implements FsDir {
   /** Batches still to read on the thread pool after a slow one, and the length of the next such run. */
   private asyncLeft = 0;
   private asyncRun = 1;
+  /** Names read so far. */
+  private listed = 0;
 
   private readonly onClose: () => Promise<void>;
   private readonly syncBudgetMs: number;
+  private readonly worker: boolean;
 
+  /**
+   * `worker`: once OFFLOAD_AFTER names were read, batches are lstat'ed on the lstat worker when it
+   * is free (see lstat-worker.ts); the first ones, and any the worker declines, as described above.
+   */
   constructor(
     private readonly dirPath: string,
-    opts: { onClose?: () => Promise<void>; syncBudgetMs?: number } = {},
+    opts: { onClose?: () => Promise<void>; syncBudgetMs?: number; worker?: boolean } = {},
   ) {
     this.onClose = opts.onClose ?? (async () => undefined);
     this.syncBudgetMs = opts.syncBudgetMs ?? SYNC_LSTAT_BUDGET_MS;
+    this.worker = opts.worker ?? false;
   }
 
   read(max: number): Promise<FsDirEntry[] | null> {
@@ -129,8 +146,11 @@ export class LocalDir implements FsDir {
     // A budget of 0 sends every call of every batch to the thread pool.
     const clock = new BatchClock(this.asyncLeft === 0 && this.syncBudgetMs > 0, this.syncBudgetMs);
     if (!clock.sync && this.asyncLeft > 0) this.asyncLeft--;
+    // batches for the worker are larger: its cost per batch is a message each way
+    const offload = this.worker && this.listed >= OFFLOAD_AFTER;
+    const want = offload ? Math.max(max, WORKER_BATCH) : max;
     const names: string[] = [];
-    while (names.length < max) {
+    while (names.length < want) {
       const ent = clock.inTime(names.length) ? dir.readSync() : await dir.read();
       if (!ent) {
         this.ended = true;
@@ -138,8 +158,17 @@ export class LocalDir implements FsDir {
       }
       names.push(ent.name);
     }
+    this.listed += names.length;
     const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
     const out: FsDirEntry[] = [];
+    const offloaded = offload ? lstatInWorker(prefix, names) : undefined;
+    if (offloaded) {
+      const stats = await offloaded.catch(() => undefined);
+      if (stats) {
+        for (let k = 0; k < names.length; k++) out.push({ name: names[k]!, stats: stats[k] });
+        return out.length > 0 ? out : null;
+      }
+    }
     let i = 0;
     for (; i < names.length && clock.inTime(i); i++)
       out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });

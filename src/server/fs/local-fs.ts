@@ -40,6 +40,16 @@ function openOnPool(p: string, flags: number, mode: number, budget: SyncBudget):
   );
 }
 
+/** open(2) of `p` with O_CREAT|O_EXCL added: a new file's descriptor, or undefined when the name exists. */
+function openNewOrUndefined(p: string, flags: number, mode: number): number | undefined {
+  try {
+    return fs.openSync(p, flags | C.O_EXCL | C.O_NONBLOCK, mode);
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return undefined;
+    throw err;
+  }
+}
+
 /** What is left of an iovec list after its first `n` bytes (views, no copies). */
 function skipBytes(buffers: readonly Buffer[], n: number): readonly Buffer[] {
   let i = 0;
@@ -194,6 +204,13 @@ export class LocalFs implements FileSystem {
       target,
       async () => (follow ? FOLLOW : ON_POOL),
       (p) => {
+        if (!exclusive && (flags & C.O_CREAT) !== 0) {
+          // Most creating opens make a new file: O_EXCL makes only that (a regular file, never through
+          // a symlink), which needs neither the lstat nor the fstat below. A name already there is
+          // EEXIST, and then opened as below.
+          const fd = openNewOrUndefined(p, flags, mode);
+          if (fd !== undefined) return new FdHandle(fd, this.jail.budget, true);
+        }
         if (!exclusive) {
           const st = fs.lstatSync(p, { throwIfNoEntry: false });
           if (st?.isSymbolicLink()) {
@@ -238,7 +255,7 @@ export class LocalFs implements FileSystem {
     );
     const close = (): Promise<void> =>
       new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-    return new LocalDir(this.jail.fdPath(fd), { onClose: close, syncBudgetMs: this.syncBudgetMs });
+    return new LocalDir(this.jail.fdPath(fd), { onClose: close, syncBudgetMs: this.syncBudgetMs, worker: true });
   }
 
   async stat(vpath: string): Promise<FileStats> {

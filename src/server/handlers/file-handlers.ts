@@ -3,7 +3,6 @@ import { assertOpenableWithSlash, endsInSlash } from '../fs/trailing-slash.js';
 import type { Attrs } from '../../protocol/attrs.js';
 import type { OpenOptions, SetStats } from '../fs/file-system.js';
 import type { FileHandleEntry } from '../handle-table.js';
-import type { Packet } from '../../protocol/packets.js';
 import type { ReadRequest, WriteRequest } from '../io-batch.js';
 import { dataFrame, frameData, okStatusesWire, type Reply } from '../wire-reply.js';
 import type { FramePool } from '../frame-pool.js';
@@ -143,7 +142,7 @@ export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
 };
 
 /** Answers one request on its own, errors already turned into STATUS replies. */
-export type AnswerOne<R> = (req: R) => Promise<Packet>;
+export type AnswerOne<R> = (req: R) => Promise<Reply>;
 
 /**
  * Contiguous WRITEs on one handle (see IoBatch) as one vectored write, answered in order. The checks
@@ -214,8 +213,8 @@ export async function readBatch(
   });
 }
 
-async function inOrder<R>(reqs: readonly R[], one: AnswerOne<R>): Promise<Packet[]> {
-  const out: Packet[] = [];
+async function inOrder<R>(reqs: readonly R[], one: AnswerOne<R>): Promise<Reply[]> {
+  const out: Reply[] = [];
   for (const r of reqs) out.push(await one(r));
   return out;
 }
