@@ -1,12 +1,19 @@
 import { DEFAULT_MAX_PACKET, LENGTH_PREFIX } from './constants.js';
 import { SftpProtocolError } from './errors.js';
 
+/**
+ * The most pieces one packet is handed in. Each piece costs a small object and keeps its chunk: a
+ * peer that sends a large packet in crumbs gets it copied once, as a small packet is, and the memory
+ * held for a packet stays within its size plus this many chunk ends.
+ */
+export const MAX_PIECES = 64;
+
 export interface PieceFramerHandlers {
   /** A whole packet payload (type byte first, length prefix removed), as one buffer. */
   onPacket(payload: Buffer): void;
   /**
-   * A packet of at least `piecesFrom` bytes that was spread over several chunks: its payload as views
-   * of those chunks, in order (`length` bytes in all, none empty), never copied.
+   * A packet of at least `piecesFrom` bytes that was spread over several chunks (at most MAX_PIECES):
+   * its payload as views of those chunks, in order (`length` bytes in all, none empty), never copied.
    */
   onPieces(pieces: Buffer[], length: number): void;
 }
@@ -92,6 +99,7 @@ export class PieceFramer {
         pos += take;
         continue;
       }
+      if (this.pieces && this.pieces.length >= MAX_PIECES) this.toCopy();
       if (this.pieces) this.pieces.push(chunk.subarray(pos, pos + take));
       else chunk.copy(this.body!, this.have, pos, pos + take);
       this.have += take;
@@ -120,6 +128,15 @@ export class PieceFramer {
     // Allocated only after the length passed the check above, and only for a small packet.
     if (len >= this.piecesFrom) this.pieces = [];
     else this.body = Buffer.allocUnsafe(len);
+  }
+
+  /** Too many pieces (a peer sending crumbs): gather the rest of this packet in a copy, as for a small one. */
+  private toCopy(): void {
+    const body = Buffer.allocUnsafe(this.len);
+    let at = 0;
+    for (const p of this.pieces!) at += p.copy(body, at);
+    this.body = body;
+    this.pieces = null;
   }
 
   private finish(): void {

@@ -10,7 +10,7 @@ import { packet } from './arbitraries.js';
 import { PacketType as T } from '../../src/protocol/constants.js';
 import { decodePacket, encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js';
 import { PacketFramer } from '../../src/protocol/framing.js';
-import { PieceFramer, piecesHead, slicePieces } from '../../src/protocol/framing-pieces.js';
+import { MAX_PIECES, PieceFramer, piecesHead, slicePieces } from '../../src/protocol/framing-pieces.js';
 import { SftpProtocolError } from '../../src/protocol/errors.js';
 
 /** Cut `stream` at the given positions (empty chunks included: pushing one must be harmless). */
@@ -105,6 +105,29 @@ describe('PieceFramer', () => {
         chunks.some((c) => c.buffer === p.buffer),
         'each piece is a view of a pushed chunk',
       );
+  });
+
+  it('a large packet sent in crumbs is copied once past MAX_PIECES pieces: never more pieces than that', () => {
+    const data = Buffer.alloc(20_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
+    const stream = encodePacketToBuffer({ type: T.DATA, id: 3, data });
+    for (const crumb of [1, 7, 300, Math.ceil(stream.length / MAX_PIECES) + 1]) {
+      const got: Buffer[] = [];
+      const framer = new PieceFramer(
+        {
+          onPacket: (p) => got.push(Buffer.from(p)),
+          onPieces: (pieces) => {
+            assert.ok(pieces.length <= MAX_PIECES, `${pieces.length} pieces`);
+            got.push(Buffer.concat(pieces));
+          },
+        },
+        undefined,
+        1000,
+      );
+      for (let at = 0; at < stream.length; at += crumb) framer.push(stream.subarray(at, at + crumb));
+      assert.equal(got.length, 1);
+      assert.ok(got[0]!.equals(stream.subarray(4)), `crumbs of ${crumb}`);
+    }
   });
 
   it('a zero length and a length over the maximum are errors, as with PacketFramer, and the framer stays failed', () => {
