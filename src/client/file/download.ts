@@ -220,6 +220,12 @@ export async function readFile(client: TransferHost, remotePath: string, opts: T
         parts.push(data);
         total += data.length;
       },
+      async writev(_offset, data) {
+        for (const d of data) {
+          parts.push(d);
+          total += d.length;
+        }
+      },
     };
     await downloadHandle(client, handle, sink, {
       ...t,
