@@ -423,6 +423,21 @@ export class SftpClient implements TransferHost {
     throw new SftpProtocolError('unexpected reply to read');
   }
 
+  /**
+   * READ like `read`, with the bytes as a list of buffers: a large reply comes as the pieces it arrived
+   * in (views of the received data, never copied), ready for a gathered write. An EMPTY list means end
+   * of file; fewer bytes than `length` in all is a short read.
+   */
+  async readPieces(handle: Buffer, offset: number, length: number, opts?: RequestOptions): Promise<Buffer[]> {
+    const path = this.pathOf(handle);
+    const p = await this.session.requestPieces({ type: T.READ, handle, offset, length }, 'read', opts);
+    if (Array.isArray(p)) return p;
+    if (p.type === T.DATA) return p.data.length > 0 ? [p.data] : [];
+    if (p.type === T.STATUS && p.code === StatusCode.EOF) return [];
+    if (p.type === T.STATUS) throw SftpClient.statusError(p, 'read', path);
+    throw new SftpProtocolError('unexpected reply to read');
+  }
+
   /** WRITE `data` at `offset` (the buffer is sent as is, not copied: do not change it until this resolves). */
   async write(handle: Buffer, offset: number, data: Buffer, opts?: RequestOptions): Promise<void> {
     await this.simple({ type: T.WRITE, handle, offset, data }, 'write', this.pathOf(handle), opts);

@@ -30,6 +30,8 @@ export interface RemoteFs {
   open(path: string, flags?: OpenMode, attrs?: Attrs, opts?: RequestOptions): Promise<Buffer>;
   close(handle: Buffer, opts?: RequestOptions): Promise<void>;
   read(handle: Buffer, offset: number, length: number, opts?: RequestOptions): Promise<Buffer>;
+  /** `read` with the bytes as the pieces they arrived in (an empty list at end of file); optional. */
+  readPieces?(handle: Buffer, offset: number, length: number, opts?: RequestOptions): Promise<Buffer[]>;
   write(handle: Buffer, offset: number, data: Buffer, opts?: RequestOptions): Promise<void>;
   fstat(handle: Buffer, opts?: RequestOptions): Promise<Attrs>;
   fsetstat(handle: Buffer, attrs: Attrs, opts?: RequestOptions): Promise<void>;

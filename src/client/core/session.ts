@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_MAX_PACKET,
-  PacketFramer,
   PacketType as T,
   SFTP_VERSION,
   SftpError,
@@ -16,6 +15,7 @@ import {
   type ReplyType,
   type RequestType,
 } from '../../protocol/index.js';
+import { PieceFramer, piecesHead, slicePieces } from '../../protocol/framing-pieces.js';
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
 import { END_CLOSE_GRACE_MS, END_STALL_MS, SESSION_MAX_BYTES, SESSION_MAX_REQUESTS } from '../defaults.js';
@@ -77,7 +77,9 @@ interface Req {
   cost: number;
   /** For READ: the largest DATA the reply may carry. */
   maxData: number;
-  resolve(p: ReplyPacket): void;
+  /** For READ (requestPieces): a DATA reply spread over several chunks resolves with its pieces. */
+  pieces: boolean;
+  resolve(p: ReplyPacket | Buffer[]): void;
   reject(e: unknown): void;
   signal?: AbortSignal;
   /** Stops waiting for `signal` (one shared listener per signal: abort-fanout.ts). */
@@ -129,7 +131,7 @@ export class Session {
     return this.framer.maxPacket;
   }
 
-  private readonly framer: PacketFramer;
+  private readonly framer: PieceFramer;
   private readonly inflight = new Map<number, Req>();
   /** The session's own window in requests and bytes: a request holds a slot from its sending to its reply. */
   private readonly window: Window;
@@ -163,7 +165,10 @@ export class Session {
     );
     this.nextId = (opts.firstId ?? 0) >>> 0;
     this.closed = new Promise((r) => (this.resolveClosed = r));
-    this.framer = new PacketFramer({ onPacket: (p) => this.onPacket(p) }, opts.maxPacket ?? DEFAULT_MAX_PACKET);
+    this.framer = new PieceFramer(
+      { onPacket: (p) => this.onPacket(p), onPieces: (pieces, length) => this.onPieces(pieces, length) },
+      opts.maxPacket ?? DEFAULT_MAX_PACKET,
+    );
     stream.on('data', (chunk: Buffer) => {
       if (this.state === 'closed') return;
       try {
@@ -208,10 +213,32 @@ export class Session {
    * caller turns a STATUS into a result or an error). Never throws synchronously.
    */
   request(body: RequestBody, op: string, opts: RequestOptions = {}): Promise<ReplyPacket> {
+    return this.enqueue(body, op, opts, false) as Promise<ReplyPacket>;
+  }
+
+  /**
+   * A READ whose DATA reply, when it arrived spread over several chunks of the stream (a large reply
+   * over SSH always does), resolves with its bytes as pieces: views of the received chunks, in order,
+   * never copied. Any other reply (a DATA within one chunk, a STATUS) resolves as with `request`.
+   */
+  requestPieces(
+    body: Extract<RequestBody, { type: typeof T.READ }>,
+    op: string,
+    opts: RequestOptions = {},
+  ): Promise<ReplyPacket | Buffer[]> {
+    return this.enqueue(body, op, opts, true);
+  }
+
+  private enqueue(
+    body: RequestBody,
+    op: string,
+    opts: RequestOptions,
+    pieces: boolean,
+  ): Promise<ReplyPacket | Buffer[]> {
     if (this.state !== 'ready') return Promise.reject(sessionClosedError(op, this.failure));
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<ReplyPacket>((resolve, reject) => {
+    return new Promise<ReplyPacket | Buffer[]>((resolve, reject) => {
       const req: Req = {
         body,
         op,
@@ -220,6 +247,7 @@ export class Session {
         abandoned: false,
         cost: requestCost(body),
         maxData: body.type === T.READ ? body.length : 0,
+        pieces,
         resolve,
         reject,
         signal,
@@ -481,6 +509,33 @@ export class Session {
     }
     this.pump();
     if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
+  }
+
+  /**
+   * A large packet that arrived in pieces. A DATA answering a READ made with requestPieces is handed
+   * over as its pieces; anything else is joined into one buffer and handled as every packet is.
+   */
+  private onPieces(pieces: Buffer[], length: number): void {
+    if (this.state === 'closed') return;
+    const head = piecesHead(pieces, 9); // type, request id, data length
+    if (this.state !== 'init' && head.length === 9 && head[0] === T.DATA) {
+      const id = head.readUInt32BE(1);
+      const n = head.readUInt32BE(5);
+      const req = this.inflight.get(id);
+      // Checked as decodePacket and onPacket would; anything unusual takes their path, for their errors.
+      if (req && req.pieces && req.body.type === T.READ && n <= length - 9) {
+        if (n > req.maxData) {
+          throw new SftpProtocolError(`DATA of ${n} bytes answers a READ of ${req.maxData} (id ${id})`);
+        }
+        const abandoned = req.abandoned;
+        this.retire(req, id);
+        if (!abandoned) req.resolve(n === 0 ? [] : slicePieces(pieces, 9, n));
+        this.pump();
+        if (this.inflight.size === 0 && this.queued === 0) this.wakeIdle();
+        return;
+      }
+    }
+    this.onPacket(Buffer.concat(pieces, length));
   }
 
   /** A reply came for `req`: it leaves the window. */

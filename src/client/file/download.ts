@@ -2,8 +2,9 @@ import { open as openLocal, type FileHandle } from 'node:fs/promises';
 import { FileType, SftpError, StatusCode, isDirectory, isRegularFile, type Attrs } from '../../protocol/index.js';
 import type { TransferHost } from '../core/remote.js';
 import { closeHandle } from '../core/close-handle.js';
-import { readChunks } from '../engine/read-chunks.js';
+import { piecesLength, readChunkPieces, readChunks } from '../engine/read-chunks.js';
 import { writeBehindFileSink, type DownloadSink } from '../engine/write-behind.js';
+import { WRITE_BEHIND_BATCH, WRITE_BEHIND_BYTES } from '../defaults.js';
 import {
   PLAIN,
   preservedAttrs,
@@ -36,21 +37,30 @@ export async function downloadHandle(
 ): Promise<number> {
   const start = opts.start ?? 0;
   let pos = start;
+  const engine = {
+    start,
+    expectSize: opts.expectSize,
+    chunkSize: opts.chunkSize,
+    requests: opts.requests,
+    signal: opts.signal,
+    path: opts.path,
+  };
+  const total = opts.expectSize !== undefined ? opts.expectSize - start : undefined;
   try {
-    for await (const buf of readChunks(client, handle, {
-      start,
-      expectSize: opts.expectSize,
-      chunkSize: opts.chunkSize,
-      requests: opts.requests,
-      signal: opts.signal,
-      path: opts.path,
-    })) {
-      await sink.write(pos, buf);
-      pos += buf.length;
-      opts.onProgress?.({
-        bytes: pos - start,
-        total: opts.expectSize !== undefined ? opts.expectSize - start : undefined,
-      });
+    if (client.readPieces && sink.writev) {
+      // Large replies stay the pieces they arrived in, written with one writev: never joined or copied.
+      const reader = { readPieces: client.readPieces.bind(client) };
+      for await (const pieces of readChunkPieces(reader, handle, engine)) {
+        await sink.writev(pos, pieces);
+        pos += piecesLength(pieces);
+        opts.onProgress?.({ bytes: pos - start, total });
+      }
+    } else {
+      for await (const buf of readChunks(client, handle, engine)) {
+        await sink.write(pos, buf);
+        pos += buf.length;
+        opts.onProgress?.({ bytes: pos - start, total });
+      }
     }
   } catch (err) {
     await sink.flush?.().catch(() => {}); // let writes already accepted finish before the caller closes the file
@@ -170,12 +180,17 @@ export async function plainGet(
       attrs.permissions !== undefined ? attrs.permissions & 0o777 : 0o666,
     );
     try {
-      const bytes = await downloadHandle(client, handle, writeBehindFileSink(fh), {
-        ...t,
-        expectSize: attrs.size,
-        onProgress: opts.onProgress,
-        path: remotePath,
-      });
+      const bytes = await downloadHandle(
+        client,
+        handle,
+        writeBehindFileSink(fh, WRITE_BEHIND_BYTES, WRITE_BEHIND_BATCH),
+        {
+          ...t,
+          expectSize: attrs.size,
+          onProgress: opts.onProgress,
+          path: remotePath,
+        },
+      );
       const preserved = await finishLocalFile(fh, attrs, opts);
       fh = undefined;
       return {
@@ -204,6 +219,12 @@ export async function readFile(client: TransferHost, remotePath: string, opts: T
       async write(_offset, data) {
         parts.push(data);
         total += data.length;
+      },
+      async writev(_offset, data) {
+        for (const d of data) {
+          parts.push(d);
+          total += d.length;
+        }
       },
     };
     await downloadHandle(client, handle, sink, {

@@ -12,6 +12,7 @@ import { planResume } from './resume-plan.js';
 import { closeHandle } from '../../core/close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import { downloadHandle, fileSink, finishLocalFile, openForRead, type DownloadSink } from '../download.js';
+import { piecesLength } from '../../engine/read-chunks.js';
 import { resolveDownload, type TransferOptions, type TransferResult } from '../transfer-options.js';
 import { localError } from '../../core/local-error.js';
 
@@ -116,6 +117,10 @@ export async function atomicGet(
           async write(offset, data) {
             await file.write(offset, data);
             ck.update(offset + data.length); // the sink receives bytes in order: this is contiguous
+          },
+          async writev(offset, data) {
+            await file.writev!(offset, data);
+            ck.update(offset + piecesLength(data));
           },
         }
       : file;
