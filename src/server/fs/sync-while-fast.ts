@@ -10,6 +10,16 @@ import { fsError } from './fs-error.js';
  */
 export const SYNC_IO_MAX_BYTES = 64 * 1024;
 
+/**
+ * A vectored read from the page cache (a batch of READs, see IoBatch) of at most this many bytes may
+ * run synchronously too: the copy is a fraction of a millisecond per MiB, about what the thread pool's
+ * hand-off and wake-ups cost, and the DATA replies then go out from the core (and cache) that just
+ * filled them. A read that is slow (a cold disk) sends the next ones to the thread pool, as for any
+ * call. Writes stay at SYNC_IO_MAX_BYTES: a large write may wait for writeback, and on the thread
+ * pool it runs beside the reading of the next requests.
+ */
+export const SYNC_READ_MAX_BYTES = 4 * 1024 * 1024;
+
 /** What SyncWhileFast needs of an open file: its descriptor, whether it was closed, and whether it is known to be a regular file. */
 export interface OpenDescriptor {
   readonly fd: number;
@@ -38,7 +48,16 @@ export class SyncWhileFast {
 
   /** Whether a call moving `bytes` may run synchronously now (counts it as a thread-pool call if not). */
   allows(bytes: number): boolean {
-    if (bytes > SYNC_IO_MAX_BYTES || this.file.closed) return false;
+    return this.allowsUpTo(bytes, SYNC_IO_MAX_BYTES);
+  }
+
+  /** Whether a read of `bytes` may run synchronously now (see SYNC_READ_MAX_BYTES). */
+  allowsRead(bytes: number): boolean {
+    return this.allowsUpTo(bytes, SYNC_READ_MAX_BYTES);
+  }
+
+  private allowsUpTo(bytes: number, max: number): boolean {
+    if (bytes > max || this.file.closed) return false;
     if (this.regular === undefined) {
       try {
         this.regular = fstatSync(this.file.fd).isFile();
