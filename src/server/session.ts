@@ -19,6 +19,7 @@ import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } fr
 import { OrderedQueues } from './ordered-queues.js';
 import { doneAtCallback, FramePool } from './frame-pool.js';
 import { splitWrite } from './split-write.js';
+import { decodeIo } from './io-decode.js';
 
 /**
  * DATA frames a session keeps for reuse during a download, at most (and at most half its
@@ -292,7 +293,7 @@ export class Session {
     if (!this.initialized) return this.onInit(payload);
     let req: Packet;
     try {
-      req = decodePacket(payload);
+      req = decodeIo(payload) ?? decodePacket(payload);
     } catch (err) {
       const { type, id } = peekHeader(payload);
       if (id === undefined) {

@@ -1,5 +1,6 @@
 import { PacketType as T } from '../protocol/constants.js';
-import { decodePacket, type PacketOf } from '../protocol/packets.js';
+import type { PacketOf } from '../protocol/packets.js';
+import { decodeIo } from './io-decode.js';
 
 type WritePacket = PacketOf<typeof T.WRITE>;
 
@@ -80,8 +81,7 @@ function viewsOf(pieces: readonly Buffer[], start: number, n: number): Buffer[] 
  * The WRITE held by a packet split over `pieces` (`length` bytes, type byte first), its data left in
  * place; undefined when the packet is not a WRITE or is not well formed, which the caller then handles
  * as one joined buffer, so that every error is reported exactly as for any other packet. The header
- * is checked by decodePacket itself: it decodes the header (copied, a few hundred bytes at most) with
- * the data's length set to 0.
+ * (copied, a few hundred bytes at most) is decoded as a WRITE of no data (see decodeIo).
  */
 export function splitWrite(pieces: readonly Buffer[], length: number): SplitWrite | undefined {
   if (length < BEFORE_HANDLE || pieces.length === 0 || pieces[0]![0] !== T.WRITE) return undefined;
@@ -92,11 +92,7 @@ export function splitWrite(pieces: readonly Buffer[], length: number): SplitWrit
   const dataLength = head.readUInt32BE(headLength - 4);
   if (dataLength > length - headLength) return undefined;
   head.writeUInt32BE(0, headLength - 4);
-  let req: WritePacket;
-  try {
-    req = decodePacket(head) as WritePacket;
-  } catch {
-    return undefined;
-  }
+  const req = decodeIo(head);
+  if (req?.type !== T.WRITE) return undefined;
   return new SplitWrite(req.id, req.handle, req.offset, viewsOf(pieces, headLength, dataLength), dataLength);
 }
