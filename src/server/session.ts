@@ -184,11 +184,9 @@ export class Session {
       this.stream.cork();
       process.nextTick(this.flushGathered);
     }
-    const last = bufs.length - 1;
     const sent = this.frames && this.framesOf(replies);
-    for (let i = 0; i < last; i++) this.meter.write(this.stream, bufs[i]!);
     // writes complete in order: after the last one's callback, every pooled frame here has been sent
-    if (last >= 0) this.meter.write(this.stream, bufs[last]!, sent && (() => this.giveFrames(sent)));
+    this.meter.writeAll(this.stream, bufs, sent && (() => this.giveFrames(sent)));
   }
 
   /** The pooled frames holding `replies`, if any. */
