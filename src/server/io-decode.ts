@@ -21,17 +21,41 @@ const MAX_SAFE_HIGH = 0x1fffff;
 export function decodeIo(p: Buffer): ReadRequest | WriteRequest | undefined {
   const type = p.length >= HEAD ? p[0] : undefined;
   if (type !== T.READ && type !== T.WRITE) return undefined;
+  const head = decodeIoHead(p, p.length);
+  if (head === undefined) return undefined;
+  const { id, handle, offset, n } = head;
+  if (type === T.READ) return { type, id, handle, offset, length: n };
+  const start = head.end;
+  if (n > p.length - start) return undefined;
+  return { type, id, handle, offset, data: p.subarray(start, start + n) };
+}
+
+/** What READ and WRITE share: id, handle (a view), offset, the uint32 after it, and where they end. */
+export interface IoHead {
+  id: number;
+  handle: Buffer;
+  offset: number;
+  n: number;
+  end: number;
+}
+
+/**
+ * The fields a READ or WRITE packet of `length` bytes starts with, read from `p`, which holds at
+ * least its first bytes (the type byte first; not checked here); undefined when they do not fit in
+ * `length`, or in `p`, or the offset is beyond 2^53-1.
+ */
+export function decodeIoHead(p: Buffer, length: number): IoHead | undefined {
+  if (p.length < HEAD) return undefined;
   const handleLength = p.readUInt32BE(5);
-  if (handleLength > p.length - HEAD - TAIL) return undefined;
+  if (handleLength > length - HEAD - TAIL || handleLength > p.length - HEAD - TAIL) return undefined;
   const at = HEAD + handleLength;
   const high = p.readUInt32BE(at);
   if (high > MAX_SAFE_HIGH) return undefined;
-  const offset = high * 0x100000000 + p.readUInt32BE(at + 4);
-  const n = p.readUInt32BE(at + 8);
-  const id = p.readUInt32BE(1);
-  const handle = p.subarray(HEAD, at);
-  if (type === T.READ) return { type, id, handle, offset, length: n };
-  const start = at + TAIL;
-  if (n > p.length - start) return undefined;
-  return { type, id, handle, offset, data: p.subarray(start, start + n) };
+  return {
+    id: p.readUInt32BE(1),
+    handle: p.subarray(HEAD, at),
+    offset: high * 0x100000000 + p.readUInt32BE(at + 4),
+    n: p.readUInt32BE(at + 8),
+    end: at + TAIL,
+  };
 }

@@ -1,6 +1,6 @@
 import { PacketType as T } from '../protocol/constants.js';
 import type { PacketOf } from '../protocol/packets.js';
-import { decodeIo } from './io-decode.js';
+import { decodeIoHead, type IoHead } from './io-decode.js';
 
 type WritePacket = PacketOf<typeof T.WRITE>;
 
@@ -80,19 +80,20 @@ function viewsOf(pieces: readonly Buffer[], start: number, n: number): Buffer[] 
 /**
  * The WRITE held by a packet split over `pieces` (`length` bytes, type byte first), its data left in
  * place; undefined when the packet is not a WRITE or is not well formed, which the caller then handles
- * as one joined buffer, so that every error is reported exactly as for any other packet. The header
- * (copied, a few hundred bytes at most) is decoded as a WRITE of no data (see decodeIo).
+ * as one joined buffer, so that every error is reported exactly as for any other packet. The header is
+ * read from the first piece, or, when that piece is too short to hold it, from a copy of it (a few
+ * hundred bytes at most).
  */
 export function splitWrite(pieces: readonly Buffer[], length: number): SplitWrite | undefined {
   if (length < BEFORE_HANDLE || pieces.length === 0 || pieces[0]![0] !== T.WRITE) return undefined;
+  const head = decodeIoHead(pieces[0]!, length) ?? copiedHead(pieces, length);
+  if (head === undefined || head.n > length - head.end) return undefined;
+  return new SplitWrite(head.id, head.handle, head.offset, viewsOf(pieces, head.end, head.n), head.n);
+}
+
+/** The header of a split READ/WRITE whose first piece is too short to hold it, from a copy of it. */
+function copiedHead(pieces: readonly Buffer[], length: number): IoHead | undefined {
   const handleLength = copyOut(pieces, BEFORE_HANDLE - 4, 4).readUInt32BE(0);
   if (handleLength > length - BEFORE_HANDLE - AFTER_HANDLE) return undefined;
-  const headLength = BEFORE_HANDLE + handleLength + AFTER_HANDLE;
-  const head = copyOut(pieces, 0, headLength);
-  const dataLength = head.readUInt32BE(headLength - 4);
-  if (dataLength > length - headLength) return undefined;
-  head.writeUInt32BE(0, headLength - 4);
-  const req = decodeIo(head);
-  if (req?.type !== T.WRITE) return undefined;
-  return new SplitWrite(req.id, req.handle, req.offset, viewsOf(pieces, headLength, dataLength), dataLength);
+  return decodeIoHead(copyOut(pieces, 0, BEFORE_HANDLE + handleLength + AFTER_HANDLE), length);
 }
