@@ -112,7 +112,7 @@ class LocalFile implements FsFile {
         }
         return got;
       }
-      const bytesRead = this.direct.allowsRead(totalOf(rest))
+      const bytesRead = this.direct.allows(totalOf(rest))
         ? this.direct.run(() => fs.readvSync(this.fh.fd, iov, at))
         : (await this.fh.readv(iov, at)).bytesRead;
       if (bytesRead === 0) break;
