@@ -11,7 +11,10 @@
 // `net` the median over runs of the throughput with the run's own `pwd` time taken off.
 // `cpu` is the server process's user+system CPU seconds per run (median, from /usr/bin/time), and
 // `cpu/GiB` the same per GiB moved (node's start-up, ~0.1 s, included): on a shared, busy machine
-// they are steadier than wall-clock throughput.
+// they are steadier than wall-clock throughput. `idle` is the CPU of a session that moves nothing,
+// run with each transfer (the `pwd` session of sftp -D rows; for SftpClient rows a session that only
+// connects and ends): the server's start-up and handshake. `net/GiB` is the median over runs of the
+// transfer's CPU less its idle session's, per GiB: what the bytes themselves cost.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +64,8 @@ function sftpBatch(server: string[], commands: string[]): Promise<void> {
 interface Sample {
   secs: number;
   cpu: number;
+  /** CPU seconds of the paired session that moves nothing (start-up and handshake). */
+  idleCpu: number;
   /** sftp -D rows: the paired `pwd` session's seconds. */
   startup?: number;
 }
@@ -78,21 +83,26 @@ interface Contender {
 
 function direct(server: string[], command: string): () => Promise<Sample> {
   return async () => {
-    const startup = await timed(() => sftpBatch(server, ['pwd']));
+    const idle = withCpuTime(work, server);
+    const startup = await timed(() => sftpBatch(idle.cmd, ['pwd']));
+    const idleCpu = idle.cpu();
     const t = withCpuTime(work, server);
     const secs = await timed(() => sftpBatch(t.cmd, [command]));
-    return { secs, cpu: t.cpu(), startup };
+    return { secs, cpu: t.cpu(), startup, idleCpu };
   };
 }
 
 /** One client session per run, against a freshly spawned server child; only the transfer is timed. */
 function viaClient(server: string[], op: 'put' | 'get', outName: string): () => Promise<Sample> {
   return async () => {
+    const idle = withCpuTime(work, server);
+    await withClientOnChild(idle.cmd, root, async () => undefined);
+    const idleCpu = idle.cpu();
     const t = withCpuTime(work, server);
     const secs = await withClientOnChild(t.cmd, root, (client) =>
       timed(() => (op === 'put' ? client.put(join(root, SRC), outName) : client.get(SRC, join(work, outName)))),
     );
-    return { secs, cpu: t.cpu() };
+    return { secs, cpu: t.cpu(), idleCpu };
   };
 }
 
@@ -154,6 +164,9 @@ async function main(): Promise<void> {
           throw new Error(`${c.name}: ${err.message}`);
         });
       if (statSync(c.output).size !== SIZE) throw new Error(`${c.name}: ${c.output} has the wrong size`);
+      // gone before the next contender runs: copies left behind fill the page cache and get written
+      // back to disk in the middle of later runs, which charges their CPU with reclaim and writeback
+      rmSync(c.output, { force: true });
     }
   }
 
@@ -170,6 +183,8 @@ async function main(): Promise<void> {
       net: c.direct ? median(s.map((x) => mib / Math.max(1e-3, x.secs - x.startup!))) : undefined,
       serverCpuSecs: median(s.map((x) => x.cpu)),
       serverCpuSecsPerGiB: median(s.map((x) => x.cpu)) / (mib / 1024),
+      idleCpuSecs: median(s.map((x) => x.idleCpu)),
+      netCpuSecsPerGiB: median(s.map((x) => x.cpu - x.idleCpu)) / (mib / 1024),
     };
   });
   process.stdout.write(
@@ -177,7 +192,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(
     renderTable(
-      ['contender', 'median', 'best', 'startup', 'net', 'cpu', 'cpu/GiB'],
+      ['contender', 'median', 'best', 'startup', 'net', 'cpu', 'cpu/GiB', 'idle', 'net/GiB'],
       rows.map((r) => [
         r.name,
         r.median.toFixed(1),
@@ -186,6 +201,8 @@ async function main(): Promise<void> {
         r.net !== undefined ? r.net.toFixed(1) : '',
         r.serverCpuSecs.toFixed(2),
         r.serverCpuSecsPerGiB.toFixed(2),
+        r.idleCpuSecs.toFixed(2),
+        r.netCpuSecsPerGiB.toFixed(2),
       ]),
     ),
   );

@@ -27,12 +27,27 @@ export interface FramerHandlers {
   onOversized?(info: OversizedPacket): void;
   /** Bytes of an oversized packet's head to keep and report as `info.head` (default: only type and id, no `head`). */
   oversizedHead?: number;
+  /**
+   * A packet of at least `splitFrom` bytes that spans several chunks, as views of those chunks in
+   * order (`length` bytes in all, type byte first), never copied. Without this handler such a packet
+   * is copied into one buffer and passed to onPacket, as is one whose views would hold on to much more
+   * memory than its own bytes (a peer that trickles a packet in tiny chunks).
+   */
+  onSplitPacket?(pieces: Buffer[], length: number): void;
+  /** The smallest packet passed to onSplitPacket (default 8 KiB). */
+  splitFrom?: number;
 }
+
+/** A split packet's views may hold on to at most this many times its own bytes (plus SPLIT_SLACK), and at most MAX_SPLIT_PIECES views. */
+const SPLIT_PIN_FACTOR = 2;
+const SPLIT_SLACK = 256 * 1024;
+const MAX_SPLIT_PIECES = 64;
 
 const enum State {
   Length,
   Body,
   Skip,
+  Split,
 }
 
 /**
@@ -52,10 +67,17 @@ export class PacketFramer {
   private readonly skipHead: Buffer;
   private skipHeadHave = 0;
   private failed: SftpProtocolError | null = null;
+  /** The split packet being gathered: its views so far, their bytes, and the memory they hold on to. */
+  private pieces: Buffer[] = [];
+  private splitLength = 0;
+  private splitHave = 0;
+  private splitPinned = 0;
+  private readonly splitFrom: number;
   /** Bytes of packets begun but not finished: useful to tell a clean end of stream from a cut one. */
   get pendingBytes(): number {
     if (this.state === State.Length) return this.lenHave;
     if (this.state === State.Body) return LENGTH_PREFIX + this.bodyHave;
+    if (this.state === State.Split) return LENGTH_PREFIX + this.splitHave;
     return 1;
   }
 
@@ -64,6 +86,7 @@ export class PacketFramer {
     readonly maxPacket: number = DEFAULT_MAX_PACKET,
   ) {
     this.skipHead = Buffer.alloc(Math.max(5, Math.min(handlers.oversizedHead ?? 0, 64 * 1024)));
+    this.splitFrom = handlers.onSplitPacket ? Math.max(1, handlers.splitFrom ?? 8 * 1024) : Infinity;
   }
 
   /** Feed a chunk. Throws SftpProtocolError on a zero length, or on an oversized packet with no handler. */
@@ -122,6 +145,23 @@ export class PacketFramer {
           this.state = State.Length;
           this.handlers.onPacket(body);
         }
+      } else if (this.state === State.Split) {
+        const take = Math.min(this.splitLength - this.splitHave, end - pos);
+        if (this.splitHave === 0 && take === this.splitLength) {
+          // whole packet in this chunk after all: one view, as onPacket
+          this.state = State.Length;
+          this.handlers.onPacket(chunk.subarray(pos, pos + take));
+          pos += take;
+          continue;
+        }
+        this.addPiece(chunk, pos, take);
+        pos += take;
+        if (this.state === State.Split && this.splitHave === this.splitLength) {
+          const pieces = this.pieces;
+          this.pieces = [];
+          this.state = State.Length;
+          this.handlers.onSplitPacket!(pieces, this.splitLength);
+        }
       } else {
         const take = Math.min(this.skipLeft, end - pos);
         const headTake = Math.min(this.skipHead.length - this.skipHeadHave, take);
@@ -150,10 +190,47 @@ export class PacketFramer {
       this.skipHeadHave = 0;
       return;
     }
+    if (len >= this.splitFrom) {
+      this.state = State.Split;
+      this.splitLength = len;
+      this.splitHave = 0;
+      this.splitPinned = 0;
+      return;
+    }
     this.state = State.Body;
     // Allocated only after the length passed the check above.
     this.body = Buffer.allocUnsafe(len);
     this.bodyHave = 0;
+  }
+
+  /**
+   * Keep `take` bytes of `chunk` from `pos` as a view of the split packet; once its views would hold on
+   * to too much memory (or be too many), copy what it has into one buffer and gather the rest there.
+   */
+  private addPiece(chunk: Buffer, pos: number, take: number): void {
+    this.splitPinned += chunk.buffer.byteLength;
+    if (
+      this.pieces.length >= MAX_SPLIT_PIECES ||
+      this.splitPinned > SPLIT_PIN_FACTOR * this.splitLength + SPLIT_SLACK
+    ) {
+      const body = Buffer.allocUnsafe(this.splitLength);
+      let at = 0;
+      for (const p of this.pieces) at += p.copy(body, at);
+      this.pieces = [];
+      this.body = body;
+      this.bodyHave = at;
+      this.state = State.Body;
+      chunk.copy(body, at, pos, pos + take);
+      this.bodyHave += take;
+      if (this.bodyHave === body.length) {
+        this.body = null;
+        this.state = State.Length;
+        this.handlers.onPacket(body);
+      }
+      return;
+    }
+    this.pieces.push(chunk.subarray(pos, pos + take));
+    this.splitHave += take;
   }
 
   private finishSkip(): void {

@@ -1,5 +1,6 @@
 import { PacketType as T } from '../protocol/constants.js';
 import type { PacketOf } from '../protocol/packets.js';
+import { writeLength } from './split-write.js';
 
 export type WriteRequest = PacketOf<typeof T.WRITE>;
 export type ReadRequest = PacketOf<typeof T.READ>;
@@ -45,12 +46,12 @@ export class IoBatch<R extends WriteRequest | ReadRequest = WriteRequest | ReadR
   }
 
   private lengthOf(r: WriteRequest | ReadRequest): number {
-    return r.type === T.WRITE ? r.data.length : Math.min(r.length, this.maxRead);
+    return r.type === T.WRITE ? writeLength(r) : Math.min(r.length, this.maxRead);
   }
 
   /** A READ or WRITE that can run in the same vectored call (zero-length ones run alone). */
   static batchable(r: WriteRequest | ReadRequest): boolean {
-    return r.type === T.WRITE ? r.data.length > 0 : r.length > 0;
+    return r.type === T.WRITE ? writeLength(r) > 0 : r.length > 0;
   }
 
   /** Add `r` when it continues this batch; false when it must start a new one. */

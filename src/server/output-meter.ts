@@ -76,6 +76,25 @@ export class OutputMeter extends EventEmitter {
       taken?.();
     });
   }
+
+  /**
+   * Write `chunks` to `stream` in order, counted as `write` counts each of them, until the stream has
+   * taken on the last one (a stream calls back its writes in order: the others are taken by then);
+   * then `taken` runs. One callback for the lot instead of one per chunk. Returns what the last
+   * `write` returned (true for no chunks).
+   */
+  writeAll(stream: Writable, chunks: readonly Buffer[], taken?: () => void): boolean {
+    const last = chunks.length - 1;
+    if (last < 0) return true;
+    let n = chunks.length * WRITE_OVERHEAD;
+    for (const c of chunks) n += c.length;
+    this.charge(n);
+    for (let i = 0; i < last; i++) stream.write(chunks[i]!);
+    return stream.write(chunks[last]!, () => {
+      this.release(n);
+      taken?.();
+    });
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ import { OutputMeter, WRITE_OVERHEAD } from './output-meter.js';
 import { DEFAULT_BATCH_BOUNDS, IoBatch, type ReadRequest, type WriteRequest } from './io-batch.js';
 import { OrderedQueues } from './ordered-queues.js';
 import { doneAtCallback, FramePool } from './frame-pool.js';
+import { splitWrite } from './split-write.js';
+import { decodeIo } from './io-decode.js';
 
 /**
  * DATA frames a session keeps for reuse during a download, at most (and at most half its
@@ -25,6 +27,19 @@ import { doneAtCallback, FramePool } from './frame-pool.js';
  */
 const FRAME_POOL_BYTES = 8 * 1024 * 1024;
 import { readOnlyError, statusFor } from './status-error.js';
+
+/**
+ * Packets of at least this many bytes that span input chunks arrive as views of those chunks (see
+ * PacketFramer's onSplitPacket): a WRITE's data then goes to the file from where it was read, never
+ * joined into one buffer first.
+ */
+const SPLIT_FROM = 8 * 1024;
+
+/** A packet that arrived over several input chunks, as views of them. */
+interface SplitPacket {
+  pieces: Buffer[];
+  length: number;
+}
 
 /** Handle strings are at most 256 bytes (draft-ietf-secsh-filexfer-02, 3.1). */
 const MAX_HANDLE = 256;
@@ -101,7 +116,13 @@ export class Session {
     this.meter = new OutputMeter(ctx.limits.maxOutputBuffer, opts.connection);
     if (doneAtCallback(stream)) this.frames = new FramePool(Math.min(FRAME_POOL_BYTES, ctx.limits.maxOutputBuffer / 2));
     this.framer = new PacketFramer(
-      { onPacket: (p) => this.onPacket(p), onOversized: (info) => this.onOversized(info), oversizedHead: HANDLE_HEAD },
+      {
+        onPacket: (p) => this.onPacket(p),
+        onOversized: (info) => this.onOversized(info),
+        oversizedHead: HANDLE_HEAD,
+        onSplitPacket: (pieces, length) => this.onPacket({ pieces, length }),
+        splitFrom: SPLIT_FROM,
+      },
       ctx.limits.maxPacket,
     );
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -163,11 +184,9 @@ export class Session {
       this.stream.cork();
       process.nextTick(this.flushGathered);
     }
-    const last = bufs.length - 1;
     const sent = this.frames && this.framesOf(replies);
-    for (let i = 0; i < last; i++) this.meter.write(this.stream, bufs[i]!);
     // writes complete in order: after the last one's callback, every pooled frame here has been sent
-    if (last >= 0) this.meter.write(this.stream, bufs[last]!, sent && (() => this.giveFrames(sent)));
+    this.meter.writeAll(this.stream, bufs, sent && (() => this.giveFrames(sent)));
   }
 
   /** The pooled frames holding `replies`, if any. */
@@ -227,7 +246,7 @@ export class Session {
   }
 
   /** Packets (and oversized packets' heads) received while at a bound: handled in arrival order as room frees up. */
-  private readonly backlog: Array<Buffer | OversizedPacket> = [];
+  private readonly backlog: Array<Buffer | OversizedPacket | SplitPacket> = [];
 
   private atBound(): boolean {
     return this.inFlight >= this.ctx.limits.maxInFlight || this.meter.blocked || this.connection?.blocked === true;
@@ -242,7 +261,7 @@ export class Session {
    * One chunk may hold thousands of small requests; beyond the bound they wait here (as views of
    * the chunk, so no more memory than the chunk itself) while the stream is paused.
    */
-  private onPacket(payload: Buffer | OversizedPacket): void {
+  private onPacket(payload: Buffer | OversizedPacket | SplitPacket): void {
     if (this.ending) return;
     if (this.backlog.length > 0 || this.atBound()) {
       this.backlog.push(payload);
@@ -256,7 +275,14 @@ export class Session {
     while (this.backlog.length > 0 && !this.dropped && !this.atBound()) this.handlePacket(this.backlog.shift()!);
   }
 
-  private handlePacket(payload: Buffer | OversizedPacket): void {
+  private handlePacket(packet: Buffer | OversizedPacket | SplitPacket): void {
+    let payload: Buffer | OversizedPacket;
+    if ('pieces' in packet) {
+      // a WRITE is run from its pieces; anything else is joined and handled like any packet
+      const write = this.initialized ? splitWrite(packet.pieces, packet.length) : undefined;
+      if (write) return this.dispatch(write);
+      payload = Buffer.concat(packet.pieces, packet.length);
+    } else payload = packet;
     if (!Buffer.isBuffer(payload)) {
       const info = payload;
       const message = `EMSGSIZE: packet of ${info.length} bytes exceeds the limit of ${this.ctx.limits.maxPacket}`;
@@ -265,7 +291,7 @@ export class Session {
     if (!this.initialized) return this.onInit(payload);
     let req: Packet;
     try {
-      req = decodePacket(payload);
+      req = decodeIo(payload) ?? decodePacket(payload);
     } catch (err) {
       const { type, id } = peekHeader(payload);
       if (id === undefined) {

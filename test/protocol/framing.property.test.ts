@@ -272,3 +272,81 @@ describe('PacketFramer with onOversized skips exactly the oversized packet, then
     assert.deepEqual(events, [{ oversized: { length: encodePacketToBuffer(v).length - 4, type: T.VERSION } }]);
   });
 });
+
+describe('PacketFramer with onSplitPacket: packets spanning chunks as views of them', () => {
+  /** Feed `chunks`; record each packet's bytes, whether it came split, and whether every piece is a view of a chunk. */
+  function runSplit(chunks: Buffer[], splitFrom: number) {
+    const got: { bytes: Buffer; split: boolean; views: boolean }[] = [];
+    const isView = (p: Buffer) => chunks.some((c) => c.buffer === p.buffer);
+    const framer = new PacketFramer({
+      onPacket: (payload) => got.push({ bytes: Buffer.from(payload), split: false, views: isView(payload) }),
+      onSplitPacket: (pieces, length) => {
+        assert.equal(
+          pieces.reduce((n, p) => n + p.length, 0),
+          length,
+        );
+        got.push({ bytes: Buffer.concat(pieces), split: true, views: pieces.every(isView) });
+      },
+      splitFrom,
+    });
+    for (const c of chunks) framer.push(c);
+    return { got, framer };
+  }
+  /** Each chunk in its own memory (as a socket delivers them), so that a view can be told from a copy. */
+  const own = (chunks: Buffer[]) => chunks.map((c) => Buffer.from(c));
+
+  it('the same packets, in order, under every split; split ones only from splitFrom bytes, and never copied', () => {
+    fc.assert(
+      fc.property(packets, cutPoints, fc.integer({ min: 1, max: 64 }), (ps, points, splitFrom) => {
+        const wires = ps.map(encodePacketToBuffer);
+        const { got, framer } = runSplit(own(cut(Buffer.concat(wires), points)), splitFrom);
+        assert.deepEqual(
+          got.map((g) => g.bytes),
+          wires.map((w) => w.subarray(4)),
+        );
+        for (const g of got) {
+          if (g.split) {
+            assert.ok(g.bytes.length >= splitFrom, 'a packet under splitFrom is never split');
+            assert.ok(g.views, 'split pieces are views of the chunks, not copies');
+          }
+        }
+        assert.equal(framer.pendingBytes, 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('a large WRITE cut in a few chunks arrives split, in pieces that are views of each chunk', () => {
+    const wire = encodePacketToBuffer({
+      type: T.WRITE,
+      id: 7,
+      handle: Buffer.from('h'),
+      offset: 0,
+      data: Buffer.alloc(200 * 1024, 5),
+    });
+    const chunks = own([wire.subarray(0, 1000), wire.subarray(1000, 70000), wire.subarray(70000)]);
+    const { got } = runSplit(chunks, 8 * 1024);
+    assert.equal(got.length, 1);
+    assert.ok(got[0]!.split && got[0]!.views);
+    assert.deepEqual(got[0]!.bytes, wire.subarray(4));
+  });
+  it('a packet trickled in tiny chunks is gathered by copying (its views would hold far more memory than its bytes)', () => {
+    const wire = encodePacketToBuffer({
+      type: T.WRITE,
+      id: 1,
+      handle: Buffer.from('h'),
+      offset: 0,
+      data: Buffer.alloc(20 * 1024, 9),
+    });
+    // every 100-byte piece in its own 64 KiB allocation, as socket reads of a slow sender could be
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < wire.length; at += 100) {
+      const mem = Buffer.alloc(64 * 1024);
+      const n = wire.copy(mem, 0, at, Math.min(wire.length, at + 100));
+      chunks.push(mem.subarray(0, n));
+    }
+    const { got } = runSplit(chunks, 8 * 1024);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.split, false, 'delivered whole through onPacket');
+    assert.deepEqual(got[0]!.bytes, wire.subarray(4));
+  });
+});

@@ -98,6 +98,38 @@ test('OutputMeter.write and meterSocket count each write at its bytes plus WRITE
   assert.equal(conn.queued, 0, 'a closed socket holds nothing');
 });
 
+test('OutputMeter.writeAll: every chunk written in order, all counted (bytes plus WRITE_OVERHEAD each) until the stream takes the last; then taken runs once', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 12 }), async (sizes) => {
+      const meter = new OutputMeter(1 << 20);
+      const pending: Array<() => void> = [];
+      const seen: Buffer[] = [];
+      const slow = new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _enc, cb) {
+          seen.push(chunk);
+          pending.push(cb);
+        },
+      });
+      const chunks = sizes.map((n, i) => Buffer.alloc(n, i));
+      let taken = 0;
+      meter.writeAll(slow, chunks, () => taken++);
+      const total = sizes.reduce((a, b) => a + b, 0) + sizes.length * WRITE_OVERHEAD;
+      assert.equal(meter.queued, total);
+      while (pending.length > 0) {
+        assert.equal(taken, 0, 'not before the last chunk is taken');
+        assert.equal(meter.queued, total, 'everything counted until the last chunk is taken');
+        pending.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.deepEqual(seen, chunks);
+      assert.equal(meter.queued, 0);
+      assert.equal(taken, sizes.length > 0 ? 1 : 0);
+    }),
+    { numRuns: 100 },
+  );
+});
+
 test('HandleBudget: across any tables and any adds and removes, the budget counts exactly the handles open and never passes its max', () => {
   const entry = (): HandleEntry => ({ kind: 'dir', path: '/', dir: {} as never, dotsSent: false });
   fc.assert(

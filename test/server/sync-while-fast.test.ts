@@ -5,6 +5,7 @@ import { closeSync, constants as C, mkdtempSync, openSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYNC_IO_MAX_BYTES, SyncWhileFast } from '../../src/server/fs/sync-while-fast.js';
+import { DEFAULT_BATCH_BOUNDS } from '../../src/server/io-batch.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 
 function withDir(fn: (dir: string) => Promise<void> | void): () => Promise<void> {
@@ -41,6 +42,10 @@ describe('SyncWhileFast', () => {
       }
     }),
   );
+
+  it('a whole batch of READs or WRITEs is within SYNC_IO_MAX_BYTES', () => {
+    assert.ok(SYNC_IO_MAX_BYTES >= DEFAULT_BATCH_BOUNDS.maxBytes);
+  });
 
   it(
     'never allows a synchronous call on a FIFO (its other end could hold the event loop)',

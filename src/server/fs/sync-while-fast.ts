@@ -3,12 +3,16 @@ import { SyncBudget } from './sync-budget.js';
 import { fsError } from './fs-error.js';
 
 /**
- * Reads and writes of at most this many bytes on a regular file may run synchronously. A small read
- * or write that hits the page cache takes a microsecond or two; the same call through the thread
- * pool costs tens of microseconds of CPU and two wake-ups. Larger calls stay on the thread pool,
- * where the copy runs beside the event loop.
+ * Reads and writes of at most this many bytes on a regular file may run synchronously: a whole batch
+ * of READs or WRITEs (see IoBatch, at most 4 MiB). A call that hits the page cache copies a fraction
+ * of a millisecond per MiB; the same call through the thread pool costs a hand-off and two wake-ups,
+ * and its copy runs on another core than the one that received the bytes (a WRITE's) or sends them
+ * (a READ's DATA), which on a 2-core machine measured costlier than the copy itself: a 1 GiB upload
+ * through `sftp -D` took half the server CPU with its writes made here. A slow call (a cold disk, a
+ * network file system, writeback throttling) sends the file's next calls to the thread pool, as
+ * SyncBudget says.
  */
-export const SYNC_IO_MAX_BYTES = 64 * 1024;
+export const SYNC_IO_MAX_BYTES = 4 * 1024 * 1024;
 
 /** What SyncWhileFast needs of an open file: its descriptor, whether it was closed, and whether it is known to be a regular file. */
 export interface OpenDescriptor {

@@ -9,6 +9,7 @@ import type { FramePool } from '../frame-pool.js';
 import { StatusError, badHandle } from '../status-error.js';
 import { attrsFromStats, attrsReply, okStatus, statusReply, type Handler, type SessionContext } from '../context.js';
 import { countRead, countWritten } from '../transfer-report.js';
+import { SplitWrite, writeLength, writePieces } from '../split-write.js';
 
 export function openOptions(pflags: number, attrs: Attrs): OpenOptions {
   const write = (pflags & OpenFlags.WRITE) !== 0;
@@ -145,10 +146,11 @@ export const write: Handler<typeof T.WRITE> = async (req, ctx) => {
 export type AnswerOne<R> = (req: R) => Promise<Reply>;
 
 /**
- * Contiguous WRITEs on one handle (see IoBatch) as one vectored write, answered in order. The checks
- * are those of `write` and hold for all of them alike (a failure of one is thrown for all). When the
- * file system has no writev, or the vectored write fails, each runs on its own through `one`, in
- * order, so that a failure is reported exactly as without batching (rewriting the same bytes at the
+ * Contiguous WRITEs on one handle (see IoBatch) as one vectored write, answered in order; a WRITE that
+ * arrived split over several input chunks (SplitWrite) is written from those chunks, even alone. The
+ * checks are those of `write` and hold for all of them alike (a failure of one is thrown for all).
+ * When the file system has no writev, or the vectored write fails, each runs on its own through `one`,
+ * in order, so that a failure is reported exactly as without batching (rewriting the same bytes at the
  * same offsets is harmless).
  */
 export async function writeBatch(
@@ -157,21 +159,19 @@ export async function writeBatch(
   one: AnswerOne<WriteRequest>,
 ): Promise<Reply[]> {
   const entry = writableEntry(reqs[0]!.handle, ctx);
-  if (reqs.length > 1 && entry.file.writev) {
+  if ((reqs.length > 1 || reqs[0] instanceof SplitWrite) && entry.file.writev) {
     if (entry.upload) await ctx.uploads.beforeGap(entry.upload, reqs[0]!.offset);
     let ok = true;
     try {
-      await entry.file.writev(
-        reqs[0]!.offset,
-        reqs.map((r) => r.data),
-      );
+      await entry.file.writev(reqs[0]!.offset, reqs.length === 1 ? writePieces(reqs[0]!) : reqs.flatMap(writePieces));
     } catch {
       ok = false;
     }
     if (ok) {
       for (const r of reqs) {
-        entry.upload?.tracker.record(r.offset, r.data.length);
-        countWritten(entry, r.data.length);
+        const n = writeLength(r);
+        entry.upload?.tracker.record(r.offset, n);
+        countWritten(entry, n);
       }
       return [okStatusesWire(reqs.map((r) => r.id))];
     }
