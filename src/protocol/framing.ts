@@ -208,7 +208,9 @@ export class PacketFramer {
    * to too much memory (or be too many), copy what it has into one buffer and gather the rest there.
    */
   private addPiece(chunk: Buffer, pos: number, take: number): void {
-    this.splitPinned += chunk.buffer.byteLength;
+    // Chunks that are views of one allocation (a stream's read buffer cut into packets) hold it once.
+    const last = this.pieces[this.pieces.length - 1];
+    if (last === undefined || last.buffer !== chunk.buffer) this.splitPinned += chunk.buffer.byteLength;
     if (
       this.pieces.length >= MAX_SPLIT_PIECES ||
       this.splitPinned > SPLIT_PIN_FACTOR * this.splitLength + SPLIT_SLACK

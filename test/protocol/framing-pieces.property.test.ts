@@ -1,7 +1,8 @@
 /**
- * PieceFramer: under every split of the byte stream, the same packets as PacketFramer — a large
- * packet spread over chunks comes as its pieces (views, none empty, the packet's bytes in order), any
- * other as one buffer — and the same errors for a zero or oversized length.
+ * PacketFramer with onSplitPacket (how the client session takes large replies): under every split of
+ * the byte stream, the same packets as without it — a large packet spread over chunks comes as its
+ * pieces (views, none empty, the packet's bytes in order, at most 64), any other as one buffer — and
+ * the same errors for a zero or oversized length. And the helpers for packets given as pieces.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,19 @@ import { packet } from './arbitraries.js';
 import { PacketType as T } from '../../src/protocol/constants.js';
 import { decodePacket, encodePacketToBuffer, type Packet } from '../../src/protocol/packets.js';
 import { PacketFramer } from '../../src/protocol/framing.js';
-import { MAX_PIECES, PieceFramer, piecesHead, slicePieces } from '../../src/protocol/framing-pieces.js';
+import { piecesHead, slicePieces } from '../../src/protocol/framing-pieces.js';
+
+/** The most pieces PacketFramer hands one packet in. */
+const MAX_PIECES = 64;
+
+/** A framer that hands packets of at least `piecesFrom` bytes spread over chunks to `onPieces`. */
+function splitFramer(
+  h: { onPacket(p: Buffer): void; onPieces(pieces: Buffer[], length: number): void },
+  maxPacket?: number,
+  piecesFrom = 16 * 1024,
+): PacketFramer {
+  return new PacketFramer({ onPacket: h.onPacket, onSplitPacket: h.onPieces, splitFrom: piecesFrom }, maxPacket);
+}
 import { SftpProtocolError } from '../../src/protocol/errors.js';
 
 /** Cut `stream` at the given positions (empty chunks included: pushing one must be harmless). */
@@ -41,9 +54,9 @@ interface Seen {
   pieced: Array<{ length: number; sizes: number[] }>;
 }
 
-function runPieces(chunks: Buffer[], piecesFrom: number, maxPacket?: number): { seen: Seen; framer: PieceFramer } {
+function runPieces(chunks: Buffer[], piecesFrom: number, maxPacket?: number): { seen: Seen; framer: PacketFramer } {
   const seen: Seen = { packets: [], pieced: [] };
-  const framer = new PieceFramer(
+  const framer = splitFramer(
     {
       onPacket: (payload) => seen.packets.push(decodePacket(Buffer.from(payload))),
       onPieces: (pieces, length) => {
@@ -58,7 +71,7 @@ function runPieces(chunks: Buffer[], piecesFrom: number, maxPacket?: number): { 
   return { seen, framer };
 }
 
-describe('PieceFramer', () => {
+describe('PacketFramer, packets as pieces', () => {
   it('yields the packets PacketFramer does, under any split; only large packets spread over chunks come as pieces', () => {
     fc.assert(
       fc.property(packets, cutPoints, fc.integer({ min: 1, max: 80_000 }), (ps, points, piecesFrom) => {
@@ -97,7 +110,7 @@ describe('PieceFramer', () => {
       Array.from({ length: 12 }, (_, i) => 1 + i * 3500),
     );
     let got: Buffer[] = [];
-    const framer = new PieceFramer({ onPacket: () => assert.fail('expected pieces'), onPieces: (p) => (got = p) });
+    const framer = splitFramer({ onPacket: () => assert.fail('expected pieces'), onPieces: (p) => (got = p) });
     for (const c of chunks) framer.push(c);
     assert.ok(Buffer.concat(got).equals(stream.subarray(4)));
     for (const p of got)
@@ -113,7 +126,7 @@ describe('PieceFramer', () => {
     const stream = encodePacketToBuffer({ type: T.DATA, id: 3, data });
     for (const crumb of [1, 7, 300, Math.ceil(stream.length / MAX_PIECES) + 1]) {
       const got: Buffer[] = [];
-      const framer = new PieceFramer(
+      const framer = splitFramer(
         {
           onPacket: (p) => got.push(Buffer.from(p)),
           onPieces: (pieces) => {
@@ -135,7 +148,7 @@ describe('PieceFramer', () => {
       [Buffer.from([0, 0, 0, 0, 1]), /packet length 0/],
       [Buffer.from([0, 0, 1, 1, 1]), /packet length 257 exceeds the maximum of 256/],
     ] as const) {
-      const framer = new PieceFramer({ onPacket: () => {}, onPieces: () => {} }, 256);
+      const framer = splitFramer({ onPacket: () => {}, onPieces: () => {} }, 256);
       assert.throws(
         () => framer.push(bytes),
         (e: unknown) => e instanceof SftpProtocolError && message.test(e.message),
@@ -145,7 +158,7 @@ describe('PieceFramer', () => {
   });
 
   it('a throwing handler leaves the framer failed (the rest of the chunk is not silently lost)', () => {
-    const framer = new PieceFramer({
+    const framer = splitFramer({
       onPacket: () => {
         throw new Error('boom');
       },

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_MAX_PACKET,
+  PacketFramer,
   PacketType as T,
   SFTP_VERSION,
   SftpError,
@@ -15,7 +16,10 @@ import {
   type ReplyType,
   type RequestType,
 } from '../../protocol/index.js';
-import { PieceFramer, piecesHead, slicePieces } from '../../protocol/framing-pieces.js';
+import { piecesHead, slicePieces } from '../../protocol/framing-pieces.js';
+
+/** Replies at least this long that span chunks are taken as pieces (smaller ones are copied once). */
+const SPLIT_FROM = 16 * 1024;
 import { abortError, connectionLostError, sessionClosedError } from './errors.js';
 import { onAbort } from './abort-fanout.js';
 import { END_CLOSE_GRACE_MS, END_STALL_MS, SESSION_MAX_BYTES, SESSION_MAX_REQUESTS } from '../defaults.js';
@@ -131,7 +135,7 @@ export class Session {
     return this.framer.maxPacket;
   }
 
-  private readonly framer: PieceFramer;
+  private readonly framer: PacketFramer;
   private readonly inflight = new Map<number, Req>();
   /** The session's own window in requests and bytes: a request holds a slot from its sending to its reply. */
   private readonly window: Window;
@@ -165,8 +169,13 @@ export class Session {
     );
     this.nextId = (opts.firstId ?? 0) >>> 0;
     this.closed = new Promise((r) => (this.resolveClosed = r));
-    this.framer = new PieceFramer(
-      { onPacket: (p) => this.onPacket(p), onPieces: (pieces, length) => this.onPieces(pieces, length) },
+    // A large reply spread over chunks (a DATA over SSH always is) comes as views of those chunks.
+    this.framer = new PacketFramer(
+      {
+        onPacket: (p) => this.onPacket(p),
+        onSplitPacket: (pieces, length) => this.onPieces(pieces, length),
+        splitFrom: SPLIT_FROM,
+      },
       opts.maxPacket ?? DEFAULT_MAX_PACKET,
     );
     stream.on('data', (chunk: Buffer) => {
