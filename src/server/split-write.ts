@@ -1,5 +1,6 @@
 import { PacketType as T } from '../protocol/constants.js';
 import type { PacketOf } from '../protocol/packets.js';
+import { piecesHead, slicePieces } from '../protocol/framing-pieces.js';
 import { decodeIoHead, type IoHead } from './io-decode.js';
 
 type WritePacket = PacketOf<typeof T.WRITE>;
@@ -41,42 +42,6 @@ export function writeLength(r: WritePacket): number {
   return r instanceof SplitWrite ? r.length : r.data.length;
 }
 
-/** `n` bytes from `start` of the packet split over `pieces`, copied into one buffer. */
-function copyOut(pieces: readonly Buffer[], start: number, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let got = 0;
-  let at = 0;
-  for (const p of pieces) {
-    if (got === n) break;
-    const end = at + p.length;
-    if (end > start + got) {
-      const from = start + got - at;
-      got += p.copy(out, got, from, Math.min(p.length, from + (n - got)));
-    }
-    at = end;
-  }
-  return out;
-}
-
-/** Views of `n` bytes from `start` of the packet split over `pieces`. */
-function viewsOf(pieces: readonly Buffer[], start: number, n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of pieces) {
-    if (n === 0) break;
-    const end = at + p.length;
-    if (end > start) {
-      const from = Math.max(0, start - at);
-      const take = Math.min(p.length - from, n);
-      out.push(from === 0 && take === p.length ? p : p.subarray(from, from + take));
-      start += take;
-      n -= take;
-    }
-    at = end;
-  }
-  return out;
-}
-
 /**
  * The WRITE held by a packet split over `pieces` (`length` bytes, type byte first), its data left in
  * place; undefined when the packet is not a WRITE or is not well formed, which the caller then handles
@@ -88,12 +53,12 @@ export function splitWrite(pieces: readonly Buffer[], length: number): SplitWrit
   if (length < BEFORE_HANDLE || pieces.length === 0 || pieces[0]![0] !== T.WRITE) return undefined;
   const head = decodeIoHead(pieces[0]!, length) ?? copiedHead(pieces, length);
   if (head === undefined || head.n > length - head.end) return undefined;
-  return new SplitWrite(head.id, head.handle, head.offset, viewsOf(pieces, head.end, head.n), head.n);
+  return new SplitWrite(head.id, head.handle, head.offset, slicePieces(pieces, head.end, head.n), head.n);
 }
 
 /** The header of a split READ/WRITE whose first piece is too short to hold it, from a copy of it. */
 function copiedHead(pieces: readonly Buffer[], length: number): IoHead | undefined {
-  const handleLength = copyOut(pieces, BEFORE_HANDLE - 4, 4).readUInt32BE(0);
+  const handleLength = piecesHead(pieces, BEFORE_HANDLE).readUInt32BE(BEFORE_HANDLE - 4);
   if (handleLength > length - BEFORE_HANDLE - AFTER_HANDLE) return undefined;
-  return decodeIoHead(copyOut(pieces, 0, BEFORE_HANDLE + handleLength + AFTER_HANDLE), length);
+  return decodeIoHead(piecesHead(pieces, BEFORE_HANDLE + handleLength + AFTER_HANDLE), length);
 }
