@@ -36,3 +36,10 @@ export function piecesHead(pieces: readonly Buffer[], n: number): Buffer {
   }
   return head.subarray(0, at);
 }
+
+/** The bytes of a list of buffers. */
+export function piecesLength(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}

@@ -3,6 +3,7 @@ import { abortError, SourceChangedError } from '../core/errors.js';
 import type { RequestOptions } from '../core/session.js';
 import { Wakeup } from '../core/wakeup.js';
 import { Window } from '../core/window.js';
+import { piecesLength } from '../../protocol/framing-pieces.js';
 
 /** What the read engine needs of a client. */
 export interface ChunkReader {
@@ -95,12 +96,6 @@ export async function* readChunkPieces(
 }
 
 const bufferLength = (b: Buffer): number => b.length;
-/** The bytes of a list of buffers. */
-export function piecesLength(pieces: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  return n;
-}
 
 /** The engine of readChunks and readChunkPieces, over replies of any shape `T` whose byte count is `size`. */
 async function* readRanges<T>(

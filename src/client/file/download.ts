@@ -2,7 +2,8 @@ import { open as openLocal, type FileHandle } from 'node:fs/promises';
 import { FileType, SftpError, StatusCode, isDirectory, isRegularFile, type Attrs } from '../../protocol/index.js';
 import type { TransferHost } from '../core/remote.js';
 import { closeHandle } from '../core/close-handle.js';
-import { piecesLength, readChunkPieces, readChunks } from '../engine/read-chunks.js';
+import { readChunkPieces, readChunks } from '../engine/read-chunks.js';
+import { piecesLength } from '../../protocol/framing-pieces.js';
 import { writeBehindFileSink, type DownloadSink } from '../engine/write-behind.js';
 import { WRITE_BEHIND_BATCH, WRITE_BEHIND_BYTES } from '../defaults.js';
 import {

@@ -10,6 +10,7 @@ import type { SyncBudget } from './sync-budget.js';
 import { SyncWhileFast } from './sync-while-fast.js';
 import { normalizeVirtual, virtualBasename, virtualDirname, joinVirtual } from './vpath.js';
 import { systemNames } from '../users.js';
+import { piecesLength } from '../../protocol/framing-pieces.js';
 
 export { statsFromNode };
 
@@ -59,13 +60,6 @@ function skipBytes(buffers: readonly Buffer[], n: number): readonly Buffer[] {
   return [buffers[i]!.subarray(n), ...buffers.slice(i + 1)];
 }
 
-/** Total bytes of an iovec list. */
-function totalOf(buffers: readonly Buffer[]): number {
-  let n = 0;
-  for (const b of buffers) n += b.length;
-  return n;
-}
-
 /** An open file; small reads and writes run synchronously on its descriptor while that is fast (see SyncWhileFast). */
 class LocalFile implements FsFile {
   private readonly direct: SyncWhileFast;
@@ -99,7 +93,7 @@ class LocalFile implements FsFile {
     let rest = buffers;
     while (rest.length > 0) {
       const iov = rest as Buffer[];
-      const bytesWritten = this.direct.allows(totalOf(rest))
+      const bytesWritten = this.direct.allows(piecesLength(rest))
         ? this.direct.run(() => fs.writevSync(this.fh.fd, iov, position))
         : (await this.fh.writev(iov, position)).bytesWritten;
       position += bytesWritten;
@@ -112,7 +106,7 @@ class LocalFile implements FsFile {
     while (rest.length > 0) {
       const iov = rest as Buffer[];
       const at = position + got;
-      if (at + totalOf(rest) > Number.MAX_SAFE_INTEGER) {
+      if (at + piecesLength(rest) > Number.MAX_SAFE_INTEGER) {
         // past 2^53 no offset is exact: read up to there one buffer at a time through read()
         for (const b of rest) {
           const piece = await this.read(position + got, b.length);
@@ -122,7 +116,7 @@ class LocalFile implements FsFile {
         }
         return got;
       }
-      const bytesRead = this.direct.allows(totalOf(rest))
+      const bytesRead = this.direct.allows(piecesLength(rest))
         ? this.direct.run(() => fs.readvSync(this.fh.fd, iov, at))
         : (await this.fh.readv(iov, at)).bytesRead;
       if (bytesRead === 0) break;

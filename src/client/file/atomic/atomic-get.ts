@@ -12,7 +12,7 @@ import { planResume } from './resume-plan.js';
 import { closeHandle } from '../../core/close-handle.js';
 import { localReader, remoteReader, verifiedPrefix } from './resume-verify.js';
 import { downloadHandle, fileSink, finishLocalFile, openForRead, type DownloadSink } from '../download.js';
-import { piecesLength } from '../../engine/read-chunks.js';
+import { piecesLength } from '../../../protocol/framing-pieces.js';
 import { resolveDownload, type TransferOptions, type TransferResult } from '../transfer-options.js';
 import { localError } from '../../core/local-error.js';
 
