@@ -7,16 +7,17 @@
 // ratios, which holds when the machine's speed drifts), and how many module files the import alone
 // loads (`import { SftpClient } from 'sftp-wire'`; `import ssh2 from 'ssh2'`).
 //   node --import tsx bench/connect-time.ts [--runs 20] [--baseline GIT-REF]
-// --baseline adds the package as of GIT-REF (its src/ compiled the same way), in the same rounds.
+// The package is built as `npm run build` builds it (tsc, then scripts/bundle.mjs when its package.json
+// says so). --baseline adds the package as of GIT-REF (built as that ref builds it), in the same rounds.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSshd, type Sshd } from './lib/peers/openssh.js';
 import { GNU_TIME, hasGnuTime, withCpuTime } from './lib/process-timing.js';
 import { median } from './lib/stats.js';
-import { checkoutSrc, REPO } from './lib/stdio-servers.js';
+import { REPO } from './lib/stdio-servers.js';
 import { writeLoadRecorder } from './lib/load-recorder.js';
 import { renderTable } from './lib/text-table.js';
 
@@ -27,11 +28,26 @@ if (!hasGnuTime()) throw new Error(`${GNU_TIME} is needed for the CPU figures`);
 
 const work = mkdtempSync(join(tmpdir(), 'sftp-wire-bench-connect-'));
 
-/** src/ compiled to `pkg/dist/src` next to the repository's package.json, as `npm pack` would ship it. */
-function buildPackage(srcDir: string, pkg: string): void {
+/** The sources of a package build at `ref` (src/, scripts/, package.json, tsconfig.json), with this checkout's node_modules. */
+function checkoutPackage(ref: string): string {
+  const dir = join(work, `ref-${ref.replace(/[^\w.-]/g, '_')}`);
+  mkdirSync(dir, { recursive: true });
+  const files = ['src', 'scripts', 'package.json', 'tsconfig.json'];
+  const tar = execFileSync('git', ['archive', ref, ...files], { cwd: REPO, maxBuffer: 256 << 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/**
+ * The package as `npm run build` makes it from the checkout at `root`, in `pkg` next to its package.json:
+ * src/ compiled to `pkg/dist/src`, then, when that package.json's build runs scripts/bundle.mjs, the
+ * entries bundled into `pkg/dist/bundle` (where its exports lead).
+ */
+function buildPackage(root: string, pkg: string): void {
   mkdirSync(pkg, { recursive: true });
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const args = [tsc, join(srcDir, 'index.ts'), '--outDir', join(pkg, 'dist'), '--rootDir', dirname(srcDir)];
+  const args = [tsc, join(root, 'src', 'index.ts'), '--outDir', join(pkg, 'dist'), '--rootDir', root];
   const flags = ['--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext'];
   try {
     execFileSync(process.execPath, [...args, ...flags, '--esModuleInterop', '--skipLibCheck', '--types', 'node'], {
@@ -41,7 +57,13 @@ function buildPackage(srcDir: string, pkg: string): void {
   } catch {
     // type errors still emit JavaScript; a missing output is the real failure (the first run says so)
   }
-  writeFileSync(join(pkg, 'package.json'), readFileSync(join(REPO, 'package.json')));
+  const packageJson = readFileSync(join(root, 'package.json'), 'utf8');
+  const build = (JSON.parse(packageJson) as { scripts?: { build?: string } }).scripts?.build ?? '';
+  if (build.includes('scripts/bundle.mjs')) {
+    const bundle = join(root, 'scripts', 'bundle.mjs');
+    execFileSync(process.execPath, [bundle, '--root', root, '--out', join(pkg, 'dist', 'bundle')], { stdio: 'pipe' });
+  }
+  writeFileSync(join(pkg, 'package.json'), packageJson);
   symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'), 'dir');
 }
 
@@ -121,11 +143,11 @@ const sshd = await startSshd();
 try {
   const builds: Array<{ name: string; pkg: string | undefined }> = [{ name: 'ssh2', pkg: undefined }];
   const here = join(work, 'pkg-working-tree');
-  buildPackage(join(REPO, 'src'), here);
+  buildPackage(REPO, here);
   builds.push({ name: 'sftp-wire', pkg: here });
   if (values.baseline) {
     const pkg = join(work, 'pkg-baseline');
-    buildPackage(checkoutSrc(values.baseline, work), pkg);
+    buildPackage(checkoutPackage(values.baseline), pkg);
     builds.push({ name: `sftp-wire@${values.baseline}`, pkg });
   }
   const contenders: Contender[] = builds.map(({ name, pkg }) => {

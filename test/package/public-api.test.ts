@@ -91,15 +91,18 @@ test("the two entries share no name, and the main entry's errors are the classes
   assert.equal(main.StatusCode, protocol.StatusCode);
 });
 
-test('package.json leads each subpath to its entry (types and code)', () => {
+test('package.json leads each subpath to its entry (types from tsc, code from the bundle scripts/bundle.mjs builds)', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     exports: Record<string, { types: string; import: string }>;
   };
   assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './advanced', './protocol']);
-  assert.deepEqual(pkg.exports['.'], { types: './dist/src/index.d.ts', import: './dist/src/index.js' });
-  assert.deepEqual(pkg.exports['./advanced'], { types: './dist/src/advanced.d.ts', import: './dist/src/advanced.js' });
+  assert.deepEqual(pkg.exports['.'], { types: './dist/src/index.d.ts', import: './dist/bundle/index.js' });
+  assert.deepEqual(pkg.exports['./advanced'], {
+    types: './dist/src/advanced.d.ts',
+    import: './dist/bundle/advanced.js',
+  });
   assert.deepEqual(pkg.exports['./protocol'], {
     types: './dist/src/protocol/index.d.ts',
-    import: './dist/src/protocol/index.js',
+    import: './dist/bundle/protocol/index.js',
   });
 });

@@ -2,7 +2,9 @@
 // published (npm pack, which builds it), installed into a scratch project with exactly the
 // dependencies its package.json declares (linked from this checkout's node_modules: no network), and
 // the README's client examples are type-checked with `tsc --strict` and no skipLibCheck. A misspelled
-// connect option must be a type error even with skipLibCheck (the option types are not `any`).
+// connect option must be a type error even with skipLibCheck (the option types are not `any`). The
+// installed entries (bundled by the build, scripts/bundle.mjs) are run by plain node: the same exports
+// as the sources, one class per error across entries, and calls that load code on first use.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -101,6 +103,34 @@ await SftpClient.connect({ hots: 'x' });
 await SftpClient.connect({ host: 'x', sftp: { requestz: 1 } });
 `;
 
+// Run by plain node in the scratch project: what each entry exports, whether an error class is one class
+// across entries, and a session whose calls load the code kept for first use (server session, transfers).
+const RUN_ENTRIES = `
+import * as main from 'sftp-wire';
+import * as advanced from 'sftp-wire/advanced';
+import * as protocol from 'sftp-wire/protocol';
+import { Duplex, PassThrough } from 'node:stream';
+const { SftpServer, MemoryFs, SftpClient, SftpError, StatusCode } = main;
+const toServer = new PassThrough();
+const toClient = new PassThrough();
+const server = new SftpServer({ fs: new MemoryFs() });
+const served = server.serve(Duplex.from({ readable: toServer, writable: toClient }));
+const client = await SftpClient.fromStream(Duplex.from({ readable: toClient, writable: toServer }));
+await client.writeFile('/f', 'hello');
+const back = (await client.readFile('/f')).toString();
+const err = await client.stat('/missing').catch((e) => e);
+await client.end();
+await served;
+console.log(JSON.stringify({
+  main: Object.keys(main).sort(),
+  advanced: Object.keys(advanced).sort(),
+  protocol: Object.keys(protocol).sort(),
+  oneClass: main.SftpError === protocol.SftpError && advanced.Session !== undefined,
+  back,
+  notFound: err instanceof protocol.SftpError && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE && err.code === 'ENOENT',
+}));
+`;
+
 const TSCONFIG = (skipLibCheck: boolean, files: string[]) =>
   JSON.stringify({
     compilerOptions: {
@@ -133,6 +163,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
       'src',
       'bin',
       'bench',
+      'scripts',
       'test/support',
       'LICENSE',
       'README.md',
@@ -161,6 +192,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     writeFileSync(join(app, 'client.ts'), README_CLIENT);
     writeFileSync(join(app, 'server.ts'), README_SERVER);
     writeFileSync(join(app, 'misspelled.ts'), MISSPELLED);
+    writeFileSync(join(app, 'run-entries.mjs'), RUN_ENTRIES);
   });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -168,7 +200,9 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
 
   it('ships the compiled code, its declarations, the command and the license', () => {
     for (const f of [
-      'dist/src/index.js',
+      'dist/bundle/index.js',
+      'dist/bundle/protocol/index.js',
+      'dist/bundle/advanced.js',
       'dist/src/index.d.ts',
       'dist/src/protocol/index.d.ts',
       'dist/src/cli/main.js',
@@ -179,6 +213,21 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     }
     assert.equal(packed.license, 'MIT');
     assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License/);
+  });
+
+  it('its entries, run by node, export what the sources export, share one class per error, and load code on first use', async () => {
+    const r = await run(process.execPath, ['run-entries.mjs'], app);
+    assert.equal(r.code, 0, r.out);
+    const got = JSON.parse(r.out) as Record<string, unknown>;
+    const keys = (m: object) => Object.keys(m).sort();
+    assert.deepEqual(got, {
+      main: keys(await import('../../src/index.js')),
+      advanced: keys(await import('../../src/advanced.js')),
+      protocol: keys(await import('../../src/protocol/index.js')),
+      oneClass: true,
+      back: 'hello',
+      notFound: true,
+    });
   });
 
   it('declares the types its declarations import as dependencies', () => {
