@@ -226,20 +226,10 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
   it('put --atomic killed (SIGKILL) mid-upload: left alone while it runs, removed by the next put --atomic once it is dead', async () => {
     const d = t.fresh('home', 'tmp', 'remote');
     const dest = join(d, 'remote', 'out.bin');
-    // One 4 KiB request at a time: still running when it is killed.
-    const slow = cli(d, [
-      'put',
-      '--atomic',
-      '-q',
-      '-R',
-      '1',
-      '-B',
-      '4k',
-      '-i',
-      sshd.privateKeyPath,
-      src,
-      url(sshd.port, dest),
-    ]);
+    // A relay that stops forwarding the client's bytes after 1 MiB: the upload has opened its
+    // temporary file and then waits, so it is still running when it is killed, however fast the machine.
+    const relay = await new TcpRelay({ upstream: { port: sshd.port }, holdAfter: 1024 * 1024 }).listen();
+    const slow = cli(d, ['put', '--atomic', '-q', '-i', sshd.privateKeyPath, src, url(relay.port, dest)]);
     try {
       await waitFor(() => leftovers(join(d, 'remote')).length === 1, 'the upload started');
       const temp = leftovers(join(d, 'remote'))[0]!;
@@ -268,6 +258,7 @@ describe('the CLI (a real process) over SSH when the connection is reset or the 
     } finally {
       slow.child.kill('SIGKILL');
       await slow.exited;
+      await relay.close();
     }
     assert.equal(leftovers(join(d, 'remote')).length, 1, 'the killed upload left its temporary file');
     const next = cli(d, ['put', '--atomic', '-q', '-i', sshd.privateKeyPath, src, url(sshd.port, dest)]);
