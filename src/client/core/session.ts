@@ -24,6 +24,7 @@ import { abortError, connectionLostError, sessionClosedError } from './errors.js
 import { onAbort } from './abort-fanout.js';
 import { END_CLOSE_GRACE_MS, END_STALL_MS, SESSION_MAX_BYTES, SESSION_MAX_REQUESTS } from '../defaults.js';
 import { Window } from './window.js';
+import { RequestTable } from './request-table.js';
 
 type WithoutId<P> = P extends unknown ? Omit<P, 'id'> : never;
 
@@ -136,7 +137,8 @@ export class Session {
   }
 
   private readonly framer: PacketFramer;
-  private readonly inflight = new Map<number, Req>();
+  /** Requests sent and not yet answered, by id (see request-table.ts for why not a Map). */
+  private readonly inflight = new RequestTable<Req>();
   /** The session's own window in requests and bytes: a request holds a slot from its sending to its reply. */
   private readonly window: Window;
   private queue: Req[] = [];
@@ -371,9 +373,10 @@ export class Session {
   }
 
   private allocId(): number {
-    // Wrap at 2^32, skipping ids still in flight (an aborted request keeps its id until answered).
+    // Wrap at 2^32, skipping ids still in flight (an aborted request keeps its id until answered) and
+    // any whose slot in the table one in flight holds.
     let id = this.nextId;
-    while (this.inflight.has(id)) id = (id + 1) >>> 0;
+    while (!this.inflight.isFree(id)) id = (id + 1) >>> 0;
     this.nextId = (id + 1) >>> 0;
     return id;
   }
@@ -413,7 +416,7 @@ export class Session {
       }
       req.id = id;
       req.state = 'sent';
-      this.inflight.set(id, req);
+      this.inflight.add(req);
       this.writeParts(parts);
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {

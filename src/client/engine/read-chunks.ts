@@ -4,6 +4,7 @@ import type { RequestOptions } from '../core/session.js';
 import { Wakeup } from '../core/wakeup.js';
 import { Window } from '../core/window.js';
 import { piecesLength } from '../../protocol/framing-pieces.js';
+import { OffsetTable } from './offset-table.js';
 
 /** What the read engine needs of a client. */
 export interface ChunkReader {
@@ -117,7 +118,7 @@ async function* readRanges<T>(
   let next = start; // next new range to ask
   const retries: Range[] = []; // rests of short reads to ask now, lowest offset first
   const parked = new Map<number, Range>(); // rests held back (MAX_PIECES_PER_RANGE) until delivery reaches them
-  const ready = new Map<number, { buf: T; length: number; slot: Slot }>(); // received, waiting for earlier bytes
+  const ready = new OffsetTable<{ buf: T; length: number; slot: Slot }>(); // received, waiting for earlier bytes
   let deliver = start;
   let inflight = 0;
   let eofAt = Infinity;
