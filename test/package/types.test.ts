@@ -237,7 +237,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     });
   });
 
-  it("import { SftpClient } from 'sftp-wire' loads two files of the package (its entry and core.js), and nothing of ssh2", async () => {
+  it("import { SftpClient } from 'sftp-wire' loads two files of the package (its entry and core.js), nothing of ssh2 and no worker_threads", async () => {
     const recorder = writeLoadRecorder(dir);
     const log = join(dir, 'client-import.loads');
     writeFileSync(join(app, 'client-import.mjs'), "import { SftpClient } from 'sftp-wire';\n");
@@ -262,6 +262,15 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
       [...loaded].filter((f) => f.includes('/node_modules/ssh2/')),
       [],
     );
+    // node's worker machinery (the server's lstat worker) loads with the worker, not with the import;
+    // run without the recorder, whose loader hooks run on a worker thread of their own
+    writeFileSync(
+      join(app, 'client-builtins.mjs'),
+      "import { SftpClient } from 'sftp-wire';\nconsole.log(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (worker_threads|internal\\/worker)$/.test(m))));\n",
+    );
+    const b = await run(process.execPath, ['client-builtins.mjs'], app);
+    assert.equal(b.code, 0, b.out);
+    assert.deepEqual(JSON.parse(b.out), []);
   });
 
   it('declares the types its declarations import as dependencies', () => {
