@@ -159,7 +159,7 @@ if (lazy.size > 0) {
     plugins: [
       onRelativeImport('take-core-from-core.js', (path) => {
         const i = shared.indexOf(path);
-        return i < 0 ? undefined : { path, namespace: 'from-core', pluginData: { i } };
+        return i < 0 ? undefined : { path, namespace: 'from-core' };
       }),
       {
         name: 'from-core',

@@ -126,6 +126,19 @@ const removed = await client.rmtree('/d');
 const treeErr = await client.rmtree('/missing').catch((e) => e);
 await client.end();
 await served;
+// the SSH server and client (ssh2 loaded on first use), over loopback, with a password
+const ssh = await main.startSftpSshServer({
+  server: new SftpServer({ fs: new MemoryFs() }),
+  hostKeys: [main.generateEd25519KeyPair().private],
+  host: '127.0.0.1',
+  port: 0,
+  users: [{ username: 'u', password: 'p' }],
+});
+const overSsh = await SftpClient.connect({ host: '127.0.0.1', port: ssh.port, username: 'u', password: 'p' });
+await overSsh.writeFile('/s', 'over ssh');
+const sshBack = (await overSsh.readFile('/s')).toString();
+await overSsh.end();
+await ssh.close();
 console.log(JSON.stringify({
   main: Object.keys(main).sort(),
   advanced: Object.keys(advanced).sort(),
@@ -134,6 +147,7 @@ console.log(JSON.stringify({
   back,
   notFound: err instanceof protocol.SftpError && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE && err.code === 'ENOENT',
   tree: [removed.files, removed.directories, treeErr instanceof SftpError && treeErr.code === 'ENOENT'],
+  sshBack,
 }));
 `;
 
@@ -234,6 +248,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
       back: 'hello',
       notFound: true,
       tree: [1, 1, true],
+      sshBack: 'over ssh',
     });
   });
 
