@@ -1,5 +1,6 @@
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
+import { ssh2Lib } from './ssh2-lib.js';
 
 /**
  * The client side's only contact with ssh2: open a connection, and open the `sftp` subsystem as a raw
@@ -25,7 +26,7 @@ export function connectSsh(
 ): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const conn = new ssh2.Client();
+    const conn = new (ssh2Lib().Client)();
     prepare?.(conn);
     const settle = () => {
       conn.removeListener('ready', onReady);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setMaxListeners } from 'node:events';
-import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
 import { SftpServer } from '../server/sftp-server.js';
 import { OutputMeter, meterSocket } from '../server/output-meter.js';
@@ -23,8 +22,7 @@ import {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_MAX_STARTUPS,
 } from './ssh-server-defaults.js';
-
-const { Server } = ssh2;
+import { ssh2Lib } from './ssh2-lib.js';
 
 /** Kept here too for the callers that import them with the server (the CLI, tests). */
 export { loadOrCreateHostKey } from './keys.js';
@@ -350,7 +348,7 @@ export function startSftpSshServer<Id = SshIdentity>(
     if (!channel.destroyed) channel.close();
   };
 
-  const ssh = new Server({ hostKeys: opts.hostKeys, ident: SERVER_IDENT }, (client, info) => {
+  const ssh = new (ssh2Lib().Server)({ hostKeys: opts.hostKeys, ident: SERVER_IDENT }, (client, info) => {
     // The client's identification line, known before any channel: it tells the order of SYMLINK's paths.
     const clientIdent = info.header?.identRaw;
     const conn = conns.get(peerKey(info.ip, info.port));

@@ -22,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLoadRecorder } from '../../bench/lib/load-recorder.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -119,8 +120,25 @@ const client = await SftpClient.fromStream(Duplex.from({ readable: toClient, wri
 await client.writeFile('/f', 'hello');
 const back = (await client.readFile('/f')).toString();
 const err = await client.stat('/missing').catch((e) => e);
+await client.mkdir('/d');
+await client.writeFile('/d/a', 'x');
+const removed = await client.rmtree('/d');
+const treeErr = await client.rmtree('/missing').catch((e) => e);
 await client.end();
 await served;
+// the SSH server and client (ssh2 loaded on first use), over loopback, with a password
+const ssh = await main.startSftpSshServer({
+  server: new SftpServer({ fs: new MemoryFs() }),
+  hostKeys: [main.generateEd25519KeyPair().private],
+  host: '127.0.0.1',
+  port: 0,
+  users: [{ username: 'u', password: 'p' }],
+});
+const overSsh = await SftpClient.connect({ host: '127.0.0.1', port: ssh.port, username: 'u', password: 'p' });
+await overSsh.writeFile('/s', 'over ssh');
+const sshBack = (await overSsh.readFile('/s')).toString();
+await overSsh.end();
+await ssh.close();
 console.log(JSON.stringify({
   main: Object.keys(main).sort(),
   advanced: Object.keys(advanced).sort(),
@@ -128,6 +146,8 @@ console.log(JSON.stringify({
   oneClass: main.SftpError === protocol.SftpError && advanced.Session !== undefined,
   back,
   notFound: err instanceof protocol.SftpError && err instanceof SftpError && err.status === StatusCode.NO_SUCH_FILE && err.code === 'ENOENT',
+  tree: [removed.files, removed.directories, treeErr instanceof SftpError && treeErr.code === 'ENOENT'],
+  sshBack,
 }));
 `;
 
@@ -227,7 +247,45 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
       oneClass: true,
       back: 'hello',
       notFound: true,
+      tree: [1, 1, true],
+      sshBack: 'over ssh',
     });
+  });
+
+  it("import { SftpClient } from 'sftp-wire' loads two files of the package (its entry and core.js), nothing of ssh2 and no worker_threads", async () => {
+    const recorder = writeLoadRecorder(dir);
+    const log = join(dir, 'client-import.loads');
+    writeFileSync(join(app, 'client-import.mjs'), "import { SftpClient } from 'sftp-wire';\n");
+    const r = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', recorder, 'client-import.mjs'],
+        { cwd: app, timeout: 60_000, env: { ...process.env, LOADS_FILE: log } },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+      ),
+    );
+    assert.equal(r.code, 0, r.out);
+    const loaded = new Set(
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((u) => fileURLToPath(u)),
+    );
+    const ours = [...loaded].filter((f) => f.startsWith(installed)).map((f) => f.slice(installed.length + 1));
+    assert.deepEqual(ours.sort(), ['dist/bundle/core.js', 'dist/bundle/index.js']);
+    assert.deepEqual(
+      [...loaded].filter((f) => f.includes('/node_modules/ssh2/')),
+      [],
+    );
+    // node's worker machinery (the server's lstat worker) loads with the worker, not with the import;
+    // run without the recorder, whose loader hooks run on a worker thread of their own
+    writeFileSync(
+      join(app, 'client-builtins.mjs'),
+      "import { SftpClient } from 'sftp-wire';\nconsole.log(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (worker_threads|internal\\/worker)$/.test(m))));\n",
+    );
+    const b = await run(process.execPath, ['client-builtins.mjs'], app);
+    assert.equal(b.code, 0, b.out);
+    assert.deepEqual(JSON.parse(b.out), []);
   });
 
   it('declares the types its declarations import as dependencies', () => {

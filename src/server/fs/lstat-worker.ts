@@ -1,4 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import type { FileStats } from './file-system.js';
 
 /**
@@ -53,8 +55,16 @@ function fail(err: Error): void {
   c?.reject(err);
 }
 
+/**
+ * node:worker_threads, loaded by the first start(): importing it loads node's whole worker machinery,
+ * which a process that never lists a large local directory (every client) should not pay for.
+ */
+function workerThreads(): typeof WorkerThreads {
+  return createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads;
+}
+
 function start(): Worker {
-  const w = new Worker(WORKER_SOURCE, {
+  const w = new (workerThreads().Worker)(WORKER_SOURCE, {
     eval: true,
     // none of the parent's flags (a loader, a profiler), and never the parent's stdio
     execArgv: [],
