@@ -15,8 +15,13 @@
 // whole text of every file it loads (the functions lazily, but it still reads them all). A process
 // that imports the client and connects should load two files of ours, holding only the code that can
 // run before its first transfer: bench/connect-time.ts. ssh2 and node's modules stay imports. The
-// declarations stay tsc's (dist/src/*.d.ts), and so does the CLI (dist/src/cli), which runs tsc's
-// one-file-per-module output.
+// declarations stay tsc's (dist/src/*.d.ts).
+//
+//   cli/main.js, cli/chunks/*.js
+//                  the CLI (bin/sftp-wire.js runs it), a program of its own: its subcommands in chunks
+//                  loaded by the one asked for. `sftp-wire serve --stdio` starts once per session under
+//                  sshd or `sftp -D`, so its start-up is paid per session. Its `bench` command imports
+//                  tsc's dist/bench/run.js (the bench finds its child scripts beside its own files).
 //
 //   node scripts/bundle.mjs [--root DIR] [--out DIR]   (defaults: this repository, DIR/dist/bundle)
 import { build } from 'esbuild';
@@ -188,3 +193,39 @@ for (const [name, file] of Object.entries(ENTRIES)) {
   if (!from.startsWith('.')) from = `./${from}`;
   writeFileSync(target, `export { ${[...names].sort().join(', ')} } from '${from}';\n`);
 }
+
+// 6. The CLI. Its import of the bench suite ('../../bench/run.js' in src/cli/bench.ts) stays an import,
+// rewritten to lead from the chunk that holds it to dist/bench/run.js, and checked.
+const cliOut = join(out, 'cli');
+const cliChunks = join(cliOut, 'chunks');
+const benchRun = join(dirname(out), 'bench', 'run.js');
+const BENCH = /\/bench\/run\.js$/;
+const cli = await build({
+  ...COMMON,
+  entryPoints: [{ in: join(root, 'src/cli/main.ts'), out: 'main' }],
+  splitting: true,
+  outdir: cliOut,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+  plugins: [
+    {
+      name: 'bench-stays-tsc',
+      setup(b) {
+        b.onResolve({ filter: BENCH }, () => ({
+          path: relative(cliChunks, benchRun).split(sep).join('/'),
+          external: true,
+        }));
+      },
+    },
+  ],
+});
+let benchImports = 0;
+for (const [file, output] of Object.entries(cli.metafile.outputs)) {
+  for (const imp of output.imports) {
+    if (!imp.external || !BENCH.test(imp.path)) continue;
+    benchImports++;
+    const leads = resolve(root, dirname(file), imp.path);
+    if (leads !== benchRun) throw new Error(`${file} imports ${imp.path}, which leads to ${leads}, not ${benchRun}`);
+  }
+}
+if (benchImports !== 1) throw new Error(`expected one import of the bench suite in the CLI, found ${benchImports}`);

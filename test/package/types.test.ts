@@ -7,7 +7,7 @@
 // as the sources, one class per error across entries, and calls that load code on first use.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLoadRecorder } from '../../bench/lib/load-recorder.js';
+import { SFTP_PATH, requireOpenSsh } from '../../bench/lib/peers/openssh.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -225,7 +226,7 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
       'dist/bundle/advanced.js',
       'dist/src/index.d.ts',
       'dist/src/protocol/index.d.ts',
-      'dist/src/cli/main.js',
+      'dist/bundle/cli/main.js',
       'bin/sftp-wire.js',
       'LICENSE',
     ]) {
@@ -327,5 +328,30 @@ describe('the packed package, as a TypeScript user installs it', { timeout: 240_
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^usage: sftp-wire <command>/);
     assert.equal(r.stderr, '');
+  });
+
+  it("the installed command serves OpenSSH's sftp (sftp -D) from its bundled CLI, and finds its bench suite", () => {
+    requireOpenSsh(SFTP_PATH);
+    const root = join(dir, 'served');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'sub', 'hello.txt'), 'hello from the packed server\n');
+    const command = [process.execPath, join(installed, 'bin', 'sftp-wire.js'), 'serve', '--stdio', '--root', root];
+    const r = spawnSync(SFTP_PATH, ['-q', '-b', '-', '-D', command.join(' ')], {
+      cwd: dir,
+      input: 'put pkg/package.json /sub/up.json\nget /sub/hello.txt got.txt\nls /sub\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /hello\.txt/);
+    assert.equal(readFileSync(join(dir, 'got.txt'), 'utf8'), 'hello from the packed server\n');
+    assert.deepEqual(readFileSync(join(root, 'sub', 'up.json')), readFileSync(join(dir, 'pkg', 'package.json')));
+    // The bundled CLI still reaches the bench suite, which stays tsc's output (dist/bench).
+    const bench = spawnSync(process.execPath, [join(installed, 'bin', 'sftp-wire.js'), 'bench', '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(bench.status, 0, bench.stderr);
+    assert.match(bench.stdout, /^usage: npm run bench/);
   });
 });
