@@ -194,12 +194,13 @@ for (const [name, file] of Object.entries(ENTRIES)) {
   writeFileSync(target, `export { ${[...names].sort().join(', ')} } from '${from}';\n`);
 }
 
-// 6. The CLI. Its import of the bench suite ('../../bench/run.js' in src/cli/bench.ts) stays an import,
-// rewritten to lead from the chunk that holds it to dist/bench/run.js, and checked.
+// 6. The CLI. Its import of the bench suite (bench/run.ts, from src/cli/bench.ts) stays an import of
+// tsc's dist/bench/run.js, written relative to cli/chunks/ (where a dynamically imported command
+// lands) and checked against the chunk that holds it.
 const cliOut = join(out, 'cli');
-const cliChunks = join(cliOut, 'chunks');
+const benchSource = join(root, 'bench', 'run.ts');
 const benchRun = join(dirname(out), 'bench', 'run.js');
-const BENCH = /\/bench\/run\.js$/;
+const benchSpecifier = relative(join(cliOut, 'chunks'), benchRun).split(sep).join('/');
 const cli = await build({
   ...COMMON,
   entryPoints: [{ in: join(root, 'src/cli/main.ts'), out: 'main' }],
@@ -208,24 +209,14 @@ const cli = await build({
   chunkNames: 'chunks/[name]-[hash]',
   metafile: true,
   plugins: [
-    {
-      name: 'bench-stays-tsc',
-      setup(b) {
-        b.onResolve({ filter: BENCH }, () => ({
-          path: relative(cliChunks, benchRun).split(sep).join('/'),
-          external: true,
-        }));
-      },
-    },
+    onRelativeImport('bench-stays-tsc', (path) =>
+      path === benchSource ? { path: benchSpecifier, external: true } : undefined,
+    ),
   ],
 });
-let benchImports = 0;
-for (const [file, output] of Object.entries(cli.metafile.outputs)) {
-  for (const imp of output.imports) {
-    if (!imp.external || !BENCH.test(imp.path)) continue;
-    benchImports++;
-    const leads = resolve(root, dirname(file), imp.path);
-    if (leads !== benchRun) throw new Error(`${file} imports ${imp.path}, which leads to ${leads}, not ${benchRun}`);
-  }
+const benchImports = Object.entries(cli.metafile.outputs).flatMap(([file, output]) =>
+  output.imports.filter((imp) => imp.path === benchSpecifier).map(() => resolve(root, dirname(file), benchSpecifier)),
+);
+if (benchImports.length !== 1 || benchImports[0] !== benchRun) {
+  throw new Error(`the CLI must import ${benchRun} once; its imports of the bench lead to: ${benchImports.join(', ')}`);
 }
-if (benchImports !== 1) throw new Error(`expected one import of the bench suite in the CLI, found ${benchImports}`);
