@@ -34,11 +34,14 @@ describe('RequestTable', () => {
           let tag = 0;
           for (const op of ops) {
             if (op === 'add') {
-              let id = next;
-              let steps = 0;
-              while (!table.isFree(id)) {
-                id = (id + 1) >>> 0;
-                assert.ok(++steps <= 2 * (model.size + 1), 'a free id is found within the table');
+              const id = table.freeId(next);
+              const steps = (id - next) >>> 0;
+              assert.ok(steps <= 2 * (model.size + 1), 'a free id is found within the table');
+              for (let skipped = next; skipped !== id; skipped = (skipped + 1) >>> 0) {
+                assert.ok(
+                  [...model.keys()].some((k) => ((k ^ skipped) & 3) === 0),
+                  `id ${skipped} was skipped though no request in flight shares its slot`,
+                );
               }
               next = (id + 1) >>> 0;
               assert.equal(model.has(id), false, 'a free id is not in flight');
@@ -71,7 +74,7 @@ describe('RequestTable', () => {
   test('an id whose slot is taken is refused', () => {
     const table = new RequestTable<Req>(4);
     table.add({ id: 1, tag: 0 });
-    assert.equal(table.isFree(5), false);
+    assert.equal(table.freeId(5), 6, 'id 5 shares its slot with 1 in flight: skipped');
     assert.throws(() => table.add({ id: 5, tag: 1 }));
     assert.equal(table.get(5), undefined);
     assert.equal(table.delete(5), false);
@@ -120,7 +123,7 @@ describe('churn on long-lived tables', () => {
           if (i >= 32) map.delete(i - 32);
         } else {
           const q = { id: i, tag: 0 };
-          if (requests.isFree(i)) requests.add(q);
+          if (requests.freeId(i) === i) requests.add(q);
           if (i >= 32) requests.delete(i - 32);
           offsets.set(i * 4096, q);
           if (i >= 4) offsets.delete((i - 4) * 4096);

@@ -1,8 +1,8 @@
 /**
  * The session's requests in flight, by request id: an array indexed by the id's low bits, which
  * doubles when full (so it holds at most twice the most requests ever in flight at once: the window
- * bounds it). An id may be given out only while its slot is free (`isFree`); ids that share low bits
- * with one in flight are skipped.
+ * bounds it). New ids come from `freeId`, which skips ids whose slot a request in flight holds (an id
+ * still in flight, or one that shares its low bits).
  *
  * Why not a Map: a long-lived Map (one that has survived a garbage collection) whose entries come and
  * go allocates its new hash tables in V8's old generation, a few hundred bytes every few requests. On
@@ -32,13 +32,18 @@ export class RequestTable<V extends { readonly id: number }> {
     return v !== undefined && v.id === id ? v : undefined;
   }
 
-  /** Whether `id` may be given to a new request now (its slot is free). Grows the table when it is full. */
-  isFree(id: number): boolean {
+  /**
+   * The first id at or after `from` (wrapping at 2^32) that a new request may take now: its slot is
+   * free. Grows the table first when it is full, so one is always found within its length.
+   */
+  freeId(from: number): number {
     if (this.count === this.slots.length) this.grow();
-    return this.slots[id & this.mask] === undefined;
+    let id = from >>> 0;
+    while (this.slots[id & this.mask] !== undefined) id = (id + 1) >>> 0;
+    return id;
   }
 
-  /** Add a request; its id must be free (isFree). */
+  /** Add a request; its id must be free (from freeId). */
   add(v: V): void {
     const i = v.id & this.mask;
     if (this.slots[i] !== undefined) throw new Error(`request id ${v.id} is not free`);

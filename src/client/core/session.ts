@@ -375,8 +375,7 @@ export class Session {
   private allocId(): number {
     // Wrap at 2^32, skipping ids still in flight (an aborted request keeps its id until answered) and
     // any whose slot in the table one in flight holds.
-    let id = this.nextId;
-    while (!this.inflight.isFree(id)) id = (id + 1) >>> 0;
+    const id = this.inflight.freeId(this.nextId);
     this.nextId = (id + 1) >>> 0;
     return id;
   }
