@@ -1,0 +1,73 @@
+import fs, { constants as C } from 'node:fs';
+
+/** Linux's O_PATH: an fd that names a file without opening it for I/O. */
+export const O_PATH = 0o10000000;
+
+/**
+ * Directories pinned by the jail's fast path (see Jail.at), shared by the requests of one turn of the
+ * event loop: a pipelined burst of OPENs in one directory opens and closes it once, not once each.
+ * Every use still asks /proc for the descriptor's name and takes it only when that is the lexical path
+ * asked for (the kernel's name of an open directory never holds a symlink), exactly the check of a
+ * directory pinned anew; a directory renamed, removed or replaced since fails it, is closed, and the
+ * path is pinned again (or not, and the caller takes the full walk). Nothing outlives the turn: every
+ * descriptor is closed on the next tick, when the turn's callbacks and promise jobs have run, so no
+ * directory is held open once the requests of a turn are answered.
+ */
+export class TurnPins {
+  /** Lexical real path -> the pinned descriptor. */
+  private readonly pins = new Map<string, number>();
+  private releaseQueued = false;
+  private readonly release = (): void => {
+    this.releaseQueued = false;
+    for (const fd of this.pins.values()) fs.closeSync(fd);
+    this.pins.clear();
+  };
+
+  /** `fdPath`: the /proc path of a descriptor (see Jail.fdPath). */
+  constructor(private readonly fdPath: (fd: number) => string) {}
+
+  /**
+   * The /proc path of the directory `lexical` names now, when no component of it is a symlink (nor
+   * missing); undefined otherwise. Synchronous calls only: a readlink, and on a miss an open.
+   */
+  dirPath(lexical: string): string | undefined {
+    const held = this.pins.get(lexical);
+    if (held !== undefined) {
+      const p = this.fdPath(held);
+      if (this.names(p, lexical)) return p;
+      this.pins.delete(lexical);
+      fs.closeSync(held);
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(lexical, O_PATH | C.O_DIRECTORY);
+    } catch {
+      return undefined;
+    }
+    const p = this.fdPath(fd);
+    if (!this.names(p, lexical)) {
+      fs.closeSync(fd);
+      return undefined;
+    }
+    this.pins.set(lexical, fd);
+    if (!this.releaseQueued) {
+      this.releaseQueued = true;
+      process.nextTick(this.release);
+    }
+    return p;
+  }
+
+  /** Does /proc name the descriptor at `p` by `lexical`? */
+  private names(p: string, lexical: string): boolean {
+    try {
+      return fs.readlinkSync(p) === lexical;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Descriptors held now (for tests). */
+  get size(): number {
+    return this.pins.size;
+  }
+}
