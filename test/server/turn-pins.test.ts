@@ -2,7 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TurnPins } from '../../src/server/fs/turn-pins.js';
+import { MAX_TURN_PINS, TurnPins } from '../../src/server/fs/turn-pins.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
 import type { OpenOptions } from '../../src/server/fs/file-system.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -46,6 +46,23 @@ describe('TurnPins: a directory pinned once per event-loop turn, checked at ever
     assert.equal(into(base), 2);
     await nextTurn();
     assert.equal(pins.size, 0);
+    assert.equal(into(base), 0);
+  });
+
+  it('a turn that names many directories holds at most MAX_TURN_PINS, the oldest closed first', async () => {
+    const names = Array.from({ length: MAX_TURN_PINS * 3 }, (_, i) => `d${i}`);
+    const base = t.fresh(...names);
+    const pins = new TurnPins(fdPath);
+    for (const n of names) {
+      const p = pins.dirPath(path.join(base, n));
+      assert.ok(p !== undefined);
+      assert.equal(readlinkSync(p), path.join(base, n), 'the path reaches the directory asked for');
+      assert.ok(into(base) <= MAX_TURN_PINS);
+    }
+    assert.equal(pins.size, MAX_TURN_PINS);
+    // the newest are still held; the first ones were closed
+    assert.equal(readlinkSync(pins.dirPath(path.join(base, names.at(-1)!))!), path.join(base, names.at(-1)!));
+    await nextTurn();
     assert.equal(into(base), 0);
   });
 
