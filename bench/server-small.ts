@@ -10,6 +10,8 @@
 // Columns: `files/s` = files per second of the transfer (wall clock), `cpu s` = the server process's
 // user+system CPU seconds for the whole session (median, from /usr/bin/time), `idle cpu` = the same for
 // a session that only connects (start-up and exit), `µs/file` = (cpu - idle cpu) per file.
+// SFTP_WIRE_BENCH_CPU=perf (or perf-user: user time only) takes the CPU from `perf stat` in
+// nanoseconds rather than GNU time's hundredths (see withCpuTime).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -71,9 +71,16 @@ export function spawnTimed(bin: string, args: string[]): Promise<Spawned> {
 }
 
 let timeFiles = 0;
-/** A command wrapped in GNU time, writing its user+system CPU seconds to a fresh file in `work`. */
+/**
+ * A command wrapped in GNU time, writing its user+system CPU seconds to a fresh file in `work`.
+ * GNU time gives hundredths of a second; with SFTP_WIRE_BENCH_CPU=perf the command runs under
+ * `perf stat` instead, whose user_time and system_time are in nanoseconds (=perf-user: user time
+ * only, which leaves out the kernel's work that both servers share, such as creating files).
+ */
 export function withCpuTime(work: string, cmd: string[]): { cmd: string[]; cpu(): number } {
   const file = join(work, `cpu-${timeFiles++}.txt`);
+  const perf = process.env.SFTP_WIRE_BENCH_CPU;
+  if (perf === 'perf' || perf === 'perf-user') return withPerfCpu(file, cmd, perf === 'perf-user');
   return {
     cmd: [GNU_TIME, '-f', '%U,%S', '-o', file, ...cmd],
     cpu() {
@@ -96,4 +103,19 @@ export function procMemory(pid: number): { rss: number; hwm: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** withCpuTime under `perf stat -e user_time,system_time` (nanoseconds); `userOnly`: user time alone. */
+function withPerfCpu(file: string, cmd: string[], userOnly: boolean): { cmd: string[]; cpu(): number } {
+  return {
+    cmd: ['perf', 'stat', '-x,', '-e', 'user_time,system_time', '-o', file, ...cmd],
+    cpu() {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      rmSync(file, { force: true });
+      const ns = (event: string): number => Number(lines.find((l) => l.split(',')[2] === event)?.split(',')[0]);
+      const secs = (ns('user_time') + (userOnly ? 0 : ns('system_time'))) / 1e9;
+      if (!Number.isFinite(secs)) throw new Error(`perf stat gave no user_time/system_time in ${file}`);
+      return secs;
+    },
+  };
 }

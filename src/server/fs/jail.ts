@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fsError, errnoOf } from './fs-error.js';
 import { normalizeVirtual, virtualBasename, virtualDirname } from './vpath.js';
 import { SyncBudget } from './sync-budget.js';
+import { O_PATH, TurnPins } from './turn-pins.js';
 
-/** Linux's O_PATH: an fd that names a file without opening it for I/O. */
-export const O_PATH = 0o10000000;
+export { O_PATH };
 const MAX_SYMLINK_HOPS = 40;
 
 const outsideError = (): Error => fsError('EACCES', 'path leads outside the served root');
@@ -42,8 +42,10 @@ function procSelfDir(): string {
  * lexical path and accepted only when /proc names the descriptor by that very path; its calls run
  * synchronously while they are fast (SyncBudget), since a thread-pool hop costs far more than a stat.
  * Otherwise (a symlink on the way, an error, or calls found slow) the full walk: realpath, or one
- * component at a time, on the thread pool. Nothing is cached: each request pins its directory anew,
- * so a directory renamed or replaced is never taken for what now has its old name.
+ * component at a time, on the thread pool. Nothing is taken on trust from an earlier request: the
+ * synchronous calls of one event-loop turn share a directory's pin (TurnPins), but each use asks /proc
+ * again for its name, so a directory renamed or replaced is never taken for what now has its old name,
+ * and every pin is closed once the turn is over.
  * Without /proc (not Linux) the same checks run on the realpath strings, which is weaker against races.
  */
 export class Jail {
@@ -53,6 +55,8 @@ export class Jail {
   private readonly proc: string;
   /** When file system calls run synchronously (see SyncBudget); shared with the files LocalFs opens. */
   readonly budget: SyncBudget;
+  /** Directories pinned by the fast path for synchronous calls, shared within one event-loop turn. */
+  private readonly turnPins: TurnPins;
 
   /** `syncBudgetMs`: see SyncBudget (0: every call on the thread pool). */
   constructor(root: string, opts: { syncBudgetMs?: number } = {}) {
@@ -60,6 +64,7 @@ export class Jail {
     this.realRoot = realpathSync(root);
     this.pinned = process.platform === 'linux' && existsSync('/proc/self/fd');
     this.proc = this.pinned ? procSelfDir() : '/proc/self';
+    this.turnPins = new TurnPins((fd) => this.fdPath(fd));
   }
 
   /** Is a real absolute path the root or below it? */
@@ -193,18 +198,24 @@ export class Jail {
     if (this.pinned && this.budget.take()) {
       const t0 = performance.now();
       const realDir = this.lexicalReal(vdir);
-      const fd = this.pinLexical(realDir);
-      if (fd !== undefined) {
-        let timed = false;
-        try {
-          const p = `${this.fdPath(fd)}/${base}`;
-          if (fnSync) return fnSync(p, realDir);
-          this.budget.done(t0);
-          timed = true;
-          return await fn(p, realDir);
-        } finally {
-          fs.closeSync(fd);
-          if (!timed) this.budget.done(t0);
+      if (fnSync) {
+        const at = this.turnPins.dirPath(realDir);
+        if (at !== undefined) {
+          try {
+            return fnSync(`${at}/${base}`, realDir);
+          } finally {
+            this.budget.done(t0);
+          }
+        }
+      } else {
+        const fd = this.pinLexical(realDir);
+        if (fd !== undefined) {
+          try {
+            this.budget.done(t0);
+            return await fn(`${this.fdPath(fd)}/${base}`, realDir);
+          } finally {
+            fs.closeSync(fd);
+          }
         }
       }
       this.budget.done(t0);

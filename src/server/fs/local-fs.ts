@@ -77,6 +77,9 @@ class LocalFile implements FsFile {
         : (await this.fh.read(buf, got, n, position + got)).bytesRead;
       if (bytesRead === 0) break;
       got += bytesRead;
+      // A short read is answered as it is (SFTP's READ may return fewer bytes, and a regular file's
+      // read is short at its end): no second call just to be told the end of file.
+      if (bytesRead < n) break;
     }
     return got === length ? buf : buf.subarray(0, got);
   }
@@ -122,6 +125,10 @@ class LocalFile implements FsFile {
       if (bytesRead === 0) break;
       got += bytesRead;
       rest = skipBytes(rest, bytesRead);
+      // Cut short inside the last buffer: its request gets a shorter DATA (legal in SFTP, and where a
+      // regular file's read is short: at its end), without a second call only to read the end of
+      // file. Short before the last buffer, the rest is asked again, so no request is told EOF early.
+      if (rest.length === 1 && rest[0] !== buffers[buffers.length - 1]) break;
     }
     return got;
   }
