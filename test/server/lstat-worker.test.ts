@@ -117,18 +117,22 @@ describe('lstat worker', () => {
     await other;
   });
 
-  it('declines batches until it runs, without making the listing wait: a fresh process lists all', async () => {
+  it('declines batches until it runs unless asked to take them then, and a listing does not wait for it: a fresh process lists all', async () => {
     const script = `
       import { lstatInWorker, lstatWorkerOnline } from ${JSON.stringify(path.resolve('src/server/fs/lstat-worker.ts'))};
       import { LocalFs } from ${JSON.stringify(path.resolve('src/server/fs/local-fs.ts'))};
-      const declined = lstatInWorker(${JSON.stringify(path.join(root, 'big') + '/')}, ['f1']) === undefined;
+      const prefix = ${JSON.stringify(path.join(root, 'big') + '/')};
+      const declined = lstatInWorker(prefix, ['f1']) === undefined;
+      // asked to, it takes a batch while it starts and answers it once it runs
+      const early = lstatInWorker(prefix, ['f1', 'f7', 'missing'], {}, true);
+      const earlyModes = early && (await early).map((st) => st && st.mode & 0o170000);
       const fs = new LocalFs(${JSON.stringify(root)});
       const dir = await fs.opendir('/big');
       let n = 0;
       for (;;) { const b = await dir.read(128); if (!b) break; n += b.filter((e) => e.stats).length; }
       await dir.close();
       const online = await lstatWorkerOnline();
-      process.stdout.write(JSON.stringify({ declined, n, online }));
+      process.stdout.write(JSON.stringify({ declined, earlyModes, n, online }));
     `;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -137,7 +141,12 @@ describe('lstat worker', () => {
     child.stdout.on('data', (d) => (out += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
-    assert.deepEqual(JSON.parse(out), { declined: true, n: COUNT + 1, online: true });
+    assert.deepEqual(JSON.parse(out), {
+      declined: true,
+      earlyModes: [0o100000, 0o040000, null],
+      n: COUNT + 1,
+      online: true,
+    });
   });
 
   it('never keeps a process alive: a child that lists a large directory exits by itself', async () => {

@@ -177,8 +177,10 @@ export class LocalDir implements FsDir {
     const clock = new BatchClock(this.asyncLeft === 0 && this.syncBudgetMs > 0, this.syncBudgetMs);
     if (!clock.sync && this.asyncLeft > 0) this.asyncLeft--;
     // batches for the worker are larger: its cost per batch is a message each way (until it runs,
-    // which this starts, they are read and lstat'ed here as before)
-    const offload = this.worker && this.listed >= OFFLOAD_AFTER && lstatWorkerReady();
+    // which this starts, they are read and lstat'ed here as before, except what would go to the
+    // thread pool: the worker takes that, and answers once it runs)
+    const eligible = this.worker && this.listed >= OFFLOAD_AFTER;
+    const offload = eligible && lstatWorkerReady();
     const want = offload ? Math.max(max, WORKER_BATCH) : max;
     const names: string[] = [];
     while (names.length < want) {
@@ -208,7 +210,9 @@ export class LocalDir implements FsDir {
       out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });
     if (i < names.length) {
       const rest = names.slice(i);
-      const stats = await Promise.all(rest.map((n) => lstatAsync(prefix + n)));
+      const starting = eligible ? lstatInWorker(prefix, rest, this, true) : undefined;
+      const stats =
+        (await starting?.catch(() => undefined)) ?? (await Promise.all(rest.map((n) => lstatAsync(prefix + n))));
       for (let k = 0; k < rest.length; k++) out.push({ name: rest[k]!, stats: stats[k] });
     }
     if (clock.sync) {

@@ -133,15 +133,17 @@ export function lstatWorkerOnline(): Promise<boolean> {
 
 /**
  * The lstat of `prefix + name` for each name (undefined where there is nothing), from the worker;
- * undefined when the worker does not run yet (it is started), holds another owner's batches or
- * MAX_QUEUED of this one's, or cannot be used (the caller lstats them). `owner`: the listing, the same object for all its batches.
+ * undefined when the worker does not run yet (it is started; `evenIfStarting`: the batch is taken
+ * and answered once it runs), holds another owner's batches or MAX_QUEUED of this one's, or cannot
+ * be used (the caller lstats them). `owner`: the listing, the same object for all its batches.
  */
 export function lstatInWorker(
   prefix: string,
   names: readonly string[],
   owner: object = {},
+  evenIfStarting = false,
 ): Promise<(FileStats | undefined)[]> | undefined {
-  if (names.length === 0 || !startLstatWorker() || !online) return undefined;
+  if (names.length === 0 || !startLstatWorker() || (!online && !evenIfStarting)) return undefined;
   if (queued.length > 0 && (queuedOwner !== owner || queued.length >= MAX_QUEUED)) return undefined;
   const w = worker!;
   const sent = new Promise<Float64Array>((resolve, reject) => queued.push({ resolve, reject }));
