@@ -199,6 +199,8 @@ async function main(): Promise<void> {
       serverCpuSecs: median(s.map((x) => x.cpu)),
       clientCpuSecs: median(s.map((x) => x.clientCpu)),
       replies: median(s.map((x) => x.replies)),
+      /** Seconds of each round, in order (for ratios between rows round by round). */
+      runSecs: s.map((x) => x.secs),
     };
   });
   process.stdout.write(`one directory of ${ENTRIES} entries, ${RUNS} runs, medians (node ${process.version})\n`);

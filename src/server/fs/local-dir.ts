@@ -1,7 +1,7 @@
 import fs, { type Dir, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { FileStats, FsDir, FsDirEntry } from './file-system.js';
-import { lstatInWorker } from './lstat-worker.js';
+import { lstatInWorker, lstatWorkerReady } from './lstat-worker.js';
 
 export function statsFromNode(st: Stats): FileStats {
   return {
@@ -34,6 +34,11 @@ const MAX_ASYNC_RUN = 64;
  */
 const WORKER_BATCH = 512;
 const OFFLOAD_AFTER = 1000;
+/**
+ * Batches read ahead while they go to the worker: the next is queued there before it finishes the
+ * one before, so it never waits for the event loop to ask (it is the listing's slowest part).
+ */
+const WORKER_AHEAD = 2;
 
 /** Entries read from the directory per getdents call of Node's Dir. */
 const DIR_BUFFER = 512;
@@ -87,8 +92,12 @@ export class LocalDir implements FsDir {
   private closed = false;
   /** Entries read and not handed out yet. */
   private carry: FsDirEntry[] = [];
-  /** The next batch, read ahead. */
-  private ahead: Promise<FsDirEntry[] | null> | null = null;
+  /** The next batches, read ahead (oldest first). */
+  private ahead: Promise<FsDirEntry[] | null>[] = [];
+  /** Settled once the names of the last batch started were read: the next one reads after it. */
+  private namesRead: Promise<void> = Promise.resolve();
+  /** Batches went to the worker (so more are read ahead). */
+  private offloading = false;
   /** Calls to read() run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
   /** Batches still to read on the thread pool after a slow one, and the length of the next such run. */
@@ -124,30 +133,54 @@ export class LocalDir implements FsDir {
   private async readNext(max: number): Promise<FsDirEntry[] | null> {
     if (this.closed) return null;
     while (this.carry.length < max && !this.exhausted && !this.closed) {
-      const next = this.ahead ?? this.readBatch(max);
-      this.ahead = null;
-      const batch = await next;
+      const batch = await (this.ahead.shift() ?? this.startBatch(max));
       if (batch === null) this.exhausted = true;
       else for (const e of batch) this.carry.push(e);
     }
     const out = this.carry.length <= max ? this.carry : this.carry.slice(0, max);
     this.carry = out === this.carry ? [] : this.carry.slice(max);
-    if (!this.exhausted && !this.closed && this.ahead === null) {
-      this.ahead = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.readBatch(max));
-      this.ahead.catch(() => undefined); // its error is seen by the read() that takes it
+    this.queueAhead(max);
+    if (!this.exhausted && !this.closed && this.ahead.length === 0) {
+      const later = new Promise<void>((resolve) => setImmediate(resolve));
+      this.ahead.push(later.then(() => this.startBatch(max)));
     }
     return out.length > 0 ? out : null;
   }
 
-  /** Up to `max` entries with their lstat; null at the end. */
-  private async readBatch(max: number): Promise<FsDirEntry[] | null> {
+  /**
+   * Read the next batch once the one before has its names; its error is seen by the read() that
+   * takes it. A batch that goes to the worker queues the one after it, up to WORKER_AHEAD ahead.
+   */
+  private startBatch(max: number): Promise<FsDirEntry[] | null> {
+    const prev = this.namesRead;
+    let namesDone!: () => void;
+    this.namesRead = new Promise<void>((resolve) => (namesDone = resolve));
+    const run = prev.then(() => this.readBatch(max, namesDone));
+    run.then(namesDone, namesDone);
+    return run;
+  }
+
+  /** With batches going to the worker: more read ahead, up to WORKER_AHEAD (called as one is sent). */
+  private queueAhead(max: number): void {
+    if (this.offloading && !this.ended && !this.closed && this.ahead.length < WORKER_AHEAD) {
+      const next = this.startBatch(max);
+      next.catch(() => undefined);
+      this.ahead.push(next);
+    }
+  }
+
+  /** Up to `max` entries with their lstat; null at the end. `namesDone` is called once its names are read. */
+  private async readBatch(max: number, namesDone: () => void): Promise<FsDirEntry[] | null> {
     if (this.closed || this.ended) return null;
     const dir = (this.dir ??= await fsp.opendir(this.dirPath, { bufferSize: DIR_BUFFER }));
     // A budget of 0 sends every call of every batch to the thread pool.
     const clock = new BatchClock(this.asyncLeft === 0 && this.syncBudgetMs > 0, this.syncBudgetMs);
     if (!clock.sync && this.asyncLeft > 0) this.asyncLeft--;
-    // batches for the worker are larger: its cost per batch is a message each way
-    const offload = this.worker && this.listed >= OFFLOAD_AFTER;
+    // batches for the worker are larger: its cost per batch is a message each way (until it runs,
+    // which this starts, they are read and lstat'ed here as before, except what would go to the
+    // thread pool: the worker takes that, and answers once it runs)
+    const eligible = this.worker && this.listed >= OFFLOAD_AFTER;
+    const offload = eligible && lstatWorkerReady();
     const want = offload ? Math.max(max, WORKER_BATCH) : max;
     const names: string[] = [];
     while (names.length < want) {
@@ -161,8 +194,11 @@ export class LocalDir implements FsDir {
     this.listed += names.length;
     const prefix = this.dirPath.endsWith('/') ? this.dirPath : this.dirPath + '/';
     const out: FsDirEntry[] = [];
-    const offloaded = offload ? lstatInWorker(prefix, names) : undefined;
+    const offloaded = offload ? lstatInWorker(prefix, names, this) : undefined;
+    namesDone();
     if (offloaded) {
+      this.offloading = true;
+      this.queueAhead(max);
       const stats = await offloaded.catch(() => undefined);
       if (stats) {
         for (let k = 0; k < names.length; k++) out.push({ name: names[k]!, stats: stats[k] });
@@ -174,7 +210,9 @@ export class LocalDir implements FsDir {
       out.push({ name: names[i]!, stats: lstatSyncOrUndefined(prefix + names[i]) });
     if (i < names.length) {
       const rest = names.slice(i);
-      const stats = await Promise.all(rest.map((n) => lstatAsync(prefix + n)));
+      const starting = eligible ? lstatInWorker(prefix, rest, this, true) : undefined;
+      const stats =
+        (await starting?.catch(() => undefined)) ?? (await Promise.all(rest.map((n) => lstatAsync(prefix + n))));
       for (let k = 0; k < rest.length; k++) out.push({ name: rest[k]!, stats: stats[k] });
     }
     if (clock.sync) {
@@ -190,10 +228,10 @@ export class LocalDir implements FsDir {
     if (this.closed) return;
     this.closed = true;
     const pending = this.ahead;
-    this.ahead = null;
+    this.ahead = [];
     try {
       await this.chain;
-      await pending?.catch(() => undefined);
+      await Promise.all(pending.map((p) => p.catch(() => undefined)));
       await this.dir?.close();
     } finally {
       await this.onClose();

@@ -8,14 +8,20 @@ import type { FileStats } from './file-system.js';
  * pinned directory's /proc/PID/fd path: several microseconds each, most of a listing's cost) run
  * beside the event loop rather than on it. The worker is in this process: the /proc/PID/fd path
  * it is given reaches the same pinned directory as on the main thread, so it confines exactly as
- * well. One worker per process, started at the first use; it never keeps the process alive when
- * idle. It answers one batch at a time: a batch offered while it is busy (another listing) is
- * declined, and the caller lstats it itself, so no listing waits behind another. If the worker
- * fails, it is not used again and every batch is declined.
+ * well. One worker per process, started at the first use; batches are declined until it runs (a
+ * listing does not wait for it to start: its caller lstats on meanwhile); it never keeps the process
+ * alive when idle. It answers batches in the order given, up to MAX_QUEUED at a time and all of one listing
+ * (`owner`), so that the next batch is already there when it finishes one: a batch offered while it
+ * works for another listing, or while that many are out, is declined, and the caller lstats it
+ * itself, so no listing waits behind another. If the worker fails, it is not used again and every
+ * batch is declined.
  */
 
 /** Numbers per name in a reply: mode, size, uid, gid, atimeMs, mtimeMs, nlink, dev, ino (mode NaN: none). */
 const FIELDS = 9;
+
+/** Batches out in the worker at once (of one listing). */
+export const MAX_QUEUED = 3;
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -37,6 +43,9 @@ parentPort.on('message', (m) => {
 `;
 
 let worker: Worker | undefined;
+/** The worker runs (it said so): batches are taken from then on. */
+let online = false;
+const onOnline: (() => void)[] = [];
 let failed = false;
 /** Batches the worker answered (for tests: whether a listing went through it). */
 let answered = 0;
@@ -44,15 +53,17 @@ let answered = 0;
 export function lstatWorkerBatches(): number {
   return answered;
 }
-/** The batch in the worker now: how to settle it. */
-let current: { resolve(out: Float64Array): void; reject(err: Error): void } | undefined;
+/** The batches in the worker now, oldest first: how to settle each. */
+const queued: { resolve(out: Float64Array): void; reject(err: Error): void }[] = [];
+/** Whose batches are queued (meaningful while some are). */
+let queuedOwner: object | undefined;
 
 function fail(err: Error): void {
   failed = true;
-  const c = current;
-  current = undefined;
   worker = undefined;
-  c?.reject(err);
+  online = false;
+  for (const f of onOnline.splice(0)) f();
+  for (const c of queued.splice(0)) c.reject(err);
 }
 
 /**
@@ -73,11 +84,14 @@ function start(): Worker {
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
   });
   w.on('message', (out: Float64Array) => {
-    const c = current;
-    current = undefined;
+    const c = queued.shift();
     answered++;
-    w.unref();
+    if (queued.length === 0) w.unref();
     c?.resolve(out);
+  });
+  w.once('online', () => {
+    online = true;
+    for (const f of onOnline.splice(0)) f();
   });
   w.on('error', (err) => fail(err));
   w.on('exit', () => fail(new Error('lstat worker exited')));
@@ -85,23 +99,55 @@ function start(): Worker {
   return w;
 }
 
+/** Start the worker if it is not started (it takes batches once it runs); false if it cannot be used. */
+export function startLstatWorker(): boolean {
+  if (failed) return false;
+  try {
+    worker ??= start();
+    return true;
+  } catch {
+    failed = true;
+    return false;
+  }
+}
+
+/** Whether the worker takes batches now; starts it if it is not started. */
+export function lstatWorkerReady(): boolean {
+  return startLstatWorker() && online;
+}
+
+/** Start the worker and wait until it takes batches: true then, false if it cannot be used. */
+export function lstatWorkerOnline(): Promise<boolean> {
+  if (!startLstatWorker()) return Promise.resolve(false);
+  if (online) return Promise.resolve(true);
+  // the caller waits for it: the starting worker keeps the process alive meanwhile
+  const w = worker!;
+  w.ref();
+  return new Promise((resolve) =>
+    onOnline.push(() => {
+      if (queued.length === 0) w.unref();
+      resolve(online);
+    }),
+  );
+}
+
 /**
  * The lstat of `prefix + name` for each name (undefined where there is nothing), from the worker;
- * undefined when the worker is busy with another batch or cannot be used (the caller lstats them).
+ * undefined when the worker does not run yet (it is started; `evenIfStarting`: the batch is taken
+ * and answered once it runs), holds another owner's batches or MAX_QUEUED of this one's, or cannot
+ * be used (the caller lstats them). `owner`: the listing, the same object for all its batches.
  */
 export function lstatInWorker(
   prefix: string,
   names: readonly string[],
+  owner: object = {},
+  evenIfStarting = false,
 ): Promise<(FileStats | undefined)[]> | undefined {
-  if (failed || current !== undefined || names.length === 0) return undefined;
-  let w: Worker;
-  try {
-    w = worker ??= start();
-  } catch {
-    failed = true;
-    return undefined;
-  }
-  const sent = new Promise<Float64Array>((resolve, reject) => (current = { resolve, reject }));
+  if (names.length === 0 || !startLstatWorker() || (!online && !evenIfStarting)) return undefined;
+  if (queued.length > 0 && (queuedOwner !== owner || queued.length >= MAX_QUEUED)) return undefined;
+  const w = worker!;
+  const sent = new Promise<Float64Array>((resolve, reject) => queued.push({ resolve, reject }));
+  queuedOwner = owner;
   // while a batch is out, the worker keeps the process alive so that its answer arrives
   w.ref();
   try {
