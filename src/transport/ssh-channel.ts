@@ -31,8 +31,18 @@ export function openSftpChannel(conn: ssh2.Client, subsystem = 'sftp'): Promise<
   });
 }
 
-/** The SFTP channel's receive window (ssh2's own is 2 MiB, refilled only once it falls to 1 MiB). */
-export const SFTP_RECEIVE_WINDOW = 16 * 1024 * 1024;
+/**
+ * The SFTP channel's receive window (ssh2's own is 2 MiB, refilled only once it falls to 1 MiB).
+ * Not larger: the window is what the server may push into the TCP connection ahead of us, and when
+ * the client falls behind (a cold process whose code is still being compiled, a slow disk), a 16 MiB
+ * window let sshd fill the socket's receive buffer; on this project's machine (Linux 6.18, BBR) the
+ * connection then fell into loss recovery on loopback, with stalls of 50-200 ms: the first 256 MiB
+ * download of a process took 3.6-6 s instead of about 1.2 s, and a warm one stalled now and then
+ * (the bench suite's LARGE down read 112 MiB/s, its runs 2.3, 0.74 and 2.9 s). At 4 MiB that first
+ * download took 1.0-1.4 s in 7 of 7 runs, and a 20 ms link moved 32 MiB by default as fast as with
+ * 16 MiB (90.5 against 91.2 MiB/s); raiseReceiveWindow takes a larger size for longer links.
+ */
+export const SFTP_RECEIVE_WINDOW = 4 * 1024 * 1024;
 
 /** The parts of ssh2's internals the tuning below relies on (checked at run time, never assumed). */
 interface ChannelInternals {
