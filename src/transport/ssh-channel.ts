@@ -18,13 +18,22 @@ export function serverSoftware(conn: SshConnection): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Start the `sftp` subsystem on a connected ssh2 Client; resolves with the raw channel. */
-export function openSftpChannel(conn: ssh2.Client, subsystem = 'sftp'): Promise<ClientChannel> {
+/** Start the `sftp` subsystem on a connected ssh2 Client; resolves with the raw channel, its receive window `window` bytes. */
+export function openSftpChannel(
+  conn: ssh2.Client,
+  subsystem = 'sftp',
+  window = SFTP_RECEIVE_WINDOW,
+): Promise<ClientChannel> {
+  if (!Number.isSafeInteger(window) || window < 64 * 1024 || window > 0xffffffff) {
+    return Promise.reject(
+      new RangeError(`receiveWindow must be a whole number of bytes from 64 KiB to 4 GiB, not ${window}`),
+    );
+  }
   conn.setNoDelay(true);
   return new Promise((resolve, reject) => {
     conn.subsys(subsystem, (err, channel) => {
       if (err) return reject(err);
-      raiseReceiveWindow(conn, channel);
+      raiseReceiveWindow(conn, channel, window);
       gatherSocketWrites(conn, channel);
       resolve(channel);
     });

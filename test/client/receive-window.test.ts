@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
-import { raiseReceiveWindow } from '../../src/transport/ssh-client.js';
+import { openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from '../../src/transport/ssh-client.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,5 +64,27 @@ describe('SFTP channel receive window', () => {
     assert.doesNotThrow(() => raiseReceiveWindow({} as ssh2.Client, odd as unknown as ClientChannel));
     odd.on('data', () => {});
     assert.equal(odd.listenerCount('data'), 1, 'no listener of ours added');
+  });
+
+  test('openSftpChannel raises the window to 4 MiB by default, to the size asked otherwise, and refuses a size out of range', async () => {
+    assert.equal(SFTP_RECEIVE_WINDOW, 4 * MiB);
+    for (const [asked, expected] of [
+      [undefined, 4 * MiB],
+      [16 * MiB, 16 * MiB],
+    ] as const) {
+      const { channel, conn, adjusts } = fakes();
+      const ssh = Object.assign(conn, {
+        setNoDelay: () => {},
+        subsys: (_name: string, cb: (err: Error | undefined, ch: unknown) => void) => cb(undefined, channel),
+      });
+      const ch = await openSftpChannel(ssh as unknown as ssh2.Client, 'sftp', asked);
+      ch.on('data', () => {});
+      assert.deepEqual(adjusts, [[7, expected - 2 * MiB]], `window ${expected}`);
+    }
+    const { conn } = fakes();
+    const ssh = Object.assign(conn, { setNoDelay: () => {}, subsys: () => assert.fail('no channel is opened') });
+    for (const bad of [0, 1000, 1.5 * MiB + 0.5, 2 ** 32, NaN]) {
+      await assert.rejects(openSftpChannel(ssh as unknown as ssh2.Client, 'sftp', bad), RangeError, String(bad));
+    }
   });
 });
