@@ -18,6 +18,7 @@ import {
   type UsersGroupsReply,
 } from '../protocol/index.js';
 import {
+  growReceiveWindowFor,
   openSftpChannel,
   serverSoftware,
   type SshConnectConfig,
@@ -114,11 +115,11 @@ export interface ClientOptions extends SessionOptions {
    */
   handshakeTimeoutMs?: number;
   /**
-   * fromSsh/connect: the SFTP channel's SSH receive window in bytes (default SFTP_RECEIVE_WINDOW,
-   * 4 MiB), the most the server may send ahead of what the client has read. A download cannot go
-   * faster than this window per round trip: on a link of 20 ms or more, 16 MiB lets one run faster;
-   * on a fast link a larger window only lets the server fill the TCP connection when the client
-   * falls behind (see SFTP_RECEIVE_WINDOW).
+   * fromSsh/connect: the SFTP channel's SSH receive window in bytes, the most the server may send
+   * ahead of what the client has read. A download cannot go faster than this window per round trip.
+   * Default: 4 MiB (SFTP_RECEIVE_WINDOW), grown after connecting to 400 MiB/s times the round trip of
+   * the limits@openssh.com query, at most 16 MiB (8 MiB at 20 ms). A larger window on a fast link
+   * only lets the server fill the TCP connection when the client falls behind (see SFTP_RECEIVE_WINDOW).
    */
   receiveWindow?: number;
 }
@@ -158,6 +159,8 @@ export class SftpClient implements TransferHost {
   limits: Limits;
   /** True when `limits` came from the server. */
   limitsFromServer = false;
+  /** How long the limits@openssh.com query took (ms): the round trip the receive window is sized by. */
+  private limitsRoundTripMs: number | undefined;
   /** True when the server advertises @openssh.com extensions (the SYMLINK order's fallback without an SSH identification). */
   readonly isOpenSsh: boolean;
   private readonly symlinkOrderCheck: SymlinkOrderCheck;
@@ -220,7 +223,9 @@ export class SftpClient implements TransferHost {
     const client = new SftpClient(session, hello.version, ext, opts, serverIdent);
     if ((opts.askLimits ?? true) && ext.has(Extensions.limits.name)) {
       try {
+        const t0 = performance.now();
         client.limits = await client.fetchLimits();
+        client.limitsRoundTripMs = performance.now() - t0;
         client.limitsFromServer = true;
         if (client.limits.maxPacketLength > 0) session.maxOutgoingPacket = client.limits.maxPacketLength;
       } catch (err) {
@@ -267,7 +272,12 @@ export class SftpClient implements TransferHost {
           ),
       ); // a channel that comes too late is closed
       const channel = await deadline.run(watch.race(opening, 'connect', (ch) => ch.destroy()));
-      return await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, serverSoftware(conn)));
+      const client = await deadline.run(SftpClient.handshake(channel, opts, deadline, watch, serverSoftware(conn)));
+      // No size asked: grow the window to what the round trip of the limits query says the link needs.
+      if (opts.receiveWindow === undefined && client.limitsRoundTripMs !== undefined) {
+        growReceiveWindowFor(channel, client.limitsRoundTripMs);
+      }
+      return client;
     } finally {
       deadline.done();
     }

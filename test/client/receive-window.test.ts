@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { openSftpChannel, raiseReceiveWindow, SFTP_RECEIVE_WINDOW } from '../../src/transport/ssh-client.js';
+import { growReceiveWindowFor } from '../../src/transport/ssh-channel.js';
 
 const MiB = 1024 * 1024;
 
@@ -86,5 +87,42 @@ describe('SFTP channel receive window', () => {
     for (const bad of [0, 1000, 1.5 * MiB + 0.5, 2 ** 32, NaN]) {
       await assert.rejects(openSftpChannel(ssh as unknown as ssh2.Client, 'sftp', bad), RangeError, String(bad));
     }
+  });
+
+  test('a window grows (never shrinks): before the first reader within the initial raise, after it by the difference', async () => {
+    const { channel, conn, adjusts } = fakes();
+    const w = raiseReceiveWindow(conn as unknown as ssh2.Client, channel as unknown as ClientChannel, 4 * MiB)!;
+    w.grow(8 * MiB);
+    assert.deepEqual(adjusts, [], 'nothing before anyone reads');
+    channel.on('data', () => {});
+    assert.deepEqual(adjusts, [[7, 6 * MiB]], 'the initial raise to the grown size');
+    w.grow(16 * MiB);
+    w.grow(2 * MiB);
+    assert.deepEqual(adjusts.slice(1), [[7, 8 * MiB]], 'the difference only; a smaller size is ignored');
+    assert.equal(channel.incoming.window, 16 * MiB);
+    assert.equal(w.size, 16 * MiB);
+    for (let i = 0; i < 128; i++) deliver(channel, 32 * 1024); // 4 MiB: one grant of a quarter of 16 MiB
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(adjusts.slice(2), [[7, 4 * MiB]]);
+  });
+
+  test('growReceiveWindowFor sizes a window openSftpChannel opened by the round trip: 4 MiB on loopback, 8 MiB at 20 ms, at most 16 MiB', async () => {
+    const sizes: Array<number | undefined> = [];
+    for (const rtt of [0.3, 5, 20, 40, 500, NaN]) {
+      const { channel, conn } = fakes();
+      const ssh = Object.assign(conn, {
+        setNoDelay: () => {},
+        subsys: (_name: string, cb: (err: Error | undefined, ch: unknown) => void) => cb(undefined, channel),
+      });
+      const ch = await openSftpChannel(ssh as unknown as ssh2.Client);
+      sizes.push(growReceiveWindowFor(ch, rtt));
+    }
+    assert.deepEqual(sizes, [4 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 16 * MiB, 4 * MiB]);
+    const { channel } = fakes();
+    assert.equal(
+      growReceiveWindowFor(channel as unknown as ClientChannel, 20),
+      undefined,
+      'not one openSftpChannel opened',
+    );
   });
 });
