@@ -22,12 +22,13 @@ import { renderMarkdownTable, renderTable } from '../lib/text-table.js';
 import { Worker } from './worker-pool.js';
 import type { Log } from './suite.js';
 import { SFTP_RECEIVE_WINDOW } from '../../src/advanced.js';
+import { MAX_AUTO_RECEIVE_WINDOW } from '../../src/transport/ssh-channel.js';
 
 /** ssh2's own channel receive window (fixed in ssh2): what the raw-channel reference runs with. */
 export const SSH2_DEFAULT_WINDOW = 2 * MiB;
 
 /** Why a line can read above the raw channel: one sentence for charts and table headers. */
-export const REFERENCE_NOTE = `raw SSH channel = a reference, not a ceiling: sftp-wire raises its SSH receive window to ${formatBytes(SFTP_RECEIVE_WINDOW)}, the raw channel keeps ssh2's ${formatBytes(SSH2_DEFAULT_WINDOW)}, so downloads can read above it`;
+export const REFERENCE_NOTE = `raw SSH channel = a reference, not a ceiling: sftp-wire's SSH receive window is ${formatBytes(SFTP_RECEIVE_WINDOW)}, grown with the round trip up to ${formatBytes(MAX_AUTO_RECEIVE_WINDOW)}, the raw channel keeps ssh2's ${formatBytes(SSH2_DEFAULT_WINDOW)}, so downloads can read above it`;
 
 /** One sweep point: what is varied. */
 export interface SweepSpec {

@@ -195,7 +195,7 @@ test('the sweep repeats each point, and its tables land in table.txt and table.m
       assert.match(text, /sweep: SMALL, RTT 0 ms/, name);
       assert.match(
         text,
-        /raw SSH channel = a reference, not a ceiling: sftp-wire raises its SSH receive window to 4 MiB, the raw channel keeps ssh2's 2 MiB/,
+        /raw SSH channel = a reference, not a ceiling: sftp-wire's SSH receive window is 4 MiB, grown with the round trip up to 16 MiB, the raw channel keeps ssh2's 2 MiB/,
         name,
       );
       assert.match(text, /256 KiB/, name);
