@@ -47,9 +47,9 @@ export function openSftpChannel(
  * the client falls behind (a cold process whose code is still being compiled, a slow disk), a 16 MiB
  * window let sshd fill the socket's receive buffer; on this project's machine (Linux 6.18, BBR) the
  * connection then fell into loss recovery on loopback, with stalls of 50-200 ms: the first 256 MiB
- * download of a process took 3.6-6 s instead of about 1.2 s, and a warm one stalled now and then
- * (the bench suite's LARGE down read 112 MiB/s, its runs 2.3, 0.74 and 2.9 s). At 4 MiB that first
- * download took 1.0-1.4 s in 7 of 7 runs. A long link needs more (a download moves at most one window
+ * download of a process took 2.1-6 s (11 runs) instead of about 1.2 s, and a warm one stalled now
+ * and then (the bench suite's LARGE down read 112 MiB/s, its runs 2.3, 0.74 and 2.9 s). At 4 MiB that
+ * first download took 1.2-1.4 s in 5 of 5 runs (2 MiB: 1.0-1.1 s, 2 of 2). A long link needs more (a download moves at most one window
  * per round trip): SftpClient grows it after connecting by the round trip it measured
  * (growReceiveWindowFor), and raiseReceiveWindow takes any size for a channel of your own.
  */
