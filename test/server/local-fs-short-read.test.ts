@@ -3,17 +3,8 @@ import assert from 'node:assert/strict';
 import fs, { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
-import type { OpenOptions } from '../../src/server/fs/file-system.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const READ_ONLY: OpenOptions = {
-  read: true,
-  write: false,
-  append: false,
-  create: false,
-  truncate: false,
-  exclusive: false,
-};
+import { READ_ONLY } from '../support/open-options.js';
 
 /** Run `fn` counting the synchronous vectored reads it makes. */
 async function countReadv<T>(fn: () => Promise<T>): Promise<{ value: T; calls: number }> {

@@ -4,17 +4,8 @@ import fs, { mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSy
 import path from 'node:path';
 import { MAX_TURN_PINS, TurnPins } from '../../src/server/fs/turn-pins.js';
 import { LocalFs } from '../../src/server/fs/local-fs.js';
-import type { OpenOptions } from '../../src/server/fs/file-system.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const READ_ONLY: OpenOptions = {
-  read: true,
-  write: false,
-  append: false,
-  create: false,
-  truncate: false,
-  exclusive: false,
-};
+import { READ_ONLY } from '../support/open-options.js';
 
 const linux = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
 const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
